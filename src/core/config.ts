@@ -1,0 +1,108 @@
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { invalid } from './errors.js';
+
+/** Everything an instance is configured with. Env vars override `$MOSAIC_HOME/config.json`. */
+export interface Config {
+  home: string;
+  host: string;
+  port: number;
+  /** The URL peers use to reach this instance. */
+  url: string;
+  name: string;
+  maxAgents: number;
+  maxQueue: number;
+  claudeBin: string;
+  killGraceMs: number;
+  logLevel: string;
+  tlsCert: string | undefined;
+  tlsKey: string | undefined;
+  /** How often running agents' exit files are checked, in ms. */
+  pollMs: number;
+}
+
+type Env = Record<string, string | undefined>;
+
+const SETTINGS = {
+  host: 'MOSAIC_HOST',
+  port: 'MOSAIC_PORT',
+  url: 'MOSAIC_URL',
+  name: 'MOSAIC_NAME',
+  maxAgents: 'MOSAIC_MAX_AGENTS',
+  maxQueue: 'MOSAIC_MAX_QUEUE',
+  claudeBin: 'MOSAIC_CLAUDE_BIN',
+  killGraceMs: 'MOSAIC_KILL_GRACE_MS',
+  logLevel: 'MOSAIC_LOG_LEVEL',
+  tlsCert: 'MOSAIC_TLS_CERT',
+  tlsKey: 'MOSAIC_TLS_KEY',
+  pollMs: 'MOSAIC_POLL_MS',
+} as const;
+
+type SettingKey = keyof typeof SETTINGS;
+
+export function resolveHome(env: Env = process.env): string {
+  return resolve(env.MOSAIC_HOME ?? join(homedir(), '.mosaic'));
+}
+
+function readConfigFile(home: string): Partial<Record<SettingKey, unknown>> {
+  let text: string;
+  try {
+    text = readFileSync(join(home, 'config.json'), 'utf8');
+  } catch {
+    return {};
+  }
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
+    return parsed as Partial<Record<SettingKey, unknown>>;
+  } catch (err) {
+    throw invalid('invalid_config', `${join(home, 'config.json')} is not a JSON object: ${(err as Error).message}`);
+  }
+}
+
+function integer(key: SettingKey, raw: unknown, fallback: number, min: number, max: number): number {
+  if (raw === undefined || raw === '') return fallback;
+  const n = typeof raw === 'number' ? raw : Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw invalid('invalid_config', `${SETTINGS[key]} must be an integer from ${min} to ${max}, got ${String(raw)}`);
+  }
+  return n;
+}
+
+function text(raw: unknown, fallback: string): string;
+function text(raw: unknown, fallback: undefined): string | undefined;
+function text(raw: unknown, fallback: string | undefined): string | undefined {
+  if (raw === undefined || raw === '') return fallback;
+  return String(raw);
+}
+
+/** Loads the configuration; `overrides` (used by tests and the demo) win over everything. */
+export function loadConfig(env: Env = process.env, overrides: Partial<Config> = {}): Config {
+  const home = overrides.home ?? resolveHome(env);
+  const file = readConfigFile(home);
+  const pick = (key: SettingKey): unknown => env[SETTINGS[key]] ?? file[key];
+
+  const host = text(pick('host'), '127.0.0.1');
+  const port = integer('port', pick('port'), 7420, 0, 65535);
+  const tlsCert = text(pick('tlsCert'), undefined);
+  const tlsKey = text(pick('tlsKey'), undefined);
+  const scheme = tlsCert && tlsKey ? 'https' : 'http';
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+  const config: Config = {
+    home,
+    host,
+    port,
+    url: text(pick('url'), `${scheme}://${urlHost}:${port}`),
+    name: text(pick('name'), 'mosaic'),
+    maxAgents: integer('maxAgents', pick('maxAgents'), 8, 1, 10_000),
+    maxQueue: integer('maxQueue', pick('maxQueue'), 1000, 0, 1_000_000),
+    claudeBin: text(pick('claudeBin'), 'claude'),
+    killGraceMs: integer('killGraceMs', pick('killGraceMs'), 5000, 0, 600_000),
+    logLevel: text(pick('logLevel'), 'info'),
+    tlsCert,
+    tlsKey,
+    pollMs: integer('pollMs', pick('pollMs'), 200, 10, 60_000),
+  };
+  return { ...config, ...overrides };
+}

@@ -1,0 +1,45 @@
+/**
+ * Typed errors. Every failure a caller can cause carries a stable `code` that
+ * names the problem and the HTTP status it maps to; the HTTP layer maps them
+ * in one place (http/errors.ts) and never invents its own.
+ */
+export class MosaicError extends Error {
+  readonly code: string;
+  readonly status: number;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(status: number, code: string, message: string, details?: Record<string, unknown>) {
+    super(message);
+    this.name = 'MosaicError';
+    this.status = status;
+    this.code = code;
+    this.details = details;
+  }
+
+  toJSON(): { code: string; message: string; details?: Record<string, unknown> } {
+    return this.details === undefined
+      ? { code: this.code, message: this.message }
+      : { code: this.code, message: this.message, details: this.details };
+  }
+}
+
+export const invalid = (code: string, message: string, details?: Record<string, unknown>): MosaicError =>
+  new MosaicError(400, code, message, details);
+export const unauthorized = (code: string, message: string): MosaicError => new MosaicError(401, code, message);
+export const forbidden = (code: string, message: string, details?: Record<string, unknown>): MosaicError =>
+  new MosaicError(403, code, message, details);
+export const notFound = (code: string, message: string): MosaicError => new MosaicError(404, code, message);
+export const conflict = (code: string, message: string, details?: Record<string, unknown>): MosaicError =>
+  new MosaicError(409, code, message, details);
+export const tooMany = (code: string, message: string, details?: Record<string, unknown>): MosaicError =>
+  new MosaicError(429, code, message, details);
+export const unavailable = (code: string, message: string): MosaicError => new MosaicError(503, code, message);
+
+export function isMosaicError(err: unknown): err is MosaicError {
+  return err instanceof MosaicError;
+}
+
+/** A short, safe message for any thrown value. */
+export function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,78 @@
+import type { AgentEvent, AgentRecord, AgentState } from '../agents/types.js';
+
+/** A registered repository (DESIGN §3). */
+export interface RepoRecord {
+  name: string;
+  path: string;
+  baseBranch: string;
+  setup: string[] | null;
+  copyFiles: string[];
+  createdAt: number;
+}
+
+export interface AgentFilter {
+  state?: AgentState | AgentState[];
+  repo?: string;
+  taskId?: string;
+  origin?: string;
+}
+
+/** Fields a transition may set besides the state. */
+export type AgentPatch = Partial<Omit<AgentRecord, 'id' | 'state' | 'createdAt' | 'updatedAt'>>;
+
+export interface RepoStore {
+  insert(repo: RepoRecord): Promise<void>;
+  get(name: string): Promise<RepoRecord | undefined>;
+  list(): Promise<RepoRecord[]>;
+  remove(name: string): Promise<boolean>;
+}
+
+export interface AgentStore {
+  /**
+   * Inserts a new queued agent and its first event in one transaction. When
+   * `idempotencyKey` is set and an agent with the same key and origin exists,
+   * nothing is written and that agent is returned with `created: false`.
+   */
+  insert(agent: AgentRecord): Promise<{ agent: AgentRecord; created: boolean; event: AgentEvent | null }>;
+  get(id: string): Promise<AgentRecord | undefined>;
+  list(filter?: AgentFilter): Promise<AgentRecord[]>;
+  countByState(state: AgentState | AgentState[]): Promise<number>;
+  /** The next queued agent: highest priority, then oldest. */
+  nextQueued(): Promise<AgentRecord | undefined>;
+  /**
+   * Moves an agent from one of `from` to `to`, applying `patch`, and appends
+   * the event — one transaction. Returns undefined (writing nothing) when the
+   * agent is not in one of `from`: the caller lost a race and must re-read.
+   */
+  transition(id: string, from: readonly AgentState[], to: AgentState, patch?: AgentPatch): Promise<{ agent: AgentRecord; event: AgentEvent } | undefined>;
+  /** Updates non-state fields (pid, killRequested, ...) without an event. */
+  update(id: string, patch: AgentPatch): Promise<AgentRecord | undefined>;
+  /** Deletes a terminal agent record. */
+  remove(id: string): Promise<boolean>;
+  /** Ports held by agents that are not terminal. */
+  reservedPorts(): Promise<number[]>;
+}
+
+export interface EventStore {
+  /** Appends an event that is not an agent transition (progress, remote mirrors). */
+  append(type: string, agentId: string, data: AgentRecord): Promise<AgentEvent>;
+  /** Events with seq > after, oldest first. */
+  after(seq: number, limit?: number): Promise<AgentEvent[]>;
+  lastSeq(): Promise<number>;
+}
+
+/**
+ * Persistence behind one interface, so another backend (PostgreSQL for
+ * multi-node deployments) can be added without touching callers. Methods are
+ * async for that reason even though the SQLite backend answers synchronously;
+ * each method is atomic on its own (a transition and its event are one
+ * transaction), so callers never need to hold a transaction open.
+ */
+export interface Store {
+  readonly repos: RepoStore;
+  readonly agents: AgentStore;
+  readonly events: EventStore;
+  /** Runs `fn` in one transaction. */
+  transaction<T>(fn: () => T): T;
+  close(): Promise<void>;
+}

@@ -66,6 +66,8 @@ export interface AgentRecord {
   worktreePath: string;
   runtime: RuntimeSpec;
   prompt: string;
+  /** Extra environment asked for at spawn; kept to launch queued agents, never shown by the API. */
+  env: Record<string, string>;
   priority: number;
   timeoutS: number | null;
   /** `local`, or the instanceId of the peer that spawned it. */

@@ -1,13 +1,44 @@
 import { Command } from 'commander';
 import { VERSION } from '../core/version.js';
+import { agentsCommand } from './commands/agents.js';
+import { doctorCommand } from './commands/doctor.js';
+import { eventsCommand } from './commands/events.js';
+import { initCommand } from './commands/init.js';
+import { reposCommand } from './commands/repos.js';
+import { statusCommand } from './commands/status.js';
 import { upCommand } from './commands/up.js';
+import { worktreesCommand } from './commands/worktrees.js';
 
-/** The `mosaic` command tree; each verb lives in its own module under commands/. */
+/** Applies settings to a command and all its subcommands (`addCommand` does not inherit them). */
+function everyCommand(command: Command, apply: (command: Command) => void): void {
+  apply(command);
+  for (const sub of command.commands) everyCommand(sub, apply);
+}
+
+/**
+ * The `mosaic` command tree; each verb group lives in its own module under
+ * commands/ and is one `addCommand` here (federation's `peers` joins the same way).
+ * Parse errors throw a CommanderError instead of exiting, so main.ts owns exit codes.
+ */
 export function buildProgram(): Command {
   const program = new Command('mosaic')
     .description('Run coding agents in parallel, each in its own git worktree')
     .version(VERSION)
-    .showHelpAfterError();
+    .option('--url <url>', 'URL of the instance to talk to (default: MOSAIC_URL, else from $MOSAIC_HOME/config.json or MOSAIC_HOST/MOSAIC_PORT)')
+    .addHelpText('after', `
+Environment:
+  MOSAIC_HOME   home folder with the admin token and data (default ~/.mosaic)
+  MOSAIC_URL    instance URL (overridden by --url)
+
+Exit codes: 0 ok, 1 failure (API error, server not running, failed check), 2 usage error.`);
+  program.addCommand(initCommand());
   program.addCommand(upCommand());
+  program.addCommand(statusCommand());
+  program.addCommand(doctorCommand());
+  program.addCommand(reposCommand());
+  program.addCommand(agentsCommand());
+  program.addCommand(worktreesCommand());
+  program.addCommand(eventsCommand());
+  everyCommand(program, (command) => command.exitOverride().showHelpAfterError('(add --help for usage)'));
   return program;
 }

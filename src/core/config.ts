@@ -14,6 +14,8 @@ export interface Config {
   maxAgents: number;
   maxQueue: number;
   claudeBin: string;
+  /** Server env vars passed to agents although they look secret, e.g. ANTHROPIC_API_KEY. */
+  forwardEnv: string[];
   killGraceMs: number;
   logLevel: string;
   tlsCert: string | undefined;
@@ -32,6 +34,7 @@ const SETTINGS = {
   maxAgents: 'MOSAIC_MAX_AGENTS',
   maxQueue: 'MOSAIC_MAX_QUEUE',
   claudeBin: 'MOSAIC_CLAUDE_BIN',
+  forwardEnv: 'MOSAIC_FORWARD_ENV',
   killGraceMs: 'MOSAIC_KILL_GRACE_MS',
   logLevel: 'MOSAIC_LOG_LEVEL',
   tlsCert: 'MOSAIC_TLS_CERT',
@@ -77,6 +80,13 @@ function text(raw: unknown, fallback: string | undefined): string | undefined {
   return String(raw);
 }
 
+/** A comma-separated env value or a JSON array from config.json. */
+function list(raw: unknown): string[] {
+  if (raw === undefined || raw === '') return [];
+  const items = Array.isArray(raw) ? raw.map(String) : String(raw).split(',');
+  return items.map((item) => item.trim()).filter(Boolean);
+}
+
 /** Loads the configuration; `overrides` (used by tests and the demo) win over everything. */
 export function loadConfig(env: Env = process.env, overrides: Partial<Config> = {}): Config {
   const home = overrides.home ?? resolveHome(env);
@@ -98,6 +108,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     maxAgents: integer('maxAgents', pick('maxAgents'), 8, 1, 10_000),
     maxQueue: integer('maxQueue', pick('maxQueue'), 1000, 0, 1_000_000),
     claudeBin: text(pick('claudeBin'), 'claude'),
+    forwardEnv: list(pick('forwardEnv')),
     killGraceMs: integer('killGraceMs', pick('killGraceMs'), 5000, 0, 600_000),
     logLevel: text(pick('logLevel'), 'info'),
     tlsCert,

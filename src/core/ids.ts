@@ -6,18 +6,18 @@ import { invalid } from './errors.js';
  * be `-` or `.`, so a name can never be read as a git option or a relative
  * path component, and `/` is excluded so it is always one path segment.
  */
-export const NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$';
+export const NAME_PATTERN = '^(?!.*\\.\\.)[A-Za-z0-9][A-Za-z0-9._-]{0,63}$';
 const NAME_RE = new RegExp(NAME_PATTERN);
 
 export function isValidName(value: unknown): value is string {
-  return typeof value === 'string' && NAME_RE.test(value) && !value.includes('..');
+  return typeof value === 'string' && NAME_RE.test(value);
 }
 
 /** Throws a typed 400 naming the field when `value` is not a valid name. */
 export function assertName(field: string, value: unknown): string {
   if (!isValidName(value)) {
     throw invalid(`invalid_${field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}`,
-      `${field} must match ${NAME_PATTERN} and must not contain '..'`, { field });
+      `${field} must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit, without '..'`, { field });
   }
   return value;
 }

@@ -8,6 +8,10 @@ export interface WorktreeEntry {
   detached: boolean;
   locked: boolean;
   prunable: boolean;
+  /** Reason given to `git worktree lock`, when there was one. */
+  lockedReason?: string;
+  /** Why git considers the worktree prunable (e.g. its directory is gone). */
+  prunableReason?: string;
 }
 
 export interface CreateWorktreeOptions {

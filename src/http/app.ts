@@ -1,7 +1,15 @@
 import Fastify, { type FastifyInstance } from 'fastify';
+import type { AgentApi, AgentService, EventFeed } from '../agents/index.js';
 import type { Logger } from '../core/logger.js';
+import type { RepoService } from '../repos/index.js';
+import { requireAdmin } from './auth.js';
 import { installErrorHandling } from './errors.js';
 import { healthRoutes } from './health.js';
+import { registerOpenApi } from './openapi.js';
+import { agentRoutes } from './routes/agents.js';
+import { eventRoutes } from './routes/events.js';
+import { repoRoutes } from './routes/repos.js';
+import { worktreeRoutes } from './routes/worktrees.js';
 
 /** Request bodies above this are refused with 413 before they are parsed. */
 export const BODY_LIMIT = 1024 * 1024;
@@ -12,6 +20,12 @@ export interface AppDeps {
   adminToken: string;
   startedAt: number;
   https?: { cert: Buffer; key: Buffer } | undefined;
+  agentApi: AgentApi;
+  agentService: AgentService;
+  repos: RepoService;
+  feed: EventFeed;
+  /** Extra plugins (federation) registered under /api/v1, given the admin guard to use. */
+  plugins?: ((app: FastifyInstance, adminGuard: ReturnType<typeof requireAdmin>) => Promise<void>)[];
 }
 
 /** Composes the HTTP app from feature plugins; holds no business logic. */
@@ -19,9 +33,26 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.logger,
     bodyLimit: BODY_LIMIT,
+    // Long ids must reach schema validation (400 invalid_id) rather than stop at 414.
+    maxParamLength: 512,
+    // Validation errors must name the field; unknown fields are errors, not silently dropped.
+    ajv: { customOptions: { removeAdditional: false, discriminator: true, coerceTypes: 'array' } },
     ...(deps.https ? { https: deps.https } : {}),
-  }) as unknown as FastifyInstance; // https and http instances share the routing surface used here
+  }) as unknown as FastifyInstance; // the https and http instances share the routing surface used here
   installErrorHandling(app);
+  await registerOpenApi(app);
+
+  const adminGuard = requireAdmin(deps.adminToken);
   await app.register(healthRoutes, { prefix: '/api/v1', instanceId: deps.instanceId, startedAt: deps.startedAt });
+  await app.register(async (admin) => {
+    admin.addHook('onRequest', adminGuard);
+    await admin.register(repoRoutes, { repos: deps.repos });
+    await admin.register(agentRoutes, { agents: deps.agentApi });
+    await admin.register(eventRoutes, { feed: deps.feed });
+    await admin.register(worktreeRoutes, { agents: deps.agentService });
+  }, { prefix: '/api/v1' });
+  for (const plugin of deps.plugins ?? []) {
+    await app.register(async (scope) => plugin(scope, adminGuard), { prefix: '/api/v1' });
+  }
   return app;
 }

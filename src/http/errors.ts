@@ -14,17 +14,28 @@ const FASTIFY_CODES: Record<string, { status: number; code: string }> = {
   FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, code: 'invalid_json' },
 };
 
-/** The field a JSON-schema validation error is about, e.g. `body.taskId` → `taskId`. */
-function fieldOf(err: FastifyError): string | undefined {
+const snake = (text: string): string => text.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`).replace(/[^a-z0-9_]/g, '_');
+
+/**
+ * A code and field for a JSON-schema validation error that name the problem:
+ * `missing_task_id`, `invalid_task_id`, `invalid_runtime`, `unknown_field`.
+ */
+export function describeValidation(err: FastifyError): { code: string; field: string | undefined } {
   const first = err.validation?.[0];
-  if (!first) return undefined;
+  if (!first) return { code: 'invalid_request', field: undefined };
   const params = first.params as Record<string, unknown> | undefined;
-  const path = first.instancePath.replace(/^\//, '').replace(/\//g, '.');
+  const segments = first.instancePath.split('/').filter(Boolean);
   const missing = typeof params?.missingProperty === 'string' ? params.missingProperty : undefined;
   const extra = typeof params?.additionalProperty === 'string' ? params.additionalProperty : undefined;
-  const leaf = missing ?? extra;
-  if (leaf) return path ? `${path}.${leaf}` : leaf;
-  return path || undefined;
+  const tag = typeof params?.tagName === 'string' ? params.tagName : undefined;
+  const leaf = missing ?? extra ?? tag;
+  const fieldSegments = leaf ? [...segments, leaf] : segments;
+  const field = fieldSegments.length > 0 ? fieldSegments.join('.') : undefined;
+  if (extra) return { code: 'unknown_field', field };
+  const top = fieldSegments[0];
+  if (!top) return { code: 'invalid_request', field };
+  if (missing && segments.length === 0) return { code: `missing_${snake(top)}`, field };
+  return { code: `invalid_${snake(top)}`, field };
 }
 
 /** The one place where errors become HTTP responses. */
@@ -36,11 +47,11 @@ export function installErrorHandling(app: FastifyInstance): void {
       status = err.status;
       body = { error: err.toJSON() };
     } else if (err.validation) {
-      const field = fieldOf(err);
+      const { code, field } = describeValidation(err);
       status = 400;
       body = {
         error: {
-          code: 'invalid_request',
+          code,
           message: `${err.validationContext ?? 'request'}${field ? `.${field}` : ''} ${err.validation[0]?.message ?? 'is invalid'}`,
           details: field ? { field } : {},
         },

@@ -35,6 +35,7 @@ export interface AgentStore {
    */
   insert(agent: AgentRecord): Promise<{ agent: AgentRecord; created: boolean; event: AgentEvent | null }>;
   get(id: string): Promise<AgentRecord | undefined>;
+  findByIdempotencyKey(origin: string, key: string): Promise<AgentRecord | undefined>;
   list(filter?: AgentFilter): Promise<AgentRecord[]>;
   countByState(state: AgentState | AgentState[]): Promise<number>;
   /** The next queued agent: highest priority, then oldest. */

@@ -1,5 +1,4 @@
 import { Command } from 'commander';
-import { startInstance } from '../../instance/index.js';
 
 /** `mosaic up`: run the instance in the foreground until SIGINT/SIGTERM. */
 export function upCommand(): Command {
@@ -11,6 +10,8 @@ export function upCommand(): Command {
       const env = { ...process.env };
       if (opts.host) env.MOSAIC_HOST = opts.host;
       if (opts.port) env.MOSAIC_PORT = opts.port;
+      // Loaded on demand: the server's modules are heavy, and every other verb starts faster without them.
+      const { startInstance } = await import('../../instance/index.js');
       const instance = await startInstance({ env });
       instance.app.log.info({ url: instance.url, instanceId: instance.identity.instanceId, home: instance.config.home }, 'mosaic is up');
       const stop = (signal: string) => {

@@ -16,6 +16,7 @@ export interface Identity {
 const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
 
 export function rawPublicKey(key: KeyObject): Buffer {
+  if (key.asymmetricKeyType !== 'ed25519') throw new Error(`expected an Ed25519 key, got ${key.asymmetricKeyType ?? 'a symmetric key'}`);
   const der = key.export({ type: 'spki', format: 'der' });
   return Buffer.from(der.subarray(der.length - 32));
 }
@@ -31,6 +32,9 @@ export function fingerprint(rawKey: Buffer): string {
 }
 
 function identityFrom(privateKey: KeyObject): Identity {
+  if (privateKey.asymmetricKeyType !== 'ed25519') {
+    throw new Error(`identity key is ${privateKey.asymmetricKeyType ?? 'not asymmetric'}, not Ed25519: refusing to use it`);
+  }
   const publicKey = rawPublicKey(createPublicKey(privateKey));
   return {
     instanceId: fingerprint(publicKey),
@@ -51,7 +55,13 @@ export function loadOrCreateIdentity(dir: string): Identity {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   chmodSync(dir, 0o700);
   const { privateKey } = generateKeyPairSync('ed25519');
-  writeFileSync(file, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600, flag: 'wx' });
+  try {
+    writeFileSync(file, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600, flag: 'wx' });
+  } catch (err) {
+    // Another process created it first: use theirs, so both agree on one identity.
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return identityFrom(createPrivateKey(readFileSync(file, 'utf8')));
+    throw err;
+  }
   chmodSync(file, 0o600);
   return identityFrom(privateKey);
 }

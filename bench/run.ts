@@ -1,0 +1,34 @@
+import type { BenchResult } from './types.js';
+import { benchWorktrees } from './worktree.bench.js';
+
+/**
+ * Runs every benchmark suite and prints one table (or JSON with --json).
+ * Usage: npx tsx bench/run.ts [--json]
+ */
+const suites: Array<{ suite: string; run: () => Promise<BenchResult[]> }> = [
+  { suite: 'worktrees', run: benchWorktrees },
+];
+
+function table(rows: Array<BenchResult & { suite: string }>): string {
+  const header = ['suite', 'benchmark', 'baseline ms', 'mosaic ms', 'ratio', 'notes'];
+  const cells = rows.map((r) => [r.suite, r.name, r.baselineMs.toFixed(1), r.mosaicMs.toFixed(1), `${r.ratio.toFixed(2)}x`, r.notes ?? '']);
+  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => (c[i] ?? '').length)));
+  const numeric = new Set([2, 3, 4]);
+  const line = (c: string[]): string =>
+    c.map((v, i) => (numeric.has(i) ? v.padStart(widths[i] ?? 0) : v.padEnd(widths[i] ?? 0))).join('  ').trimEnd();
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(line)].join('\n');
+}
+
+async function main(): Promise<void> {
+  const rows: Array<BenchResult & { suite: string }> = [];
+  for (const { suite, run } of suites) {
+    for (const result of await run()) rows.push({ suite, ...result });
+  }
+  if (process.argv.includes('--json')) console.log(JSON.stringify(rows, null, 2));
+  else console.log(table(rows));
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});

@@ -1,0 +1,26 @@
+import type { AgentFilter } from '../store/types.js';
+import type { LogPage } from './logs.js';
+import type { PublicAgent } from './public.js';
+import type { KillAllReport } from './service.js';
+import type { SpawnRequest } from './types.js';
+
+export interface ListQuery extends AgentFilter {
+  /** `local` (default): agents running here; `all`: also mirrored agents running on peers. */
+  scope?: 'local' | 'all';
+}
+
+/**
+ * What the HTTP layer and the CLI may do with agents. The local service
+ * implements it for agents running here; federation wraps it so that remote
+ * agents (spawned with `peer`) are handled through the same calls.
+ */
+export interface AgentApi {
+  spawn(request: SpawnRequest): Promise<{ agent: PublicAgent; created: boolean }>;
+  get(id: string): Promise<PublicAgent>;
+  list(query: ListQuery): Promise<PublicAgent[]>;
+  kill(id: string): Promise<PublicAgent>;
+  killAll(): Promise<KillAllReport>;
+  discard(id: string): Promise<void>;
+  logs(id: string, after: number, limit: number): Promise<LogPage & { ended: boolean }>;
+  diff(id: string): Promise<string>;
+}

@@ -1,0 +1,88 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { PublicAgent } from './index.js';
+import { git, waitForState } from '../test-support/agents.js';
+import { makeTempRepo } from '../test-support/git-fixtures.js';
+import { startTestInstance, type TestInstance } from '../test-support/instance.js';
+
+const FAKE_CLAUDE = fileURLToPath(new URL('../test-support/fake-claude.mjs', import.meta.url));
+
+/** The claude runtime, driven through a fake `claude` that prints Claude Code's stream-json lines. */
+describe('claude runtime', () => {
+  let t: TestInstance;
+  let repo: { path: string; cleanup(): void };
+  let argvFile: string;
+
+  beforeAll(async () => {
+    repo = await makeTempRepo();
+    t = await startTestInstance({ claudeBin: FAKE_CLAUDE });
+    argvFile = `${repo.path}.argv`;
+    await t.api('POST', '/repos', { name: 'app', path: repo.path });
+  });
+  afterAll(async () => {
+    await t.stop();
+    repo.cleanup();
+  });
+
+  const spawnClaude = async (taskId: string, prompt: string, extra: Record<string, unknown> = {}): Promise<PublicAgent> => {
+    const res = await t.api<PublicAgent>('POST', '/agents', {
+      repo: 'app', taskId, prompt, env: { FAKE_CLAUDE_ARGV_FILE: argvFile }, ...extra,
+    });
+    expect(res.status).toBe(202);
+    return waitForState(t, res.body.id);
+  };
+
+  it('completes with the session id, turns, cost and usage, and keeps the work', async () => {
+    const agent = await spawnClaude('ok', '[fake:success] add a file', { runtime: { kind: 'claude', model: 'sonnet', maxTurns: 7 } });
+    expect(agent.state).toBe('completed');
+    expect(agent.result).toMatchObject({ sessionId: expect.any(String), turns: expect.any(Number), costUsd: expect.any(Number) });
+    expect(agent.result?.usage).toBeTypeOf('object');
+    const argv = readFileSync(argvFile, 'utf8');
+    for (const flag of ['-p', '--output-format', 'stream-json', '--verbose', '--model', 'sonnet', '--max-turns', '7']) expect(argv).toContain(flag);
+    // The fake commits FAKE_CLAUDE.md and leaves another file uncommitted: both end on the branch.
+    expect(git(repo.path, 'log', '--format=%s', `main..${agent.branch}`).split('\n')).toHaveLength(2);
+  });
+
+  it('fails on an error result', async () => {
+    const agent = await spawnClaude('err', '[fake:error] break');
+    expect(agent.state).toBe('failed');
+    expect(agent.error?.code).toBe('claude_error');
+  });
+
+  it('fails on an error result even when the process exits 0', async () => {
+    const agent = await spawnClaude('err0', '[fake:error-exit0] break');
+    expect(agent.state).toBe('failed');
+    expect(agent.exitCode).toBe(0);
+    expect(agent.error?.code).toBe('claude_error');
+  });
+
+  it('fails when the stream stops without a result', async () => {
+    const agent = await spawnClaude('crash', '[fake:crash] crash');
+    expect(agent.state).toBe('failed');
+    expect(agent.error?.code).toBe('claude_no_result');
+  });
+
+  it('fails with the login message when claude is not authenticated', async () => {
+    const agent = await spawnClaude('auth', '[fake:auth] anything');
+    expect(agent.state).toBe('failed');
+    expect(agent.error?.message).toContain('Not logged in');
+  });
+
+  it('fails with runtime_not_found when the claude binary does not exist', async () => {
+    const other = await startTestInstance({ claudeBin: '/nonexistent/claude' });
+    try {
+      await other.api('POST', '/repos', { name: 'app', path: repo.path.concat('') }).catch(() => undefined);
+      // The repository is registered on the first instance; register a fresh one here.
+      const second = await makeTempRepo();
+      await other.api('POST', '/repos', { name: 'two', path: second.path });
+      const res = await other.api<PublicAgent>('POST', '/agents', { repo: 'two', taskId: 'nobin', prompt: 'hi' });
+      const agent = await waitForState(other, res.body.id);
+      expect(agent.state).toBe('failed');
+      expect(agent.error?.code).toBe('runtime_not_found');
+      second.cleanup();
+    } finally {
+      await other.stop();
+    }
+  });
+});

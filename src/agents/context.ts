@@ -1,0 +1,27 @@
+import { join } from 'node:path';
+import type { Config } from '../core/config.js';
+import type { Logger } from '../core/logger.js';
+import type { WorktreeManager } from '../git/index.js';
+import type { Store } from '../store/types.js';
+import type { EventBus } from './event-bus.js';
+import { OUTPUT_LOG } from './supervisor/index.js';
+import type { AgentRecorder } from './recorder.js';
+
+/** What the agent modules share; built once by the service. */
+export interface AgentContext {
+  config: Config;
+  store: Store;
+  git: WorktreeManager;
+  bus: EventBus;
+  recorder: AgentRecorder;
+  logger: Logger;
+}
+
+/** `$MOSAIC_HOME/agents/<id>`: the supervisor's files and the agent's output. */
+export function agentDir(config: Config, agentId: string): string {
+  return join(config.home, 'agents', agentId);
+}
+
+export function agentLogPath(config: Config, agentId: string): string {
+  return join(agentDir(config, agentId), OUTPUT_LOG);
+}

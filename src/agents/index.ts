@@ -1,0 +1,10 @@
+export { AgentService, type AgentServiceDeps, type KillAllReport } from './service.js';
+export { EventBus } from './event-bus.js';
+export { canTransition, isTerminal } from './lifecycle.js';
+export type { LogPage } from './logs.js';
+export type { ReconcileReport, WorktreeView } from './reconciler.js';
+export * from './types.js';
+export { EventFeed, type FeedEvent } from './event-feed.js';
+export { publicAgent, type PublicAgent } from './public.js';
+export type { AgentApi, ListQuery } from './api.js';
+export { localAgentApi } from './local-api.js';

@@ -1,0 +1,101 @@
+import { mkdirSync } from 'node:fs';
+import { isMosaicError, messageOf } from '../core/errors.js';
+import { agentDir, agentLogPath, type AgentContext } from './context.js';
+import type { AgentFinisher } from './finisher.js';
+import { agentEnvironment, claudeInvocation, commandInvocation, reservePort } from './runtimes/index.js';
+import { runSetup } from './setup.js';
+import { launchSupervisor } from './supervisor/index.js';
+import type { AgentRecord } from './types.js';
+
+/**
+ * Takes a queued agent to running: worktree, copied files, setup, a reserved
+ * port, then the detached supervisor. A failure at any step ends the agent
+ * `failed` through the finisher (which snapshots whatever the worktree holds);
+ * a kill asked for meanwhile ends it `killed`.
+ */
+export class AgentLauncher {
+  /** Ports handed out but not yet recorded on a running agent. */
+  private readonly pendingPorts = new Set<number>();
+
+  constructor(
+    private readonly ctx: AgentContext,
+    private readonly finisher: AgentFinisher,
+  ) {}
+
+  /** Runs the launch of an agent the scheduler has just moved to `spawning`. */
+  async launch(agent: AgentRecord): Promise<void> {
+    const { ctx } = this;
+    let port: number | null = null;
+    try {
+      const repo = await ctx.store.repos.get(agent.repo);
+      if (!repo) throw Object.assign(new Error(`repository ${agent.repo} is no longer registered`), { code: 'repo_missing' });
+      const dir = agentDir(ctx.config, agent.id);
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+
+      await ctx.git.create({ repoPath: repo.path, name: agent.branch, branch: agent.branch, baseBranch: agent.baseBranch });
+      if (await this.killedMeanwhile(agent.id)) return;
+      if (repo.copyFiles.length > 0) await ctx.git.copyFiles(repo.path, agent.worktreePath, repo.copyFiles);
+
+      port = await this.takePort();
+      const env = agentEnvironment(process.env, {
+        agentId: agent.id, taskId: agent.taskId, prompt: agent.prompt, port, type: agent.type, userEnv: agent.env,
+        forward: ctx.config.forwardEnv,
+      });
+      if (repo.setup && repo.setup.length > 0) {
+        const setup = await runSetup(repo.setup, agent.worktreePath, env, agentLogPath(ctx.config, agent.id));
+        if (!setup.ok) {
+          await this.finisher.finish(agent.id, { kind: 'failed', error: { code: 'setup_failed', message: setup.message } });
+          return;
+        }
+        if (await this.killedMeanwhile(agent.id)) return;
+      }
+
+      const { argv } = agent.runtime.kind === 'command'
+        ? commandInvocation(agent.runtime)
+        : claudeInvocation(agent.runtime, { claudeBin: ctx.config.claudeBin, prompt: agent.prompt, type: agent.type });
+      const launched = await launchSupervisor({
+        agentId: agent.id,
+        argv,
+        cwd: agent.worktreePath,
+        env,
+        agentDir: dir,
+        timeoutMs: agent.timeoutS === null ? null : agent.timeoutS * 1000,
+        killGraceMs: ctx.config.killGraceMs,
+      });
+      if (launched.exit && launched.pgid === null) {
+        await this.finisher.finishFromExit(agent.id, launched.exit);
+        return;
+      }
+      const running = await ctx.recorder.transition(agent.id, ['spawning'], 'running', {
+        pid: launched.supervisorPid, pgid: launched.pgid, port, startedAt: Date.now(),
+      });
+      // A kill that arrived during the launch finds the agent still `spawning`; honour it now.
+      if (running?.killRequested || (!running && (await ctx.store.agents.get(agent.id))?.killRequested)) {
+        this.finisher.signalKill(agent.id, launched.supervisorPid, launched.pgid);
+      }
+    } catch (err) {
+      ctx.logger.warn({ agentId: agent.id, err: messageOf(err) }, 'agent launch failed');
+      const code = isMosaicError(err) ? err.code : (err as { code?: unknown }).code;
+      await this.finisher.finish(agent.id, {
+        kind: 'failed',
+        error: { code: typeof code === 'string' ? code : 'spawn_failed', message: messageOf(err) },
+      });
+    } finally {
+      if (port !== null) this.pendingPorts.delete(port);
+    }
+  }
+
+  private async killedMeanwhile(agentId: string): Promise<boolean> {
+    const current = await this.ctx.store.agents.get(agentId);
+    if (!current?.killRequested) return false;
+    await this.finisher.finish(agentId, { kind: 'killed' });
+    return true;
+  }
+
+  private async takePort(): Promise<number> {
+    const taken = new Set([...(await this.ctx.store.agents.reservedPorts()), ...this.pendingPorts]);
+    const port = await reservePort(taken);
+    this.pendingPorts.add(port);
+    return port;
+  }
+}

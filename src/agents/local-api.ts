@@ -1,0 +1,22 @@
+import { invalid } from '../core/errors.js';
+import type { AgentApi, ListQuery } from './api.js';
+import { publicAgent } from './public.js';
+import type { AgentService } from './service.js';
+
+/** AgentApi over this instance's agents only (no federation configured). */
+export function localAgentApi(service: AgentService): AgentApi {
+  return {
+    async spawn(request) {
+      if (request.peer !== undefined) throw invalid('unknown_peer', `no federated peer '${request.peer}'`, { field: 'peer' });
+      const { agent, created } = await service.spawn(request);
+      return { agent: publicAgent(agent), created };
+    },
+    get: async (id) => publicAgent(await service.get(id)),
+    list: async ({ scope: _scope, ...filter }: ListQuery) => (await service.list(filter)).map(publicAgent),
+    kill: async (id) => publicAgent(await service.kill(id)),
+    killAll: () => service.killAll(),
+    discard: (id) => service.discard(id),
+    logs: (id, after, limit) => service.logs(id, after, limit),
+    diff: (id) => service.diff(id),
+  };
+}

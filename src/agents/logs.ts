@@ -1,0 +1,47 @@
+import { closeSync, openSync, readSync } from 'node:fs';
+
+export interface LogPage {
+  lines: string[];
+  /** Cursor to pass as `after` for the next page: a byte offset into the log. */
+  next: number;
+}
+
+const MAX_CHUNK_BYTES = 1024 * 1024;
+
+/**
+ * Reads whole lines of an agent's log starting at byte `after`. The cursor is
+ * a byte offset so following a long log costs only what is new. A trailing
+ * line without its newline is held back until it is complete, unless `final`
+ * says the writer is gone.
+ */
+export function readLogPage(path: string, after: number, limit: number, final: boolean): LogPage {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return { lines: [], next: after };
+  }
+  try {
+    const buffer = Buffer.alloc(MAX_CHUNK_BYTES);
+    const read = readSync(fd, buffer, 0, buffer.length, after);
+    const chunk = buffer.subarray(0, read);
+    const lines: string[] = [];
+    let offset = 0;
+    while (lines.length < limit && offset < chunk.length) {
+      const newline = chunk.indexOf(0x0a, offset);
+      if (newline === -1) {
+        // A line longer than the chunk is cut rather than blocking the reader forever.
+        if (final || chunk.length === MAX_CHUNK_BYTES) {
+          lines.push(chunk.subarray(offset).toString('utf8'));
+          offset = chunk.length;
+        }
+        break;
+      }
+      lines.push(chunk.subarray(offset, newline).toString('utf8'));
+      offset = newline + 1;
+    }
+    return { lines, next: after + offset };
+  } finally {
+    closeSync(fd);
+  }
+}

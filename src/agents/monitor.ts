@@ -1,0 +1,80 @@
+import { agentDir, type AgentContext } from './context.js';
+import type { AgentFinisher } from './finisher.js';
+import { isGroupAlive, isSupervisorAlive, readExitRecord } from './supervisor/index.js';
+import type { AgentRecord } from './types.js';
+
+/**
+ * Watches running agents through their supervisors' files: an exit record
+ * means the agent ended; a supervisor gone without one means the agent was
+ * orphaned (`failed/orchestrator_lost`). Polling files rather than holding
+ * handles is what lets a restarted server pick up agents started by the
+ * previous one.
+ */
+export class AgentMonitor {
+  private timer: NodeJS.Timeout | undefined;
+  private ticking = false;
+
+  constructor(
+    private readonly ctx: AgentContext,
+    private readonly finisher: AgentFinisher,
+    private readonly onEnded: () => void,
+  ) {}
+
+  start(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => void this.tick(), this.ctx.config.pollMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  async tick(): Promise<void> {
+    if (this.ticking) return;
+    this.ticking = true;
+    try {
+      const running = await this.ctx.store.agents.list({ state: 'running' });
+      await Promise.all(running.map((agent) => this.check(agent)));
+    } catch (err) {
+      this.ctx.logger.error({ err }, 'monitor pass failed');
+    } finally {
+      this.ticking = false;
+    }
+  }
+
+  private async check(agent: AgentRecord): Promise<void> {
+    const dir = agentDir(this.ctx.config, agent.id);
+    const exit = readExitRecord(dir);
+    if (exit) {
+      await this.finisher.finishFromExit(agent.id, exit);
+      this.onEnded();
+      return;
+    }
+    if (agent.pid !== null && isSupervisorAlive(agent.pid, dir)) return;
+    // The supervisor may have written its record between the two reads.
+    const late = readExitRecord(dir);
+    if (late) {
+      await this.finisher.finishFromExit(agent.id, late);
+    } else {
+      await this.endOrphan(agent);
+    }
+    this.onEnded();
+  }
+
+  /** The supervisor is gone without an exit record: stop what is left, save the work. */
+  private async endOrphan(agent: AgentRecord): Promise<void> {
+    if (agent.pgid !== null && isGroupAlive(agent.pgid)) {
+      try {
+        process.kill(-agent.pgid, 'SIGKILL');
+      } catch {
+        // Gone already.
+      }
+    }
+    await this.finisher.finish(agent.id, {
+      kind: 'failed',
+      error: { code: 'orchestrator_lost', message: 'the agent\'s supervisor ended without recording an exit status' },
+    });
+  }
+}

@@ -1,0 +1,85 @@
+import { sep } from 'node:path';
+import { messageOf } from '../core/errors.js';
+import { managedRoot } from '../git/index.js';
+import type { RepoRecord } from '../store/types.js';
+import type { AgentContext } from './context.js';
+import type { AgentRecord } from './types.js';
+
+export interface WorktreeView {
+  path: string;
+  branch: string | null;
+  repo: string;
+  agentId: string | null;
+  /** No live (spawning or running) agent owns it. */
+  orphan: boolean;
+}
+
+export interface ReconcileReport {
+  removed: WorktreeView[];
+  kept: WorktreeView[];
+  errors: { path: string; message: string }[];
+}
+
+/**
+ * Compares the store with `git worktree list` in every registered repository.
+ * A managed worktree that no live agent owns is snapshotted (its changes
+ * committed to its branch) and removed; then `git worktree prune` clears
+ * records of directories that are already gone.
+ */
+export class Reconciler {
+  constructor(private readonly ctx: AgentContext) {}
+
+  async list(): Promise<WorktreeView[]> {
+    const views: WorktreeView[] = [];
+    for (const repo of await this.ctx.store.repos.list()) views.push(...(await this.listRepo(repo)));
+    return views;
+  }
+
+  async reconcile(): Promise<ReconcileReport> {
+    const report: ReconcileReport = { removed: [], kept: [], errors: [] };
+    for (const repo of await this.ctx.store.repos.list()) {
+      let views: WorktreeView[];
+      try {
+        views = await this.listRepo(repo);
+      } catch (err) {
+        report.errors.push({ path: repo.path, message: messageOf(err) });
+        continue;
+      }
+      for (const view of views) {
+        if (!view.orphan) {
+          report.kept.push(view);
+          continue;
+        }
+        try {
+          if (view.branch === null) throw new Error('detached worktree: kept so its commits are not lost');
+          await this.ctx.git.snapshot(view.path, `mosaic: snapshot of orphaned worktree ${view.path.split(sep).pop() ?? ''}`);
+          await this.ctx.git.remove(repo.path, view.path);
+          report.removed.push(view);
+        } catch (err) {
+          report.errors.push({ path: view.path, message: messageOf(err) });
+        }
+      }
+      try {
+        await this.ctx.git.prune(repo.path);
+      } catch (err) {
+        report.errors.push({ path: repo.path, message: messageOf(err) });
+      }
+    }
+    if (report.removed.length > 0 || report.errors.length > 0) {
+      this.ctx.logger.info({ removed: report.removed.map((v) => v.path), errors: report.errors }, 'worktrees reconciled');
+    }
+    return report;
+  }
+
+  private async listRepo(repo: RepoRecord): Promise<WorktreeView[]> {
+    const root = managedRoot(repo.path) + sep;
+    const entries = (await this.ctx.git.list(repo.path)).filter((entry) => entry.path.startsWith(root));
+    const agents = await this.ctx.store.agents.list({ repo: repo.name });
+    const byPath = new Map<string, AgentRecord>(agents.map((agent) => [agent.worktreePath, agent]));
+    return entries.map((entry) => {
+      const owner = byPath.get(entry.path);
+      const live = owner !== undefined && (owner.state === 'spawning' || owner.state === 'running');
+      return { path: entry.path, branch: entry.branch, repo: repo.name, agentId: owner?.id ?? null, orphan: !live };
+    });
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * The `claude` runtime: Claude Code run headless, printing stream-json.
+ *
+ * Flags were checked against the real CLI (`@anthropic-ai/claude-code`
+ * 2.1.197, `claude --help` and unauthenticated runs):
+ * - `-p/--print` is a boolean flag and the prompt is a *positional*
+ *   argument. A prompt placed right after `-p` that starts with `-` is read
+ *   as an option (`claude -p "-x fix"` → "error: unknown option '-x fix'"),
+ *   and `--allowedTools`/`--disallowedTools`/`--tools` are variadic
+ *   (`<tools...>`), so they would swallow a following positional. The prompt
+ *   therefore goes last, after `--`, which ends option parsing: any prompt
+ *   text, including one starting with `-` or `--`, stays the prompt.
+ * - `--max-turns` is accepted though not listed in `--help`.
+ * - `--permission-mode` choices: acceptEdits, auto, bypassPermissions,
+ *   default, dontAsk, plan (the CLI rejects anything else with exit 1).
+ * - `--tools` restricts the set of built-in tools the model sees (verified:
+ *   `--tools Read,Glob,Grep` makes the init line list exactly those), while
+ *   `--allowedTools` only pre-approves tools so they run without a permission
+ *   prompt, which headless runs cannot answer.
+ */
+import { invalid } from '../../core/errors.js';
+import type { AgentType, ClaudeRuntime } from '../types.js';
+import type { Invocation } from './command.js';
+import { MAX_ARG_BYTES } from './environment.js';
+
+export const PERMISSION_MODES = ['acceptEdits', 'auto', 'bypassPermissions', 'default', 'dontAsk', 'plan'] as const;
+export type PermissionMode = (typeof PERMISSION_MODES)[number];
+
+export const MAX_TURNS_LIMIT = 10_000;
+/** Aliases (`sonnet`), full names (`claude-opus-4-8[1m]`), Bedrock/Vertex ids and ARNs; never a leading `-`. */
+const MODEL_RE = /^[A-Za-z0-9][A-Za-z0-9._:/@[\]-]{0,199}$/;
+
+/** Editing and shell tools: the worker and tester commit their own work. */
+const EDIT_TOOLS = ['Bash', 'Edit', 'Write', 'NotebookEdit', 'Read', 'Glob', 'Grep'];
+const READ_TOOLS = ['Read', 'Glob', 'Grep'];
+const WRITE_TOOLS = ['Bash', 'Edit', 'Write', 'NotebookEdit'];
+
+const COMMON_ROLE =
+  'You run unattended as a Mosaic agent in your own git worktree, on a branch created for this task. ' +
+  'Nobody will answer questions: make reasonable decisions and carry on. ' +
+  'Do not push, do not switch or create branches, and do not touch files outside this worktree.';
+
+export const ROLE_PROMPTS: Record<AgentType, string> = {
+  worker:
+    `${COMMON_ROLE} You are a worker: make the change the task asks for, run the project's relevant checks, ` +
+    'and commit your work to the current branch with clear commit messages before you finish. ' +
+    'End with a short summary of what you changed.',
+  reviewer:
+    `${COMMON_ROLE} You are a reviewer: read the code and review it as the task asks. ` +
+    'Do not modify, create or delete any file and do not commit: your tools are read-only. ' +
+    'Return the complete review as your final message: findings ordered by severity, each with file and line, ' +
+    'then an overall verdict.',
+  tester:
+    `${COMMON_ROLE} You are a tester: write or extend automated tests for the behaviour the task describes, ` +
+    'run them, fix the tests (not the code under test, unless the task says so), and commit the tests to the ' +
+    'current branch. End with which tests you added and what passed or failed.',
+};
+
+function typeArgs(type: AgentType): string[] {
+  if (type === 'reviewer') {
+    return [
+      '--tools', READ_TOOLS.join(','),
+      '--allowedTools', READ_TOOLS.join(','),
+      '--disallowedTools', WRITE_TOOLS.join(','),
+    ];
+  }
+  return ['--allowedTools', EDIT_TOOLS.join(',')];
+}
+
+function validate(runtime: ClaudeRuntime, opts: { claudeBin: string; prompt: string }): void {
+  if (opts.claudeBin === '' || opts.claudeBin.includes('\0')) {
+    throw invalid('invalid_claude_bin', 'the claude binary (MOSAIC_CLAUDE_BIN) must be a non-empty path without NUL');
+  }
+  if (opts.prompt.trim() === '') throw invalid('invalid_prompt', 'prompt must not be empty', { field: 'prompt' });
+  if (opts.prompt.includes('\0')) throw invalid('invalid_prompt', 'prompt must not contain NUL characters', { field: 'prompt' });
+  if (Buffer.byteLength(opts.prompt) > MAX_ARG_BYTES) {
+    throw invalid('invalid_prompt', `prompt is too large (at most ${MAX_ARG_BYTES} bytes)`, { field: 'prompt' });
+  }
+  const { model, maxTurns, permissionMode } = runtime;
+  if (model !== undefined && (typeof model !== 'string' || !MODEL_RE.test(model))) {
+    throw invalid('invalid_runtime', `runtime.model must match ${MODEL_RE.source}`, { field: 'runtime.model' });
+  }
+  if (maxTurns !== undefined && (!Number.isInteger(maxTurns) || maxTurns < 1 || maxTurns > MAX_TURNS_LIMIT)) {
+    throw invalid('invalid_runtime', `runtime.maxTurns must be an integer in 1..${MAX_TURNS_LIMIT}`, { field: 'runtime.maxTurns' });
+  }
+  if (permissionMode !== undefined && !(PERMISSION_MODES as readonly string[]).includes(permissionMode)) {
+    throw invalid('invalid_runtime', `runtime.permissionMode must be one of ${PERMISSION_MODES.join(', ')}`, {
+      field: 'runtime.permissionMode',
+    });
+  }
+}
+
+/**
+ * `claude -p --output-format stream-json --verbose [--model M] [--max-turns N]
+ * [--permission-mode P] --append-system-prompt <role> <tool flags> -- <prompt>`.
+ */
+export function claudeInvocation(
+  runtime: ClaudeRuntime,
+  opts: { claudeBin: string; prompt: string; type: AgentType },
+): Invocation {
+  validate(runtime, opts);
+  const argv = [opts.claudeBin, '-p', '--output-format', 'stream-json', '--verbose'];
+  if (runtime.model !== undefined) argv.push('--model', runtime.model);
+  if (runtime.maxTurns !== undefined) argv.push('--max-turns', String(runtime.maxTurns));
+  if (runtime.permissionMode !== undefined) argv.push('--permission-mode', runtime.permissionMode);
+  argv.push('--append-system-prompt', ROLE_PROMPTS[opts.type], ...typeArgs(opts.type));
+  argv.push('--', opts.prompt);
+  return { argv };
+}

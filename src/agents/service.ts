@@ -1,0 +1,184 @@
+import { rmSync } from 'node:fs';
+import type { Config } from '../core/config.js';
+import { conflict, invalid, notFound, tooMany } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import { assertRefName, deleteBranch, resolveCommit, type WorktreeManager } from '../git/index.js';
+import type { AgentFilter, Store } from '../store/types.js';
+import { agentDir, agentLogPath, type AgentContext } from './context.js';
+import type { EventBus } from './event-bus.js';
+import { AgentFinisher } from './finisher.js';
+import { AgentLauncher } from './launcher.js';
+import { isTerminal } from './lifecycle.js';
+import { readLogPage, type LogPage } from './logs.js';
+import { AgentMonitor } from './monitor.js';
+import { Reconciler, type ReconcileReport, type WorktreeView } from './reconciler.js';
+import { reattachSpawning } from './reattach.js';
+import { AgentRecorder } from './recorder.js';
+import { Scheduler } from './scheduler.js';
+import { buildAgentRecord } from './spawn-request.js';
+import type { AgentRecord, SpawnRequest } from './types.js';
+
+export interface AgentServiceDeps {
+  config: Config;
+  store: Store;
+  git: WorktreeManager;
+  bus: EventBus;
+  logger: Logger;
+}
+
+export interface KillAllReport {
+  total: number;
+  killed: number;
+  failed: number;
+  errors: { agentId: string; code: string; message: string }[];
+}
+
+/**
+ * The agents of this instance: spawn, watch, kill, discard. HTTP routes and
+ * federation handlers call this and nothing below it.
+ */
+export class AgentService {
+  private readonly ctx: AgentContext;
+  private readonly finisher: AgentFinisher;
+  private readonly scheduler: Scheduler;
+  private readonly monitor: AgentMonitor;
+  private readonly reconciler: Reconciler;
+
+  constructor(deps: AgentServiceDeps) {
+    const recorder = new AgentRecorder(deps.store, deps.bus, deps.logger);
+    this.ctx = { ...deps, recorder };
+    this.finisher = new AgentFinisher(this.ctx);
+    this.scheduler = new Scheduler(this.ctx, new AgentLauncher(this.ctx, this.finisher));
+    this.monitor = new AgentMonitor(this.ctx, this.finisher, () => this.scheduler.pump());
+    this.reconciler = new Reconciler(this.ctx);
+  }
+
+  /** Re-attaches to agents a previous server left behind, cleans orphans, starts the queue. */
+  async start(): Promise<void> {
+    await reattachSpawning(this.ctx, this.finisher);
+    await this.monitor.tick();
+    await this.reconciler.reconcile();
+    this.monitor.start();
+    this.scheduler.pump();
+  }
+
+  /** Stops watching; agents keep running under their supervisors. */
+  async stop(): Promise<void> {
+    this.monitor.stop();
+    await this.scheduler.stop();
+  }
+
+  async spawn(request: SpawnRequest, origin = 'local'): Promise<{ agent: AgentRecord; created: boolean }> {
+    const repo = await this.ctx.store.repos.get(request.repo);
+    if (!repo) throw invalid('unknown_repo', `repository '${request.repo}' is not registered`, { field: 'repo' });
+    const record = buildAgentRecord(request, repo, origin);
+    // A base given by the caller must name a commit now: failing at launch would leave a failed agent behind.
+    if (request.baseBranch !== undefined && (await resolveCommit(repo.path, assertRefName('baseBranch', request.baseBranch))) === null) {
+      throw invalid('unknown_base_branch', `'${request.baseBranch}' is not a branch or commit in ${repo.name}`, { field: 'baseBranch' });
+    }
+    if (request.idempotencyKey !== undefined) {
+      const existing = await this.ctx.store.agents.findByIdempotencyKey(origin, request.idempotencyKey);
+      if (existing) return { agent: existing, created: false };
+    }
+    await this.checkQueueRoom();
+    const { agent, created } = await this.ctx.recorder.insert(record);
+    if (!created) return { agent, created };
+    this.scheduler.pump();
+    return { agent, created };
+  }
+
+  async get(id: string): Promise<AgentRecord> {
+    const agent = await this.ctx.store.agents.get(id);
+    if (!agent) throw notFound('agent_not_found', `no agent '${id}'`);
+    return agent;
+  }
+
+  list(filter: AgentFilter = {}): Promise<AgentRecord[]> {
+    return this.ctx.store.agents.list(filter);
+  }
+
+  /**
+   * Asks an agent to stop. A queued agent ends `killed` at once; a spawning or
+   * running one is marked and signalled, and ends `killed` when its process
+   * tree is gone (SIGTERM, then SIGKILL after the grace period).
+   */
+  async kill(id: string): Promise<AgentRecord> {
+    for (;;) {
+      const agent = await this.get(id);
+      if (isTerminal(agent.state)) throw conflict('agent_not_active', `agent '${id}' is already ${agent.state}`, { state: agent.state });
+      if (agent.state === 'queued') {
+        const killed = await this.ctx.recorder.transition(id, ['queued'], 'killed', { endedAt: Date.now() });
+        if (killed) return killed;
+        continue; // it started meanwhile: kill it as a spawning or running agent
+      }
+      const marked = (await this.ctx.store.agents.update(id, { killRequested: true })) ?? agent;
+      if (marked.state === 'running') this.finisher.signalKill(id, marked.pid, marked.pgid);
+      return marked;
+    }
+  }
+
+  async killAll(filter: AgentFilter = {}): Promise<KillAllReport> {
+    const active = await this.ctx.store.agents.list({ ...filter, state: ['queued', 'spawning', 'running'] });
+    const report: KillAllReport = { total: active.length, killed: 0, failed: 0, errors: [] };
+    await Promise.all(active.map(async (agent) => {
+      try {
+        await this.kill(agent.id);
+        report.killed += 1;
+      } catch (err) {
+        const e = err as { code?: string; message?: string };
+        // An agent that ended on its own meanwhile needs no kill.
+        if (e.code === 'agent_not_active') {
+          report.total -= 1;
+          return;
+        }
+        report.failed += 1;
+        report.errors.push({ agentId: agent.id, code: e.code ?? 'kill_failed', message: e.message ?? String(err) });
+      }
+    }));
+    return report;
+  }
+
+  /** Deletes a terminal agent: its record, its branch and its log folder. */
+  async discard(id: string): Promise<void> {
+    const agent = await this.get(id);
+    if (!isTerminal(agent.state)) throw conflict('agent_active', `agent '${id}' is ${agent.state}; kill it first`, { state: agent.state });
+    const repo = await this.ctx.store.repos.get(agent.repo);
+    if (repo) await deleteBranch(repo.path, agent.branch);
+    await this.ctx.store.agents.remove(id);
+    rmSync(agentDir(this.ctx.config, id), { recursive: true, force: true });
+  }
+
+  async logs(id: string, after = 0, limit = 1000): Promise<LogPage & { ended: boolean }> {
+    const agent = await this.get(id);
+    const ended = isTerminal(agent.state);
+    return { ...readLogPage(agentLogPath(this.ctx.config, id), after, limit, ended), ended };
+  }
+
+  async diff(id: string): Promise<string> {
+    const agent = await this.get(id);
+    const repo = await this.ctx.store.repos.get(agent.repo);
+    if (!repo) throw notFound('repo_not_found', `repository '${agent.repo}' is no longer registered`);
+    if (agent.state === 'queued') return '';
+    return this.ctx.git.diff(repo.path, agent.baseBranch, agent.branch);
+  }
+
+  worktrees(): Promise<WorktreeView[]> {
+    return this.reconciler.list();
+  }
+
+  reconcile(): Promise<ReconcileReport> {
+    return this.reconciler.reconcile();
+  }
+
+  /** Active agents using a repository (a repository in use cannot be removed). */
+  async activeIn(repo: string): Promise<number> {
+    return (await this.ctx.store.agents.list({ repo, state: ['queued', 'spawning', 'running'] })).length;
+  }
+
+  private async checkQueueRoom(): Promise<void> {
+    const queued = await this.ctx.store.agents.countByState('queued');
+    if (queued >= this.ctx.config.maxQueue) {
+      throw tooMany('queue_full', `${queued} agents are already waiting (MOSAIC_MAX_QUEUE=${this.ctx.config.maxQueue})`, { queued });
+    }
+  }
+}

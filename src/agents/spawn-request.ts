@@ -1,0 +1,80 @@
+import { join } from 'node:path';
+import { invalid } from '../core/errors.js';
+import { assertName, newAgentId } from '../core/ids.js';
+import { managedRoot } from '../git/index.js';
+import type { RepoRecord } from '../store/types.js';
+import { agentEnvironment } from './runtimes/index.js';
+import type { AgentRecord, RuntimeSpec, SpawnRequest } from './types.js';
+
+export const DEFAULT_PRIORITY = 5;
+/** Linux refuses an argv or env string over 128 KiB, and the prompt is passed as both. */
+export const MAX_PROMPT_BYTES = 128 * 1024 - 1024;
+
+/** The branch and worktree directory name of an agent: `agent-<agentId>-<taskId>`. */
+export function agentBranchName(agentId: string, taskId: string): string {
+  return `agent-${agentId}-${taskId}`;
+}
+
+function checkRuntime(runtime: RuntimeSpec): RuntimeSpec {
+  if (runtime.kind === 'command') {
+    if (runtime.argv.length === 0) throw invalid('invalid_runtime', 'runtime.argv must not be empty', { field: 'runtime.argv' });
+    if (runtime.argv.some((arg) => arg.includes('\0'))) throw invalid('invalid_runtime', 'runtime.argv must not contain NUL bytes', { field: 'runtime.argv' });
+    return { kind: 'command', argv: [...runtime.argv] };
+  }
+  const claude: RuntimeSpec = { kind: 'claude' };
+  if (runtime.model !== undefined) {
+    if (runtime.model.startsWith('-')) throw invalid('invalid_runtime', 'runtime.model must not start with "-"', { field: 'runtime.model' });
+    claude.model = runtime.model;
+  }
+  if (runtime.maxTurns !== undefined) claude.maxTurns = runtime.maxTurns;
+  if (runtime.permissionMode !== undefined) claude.permissionMode = runtime.permissionMode;
+  return claude;
+}
+
+/**
+ * Checks what the JSON schema cannot (names, env keys, the repository) and
+ * builds the queued record. Nothing is written here.
+ */
+export function buildAgentRecord(request: SpawnRequest, repo: RepoRecord, origin: string, now = Date.now()): AgentRecord {
+  const taskId = assertName('taskId', request.taskId);
+  if (request.prompt.length === 0) throw invalid('invalid_prompt', 'prompt must not be empty', { field: 'prompt' });
+  if (Buffer.byteLength(request.prompt) > MAX_PROMPT_BYTES) {
+    throw invalid('prompt_too_large', `prompt must be at most ${MAX_PROMPT_BYTES} bytes`, { field: 'prompt' });
+  }
+  if (request.prompt.includes('\0')) throw invalid('invalid_prompt', 'prompt must not contain NUL bytes', { field: 'prompt' });
+  const runtime = checkRuntime(request.runtime ?? { kind: 'claude' });
+  const id = newAgentId();
+  const type = request.type ?? 'worker';
+  // Validate env keys now so a bad request creates nothing; the real env is built at launch.
+  agentEnvironment({}, { agentId: id, taskId, prompt: '', port: 0, type, userEnv: request.env ?? {} });
+
+  const branch = agentBranchName(id, taskId);
+  return {
+    id,
+    state: 'queued',
+    taskId,
+    type,
+    repo: repo.name,
+    branch,
+    baseBranch: request.baseBranch ?? repo.baseBranch,
+    worktreePath: join(managedRoot(repo.path), branch),
+    runtime,
+    prompt: request.prompt,
+    env: request.env ?? {},
+    priority: request.priority ?? DEFAULT_PRIORITY,
+    timeoutS: request.timeoutS ?? null,
+    origin,
+    idempotencyKey: request.idempotencyKey ?? null,
+    pid: null,
+    pgid: null,
+    port: null,
+    exitCode: null,
+    error: null,
+    result: null,
+    killRequested: false,
+    createdAt: now,
+    startedAt: null,
+    endedAt: null,
+    updatedAt: now,
+  };
+}

@@ -1,0 +1,110 @@
+/**
+ * Server side: start a detached supervisor for one agent and wait until the
+ * agent is running (child.pid) or has failed to start (exit.json).
+ */
+import { spawn } from 'node:child_process';
+import { chmodSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { MosaicError } from '../../core/errors.js';
+import { isPidAlive, writeFileAtomic } from './proc.js';
+import { readExitRecord, readPidFile } from './probe.js';
+import { CHILD_PID_FILE, SPEC_FILE, type ExitRecord, type SupervisorSpec } from './spec.js';
+
+export interface LaunchResult {
+  supervisorPid: number;
+  /** The agent's pid and process group; null when it never started, or had not yet when the wait ran out. */
+  pgid: number | null;
+  /** Set when the agent already ended (typically an immediate spawn failure). */
+  exit: ExitRecord | null;
+}
+
+export interface LaunchOptions {
+  /** How long to wait for child.pid or exit.json (default 10 s). */
+  waitMs?: number;
+}
+
+const POLL_MS = 25;
+const DEFAULT_WAIT_MS = 10_000;
+
+/** Variables the supervisor process itself needs; it passes the agent only `spec.env`. */
+const SUPERVISOR_ENV_KEYS = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'TZ'];
+
+/**
+ * How to start the supervisor entry that sits next to `moduleUrl`: from
+ * TypeScript sources (tests, tsx) through tsx's loader, from compiled `dist/`
+ * with plain node. Exported separately so both branches can be tested.
+ */
+export function supervisorCommandFor(moduleUrl: string): { execPath: string; args: string[] } {
+  const here = dirname(fileURLToPath(moduleUrl));
+  if (moduleUrl.endsWith('.ts')) {
+    // An absolute loader URL: the supervisor's cwd (the agent dir) cannot resolve the bare name `tsx`.
+    const tsxLoader = pathToFileURL(createRequire(moduleUrl).resolve('tsx')).href;
+    return { execPath: process.execPath, args: ['--import', tsxLoader, join(here, 'main.ts')] };
+  }
+  return { execPath: process.execPath, args: [join(here, 'main.js')] };
+}
+
+export function supervisorCommand(): { execPath: string; args: string[] } {
+  return supervisorCommandFor(import.meta.url);
+}
+
+function supervisorEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const key of SUPERVISOR_ENV_KEYS) {
+    const value = process.env[key];
+    if (value !== undefined) env[key] = value;
+  }
+  return env;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Starts the agent under a detached supervisor. Resolves once the agent runs
+ * (pgid set) or already ended (exit set). Throws `supervisor_failed` when the
+ * supervisor dies without leaving either file. If neither shows up within
+ * `waitMs` while the supervisor lives, resolves with both null: the agent is
+ * then treated as starting, and the re-attach path picks up child.pid later.
+ */
+export async function launchSupervisor(spec: SupervisorSpec, opts: LaunchOptions = {}): Promise<LaunchResult> {
+  const agentDir = resolve(spec.agentDir);
+  mkdirSync(agentDir, { recursive: true, mode: 0o700 });
+  chmodSync(agentDir, 0o700);
+  writeFileAtomic(join(agentDir, SPEC_FILE), JSON.stringify({ ...spec, agentDir }), 0o600);
+
+  const { execPath, args } = supervisorCommand();
+  const proc = spawn(execPath, [...args, agentDir], {
+    cwd: agentDir,
+    env: supervisorEnv(),
+    detached: true,
+    stdio: 'ignore',
+  });
+  let spawnError: Error | null = null;
+  proc.on('error', (err) => {
+    spawnError = err;
+  });
+  proc.unref();
+  const supervisorPid = proc.pid;
+  if (supervisorPid === undefined) {
+    await sleep(0); // let the 'error' event land so the message is useful
+    throw new MosaicError(500, 'supervisor_failed', `cannot start supervisor: ${(spawnError as Error | null)?.message ?? 'unknown error'}`);
+  }
+
+  const deadline = Date.now() + (opts.waitMs ?? DEFAULT_WAIT_MS);
+  for (;;) {
+    const exit = readExitRecord(agentDir);
+    const pgid = readPidFile(join(agentDir, CHILD_PID_FILE));
+    if (pgid !== null || exit !== null) return { supervisorPid, pgid, exit };
+    // The ChildProcess object knows first: its exit is reported even before the pid is reaped.
+    if (proc.exitCode !== null || proc.signalCode !== null || !isPidAlive(supervisorPid)) {
+      // It may have written exit.json just before it exited.
+      const late = readExitRecord(agentDir);
+      if (late !== null) return { supervisorPid, pgid: readPidFile(join(agentDir, CHILD_PID_FILE)), exit: late };
+      throw new MosaicError(500, 'supervisor_failed', `supervisor exited without starting the agent (see ${agentDir})`);
+    }
+    if (Date.now() >= deadline) return { supervisorPid, pgid: null, exit: null };
+    await sleep(POLL_MS);
+  }
+}

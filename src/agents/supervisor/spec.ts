@@ -1,0 +1,46 @@
+/**
+ * The contract between the server and a detached supervisor: what it is told
+ * to run (spec.json) and the files it leaves in the agent's directory. Both
+ * sides read these files, possibly across a server restart, so keep them
+ * plain JSON / plain text and never rename them lightly.
+ */
+
+export interface SupervisorSpec {
+  agentId: string;
+  /** argv[0] is looked up on `env.PATH`; no shell is involved. */
+  argv: string[];
+  cwd: string;
+  /** The child's complete environment: nothing is inherited from the supervisor. */
+  env: Record<string, string>;
+  /** `$MOSAIC_HOME/agents/<agentId>`: holds the files below. */
+  agentDir: string;
+  timeoutMs: number | null;
+  killGraceMs: number;
+}
+
+export interface SpawnError {
+  /** `runtime_not_found` (ENOENT) or `spawn_failed`. */
+  code: string;
+  message: string;
+}
+
+export interface ExitRecord {
+  exitCode: number | null;
+  signal: string | null;
+  timedOut: boolean;
+  /** A kill was requested (SIGTERM to the supervisor). */
+  killed: boolean;
+  spawnError: SpawnError | null;
+  startedAt: number;
+  endedAt: number;
+}
+
+/** Written by the server, 0600: the env may hold the user's secrets. */
+export const SPEC_FILE = 'spec.json';
+/** The agent's stdout and stderr, appended directly by the agent's own fds. */
+export const OUTPUT_LOG = 'output.log';
+export const SUPERVISOR_PID_FILE = 'supervisor.pid';
+/** The agent's pid, which is also its process group id. */
+export const CHILD_PID_FILE = 'child.pid';
+/** Written atomically, last, once the agent and its whole process group are gone. */
+export const EXIT_FILE = 'exit.json';

@@ -1,0 +1,196 @@
+import { execFile } from 'node:child_process';
+import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
+import { createPrivateKey, createPublicKey } from 'node:crypto';
+import { delimiter, join } from 'node:path';
+import { promisify } from 'node:util';
+import type Database from 'better-sqlite3';
+import { loadConfig } from '../core/config.js';
+import { homePaths, modeOf } from '../core/home.js';
+import { fingerprint, rawPublicKey } from '../federation/identity/index.js';
+import { ApiClient, CliError, messageOf, type Health } from './client.js';
+
+/** The checks behind `mosaic doctor`. Each is read-only: doctor never creates or repairs anything. */
+
+export type CheckStatus = 'ok' | 'warn' | 'fail';
+
+export interface Check {
+  name: string;
+  status: CheckStatus;
+  detail: string;
+}
+
+export interface CheckContext {
+  home: string;
+  url: string;
+  token: string | undefined;
+  env: NodeJS.ProcessEnv;
+}
+
+const run = promisify(execFile);
+const octal = (mode: number) => `0${mode.toString(8)}`;
+
+/** `[major, minor, patch]` from text like `v20.11.1` or `git version 2.43.0.windows.1`. */
+export function parseVersion(text: string): [number, number, number] | undefined {
+  const match = /(\d+)\.(\d+)(?:\.(\d+))?/.exec(text);
+  if (!match) return undefined;
+  return [Number(match[1]), Number(match[2]), Number(match[3] ?? 0)];
+}
+
+export function atLeast(version: readonly number[], minimum: readonly number[]): boolean {
+  for (let i = 0; i < minimum.length; i++) {
+    const a = version[i] ?? 0;
+    const b = minimum[i] ?? 0;
+    if (a !== b) return a > b;
+  }
+  return true;
+}
+
+export function checkNode(version = process.version): Check {
+  const parsed = parseVersion(version);
+  const ok = parsed !== undefined && atLeast(parsed, [20, 0, 0]);
+  return { name: 'node', status: ok ? 'ok' : 'fail', detail: `${version}${ok ? '' : ' (Mosaic needs Node.js >= 20)'}` };
+}
+
+export async function checkGit(): Promise<Check> {
+  try {
+    const { stdout } = await run('git', ['--version'], { timeout: 10_000 });
+    const parsed = parseVersion(stdout);
+    // `git worktree remove` arrived in 2.17.
+    const ok = parsed !== undefined && atLeast(parsed, [2, 17, 0]);
+    return { name: 'git', status: ok ? 'ok' : 'fail', detail: `${stdout.trim()}${ok ? '' : ' (Mosaic needs git >= 2.17)'}` };
+  } catch (err) {
+    return { name: 'git', status: 'fail', detail: `git not found on PATH (${messageOf(err)})` };
+  }
+}
+
+export function checkHome(home: string): Check[] {
+  const paths = homePaths(home);
+  const mode = modeOf(home);
+  if (mode === undefined) {
+    return [{ name: 'home', status: 'fail', detail: `${home} does not exist — run \`mosaic init\`` }];
+  }
+  const checks: Check[] = [{
+    name: 'home',
+    status: mode === 0o700 ? 'ok' : 'fail',
+    detail: `${home} (${octal(mode)}${mode === 0o700 ? '' : `, should be 0700: chmod 700 ${home}`})`,
+  }];
+  const tokenMode = modeOf(paths.adminToken);
+  if (tokenMode === undefined) {
+    checks.push({ name: 'admin token', status: 'fail', detail: `${paths.adminToken} is missing — run \`mosaic init\`` });
+  } else {
+    const ok = tokenMode === 0o600;
+    checks.push({
+      name: 'admin token',
+      status: ok ? 'ok' : 'fail',
+      detail: `${paths.adminToken} (${octal(tokenMode)}${ok ? '' : `, should be 0600: chmod 600 ${paths.adminToken}`})`,
+    });
+  }
+  return checks;
+}
+
+/** Opens the store read-only, so doctor can run beside a live server without touching its data. */
+export async function checkStore(home: string): Promise<Check> {
+  const file = homePaths(home).db;
+  if (!existsSync(file)) return { name: 'store', status: 'ok', detail: `${file} will be created at first start` };
+  let db: Database.Database | undefined;
+  try {
+    // Loaded on demand so that only doctor pays for the native module.
+    const { default: Sqlite } = await import('better-sqlite3');
+    db = new Sqlite(file, { readonly: true, fileMustExist: true, timeout: 2000 });
+    const row = db.prepare<[], { version: number | null }>('SELECT max(version) AS version FROM schema_migrations').get();
+    return { name: 'store', status: 'ok', detail: `${file} (schema version ${row?.version ?? 0})` };
+  } catch (err) {
+    return { name: 'store', status: 'fail', detail: `${file} cannot be read: ${messageOf(err)}` };
+  } finally {
+    db?.close();
+  }
+}
+
+export function checkIdentity(home: string): Check {
+  const file = join(homePaths(home).identityDir, 'ed25519.pem');
+  let pem: string;
+  try {
+    pem = readFileSync(file, 'utf8');
+  } catch {
+    return { name: 'identity', status: 'fail', detail: `${file} is missing — run \`mosaic init\`` };
+  }
+  try {
+    const instanceId = fingerprint(rawPublicKey(createPublicKey(createPrivateKey(pem))));
+    const mode = modeOf(file);
+    if (mode !== undefined && mode !== 0o600) {
+      return { name: 'identity', status: 'fail', detail: `${file} is ${octal(mode)}, should be 0600: chmod 600 ${file}` };
+    }
+    return { name: 'identity', status: 'ok', detail: `instance ${instanceId}` };
+  } catch (err) {
+    return { name: 'identity', status: 'fail', detail: `${file} is not a usable Ed25519 key: ${messageOf(err)}` };
+  }
+}
+
+/** Where `bin` resolves on PATH (or as a path), like `command -v`. */
+export function findExecutable(bin: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const candidates = bin.includes('/') ? [bin] : (env.PATH ?? '').split(delimiter).filter(Boolean).map((dir) => join(dir, bin));
+  for (const candidate of candidates) {
+    try {
+      if (!statSync(candidate).isFile()) continue;
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // Not here; keep looking.
+    }
+  }
+  return undefined;
+}
+
+export function checkClaude(ctx: CheckContext): Check {
+  let bin = ctx.env.MOSAIC_CLAUDE_BIN || 'claude';
+  try {
+    bin = loadConfig(ctx.env).claudeBin;
+  } catch {
+    // A broken config.json is reported by checkConfig; fall back to the env/default.
+  }
+  const found = findExecutable(bin, ctx.env);
+  return found
+    ? { name: 'claude', status: 'ok', detail: found }
+    : { name: 'claude', status: 'warn', detail: `'${bin}' not found (set MOSAIC_CLAUDE_BIN); the command runtime works without it` };
+}
+
+export function checkConfig(ctx: CheckContext): Check {
+  try {
+    const config = loadConfig(ctx.env);
+    return { name: 'config', status: 'ok', detail: `listen ${config.host}:${config.port}, max ${config.maxAgents} agents` };
+  } catch (err) {
+    return { name: 'config', status: 'fail', detail: messageOf(err) };
+  }
+}
+
+/** Reachability is a warning (the server may simply not be started); a rejected token is a failure. */
+export async function checkServer(ctx: CheckContext): Promise<Check> {
+  const client = new ApiClient({ url: ctx.url, token: ctx.token, timeoutMs: 3000 });
+  let health: Health;
+  try {
+    health = await client.get<Health>('/health');
+  } catch (err) {
+    const why = err instanceof CliError && err.code === 'not_running' ? 'not running' : messageOf(err);
+    return { name: 'server', status: 'warn', detail: `no instance at ${ctx.url} (${why}) — start one with \`mosaic up\`` };
+  }
+  try {
+    await client.get('/repos');
+  } catch (err) {
+    return { name: 'server', status: 'fail', detail: `${ctx.url} is up but refused the admin token: ${messageOf(err)}` };
+  }
+  return { name: 'server', status: 'ok', detail: `${ctx.url} (instance ${health.instanceId}, version ${health.version})` };
+}
+
+export async function runChecks(ctx: CheckContext): Promise<Check[]> {
+  const [git, store, server] = await Promise.all([checkGit(), checkStore(ctx.home), checkServer(ctx)]);
+  return [
+    checkNode(),
+    git,
+    checkConfig(ctx),
+    ...checkHome(ctx.home),
+    store,
+    checkIdentity(ctx.home),
+    checkClaude(ctx),
+    server,
+  ];
+}

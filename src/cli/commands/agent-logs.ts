@@ -1,0 +1,82 @@
+import { Command } from 'commander';
+import { CliError, type ApiClient } from '../client.js';
+import { clientFor } from '../context.js';
+import { integer } from '../options.js';
+import { print, printError, printJson, printJsonLine } from '../output.js';
+import { interruptible } from '../signals.js';
+
+interface LogsOptions {
+  follow?: boolean;
+  after?: number;
+  limit?: number;
+  json?: boolean;
+}
+
+interface LogPage {
+  lines: string[];
+  next: number;
+  ended: boolean;
+}
+
+const PAGE = 1000;
+
+const logsPath = (id: string) => `/agents/${encodeURIComponent(id)}/logs`;
+
+/** Without --limit, pages through the whole log written so far. */
+async function readLogs(client: ApiClient, id: string, opts: LogsOptions): Promise<void> {
+  const all: LogPage = { lines: [], next: opts.after ?? 0, ended: false };
+  for (;;) {
+    const page = await client.get<LogPage>(logsPath(id), { after: all.next, limit: opts.limit ?? PAGE });
+    if (opts.json) all.lines.push(...page.lines);
+    else for (const line of page.lines) print(line);
+    all.next = page.next;
+    all.ended = page.ended;
+    if (opts.limit !== undefined) {
+      if (!opts.json && page.lines.length === opts.limit) printError(`(more may follow: --after ${page.next})`);
+      break;
+    }
+    if (page.lines.length === 0) break;
+  }
+  if (opts.json) printJson(all);
+}
+
+/** Streams new lines until the agent ends (the server sends `end`) or Ctrl-C. */
+async function followLogs(client: ApiClient, id: string, opts: LogsOptions): Promise<void> {
+  const interrupt = interruptible();
+  try {
+    const query = { follow: true, after: opts.after, limit: opts.limit };
+    for await (const frame of client.stream(logsPath(id), { query, signal: interrupt.signal })) {
+      if (frame.event === 'lines') {
+        const data = JSON.parse(frame.data) as { lines: string[]; next: number };
+        if (opts.json) printJsonLine(data);
+        else for (const line of data.lines) print(line);
+      } else if (frame.event === 'end') {
+        if (opts.json) printJsonLine({ ended: true, ...(JSON.parse(frame.data) as object) });
+        return;
+      } else if (frame.event === 'error') {
+        const data = JSON.parse(frame.data) as { message?: string };
+        throw new CliError('logs_failed', data.message ?? 'the server could not read the log');
+      }
+    }
+    if (!interrupt.signal.aborted) {
+      throw new CliError('stream_closed', 'the server closed the log stream before the agent ended (is it still up?)');
+    }
+  } finally {
+    interrupt.dispose();
+  }
+}
+
+export function logsCommand(): Command {
+  return new Command('logs')
+    .description('print an agent\'s output; -f follows it until the agent ends')
+    .argument('<id>', 'agent id')
+    .option('-f, --follow', 'keep printing new lines until the agent ends (Ctrl-C stops)')
+    .option('--after <cursor>', 'start after this cursor (the `next` of an earlier page)', integer(0))
+    .option('--limit <n>', 'at most this many lines (one page)', integer(1, 10_000))
+    .option('--json', 'print {lines, next, ended} (with -f: one JSON object per frame)')
+    .action(async (id: string, opts: LogsOptions, command: Command) => {
+      const client = clientFor(command);
+      if (opts.follow) await followLogs(client, id, opts);
+      else await readLogs(client, id, opts);
+    });
+}

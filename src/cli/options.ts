@@ -1,0 +1,26 @@
+import { InvalidArgumentError } from 'commander';
+
+/** Option parsers shared by commands; commander turns their errors into usage errors (exit 2). */
+
+/** Accumulates a repeatable option into an array. */
+export function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+/** An integer option within [min, max]. */
+export function integer(min: number, max: number = Number.MAX_SAFE_INTEGER): (value: string) => number {
+  return (value: string) => {
+    const n = Number(value);
+    if (!/^-?\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
+      throw new InvalidArgumentError(`must be an integer from ${min}${max === Number.MAX_SAFE_INTEGER ? ' up' : ` to ${max}`}.`);
+    }
+    return n;
+  };
+}
+
+/** A repeatable `K=V` option into a record; later values of a key win. */
+export function keyValue(value: string, previous: Record<string, string> | undefined): Record<string, string> {
+  const eq = value.indexOf('=');
+  if (eq <= 0) throw new InvalidArgumentError(`expected KEY=VALUE, got '${value}'.`);
+  return { ...previous, [value.slice(0, eq)]: value.slice(eq + 1) };
+}

@@ -1,0 +1,89 @@
+/** Human output (aligned tables, durations, timestamps) and `--json` output. */
+
+/** Writes one line (or block) to stdout. */
+export function print(text = ''): void {
+  process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+}
+
+export function printError(text: string): void {
+  process.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
+}
+
+/** Pretty JSON for `--json`: one document on stdout. */
+export function printJson(value: unknown): void {
+  print(JSON.stringify(value, null, 2));
+}
+
+/** One compact JSON document per line, for streams (`events --json`, `logs -f --json`). */
+export function printJsonLine(value: unknown): void {
+  print(JSON.stringify(value));
+}
+
+/** Terminal cells a string takes; good enough for the ASCII, accents and symbols the CLI prints. */
+function width(text: string): number {
+  return [...text].length;
+}
+
+/**
+ * Aligned columns separated by two spaces; the last column is not padded so
+ * lines carry no trailing blanks. Cells are single-line (newlines become spaces).
+ */
+export function formatRows(rows: readonly (readonly string[])[]): string {
+  const columns = Math.max(0, ...rows.map((row) => row.length));
+  const clean = rows.map((row) => Array.from({ length: columns }, (_, i) => (row[i] ?? '').replace(/\s*\n\s*/g, ' ')));
+  const widths = Array.from({ length: columns }, (_, i) => Math.max(...clean.map((row) => width(row[i] ?? ''))));
+  return clean
+    .map((row) => row.map((cell, i) => (i === columns - 1 ? cell : cell + ' '.repeat((widths[i] ?? 0) - width(cell)))).join('  ').trimEnd())
+    .join('\n');
+}
+
+/** A table with a header row. */
+export function formatTable(headers: readonly string[], rows: readonly (readonly string[])[]): string {
+  return formatRows([headers, ...rows]);
+}
+
+/** `key  value` lines with the keys aligned. */
+export function formatFields(fields: readonly (readonly [string, string])[]): string {
+  const keyWidth = Math.max(0, ...fields.map(([key]) => width(key)));
+  return fields.map(([key, value]) => `${key}${' '.repeat(keyWidth - width(key))}  ${value}`.trimEnd()).join('\n');
+}
+
+/** '-' for an absent value, so table cells are never blank. */
+export function dash(value: unknown): string {
+  if (value === undefined || value === null || value === '') return '-';
+  return String(value);
+}
+
+/** 850ms, 12s, 3m 05s, 2h 03m, 4d 02h. */
+export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return '-';
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  const s = Math.floor(ms / 1000);
+  if (s < 60) return `${s}s`;
+  const pad = (n: number) => String(n).padStart(2, '0');
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m ${pad(s % 60)}s`;
+  const h = Math.floor(m / 60);
+  if (h < 24) return `${h}h ${pad(m % 60)}m`;
+  return `${Math.floor(h / 24)}d ${pad(h % 24)}h`;
+}
+
+/** Local time as `YYYY-MM-DD HH:MM:SS`; today's times drop the date when `short`. */
+export function formatTimestamp(ms: number | null | undefined, opts: { short?: boolean; now?: number } = {}): string {
+  if (ms === null || ms === undefined || !Number.isFinite(ms)) return '-';
+  const d = new Date(ms);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  const date = `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+  const time = `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+  if (opts.short) {
+    const today = new Date(opts.now ?? Date.now());
+    if (today.toDateString() === d.toDateString()) return time;
+  }
+  return `${date} ${time}`;
+}
+
+/** "12s ago", "3m 05s ago". */
+export function formatAgo(ms: number | null | undefined, now = Date.now()): string {
+  if (ms === null || ms === undefined) return '-';
+  return `${formatDuration(Math.max(0, now - ms))} ago`;
+}

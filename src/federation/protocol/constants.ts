@@ -1,0 +1,46 @@
+/** Protocol version advertised in `federation/instance` and in CONNECT bodies. */
+export const PROTOCOL_VERSION = '1';
+
+/** The envelope's own `v` field: the shape every message on the wire has. */
+export const ENVELOPE_VERSION = 1;
+
+/** Largest request or response body a peer may send, before any parsing. */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+/** How far a message's `ts` may be from the receiver's clock, either way. */
+export const CLOCK_SKEW_MS = 5 * 60_000;
+
+/**
+ * How long a receiver remembers message ids. A message is accepted while its
+ * `ts` is within ±CLOCK_SKEW_MS of now, i.e. for up to 2× the skew after it
+ * first arrives; remembering ids longer than that means a replay is always
+ * either expired or recognised.
+ */
+export const REPLAY_WINDOW_MS = 15 * 60_000;
+
+export const SIGNATURE_HEADER = 'mosaic-signature';
+
+/** Base path of the public endpoints that accept signed peer traffic. */
+export const INCOMING_PATH = '/api/v1/federation/incoming';
+
+export const COMMANDS = ['agent.spawn', 'agent.status', 'agent.kill', 'agent.list', 'agent.logs'] as const;
+export type Command = (typeof COMMANDS)[number];
+
+export const QUERIES = ['agents', 'instance', 'events'] as const;
+export type QueryName = (typeof QUERIES)[number];
+
+export const EVENTS = ['agent.state'] as const;
+export type EventName = (typeof EVENTS)[number];
+
+export const RUNTIME_KINDS = ['claude', 'command'] as const;
+export type RuntimeKind = (typeof RUNTIME_KINDS)[number];
+
+/** DESIGN §4: pending → active → disconnected, pending → rejected, active ↔ suspended. */
+export const CONNECTION_STATES = ['pending', 'active', 'suspended', 'rejected', 'disconnected'] as const;
+export type ConnectionState = (typeof CONNECTION_STATES)[number];
+
+/** Instance ids are base32 of 20 bytes: always 32 characters. */
+export const INSTANCE_ID_RE = /^[a-z2-7]{32}$/;
+
+/** Message ids are lowercase canonical UUIDs, so one id has exactly one spelling in the replay cache. */
+export const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

@@ -1,0 +1,109 @@
+import { forbidden, invalid, tooMany } from '../../core/errors.js';
+import { isValidName } from '../../core/ids.js';
+import { COMMANDS, RUNTIME_KINDS, type Command, type RuntimeKind } from './constants.js';
+
+/** What a peer may do here; set by the side that runs the agents (DESIGN §4). */
+export interface Grants {
+  commands: Command[];
+  /** Repository names, or `['*']` for every registered repository. */
+  repos: string[];
+  runtimes: RuntimeKind[];
+  /** How many of this peer's agents may be queued, spawning or running at once. */
+  maxActiveAgents: number;
+}
+
+export const MAX_ACTIVE_AGENTS_LIMIT = 1000;
+const GRANT_FIELDS = ['commands', 'repos', 'runtimes', 'maxActiveAgents'] as const;
+
+/**
+ * Grants before the spoke's admin decides anything. Every command is listed
+ * because on their own they are harmless: a peer only ever sees and controls
+ * agents it spawned itself, and with no repositories and a limit of 0 agents
+ * it can spawn none. Running anything is therefore an explicit decision of
+ * the spoke's admin (grant repos and maxActiveAgents); `command` stays out of
+ * runtimes because it runs arbitrary programs.
+ */
+export function defaultGrants(): Grants {
+  return { commands: [...COMMANDS], repos: [], runtimes: ['claude'], maxActiveAgents: 0 };
+}
+
+const badGrant = (field: string, message: string) => invalid('invalid_grants', `grants.${field} ${message}`, { field: `grants.${field}` });
+
+function list<T extends string>(value: unknown, field: string, accept: (item: string) => item is T, what: string): T[] {
+  if (!Array.isArray(value)) throw badGrant(field, 'must be an array');
+  const out: T[] = [];
+  for (const item of value as unknown[]) {
+    if (typeof item !== 'string' || !accept(item)) throw badGrant(field, `must contain only ${what} (got ${JSON.stringify(item)})`);
+    if (!out.includes(item)) out.push(item);
+  }
+  return out;
+}
+
+const isCommand = (s: string): s is Command => (COMMANDS as readonly string[]).includes(s);
+const isRuntime = (s: string): s is RuntimeKind => (RUNTIME_KINDS as readonly string[]).includes(s);
+const isRepoGrant = (s: string): s is string => s === '*' || isValidName(s);
+
+/**
+ * Checks a grants object strictly: unknown fields and bad values are a 400
+ * `invalid_grants` naming the field. A field left out is taken from `base`
+ * (e.g. the current grants for a partial update, or defaultGrants() for a new
+ * invite); without `base` every field is required.
+ */
+export function validateGrants(input: unknown, base?: Grants): Grants {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw invalid('invalid_grants', 'grants must be an object', { field: 'grants' });
+  }
+  const obj = input as Record<string, unknown>;
+  for (const key of Object.keys(obj)) {
+    if (!(GRANT_FIELDS as readonly string[]).includes(key)) throw badGrant(key, 'is not a grant');
+  }
+  for (const key of GRANT_FIELDS) {
+    if (obj[key] === undefined && !base) throw badGrant(key, 'is required');
+  }
+  const commands = obj.commands === undefined ? [...base!.commands] : list(obj.commands, 'commands', isCommand, COMMANDS.join(', '));
+  let repos = obj.repos === undefined ? [...base!.repos] : list(obj.repos, 'repos', isRepoGrant, "repository names or '*'");
+  // '*' already covers every name; keeping others next to it would only suggest a restriction that is not there.
+  if (repos.includes('*')) repos = ['*'];
+  const runtimes = obj.runtimes === undefined ? [...base!.runtimes] : list(obj.runtimes, 'runtimes', isRuntime, RUNTIME_KINDS.join(', '));
+  const max = obj.maxActiveAgents === undefined ? base!.maxActiveAgents : obj.maxActiveAgents;
+  if (typeof max !== 'number' || !Number.isInteger(max) || max < 0 || max > MAX_ACTIVE_AGENTS_LIMIT) {
+    throw badGrant('maxActiveAgents', `must be an integer from 0 to ${MAX_ACTIVE_AGENTS_LIMIT}`);
+  }
+  return { commands, repos, runtimes, maxActiveAgents: max };
+}
+
+export interface GrantRequest {
+  command: string;
+  /** Required for agent.spawn. */
+  repo?: string;
+  /** The effective runtime kind; required for agent.spawn. */
+  runtime?: string;
+  /** The peer's agents that are queued, spawning or running now, before this one; required for agent.spawn. */
+  activeAgents?: number;
+}
+
+/**
+ * Throws unless `grants` allow the request: 403 `command_not_granted`,
+ * `repo_not_granted`, `runtime_not_granted`, or 429 `max_agents_exceeded`.
+ */
+export function checkGrant(grants: Grants, req: GrantRequest): void {
+  if (!(grants.commands as string[]).includes(req.command)) {
+    throw forbidden('command_not_granted', `this peer is not granted ${req.command}`, { command: req.command });
+  }
+  if (req.command === 'agent.spawn' && (req.repo === undefined || req.runtime === undefined || req.activeAgents === undefined)) {
+    // A caller bug, not a peer's fault: a spawn check without its facts would pass by omission.
+    throw new TypeError('checkGrant for agent.spawn needs repo, runtime and activeAgents');
+  }
+  if (req.repo !== undefined && !grants.repos.includes('*') && !grants.repos.includes(req.repo)) {
+    throw forbidden('repo_not_granted', `this peer is not granted repository ${req.repo}`, { repo: req.repo });
+  }
+  if (req.runtime !== undefined && !(grants.runtimes as string[]).includes(req.runtime)) {
+    throw forbidden('runtime_not_granted', `this peer is not granted runtime ${req.runtime}`, { runtime: req.runtime });
+  }
+  if (req.activeAgents !== undefined && req.activeAgents >= grants.maxActiveAgents) {
+    throw tooMany('max_agents_exceeded', `this peer may have at most ${grants.maxActiveAgents} active agents here`, {
+      maxActiveAgents: grants.maxActiveAgents,
+      activeAgents: req.activeAgents,
+    });
+  }
+}

@@ -1,0 +1,16 @@
+export type { CreatedWorktree, CreateWorktreeOptions, DiffSummary, WorktreeEntry } from './types.js';
+export {
+  DEFAULT_MAX_BUFFER, DEFAULT_TIMEOUT_MS, GitError, gitVersion, isGitError, isLockError, runGit,
+  sanitizedEnv, withLockRetry,
+} from './run.js';
+export type { GitResult, RetryOptions, RunGitOptions } from './run.js';
+export { assertInside, assertManagedWorktree, isInside, MANAGED_SUFFIX, managedRoot, resolveReal, worktreePathFor } from './paths.js';
+export { assertBranchName, assertRefName, isValidBranchName, isValidRefName } from './refs.js';
+export { assertRepoTopLevel, branchExists, deleteBranch, inspectRepo, inspectTopLevel, resolveCommit } from './repo.js';
+export type { RepoInfo } from './repo.js';
+export { listWorktrees, parseWorktreeList } from './list.js';
+export { SNAPSHOT_REF_PREFIX, snapshotWorktree } from './snapshot.js';
+export { DEFAULT_MAX_DIFF_BYTES, diffBranch, summarizeBranch } from './diff.js';
+export { copyIntoWorktree, normalizeCopyEntry } from './copy.js';
+export { WorktreeManager } from './worktrees.js';
+export type { WorktreeManagerOptions } from './worktrees.js';

@@ -1,0 +1,206 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+
+/**
+ * The one place Mosaic starts git. Arguments go to execFile as an array (never
+ * through a shell) and the environment is rebuilt so nothing the parent
+ * process inherited can point git at another repository or change what it
+ * prints.
+ */
+export interface RunGitOptions {
+  /** Kill git after this long (default 60 s). */
+  timeoutMs?: number;
+  /** Written to git's standard input; without it stdin is closed at once. */
+  input?: string;
+  /** Added on top of the sanitized environment (these may set GIT_* vars). */
+  env?: Record<string, string>;
+  /** Output larger than this fails the call (default 64 MiB). */
+  maxBuffer?: number;
+}
+
+export interface GitResult {
+  stdout: string;
+  stderr: string;
+}
+
+export const DEFAULT_TIMEOUT_MS = 60_000;
+export const DEFAULT_MAX_BUFFER = 64 * 1024 * 1024;
+
+export class GitError extends Error {
+  readonly args: readonly string[];
+  readonly cwd: string;
+  /** null when git did not exit on its own (spawn failure, timeout, signal). */
+  readonly exitCode: number | null;
+  readonly signal: string | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly timedOut: boolean;
+  /** Output exceeded maxBuffer. */
+  readonly tooLarge: boolean;
+
+  constructor(init: {
+    args: readonly string[]; cwd: string; exitCode: number | null; signal: string | null;
+    stdout: string; stderr: string; timedOut: boolean; tooLarge: boolean; reason?: string;
+  }) {
+    const firstLine = init.stderr.trim().split('\n').find((line) => line.trim() !== '') ?? '';
+    const why = init.reason ?? (init.exitCode !== null ? `exit ${init.exitCode}` : `signal ${init.signal ?? 'unknown'}`);
+    super(`git ${init.args.find((a) => !a.startsWith('-') && !a.includes('=')) ?? ''} failed (${why})${firstLine ? `: ${firstLine}` : ''}`);
+    this.name = 'GitError';
+    this.args = init.args;
+    this.cwd = init.cwd;
+    this.exitCode = init.exitCode;
+    this.signal = init.signal;
+    this.stdout = init.stdout;
+    this.stderr = init.stderr;
+    this.timedOut = init.timedOut;
+    this.tooLarge = init.tooLarge;
+  }
+}
+
+export function isGitError(err: unknown): err is GitError {
+  return err instanceof GitError;
+}
+
+/**
+ * GIT_* variables that only say how to reach git or its config, never which
+ * repository to act on. Everything else starting with GIT_ is dropped: a
+ * parent running inside a git hook has GIT_DIR, GIT_INDEX_FILE, GIT_PREFIX,
+ * GIT_CONFIG_PARAMETERS etc. set, and inheriting them would make git act on
+ * the wrong repository or index; GIT_AUTHOR_* would change snapshot identity.
+ */
+const KEPT_GIT_VARS = new Set([
+  'GIT_CONFIG_NOSYSTEM', 'GIT_CONFIG_GLOBAL', 'GIT_CONFIG_SYSTEM', 'GIT_EXEC_PATH',
+  'GIT_TEMPLATE_DIR', 'GIT_SSH', 'GIT_SSH_COMMAND', 'GIT_SSH_VARIANT',
+  'GIT_TRACE', 'GIT_TRACE2', 'GIT_TRACE2_EVENT', 'GIT_TRACE2_PERF',
+]);
+
+export function sanitizedEnv(parent: NodeJS.ProcessEnv = process.env, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(parent)) {
+    if (value === undefined) continue;
+    if (key.startsWith('GIT_') && !KEPT_GIT_VARS.has(key)) continue;
+    if (key === 'LANG' || key === 'LANGUAGE' || key.startsWith('LC_')) continue;
+    env[key] = value;
+  }
+  env.LC_ALL = 'C';
+  env.GIT_TERMINAL_PROMPT = '0';
+  // No command Mosaic runs should open an editor or pager; if one ever does,
+  // it must return at once rather than hang on a terminal that is not there.
+  env.GIT_EDITOR = ':';
+  env.GIT_SEQUENCE_EDITOR = ':';
+  env.GIT_PAGER = 'cat';
+  env.GIT_ASKPASS = '';
+  env.SSH_ASKPASS = '';
+  return { ...env, ...extra };
+}
+
+export function runGit(cwd: string, args: string[], opts: RunGitOptions = {}): Promise<GitResult> {
+  return new Promise((resolve, reject) => {
+    const child = execFile('git', args, {
+      cwd,
+      env: sanitizedEnv(process.env, opts.env),
+      timeout: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      killSignal: 'SIGKILL',
+      maxBuffer: opts.maxBuffer ?? DEFAULT_MAX_BUFFER,
+      encoding: 'utf8',
+      windowsHide: true,
+    }, (error, stdout, stderr) => {
+      if (!error) {
+        resolve({ stdout, stderr });
+        return;
+      }
+      // execFile's error carries `code` (exit status number or errno string),
+      // `killed` and `signal`; its type does not say so precisely.
+      const e = error as NodeJS.ErrnoException & { killed?: boolean; signal?: NodeJS.Signals | null; code?: number | string };
+      const tooLarge = e.code === 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER';
+      const timedOut = !tooLarge && e.killed === true && e.signal === 'SIGKILL';
+      let reason: string | undefined;
+      if (e.code === 'ENOENT') {
+        reason = existsSync(cwd) ? 'git executable not found on PATH' : `directory ${cwd} does not exist`;
+      } else if (tooLarge) {
+        reason = 'output too large';
+      } else if (timedOut) {
+        reason = `timed out after ${opts.timeoutMs ?? DEFAULT_TIMEOUT_MS} ms`;
+      } else if (typeof e.code === 'string') {
+        reason = e.code;
+      }
+      reject(new GitError({
+        args, cwd,
+        exitCode: typeof e.code === 'number' ? e.code : null,
+        signal: e.signal ?? null,
+        stdout: String(stdout), stderr: String(stderr), timedOut, tooLarge,
+        ...(reason === undefined ? {} : { reason }),
+      }));
+    });
+    child.stdin?.on('error', () => undefined);
+    child.stdin?.end(opts.input ?? '');
+  });
+}
+
+/** Runs git and reports whether it exited 0 or 1; any other outcome throws. */
+export async function gitTest(cwd: string, args: string[], opts: RunGitOptions = {}): Promise<boolean> {
+  try {
+    await runGit(cwd, args, opts);
+    return true;
+  } catch (err) {
+    if (err instanceof GitError && err.exitCode === 1) return false;
+    throw err;
+  }
+}
+
+const LOCK_PATTERNS = [
+  /\.lock'?: File exists/i,
+  /Unable to create '[^']*\.lock'/i,
+  /index\.lock/i,
+  /could not lock/i,
+  /unable to lock/i,
+  /Another git process seems to be running/i,
+];
+
+/** A failure caused by another git process holding one of git's lock files. */
+export function isLockError(err: unknown): boolean {
+  return err instanceof GitError && LOCK_PATTERNS.some((re) => re.test(err.stderr));
+}
+
+export interface RetryOptions {
+  attempts?: number;
+  baseDelayMs?: number;
+  /** Runs after a lock failure, before the next attempt (e.g. undo half-done work). */
+  beforeRetry?: (err: unknown) => Promise<void>;
+}
+
+/** Retries `task` with exponential backoff and jitter while it fails on a git lock. */
+export async function withLockRetry<T>(task: () => Promise<T>, opts: RetryOptions = {}): Promise<T> {
+  const attempts = opts.attempts ?? 6;
+  const base = opts.baseDelayMs ?? 25;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await task();
+    } catch (err) {
+      if (attempt >= attempts || !isLockError(err)) throw err;
+      if (opts.beforeRetry) await opts.beforeRetry(err);
+      const delay = base * 2 ** (attempt - 1) * (0.5 + Math.random());
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+}
+
+let versionPromise: Promise<[number, number, number]> | undefined;
+
+/** The installed git's version, asked once per process. */
+export function gitVersion(): Promise<[number, number, number]> {
+  versionPromise ??= runGit(tmpdir(), ['--version']).then(({ stdout }) => {
+    const m = /(\d+)\.(\d+)(?:\.(\d+))?/.exec(stdout);
+    return [Number(m?.[1] ?? 0), Number(m?.[2] ?? 0), Number(m?.[3] ?? 0)] as [number, number, number];
+  }, (err: unknown) => {
+    versionPromise = undefined; // let a later call try again (e.g. git installed meanwhile)
+    throw err;
+  });
+  return versionPromise;
+}
+
+export async function gitAtLeast(major: number, minor: number): Promise<boolean> {
+  const [a, b] = await gitVersion();
+  return a > major || (a === major && b >= minor);
+}

@@ -1,0 +1,173 @@
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { MosaicError } from '../core/errors.js';
+import { managedRoot } from './paths.js';
+import { branchExists } from './repo.js';
+import { makeTestRepo, type TestRepo } from './test-repos.js';
+import { WorktreeManager } from './worktrees.js';
+
+async function codeOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (err) {
+    if (err instanceof MosaicError) return `${err.status}:${err.code}`;
+    throw err;
+  }
+  throw new Error('expected a MosaicError');
+}
+
+describe('WorktreeManager', () => {
+  let repo: TestRepo;
+  let manager: WorktreeManager;
+
+  beforeEach(() => {
+    repo = makeTestRepo();
+    manager = new WorktreeManager();
+  });
+  afterEach(() => repo.cleanup());
+
+  it('creates a worktree on a new branch from the base', async () => {
+    const head = repo.git(['rev-parse', 'HEAD']).trim();
+    const created = await manager.create({ repoPath: repo.path, name: 'agent-a-t1', branch: 'agent-a-t1', baseBranch: 'main' });
+    expect(created).toEqual({ path: join(`${repo.path}_worktrees`, 'agent-a-t1'), branch: 'agent-a-t1', baseCommit: head });
+    expect(existsSync(join(created.path, 'README.md'))).toBe(true);
+    expect(repo.git(['rev-parse', '--abbrev-ref', 'HEAD'], created.path).trim()).toBe('agent-a-t1');
+    const listed = await manager.list(repo.path);
+    expect(listed.map((e) => e.path)).toEqual([repo.path, created.path]);
+    expect(listed[1]?.branch).toBe('agent-a-t1');
+  });
+
+  it('runs 20 concurrent creates in one repository without lock failures', async () => {
+    const names = Array.from({ length: 20 }, (_, i) => `agent-c${i}-task`);
+    const results = await Promise.all(names.map((name) =>
+      manager.create({ repoPath: repo.path, name, branch: name, baseBranch: 'main' })));
+    expect(results.map((r) => r.branch).sort()).toEqual([...names].sort());
+    const listed = await manager.list(repo.path);
+    expect(listed).toHaveLength(21);
+    for (const name of names) expect(existsSync(join(managedRoot(repo.path), name, 'README.md'))).toBe(true);
+  }, 60_000);
+
+  it('refuses an existing branch, an existing directory and an unknown base', async () => {
+    await manager.create({ repoPath: repo.path, name: 'one', branch: 'b1', baseBranch: 'main' });
+    expect(await codeOf(manager.create({ repoPath: repo.path, name: 'two', branch: 'b1', baseBranch: 'main' }))).toBe('409:branch_exists');
+    expect(await codeOf(manager.create({ repoPath: repo.path, name: 'one', branch: 'b2', baseBranch: 'main' }))).toBe('409:worktree_exists');
+    expect(await codeOf(manager.create({ repoPath: repo.path, name: 'three', branch: 'b3', baseBranch: 'nope' }))).toBe('400:unknown_base_branch');
+    // None of the refused calls left a branch or directory behind.
+    expect(await branchExists(repo.path, 'b2')).toBe(false);
+    expect(await branchExists(repo.path, 'b3')).toBe(false);
+    expect(readdirSync(managedRoot(repo.path))).toEqual(['one']);
+  });
+
+  it('rejects option injection and path escapes before git runs, creating nothing outside the root', async () => {
+    const before = readdirSync(repo.dir).sort();
+    const base = { repoPath: repo.path, name: 'ok', branch: 'ok', baseBranch: 'main' };
+    expect(await codeOf(manager.create({ ...base, baseBranch: '--upload-pack=x' }))).toBe('400:invalid_base_branch');
+    expect(await codeOf(manager.create({ ...base, baseBranch: '-b' }))).toBe('400:invalid_base_branch');
+    expect(await codeOf(manager.create({ ...base, baseBranch: 'main..x' }))).toBe('400:invalid_base_branch');
+    expect(await codeOf(manager.create({ ...base, branch: '--upload-pack=x' }))).toBe('400:invalid_branch');
+    expect(await codeOf(manager.create({ ...base, branch: '-b' }))).toBe('400:invalid_branch');
+    expect(await codeOf(manager.create({ ...base, branch: 'a b' }))).toBe('400:invalid_branch');
+    expect(await codeOf(manager.create({ ...base, name: '../x' }))).toBe('400:invalid_worktree_name');
+    expect(await codeOf(manager.create({ ...base, name: 'a/..' }))).toBe('400:invalid_worktree_name');
+    expect(await codeOf(manager.create({ ...base, name: 'a/../../x' }))).toBe('400:invalid_worktree_name');
+    expect(await codeOf(manager.create({ ...base, name: '-b' }))).toBe('400:invalid_worktree_name');
+    expect(await codeOf(manager.create({ ...base, name: '/tmp/x' }))).toBe('400:invalid_worktree_name');
+    expect(readdirSync(repo.dir).sort()).toEqual(before);
+    expect(repo.git(['branch', '--format=%(refname:short)']).trim()).toBe('main');
+  });
+
+  it('cleans up the directory and branch when worktree add fails after creating them', async () => {
+    const hooks = join(repo.dir, 'hooks');
+    mkdirSync(hooks);
+    writeFileSync(join(hooks, 'post-checkout'), '#!/bin/sh\nexit 3\n', { mode: 0o755 });
+    repo.git(['config', 'core.hooksPath', hooks]);
+    await expect(manager.create({ repoPath: repo.path, name: 'hooked', branch: 'hooked', baseBranch: 'main' })).rejects.toThrow(/post-checkout|exit 3|failed/);
+    expect(existsSync(join(managedRoot(repo.path), 'hooked'))).toBe(false);
+    expect(await branchExists(repo.path, 'hooked')).toBe(false);
+    expect(await manager.list(repo.path)).toHaveLength(1);
+  });
+
+  it('refuses a path that is not a repository top level', async () => {
+    mkdirSync(join(repo.path, 'sub'));
+    expect(await codeOf(manager.create({ repoPath: join(repo.path, 'sub'), name: 'x', branch: 'x', baseBranch: 'main' })))
+      .toBe('400:not_a_git_repo');
+    expect(existsSync(join(repo.path, 'sub_worktrees'))).toBe(false);
+  });
+
+  it('retries while another process holds the branch ref lock', async () => {
+    const lock = join(repo.path, '.git', 'refs', 'heads', 'contended.lock');
+    writeFileSync(lock, '');
+    const released = new Promise<void>((resolve) => setTimeout(() => {
+      rmSync(lock);
+      resolve();
+    }, 300));
+    // More attempts than the default so the backoff surely outlasts the held lock.
+    const patient = new WorktreeManager({ lockAttempts: 10 });
+    const created = await patient.create({ repoPath: repo.path, name: 'contended', branch: 'contended', baseBranch: 'main' });
+    await released;
+    expect(existsSync(join(created.path, 'README.md'))).toBe(true);
+    expect(await branchExists(repo.path, 'contended')).toBe(true);
+  });
+
+  it('recovers a path registered to a worktree whose directory was deleted by hand', async () => {
+    const first = await manager.create({ repoPath: repo.path, name: 'wt', branch: 'first', baseBranch: 'main' });
+    rmSync(first.path, { recursive: true, force: true });
+    const second = await manager.create({ repoPath: repo.path, name: 'wt', branch: 'second', baseBranch: 'main' });
+    expect(second.path).toBe(first.path);
+    expect(repo.git(['rev-parse', '--abbrev-ref', 'HEAD'], second.path).trim()).toBe('second');
+  });
+
+  it('removes a worktree so that no directory is left and list no longer shows it', async () => {
+    const created = await manager.create({ repoPath: repo.path, name: 'gone', branch: 'gone', baseBranch: 'main' });
+    writeFileSync(join(created.path, 'dirty.txt'), 'x');
+    await manager.remove(repo.path, created.path);
+    expect(existsSync(created.path)).toBe(false);
+    expect((await manager.list(repo.path)).map((e) => e.path)).toEqual([repo.path]);
+    expect(await branchExists(repo.path, 'gone')).toBe(true); // branches stay until discarded
+    await manager.remove(repo.path, created.path); // idempotent
+  });
+
+  it('removes half-deleted and locked worktrees through the fallback', async () => {
+    const half = await manager.create({ repoPath: repo.path, name: 'half', branch: 'half', baseBranch: 'main' });
+    rmSync(join(half.path, '.git'));
+    const locked = await manager.create({ repoPath: repo.path, name: 'locked', branch: 'locked', baseBranch: 'main' });
+    repo.git(['worktree', 'lock', '--reason', 'test', locked.path]);
+    await manager.remove(repo.path, half.path);
+    await manager.remove(repo.path, locked.path);
+    expect(existsSync(half.path)).toBe(false);
+    expect(existsSync(locked.path)).toBe(false);
+    expect((await manager.list(repo.path)).map((e) => e.path)).toEqual([repo.path]);
+  });
+
+  it('never removes anything outside the managed root', async () => {
+    const outside = join(repo.dir, 'precious');
+    mkdirSync(outside);
+    expect(await codeOf(manager.remove(repo.path, outside))).toBe('400:path_outside_root');
+    expect(await codeOf(manager.remove(repo.path, repo.path))).toBe('400:path_outside_root');
+    expect(await codeOf(manager.remove(repo.path, managedRoot(repo.path)))).toBe('400:path_outside_root');
+    expect(await codeOf(manager.remove(repo.path, join(managedRoot(repo.path), '..', 'precious')))).toBe('400:path_outside_root');
+    const created = await manager.create({ repoPath: repo.path, name: 'keep', branch: 'keep', baseBranch: 'main' });
+    expect(await codeOf(manager.remove(repo.path, join(created.path, 'src')))).toBe('400:path_outside_root');
+    expect(existsSync(join(created.path, 'README.md'))).toBe(true);
+    expect(existsSync(outside)).toBe(true);
+    expect(existsSync(join(repo.path, 'README.md'))).toBe(true);
+  });
+
+  it('prunes registrations of deleted worktrees', async () => {
+    const created = await manager.create({ repoPath: repo.path, name: 'p', branch: 'p', baseBranch: 'main' });
+    rmSync(created.path, { recursive: true, force: true });
+    expect((await manager.list(repo.path))[1]?.prunable).toBe(true);
+    await manager.prune(repo.path);
+    expect(await manager.list(repo.path)).toHaveLength(1);
+  });
+
+  it('deletes a branch once its worktree is gone, and reports a missing one', async () => {
+    const created = await manager.create({ repoPath: repo.path, name: 'd', branch: 'd', baseBranch: 'main' });
+    expect(await codeOf(manager.deleteBranch(repo.path, 'd'))).toBe('409:branch_checked_out');
+    await manager.remove(repo.path, created.path);
+    expect(await manager.deleteBranch(repo.path, 'd')).toBe(true);
+    expect(await manager.deleteBranch(repo.path, 'd')).toBe(false);
+    expect(await branchExists(repo.path, 'd')).toBe(false);
+  });
+});

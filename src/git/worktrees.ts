@@ -1,0 +1,191 @@
+import { existsSync, lstatSync } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import { conflict, invalid } from '../core/errors.js';
+import { KeyedMutex } from '../core/mutex.js';
+import { copyIntoWorktree } from './copy.js';
+import { diffBranch, summarizeBranch } from './diff.js';
+import { listWorktrees } from './list.js';
+import { assertInside, assertManagedWorktree, managedRoot, resolveReal, worktreePathFor } from './paths.js';
+import { deleteBranch, inspectTopLevel, resolveCommit } from './repo.js';
+import { assertBranchName, assertRefName } from './refs.js';
+import { GitError, runGit, withLockRetry } from './run.js';
+import { snapshotWorktree } from './snapshot.js';
+import type { CreatedWorktree, CreateWorktreeOptions, DiffSummary, WorktreeEntry } from './types.js';
+
+export interface WorktreeManagerOptions {
+  /** Time allowed for one `git worktree add` (checking out a large repository). Default 10 min. */
+  addTimeoutMs?: number;
+  /** Attempts for an operation failing on another process's git lock. Default 6. */
+  lockAttempts?: number;
+}
+
+const EXISTS_PATH = /'.*' already exists/;
+const EXISTS_BRANCH = /a branch named '.*' already exists/i;
+const MISSING_REGISTERED = /is a missing but (already registered|locked) worktree/i;
+
+function exists(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Creates, lists and removes the managed worktrees of repositories. One per
+ * process: operations that take repository-wide git locks (worktree add,
+ * remove, prune, branch deletion) run one at a time per repository, and are
+ * retried with backoff when a process outside Mosaic holds a lock.
+ */
+export class WorktreeManager {
+  private readonly mutex = new KeyedMutex();
+  private readonly addTimeoutMs: number;
+  private readonly lockAttempts: number;
+
+  constructor(options: WorktreeManagerOptions = {}) {
+    this.addTimeoutMs = options.addTimeoutMs ?? 10 * 60_000;
+    this.lockAttempts = options.lockAttempts ?? 6;
+  }
+
+  private serialize<T>(repoPath: string, task: () => Promise<T>): Promise<T> {
+    return this.mutex.run(resolveReal(repoPath), task);
+  }
+
+  private retry<T>(task: () => Promise<T>, beforeRetry?: (err: unknown) => Promise<void>): Promise<T> {
+    return withLockRetry(task, { attempts: this.lockAttempts, ...(beforeRetry ? { beforeRetry } : {}) });
+  }
+
+  /** `<repo>_worktrees/<name>` on a new branch `branch` made from `baseBranch`. */
+  async create(opts: CreateWorktreeOptions): Promise<CreatedWorktree> {
+    if (typeof opts !== 'object' || opts === null) throw invalid('invalid_worktree', 'worktree options are required');
+    const branch = assertBranchName('branch', opts.branch);
+    const baseBranch = assertRefName('baseBranch', opts.baseBranch);
+    const path = worktreePathFor(opts.repoPath, opts.name);
+    const { path: repo, commit: baseCommit } = await inspectTopLevel(opts.repoPath, baseBranch);
+    if (baseCommit === null) {
+      throw invalid('unknown_base_branch', `base branch ${baseBranch} does not resolve to a commit`, { baseBranch });
+    }
+
+    return this.serialize(repo, async () => {
+      if (exists(path)) throw conflict('worktree_exists', `${path} already exists`, { path });
+      // No separate branch check: git creates the branch first and fails
+      // before touching anything else when it exists (mapped below).
+      const root = managedRoot(repo);
+      await mkdir(root, { recursive: true });
+      const target = assertInside(root, path); // again: the root may be a symlink created meanwhile
+      const args = ['worktree', 'add', '-b', branch, '--end-of-options', target, baseCommit];
+      const add = (): Promise<unknown> => runGit(repo, args, { timeoutMs: this.addTimeoutMs });
+      try {
+        try {
+          await this.retry(add, () => this.undoFailedAdd(repo, target, branch, baseCommit, true));
+        } catch (err) {
+          // The path is registered to a worktree whose directory is gone: clear it once and try again.
+          if (!(err instanceof GitError && MISSING_REGISTERED.test(err.stderr))) throw err;
+          await this.undoFailedAdd(repo, target, branch, baseCommit, true);
+          await runGit(repo, ['worktree', 'unlock', '--end-of-options', target]).catch(() => undefined);
+          await runGit(repo, ['worktree', 'prune']);
+          await this.retry(add, () => this.undoFailedAdd(repo, target, branch, baseCommit, true));
+        }
+      } catch (err) {
+        const stderr = err instanceof GitError ? err.stderr : '';
+        // Someone outside this process made the branch or the directory
+        // meanwhile: theirs, so leave it. Otherwise undo what git left (it
+        // creates the branch before it checks the path).
+        if (EXISTS_BRANCH.test(stderr)) throw conflict('branch_exists', `branch ${branch} already exists`, { branch });
+        const pathTaken = EXISTS_PATH.test(stderr);
+        await this.undoFailedAdd(repo, target, branch, baseCommit, !pathTaken);
+        if (pathTaken) throw conflict('worktree_exists', `${target} already exists`, { path: target });
+        throw err;
+      }
+      return { path: target, branch, baseCommit };
+    });
+  }
+
+  /**
+   * Best-effort cleanup after a failed `worktree add`: removes the directory
+   * (when it was ours to create) and the branch, but the branch only while it
+   * still points at the base commit and is checked out nowhere, so no commit
+   * can be lost.
+   */
+  private async undoFailedAdd(repo: string, path: string, branch: string, baseCommit: string, removePath: boolean): Promise<void> {
+    try {
+      if (removePath && exists(path)) {
+        await runGit(repo, ['worktree', 'remove', '--force', '--force', '--end-of-options', path]).catch(() => undefined);
+        await rm(assertInside(managedRoot(repo), path), { recursive: true, force: true });
+      }
+      await runGit(repo, ['worktree', 'prune']).catch(() => undefined);
+      if ((await resolveCommit(repo, `refs/heads/${branch}`)) !== baseCommit) return;
+      const used = (await listWorktrees(repo)).some((entry) => entry.branch === branch);
+      if (!used) await deleteBranch(repo, branch).catch(() => undefined);
+    } catch {
+      // Cleanup must never hide the original error.
+    }
+  }
+
+  /** Commits the worktree's uncommitted changes to its branch; null when clean or gone. */
+  snapshot(worktreePath: string, message: string): Promise<string | null> {
+    return snapshotWorktree(worktreePath, message);
+  }
+
+  /**
+   * Removes a managed worktree and its registration, discarding uncommitted
+   * changes (snapshot first). Idempotent. Only paths inside the repository's
+   * managed root are accepted, and only they are ever deleted.
+   */
+  async remove(repoPath: string, worktreePath: string): Promise<void> {
+    const root = managedRoot(repoPath);
+    const target = assertManagedWorktree(repoPath, worktreePath);
+    const repo = resolveReal(repoPath);
+    await this.serialize(repo, async () => {
+      const repoExists = existsSync(repo);
+      let removedByGit = false;
+      if (exists(target)) {
+        if (repoExists) {
+          try {
+            await this.retry(() => runGit(repo, ['worktree', 'remove', '--force', '--force', '--end-of-options', target]));
+            removedByGit = true;
+          } catch {
+            // e.g. a half-deleted directory or submodules: fall back below.
+            await runGit(repo, ['worktree', 'unlock', '--end-of-options', target]).catch(() => undefined);
+          }
+        }
+        if (!removedByGit || exists(target)) {
+          await rm(assertInside(root, target), { recursive: true, force: true, maxRetries: 3 });
+        }
+      }
+      // `worktree remove` drops the registration itself; otherwise clear stale ones.
+      if (repoExists && !removedByGit) await this.retry(() => runGit(repo, ['worktree', 'prune']));
+      if (exists(target)) throw new Error(`could not remove worktree ${target}`);
+    });
+  }
+
+  /** Every worktree git knows for the repository (the main one first). */
+  list(repoPath: string): Promise<WorktreeEntry[]> {
+    return listWorktrees(repoPath);
+  }
+
+  /** Drops registrations of worktrees whose directories are gone. */
+  async prune(repoPath: string): Promise<void> {
+    await this.serialize(repoPath, () => this.retry(() => runGit(repoPath, ['worktree', 'prune'])));
+  }
+
+  /** Unified diff of what `branch` changed since it forked from `baseRef`. */
+  diff(repoPath: string, baseRef: string, branch: string): Promise<string> {
+    return diffBranch(repoPath, baseRef, branch);
+  }
+
+  summary(repoPath: string, baseRef: string, branch: string): Promise<DiffSummary> {
+    return summarizeBranch(repoPath, baseRef, branch);
+  }
+
+  /** Copies untracked files from the main checkout; returns the entries copied. */
+  copyFiles(repoPath: string, worktreePath: string, files: string[]): Promise<string[]> {
+    return copyIntoWorktree(repoPath, worktreePath, files);
+  }
+
+  /** Force-deletes a branch, serialized with the repository's other ref updates; false when missing. */
+  deleteBranch(repoPath: string, branch: string): Promise<boolean> {
+    return this.serialize(repoPath, () => deleteBranch(repoPath, branch));
+  }
+}

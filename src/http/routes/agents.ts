@@ -1,0 +1,127 @@
+import type { FastifyInstance } from 'fastify';
+import type { AgentApi, AgentState, SpawnRequest } from '../../agents/index.js';
+import { agentSchema, commonErrors, errorResponse, idParams, name, spawnBody } from '../schemas.js';
+import { openSse } from '../sse.js';
+
+const states = ['queued', 'spawning', 'running', 'completed', 'failed', 'killed'];
+const LOG_POLL_MS = 200;
+
+interface ListQuerystring { state?: AgentState; repo?: string; taskId?: string; scope?: 'local' | 'all' }
+interface LogsQuerystring { after?: number; limit?: number; follow?: boolean }
+
+export async function agentRoutes(app: FastifyInstance, opts: { agents: AgentApi }): Promise<void> {
+  const { agents } = opts;
+  const tags = ['agents'];
+
+  app.post<{ Body: SpawnRequest }>('/agents', {
+    schema: {
+      tags,
+      summary: 'Spawn an agent (here, or on a federated peer with `peer`)',
+      description: 'Returns 202 with the queued agent; a repeated idempotencyKey returns the first agent with 200.',
+      body: spawnBody,
+      response: { 200: agentSchema, 202: agentSchema, 429: errorResponse, ...commonErrors },
+    },
+  }, async (request, reply) => {
+    const { agent, created } = await agents.spawn(request.body);
+    return reply.status(created ? 202 : 200).send(agent);
+  });
+
+  app.get<{ Querystring: ListQuerystring }>('/agents', {
+    schema: {
+      tags,
+      summary: 'List agents',
+      querystring: {
+        type: 'object',
+        additionalProperties: false,
+        properties: { state: { type: 'string', enum: states }, repo: name, taskId: name, scope: { type: 'string', enum: ['local', 'all'] } },
+      },
+      response: { 200: { type: 'object', properties: { agents: { type: 'array', items: agentSchema } } }, ...commonErrors },
+    },
+  }, async (request) => ({ agents: await agents.list(request.query) }));
+
+  app.post('/agents/kill-all', {
+    schema: {
+      tags,
+      summary: 'Kill every active agent',
+      response: {
+        200: {
+          type: 'object',
+          properties: {
+            total: { type: 'integer' },
+            killed: { type: 'integer' },
+            failed: { type: 'integer' },
+            errors: { type: 'array', items: { type: 'object', additionalProperties: true } },
+          },
+        },
+      },
+    },
+  }, async () => agents.killAll());
+
+  app.get<{ Params: { id: string } }>('/agents/:id', {
+    schema: { tags, summary: 'One agent', params: idParams, response: { 200: agentSchema, ...commonErrors } },
+  }, async (request) => agents.get(request.params.id));
+
+  app.post<{ Params: { id: string } }>('/agents/:id/kill', {
+    schema: { tags, summary: 'Kill an agent (SIGTERM, then SIGKILL after the grace period)', params: idParams, response: { 202: agentSchema, ...commonErrors } },
+  }, async (request, reply) => reply.status(202).send(await agents.kill(request.params.id)));
+
+  app.delete<{ Params: { id: string } }>('/agents/:id', {
+    schema: { tags, summary: 'Discard a finished agent and its branch', params: idParams, response: { ...commonErrors } },
+  }, async (request, reply) => {
+    await agents.discard(request.params.id);
+    return reply.status(204).send();
+  });
+
+  app.get<{ Params: { id: string } }>('/agents/:id/diff', {
+    schema: { tags, summary: 'Diff of the agent branch against its base (text/plain)', params: idParams, response: { ...commonErrors } },
+  }, async (request, reply) => reply.type('text/plain; charset=utf-8').send(await agents.diff(request.params.id)));
+
+  app.get<{ Params: { id: string }; Querystring: LogsQuerystring }>('/agents/:id/logs', {
+    schema: {
+      tags,
+      summary: 'Agent output; `after` is the `next` cursor of the previous page; `follow=1` streams SSE',
+      params: idParams,
+      querystring: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          after: { type: 'integer', minimum: 0 },
+          limit: { type: 'integer', minimum: 1, maximum: 10_000 },
+          follow: { type: 'boolean' },
+        },
+      },
+      response: {
+        200: { type: 'object', properties: { lines: { type: 'array', items: { type: 'string' } }, next: { type: 'integer' }, ended: { type: 'boolean' } } },
+        ...commonErrors,
+      },
+    },
+  }, async (request, reply) => {
+    const { id } = request.params;
+    const limit = request.query.limit ?? 1000;
+    let cursor = request.query.after ?? 0;
+    const first = await agents.logs(id, cursor, limit); // 404 before the stream opens
+    if (!request.query.follow) return first;
+
+    const stream = openSse(request, reply);
+    let page = first;
+    while (!stream.closed) {
+      if (page.lines.length > 0) stream.send({ id: page.next, event: 'lines', data: { lines: page.lines, next: page.next } });
+      cursor = page.next;
+      if (page.lines.length === 0) {
+        if (page.ended) {
+          stream.send({ event: 'end', data: { next: cursor } });
+          stream.close();
+          break;
+        }
+        await new Promise((resolve) => setTimeout(resolve, LOG_POLL_MS));
+      }
+      try {
+        page = await agents.logs(id, cursor, limit);
+      } catch (err) {
+        stream.send({ event: 'error', data: { message: err instanceof Error ? err.message : String(err) } });
+        stream.close();
+      }
+    }
+    return reply;
+  });
+}

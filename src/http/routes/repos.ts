@@ -1,0 +1,27 @@
+import type { FastifyInstance } from 'fastify';
+import type { RepoInput, RepoService } from '../../repos/index.js';
+import { commonErrors, nameParams, repoBody, repoSchema } from '../schemas.js';
+
+export async function repoRoutes(app: FastifyInstance, opts: { repos: RepoService }): Promise<void> {
+  const { repos } = opts;
+  const tags = ['repos'];
+
+  app.post<{ Body: RepoInput }>('/repos', {
+    schema: { tags, summary: 'Register a repository', body: repoBody, response: { 201: repoSchema, ...commonErrors } },
+  }, async (request, reply) => reply.status(201).send(await repos.add(request.body)));
+
+  app.get('/repos', {
+    schema: { tags, summary: 'List repositories', response: { 200: { type: 'object', properties: { repos: { type: 'array', items: repoSchema } } } } },
+  }, async () => ({ repos: await repos.list() }));
+
+  app.get<{ Params: { name: string } }>('/repos/:name', {
+    schema: { tags, summary: 'One repository', params: nameParams, response: { 200: repoSchema, ...commonErrors } },
+  }, async (request) => repos.get(request.params.name));
+
+  app.delete<{ Params: { name: string } }>('/repos/:name', {
+    schema: { tags, summary: 'Unregister a repository (its files are untouched)', params: nameParams, response: { ...commonErrors } },
+  }, async (request, reply) => {
+    await repos.remove(request.params.name);
+    return reply.status(204).send();
+  });
+}

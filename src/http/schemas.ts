@@ -1,0 +1,137 @@
+import { NAME_PATTERN } from '../core/ids.js';
+
+/** JSON schemas shared by routes; they validate requests and document the API in OpenAPI. */
+
+export const name = { type: 'string', pattern: NAME_PATTERN, minLength: 1, maxLength: 64 } as const;
+
+export const errorResponse = {
+  type: 'object',
+  required: ['error'],
+  properties: {
+    error: {
+      type: 'object',
+      required: ['code', 'message'],
+      properties: {
+        code: { type: 'string' },
+        message: { type: 'string' },
+        details: { type: 'object', additionalProperties: true },
+      },
+    },
+  },
+} as const;
+
+/** Error responses every admin route may give. */
+export const commonErrors = { 400: errorResponse, 401: errorResponse, 404: errorResponse, 409: errorResponse } as const;
+
+const stringMap = {
+  type: 'object',
+  maxProperties: 100,
+  propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]*$', maxLength: 128 },
+  additionalProperties: { type: 'string', maxLength: 32768 },
+} as const;
+
+export const runtimeSchema = {
+  type: 'object',
+  required: ['kind'],
+  discriminator: { propertyName: 'kind' },
+  oneOf: [
+    {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        kind: { const: 'claude' },
+        model: { type: 'string', minLength: 1, maxLength: 128 },
+        maxTurns: { type: 'integer', minimum: 1, maximum: 10_000 },
+        permissionMode: { type: 'string', enum: ['default', 'acceptEdits', 'plan', 'bypassPermissions'] },
+      },
+    },
+    {
+      type: 'object',
+      additionalProperties: false,
+      required: ['kind', 'argv'],
+      properties: {
+        kind: { const: 'command' },
+        argv: { type: 'array', minItems: 1, maxItems: 1000, items: { type: 'string', minLength: 1, maxLength: 32768 } },
+      },
+    },
+  ],
+} as const;
+
+export const spawnBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['taskId', 'repo', 'prompt'],
+  properties: {
+    taskId: name,
+    type: { type: 'string', enum: ['worker', 'reviewer', 'tester'] },
+    repo: name,
+    baseBranch: { type: 'string', minLength: 1, maxLength: 255 },
+    prompt: { type: 'string', minLength: 1, maxLength: 130_048 },
+    runtime: runtimeSchema,
+    priority: { type: 'integer', minimum: 1, maximum: 10 },
+    timeoutS: { type: 'integer', minimum: 1, maximum: 7 * 24 * 3600 },
+    env: stringMap,
+    peer: { type: 'string', minLength: 1, maxLength: 128 },
+    idempotencyKey: { type: 'string', minLength: 1, maxLength: 200 },
+  },
+} as const;
+
+const nullableString = { type: ['string', 'null'] } as const;
+const nullableInteger = { type: ['integer', 'null'] } as const;
+
+export const agentSchema = {
+  type: 'object',
+  additionalProperties: true,
+  properties: {
+    id: { type: 'string' },
+    state: { type: 'string', enum: ['queued', 'spawning', 'running', 'completed', 'failed', 'killed'] },
+    taskId: { type: 'string' },
+    type: { type: 'string' },
+    repo: { type: 'string' },
+    branch: { type: 'string' },
+    baseBranch: { type: 'string' },
+    worktreePath: { type: 'string' },
+    runtime: { type: 'object', additionalProperties: true },
+    origin: { type: 'string' },
+    instance: { type: 'string', description: 'instanceId running the agent, for remote agents' },
+    pid: nullableInteger,
+    exitCode: nullableInteger,
+    error: { type: ['object', 'null'], additionalProperties: true },
+    result: { type: ['object', 'null'], additionalProperties: true },
+    priority: { type: 'integer' },
+    port: nullableInteger,
+    killRequested: { type: 'boolean' },
+    createdAt: { type: 'integer' },
+    startedAt: nullableInteger,
+    endedAt: nullableInteger,
+    idempotencyKey: nullableString,
+  },
+} as const;
+
+export const repoBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name', 'path'],
+  properties: {
+    name,
+    path: { type: 'string', minLength: 1, maxLength: 4096 },
+    baseBranch: { type: 'string', minLength: 1, maxLength: 255 },
+    setup: { type: 'array', maxItems: 1000, items: { type: 'string', minLength: 1, maxLength: 32768 } },
+    copyFiles: { type: 'array', maxItems: 1000, items: { type: 'string', minLength: 1, maxLength: 4096 } },
+  },
+} as const;
+
+export const repoSchema = {
+  type: 'object',
+  properties: {
+    name: { type: 'string' },
+    path: { type: 'string' },
+    baseBranch: { type: 'string' },
+    setup: { type: ['array', 'null'], items: { type: 'string' } },
+    copyFiles: { type: 'array', items: { type: 'string' } },
+    createdAt: { type: 'integer' },
+  },
+} as const;
+
+export const idParams = { type: 'object', required: ['id'], properties: { id: name } } as const;
+export const nameParams = { type: 'object', required: ['name'], properties: { name } } as const;

@@ -1,0 +1,117 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { git, groupAlive, waitForState } from '../test-support/agents.js';
+import { makeTempRepo } from '../test-support/git-fixtures.js';
+import { startTestInstance, type TestInstance } from '../test-support/instance.js';
+
+const CLI = fileURLToPath(new URL('../cli/main.ts', import.meta.url));
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+async function waitHealthy(url: string, child: ChildProcess): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
+    try {
+      if ((await fetch(`${url}/api/v1/health`)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('server did not become healthy');
+}
+
+/** Issue 2, must-hold 6: the server is SIGKILLed while agents run; a restart re-attaches or ends them, losing nothing. */
+describe('restart after the server is SIGKILLed', () => {
+  const home = mkdtempSync(join(tmpdir(), 'mosaic-restart-'));
+  let server: ChildProcess | undefined;
+  let restarted: TestInstance | undefined;
+  let repo: { path: string; cleanup(): void } | undefined;
+
+  afterAll(async () => {
+    server?.kill('SIGKILL');
+    await restarted?.stop(true);
+    repo?.cleanup();
+    rmSync(home, { recursive: true, force: true });
+  });
+
+  it('re-attaches running agents and ends orphaned ones as orchestrator_lost with their work saved', async () => {
+    repo = await makeTempRepo();
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    server = spawn(process.execPath, ['--import', 'tsx', CLI, 'up'], {
+      env: { ...process.env, MOSAIC_HOME: home, MOSAIC_PORT: String(port), MOSAIC_LOG_LEVEL: 'silent', MOSAIC_POLL_MS: '50', MOSAIC_KILL_GRACE_MS: '300' },
+      stdio: 'ignore',
+    });
+    await waitHealthy(url, server);
+    const token = readFileSync(join(home, 'admin-token'), 'utf8').trim();
+    const call = async (method: string, path: string, body?: unknown) => {
+      const res = await fetch(`${url}/api/v1${path}`, {
+        method,
+        headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+        ...(body ? { body: JSON.stringify(body) } : {}),
+      });
+      return res.json() as Promise<Record<string, unknown>>;
+    };
+    await call('POST', '/repos', { name: 'app', path: repo.path });
+    const spawnScript = async (taskId: string, script: string) =>
+      call('POST', '/agents', { repo: 'app', taskId, prompt: 'p', runtime: { kind: 'command', argv: ['sh', '-c', script] } });
+    const survivor = await spawnScript('survivor', 'echo early > survivor.txt; while [ ! -f ../go ]; do sleep 0.05; done; echo finished-after-restart');
+    const orphan = await spawnScript('orphan', 'echo saved > orphan.txt; sleep 300');
+
+    const running = async (id: unknown) => {
+      for (let i = 0; i < 200; i += 1) {
+        const agent = await call('GET', `/agents/${String(id)}`);
+        if (agent.state === 'running') return agent;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      throw new Error('agent never ran');
+    };
+    const [, orphanRunning] = await Promise.all([running(survivor.id), running(orphan.id)]);
+    await new Promise((r) => setTimeout(r, 300)); // let both scripts write their files
+
+    // Crash the server, and the orphan's supervisor with it.
+    server.kill('SIGKILL');
+    process.kill(orphanRunning.pid as number, 'SIGKILL');
+    const orphanGroup = orphanRunning.pgid as number;
+    await new Promise((r) => server?.once('exit', r));
+
+    // The survivor keeps running while no server is up; let it finish now.
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(join(`${repo.path}_worktrees`, 'go'), '');
+
+    restarted = await startTestInstance({ killGraceMs: 300 }, home);
+    const survived = await waitForState(restarted, String(survivor.id));
+    expect(survived.state).toBe('completed');
+    const logs = await restarted.api<{ lines: string[] }>('GET', `/agents/${String(survivor.id)}/logs`);
+    expect(logs.body.lines).toContain('finished-after-restart');
+    expect(git(repo.path, 'show', `${survived.branch}:survivor.txt`)).toBe('early');
+
+    const lost = await waitForState(restarted, String(orphan.id));
+    expect(lost.state).toBe('failed');
+    expect(lost.error?.code).toBe('orchestrator_lost');
+    expect(git(repo.path, 'show', `${lost.branch}:orphan.txt`)).toBe('saved');
+    expect(groupAlive(orphanGroup)).toBe(false);
+
+    // No worktree is left without a live owner.
+    expect(existsSync(survived.worktreePath)).toBe(false);
+    expect(existsSync(lost.worktreePath)).toBe(false);
+    const worktrees = await restarted.api<{ worktrees: unknown[] }>('GET', '/worktrees');
+    expect(worktrees.body.worktrees).toEqual([]);
+  });
+});

@@ -1,0 +1,1 @@
+export { RepoService, type RepoInput } from './service.js';

@@ -1,0 +1,71 @@
+import type { Migration } from '../migrations.js';
+
+/**
+ * Schema of the tables the store module owns: repos, agents, events.
+ * Core store migrations use versions 1–99 (see migrations.ts).
+ */
+export const CORE_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'core: repos, agents, events',
+    up: `
+      CREATE TABLE repos (
+        name        TEXT PRIMARY KEY,
+        path        TEXT NOT NULL UNIQUE,
+        base_branch TEXT NOT NULL,
+        setup       TEXT,
+        copy_files  TEXT NOT NULL DEFAULT '[]',
+        created_at  INTEGER NOT NULL
+      );
+
+      -- No foreign key to repos: an agent record is history and outlives
+      -- the registration of its repository.
+      CREATE TABLE agents (
+        id              TEXT PRIMARY KEY,
+        state           TEXT NOT NULL
+                        CHECK (state IN ('queued','spawning','running','completed','failed','killed')),
+        task_id         TEXT NOT NULL,
+        type            TEXT NOT NULL,
+        repo            TEXT NOT NULL,
+        branch          TEXT NOT NULL,
+        base_branch     TEXT NOT NULL,
+        worktree_path   TEXT NOT NULL,
+        runtime         TEXT NOT NULL,
+        prompt          TEXT NOT NULL,
+        env             TEXT NOT NULL DEFAULT '{}',
+        priority        INTEGER NOT NULL,
+        timeout_s       INTEGER,
+        origin          TEXT NOT NULL,
+        idempotency_key TEXT,
+        pid             INTEGER,
+        pgid            INTEGER,
+        port            INTEGER,
+        exit_code       INTEGER,
+        error           TEXT,
+        result          TEXT,
+        kill_requested  INTEGER NOT NULL DEFAULT 0 CHECK (kill_requested IN (0, 1)),
+        created_at      INTEGER NOT NULL,
+        started_at      INTEGER,
+        ended_at        INTEGER,
+        updated_at      INTEGER NOT NULL
+      );
+      CREATE UNIQUE INDEX agents_idempotency ON agents (origin, idempotency_key)
+        WHERE idempotency_key IS NOT NULL;
+      CREATE INDEX agents_state ON agents (state);
+      CREATE INDEX agents_queue ON agents (state, priority DESC, created_at);
+      CREATE INDEX agents_repo ON agents (repo);
+      CREATE INDEX agents_task ON agents (task_id);
+
+      -- AUTOINCREMENT: a seq is never reused, even after old events are
+      -- deleted, so SSE clients resuming with Last-Event-ID never skip one.
+      CREATE TABLE events (
+        seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+        type       TEXT NOT NULL,
+        agent_id   TEXT NOT NULL,
+        data       TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      );
+      CREATE INDEX events_agent ON events (agent_id, seq);
+    `,
+  },
+];

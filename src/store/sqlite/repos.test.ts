@@ -1,0 +1,44 @@
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { RepoRecord } from '../types.js';
+import { openSqliteStore, type SqliteStore } from './index.js';
+import { tempDir } from './test-fixtures.js';
+
+describe('SqliteRepoStore', () => {
+  let store: SqliteStore;
+  let cleanup: () => void;
+  const repo = (name: string, extra: Partial<RepoRecord> = {}): RepoRecord =>
+    ({ name, path: `/srv/${name}`, baseBranch: 'main', setup: null, copyFiles: [], createdAt: 1, ...extra });
+
+  beforeEach(() => {
+    const tmp = tempDir();
+    cleanup = tmp.cleanup;
+    store = openSqliteStore(join(tmp.dir, 'mosaic.db'));
+  });
+  afterEach(async () => {
+    await store.close();
+    cleanup();
+  });
+
+  it('stores, lists by name and removes repositories', async () => {
+    const b = repo('beta', { setup: ['npm', 'ci'], copyFiles: ['.env', 'config/local.json'], baseBranch: 'develop' });
+    const a = repo('alpha');
+    await store.repos.insert(b);
+    await store.repos.insert(a);
+    expect(await store.repos.get('beta')).toEqual(b);
+    expect(await store.repos.get('alpha')).toEqual(a);
+    expect((await store.repos.get('alpha'))?.setup).toBeNull();
+    expect(await store.repos.list()).toEqual([a, b]);
+    expect(await store.repos.remove('alpha')).toBe(true);
+    expect(await store.repos.remove('alpha')).toBe(false);
+    expect(await store.repos.get('alpha')).toBeUndefined();
+    expect(await store.repos.list()).toEqual([b]);
+  });
+
+  it('rejects a taken name or path with typed conflicts', async () => {
+    await store.repos.insert(repo('alpha'));
+    await expect(store.repos.insert(repo('alpha', { path: '/elsewhere' }))).rejects.toMatchObject({ status: 409, code: 'repo_exists' });
+    await expect(store.repos.insert(repo('other', { path: '/srv/alpha' }))).rejects.toMatchObject({ status: 409, code: 'repo_path_registered' });
+    expect(await store.repos.list()).toHaveLength(1);
+  });
+});

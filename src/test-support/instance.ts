@@ -1,0 +1,47 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Config } from '../core/config.js';
+import { startInstance, type Instance } from '../instance/index.js';
+
+/** A real instance on loopback port 0 with a temporary home, and an authenticated fetch. */
+export interface TestInstance extends Instance {
+  home: string;
+  api<T = unknown>(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: T }>;
+  /** Stops the server and deletes the home (when `keepHome` is not set). */
+  stop(keepHome?: boolean): Promise<void>;
+}
+
+export async function startTestInstance(config: Partial<Config> = {}, home = mkdtempSync(join(tmpdir(), 'mosaic-home-'))): Promise<TestInstance> {
+  const instance = await startInstance({
+    env: {},
+    config: { home, port: 0, host: '127.0.0.1', logLevel: 'silent', killGraceMs: 500, pollMs: 50, ...config },
+  });
+  return Object.assign(instance, {
+    home,
+    async api<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+      const init: RequestInit = {
+        method,
+        headers: {
+          authorization: `Bearer ${instance.adminToken}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...headers,
+        },
+      };
+      if (body !== undefined) init.body = typeof body === 'string' ? body : JSON.stringify(body);
+      const res = await fetch(`${instance.url}/api/v1${path}`, init);
+      const text = await res.text();
+      let parsed: unknown = text;
+      try {
+        parsed = text ? JSON.parse(text) : undefined;
+      } catch {
+        // Not JSON (diffs are text/plain).
+      }
+      return { status: res.status, body: parsed as T };
+    },
+    async stop(keepHome = false) {
+      await instance.close();
+      if (!keepHome) rmSync(home, { recursive: true, force: true });
+    },
+  });
+}

@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
-import { makeTestRepo, type TestRepo } from '../src/git/test-repos.js';
+import { makeTestRepo, type TestRepo } from '../src/test-support/test-repo.js';
 import { WorktreeManager } from '../src/git/index.js';
 import type { BenchResult } from './types.js';
 

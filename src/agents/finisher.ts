@@ -68,7 +68,7 @@ export class AgentFinisher {
     const saved: AgentResult = {};
     if (existsSync(agent.worktreePath)) {
       try {
-        saved.snapshotCommit = await git.snapshot(agent.worktreePath, `mosaic: snapshot of agent ${agent.id} (${agent.taskId})`);
+        saved.snapshotCommit = await git.snapshot(agent.worktreePath, `mosaic: snapshot of agent ${agent.id} (${agent.taskId})`, repo.copyFiles);
       } catch (err) {
         // Keep the worktree: removing it now could lose the agent's work.
         logger.error({ agentId: agent.id, err: messageOf(err) }, 'snapshot failed; worktree kept for reconciliation');

@@ -23,7 +23,8 @@ export interface ReconcileReport {
 /**
  * Compares the store with `git worktree list` in every registered repository.
  * A managed worktree that no live agent owns is snapshotted (its changes
- * committed to its branch) and removed; then `git worktree prune` clears
+ * committed to its branch, or kept under refs/mosaic/snapshots/ when it is
+ * detached) and removed; then `git worktree prune` clears
  * records of directories that are already gone.
  */
 export class Reconciler {
@@ -51,8 +52,7 @@ export class Reconciler {
           continue;
         }
         try {
-          if (view.branch === null) throw new Error('detached worktree: kept so its commits are not lost');
-          await this.ctx.git.snapshot(view.path, `mosaic: snapshot of orphaned worktree ${view.path.split(sep).pop() ?? ''}`);
+          await this.ctx.git.snapshot(view.path, `mosaic: snapshot of orphaned worktree ${view.path.split(sep).pop() ?? ''}`, repo.copyFiles);
           await this.ctx.git.remove(repo.path, view.path);
           report.removed.push(view);
         } catch (err) {

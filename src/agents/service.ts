@@ -2,7 +2,7 @@ import { rmSync } from 'node:fs';
 import type { Config } from '../core/config.js';
 import { conflict, invalid, notFound, tooMany } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import { assertRefName, deleteBranch, resolveCommit, type WorktreeManager } from '../git/index.js';
+import { assertRefName, resolveCommit, type WorktreeManager } from '../git/index.js';
 import type { AgentFilter, Store } from '../store/types.js';
 import { agentDir, agentLogPath, type AgentContext } from './context.js';
 import type { EventBus } from './event-bus.js';
@@ -143,7 +143,7 @@ export class AgentService {
     const agent = await this.get(id);
     if (!isTerminal(agent.state)) throw conflict('agent_active', `agent '${id}' is ${agent.state}; kill it first`, { state: agent.state });
     const repo = await this.ctx.store.repos.get(agent.repo);
-    if (repo) await deleteBranch(repo.path, agent.branch);
+    if (repo) await this.ctx.git.deleteBranch(repo.path, agent.branch);
     await this.ctx.store.agents.remove(id);
     rmSync(agentDir(this.ctx.config, id), { recursive: true, force: true });
   }

@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestInstance, type TestInstance } from '../test-support/instance.js';
 import { buildProgram } from './program.js';
-import { runCli } from './test-fixtures.js';
+import { eventually, finished, runCli, startCli } from './test-fixtures.js';
 
 /** The verbs that work without a server (init, doctor), help, and the not-running message. */
 
@@ -98,6 +98,22 @@ describe('mosaic doctor', () => {
       expect(result.code).toBe(1);
       expect(result.stdout).toMatch(/✗\s+server\s+.*refused the admin token/);
     });
+  });
+});
+
+describe('mosaic up', () => {
+  it('serves in the foreground until SIGTERM, reachable by the other verbs', async () => {
+    const home = join(dir, 'up-home');
+    const child = startCli(['up', '--port', '0'], { MOSAIC_HOME: home, MOSAIC_LOG_LEVEL: 'info' });
+    const done = finished(child);
+    let out = '';
+    child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    const url = await eventually(() => /"url":"(http:\/\/[^"]+)"/.exec(out)?.[1], (found) => found !== undefined, 20_000);
+    const status = await runCli(['status', '--json', '--url', url!], { MOSAIC_HOME: home });
+    expect(status.code, status.stderr).toBe(0);
+    expect((JSON.parse(status.stdout) as { health: { status: string } }).health.status).toBe('ok');
+    child.kill('SIGTERM');
+    expect((await done).code).toBe(0);
   });
 });
 

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeTestRepo, type TestRepo } from './test-repos.js';
+import { makeTestRepo, type TestRepo } from '../test-support/test-repo.js';
 import { WorktreeManager } from './worktrees.js';
 
 describe('diff and summary', () => {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { listWorktrees, parseWorktreeList } from './list.js';
-import { makeTestRepo, type TestRepo } from './test-repos.js';
+import { makeTestRepo, type TestRepo } from '../test-support/test-repo.js';
 
 const SHA = 'a'.repeat(40);
 

@@ -2,7 +2,7 @@ import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GitError, isLockError, runGit, sanitizedEnv, withLockRetry } from './run.js';
-import { makeTestRepo, type TestRepo } from './test-repos.js';
+import { makeTestRepo, type TestRepo } from '../test-support/test-repo.js';
 
 describe('runGit', () => {
   let repo: TestRepo;

@@ -2,7 +2,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync }
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { MosaicError } from '../core/errors.js';
-import { makeTestRepo, type TestRepo } from './test-repos.js';
+import { makeTestRepo, type TestRepo } from '../test-support/test-repo.js';
 import { WorktreeManager } from './worktrees.js';
 
 describe('snapshot', () => {
@@ -69,6 +69,19 @@ describe('snapshot', () => {
     // The worktree's index follows the new commit, so it now reads clean.
     expect(repo.git(['status', '--porcelain'], wt).trim()).toBe('');
     expect(await manager.snapshot(wt, 'again')).toBeNull();
+  });
+
+  it('leaves excluded paths (copied secrets) out of the snapshot', async () => {
+    writeFileSync(join(wt, '.env'), 'API_KEY=secret\n');
+    repo.write('config/local settings.json', '{}\n', wt);
+    repo.write('work.txt', 'agent work\n', wt);
+    const sha = await manager.snapshot(wt, 'snap', ['.env', 'config/local settings.json']);
+    expect(sha).toMatch(/^[0-9a-f]{40}$/);
+    expect(files('agent-s')).toContain('work.txt');
+    expect(files('agent-s')).not.toContain('.env');
+    expect(files('agent-s')).not.toContain('config/local settings.json');
+    // Only excluded files left: nothing to save.
+    expect(await manager.snapshot(wt, 'again', ['.env', 'config/local settings.json'])).toBeNull();
   });
 
   it('is not blocked by a stale index.lock or by failing hooks', async () => {

@@ -111,8 +111,10 @@ function snapshotRefName(worktreePath: string): string {
 /**
  * Commits everything uncommitted in the worktree and returns the new commit,
  * or null when there was nothing to save (or the directory is already gone).
+ * `exclude` lists repository-relative paths never to commit: the files Mosaic
+ * copied in (`copyFiles`, e.g. `.env`) are the user's secrets, not the agent's work.
  */
-export async function snapshotWorktree(worktreePath: string, message: string): Promise<string | null> {
+export async function snapshotWorktree(worktreePath: string, message: string, exclude: readonly string[] = []): Promise<string | null> {
   if (!existsSync(worktreePath)) return null;
   const path = resolveReal(worktreePath);
   const state = await inspectWorktree(path);
@@ -124,7 +126,8 @@ export async function snapshotWorktree(worktreePath: string, message: string): P
     const realIndex = join(state.gitDir, 'index');
     if (existsSync(realIndex)) copyFileSync(realIndex, tmpIndex); // keeps stat data, so add -A need not rehash everything
     else if (state.head) await runGit(path, ['read-tree', state.head], { env, timeoutMs });
-    await runGit(path, ['add', '-A'], { env, timeoutMs });
+    const excluded = exclude.map((file) => `:(exclude,literal)${file}`);
+    await runGit(path, ['add', '-A', '--', '.', ...excluded], { env, timeoutMs });
     const tree = (await runGit(path, ['write-tree'], { env, timeoutMs })).stdout.trim();
     if (tree === state.headTree) return null; // nothing uncommitted (ignored files never count)
 

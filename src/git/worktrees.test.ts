@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MosaicError } from '../core/errors.js';
 import { managedRoot } from './paths.js';
 import { branchExists } from './repo.js';
-import { makeTestRepo, type TestRepo } from './test-repos.js';
+import { makeTestRepo, type TestRepo } from '../test-support/test-repo.js';
 import { WorktreeManager } from './worktrees.js';
 
 async function codeOf(promise: Promise<unknown>): Promise<string> {

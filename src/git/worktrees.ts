@@ -123,9 +123,9 @@ export class WorktreeManager {
     }
   }
 
-  /** Commits the worktree's uncommitted changes to its branch; null when clean or gone. */
-  snapshot(worktreePath: string, message: string): Promise<string | null> {
-    return snapshotWorktree(worktreePath, message);
+  /** Commits the worktree's uncommitted changes (but `exclude`) to its branch; null when clean or gone. */
+  snapshot(worktreePath: string, message: string, exclude: readonly string[] = []): Promise<string | null> {
+    return snapshotWorktree(worktreePath, message, exclude);
   }
 
   /**

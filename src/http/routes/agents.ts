@@ -7,7 +7,7 @@ const states = ['queued', 'spawning', 'running', 'completed', 'failed', 'killed'
 const LOG_POLL_MS = 200;
 
 interface ListQuerystring { state?: AgentState; repo?: string; taskId?: string; scope?: 'local' | 'all' }
-interface LogsQuerystring { after?: number; limit?: number; follow?: boolean }
+interface LogsQuerystring { after?: number; limit?: number; follow?: '1' | '0' | 'true' | 'false' }
 
 export async function agentRoutes(app: FastifyInstance, opts: { agents: AgentApi }): Promise<void> {
   const { agents } = opts;
@@ -87,7 +87,7 @@ export async function agentRoutes(app: FastifyInstance, opts: { agents: AgentApi
         properties: {
           after: { type: 'integer', minimum: 0 },
           limit: { type: 'integer', minimum: 1, maximum: 10_000 },
-          follow: { type: 'boolean' },
+          follow: { type: 'string', enum: ['1', '0', 'true', 'false'] },
         },
       },
       response: {
@@ -100,7 +100,8 @@ export async function agentRoutes(app: FastifyInstance, opts: { agents: AgentApi
     const limit = request.query.limit ?? 1000;
     let cursor = request.query.after ?? 0;
     const first = await agents.logs(id, cursor, limit); // 404 before the stream opens
-    if (!request.query.follow) return first;
+    const follow = request.query.follow === '1' || request.query.follow === 'true';
+    if (!follow) return first;
 
     const stream = openSse(request, reply);
     let page = first;

@@ -1,0 +1,106 @@
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { git, spawnCommand, waitForState } from '../test-support/agents.js';
+import { makeTempRepo } from '../test-support/git-fixtures.js';
+import { startTestInstance, type TestInstance } from '../test-support/instance.js';
+
+type ErrorBody = { error: { code: string } };
+
+describe('agents API', () => {
+  let t: TestInstance;
+  let repo: { path: string; cleanup(): void };
+  let plain: { path: string; cleanup(): void };
+
+  beforeAll(async () => {
+    // .env is deliberately not ignored: the snapshot must still leave the copied secret out.
+    repo = await makeTempRepo();
+    writeFileSync(join(repo.path, '.env'), 'SECRET_FOR_AGENT=from-main-checkout\n');
+    t = await startTestInstance();
+    const res = await t.api('POST', '/repos', {
+      name: 'app',
+      path: repo.path,
+      setup: ['sh', '-c', 'echo setup-ran > setup-marker.txt; echo "setup sees $MOSAIC_AGENT_ID"'],
+      copyFiles: ['.env', 'missing.txt'],
+    });
+    expect(res.status).toBe(201);
+    plain = await makeTempRepo();
+    expect((await t.api('POST', '/repos', { name: 'plain', path: plain.path })).status).toBe(201);
+  });
+  afterAll(async () => {
+    await t.stop();
+    repo.cleanup();
+    plain.cleanup();
+  });
+
+  it('runs setup and copies untracked files into the worktree, and gives each agent its own port', async () => {
+    const agent = await waitForState(t, (await spawnCommand(t, 'cat .env; cat setup-marker.txt; echo "port=$PORT/$MOSAIC_AGENT_PORT"')).id);
+    expect(agent.state).toBe('completed');
+    const logs = await t.api<{ lines: string[] }>('GET', `/agents/${agent.id}/logs`);
+    expect(logs.body.lines).toContain('SECRET_FOR_AGENT=from-main-checkout');
+    expect(logs.body.lines).toContain('setup-ran');
+    expect(logs.body.lines).toContain(`setup sees ${agent.id}`);
+    expect(logs.body.lines).toContain(`port=${agent.port}/${agent.port}`);
+    // The copied .env is not committed by the snapshot; setup output is committed like any change.
+    expect(git(repo.path, 'diff', '--name-only', `main...${agent.branch}`)).toBe('setup-marker.txt');
+  });
+
+  it('fails with setup_failed when setup fails, and keeps its output in the log', async () => {
+    const other = await makeTempRepo();
+    await t.api('POST', '/repos', { name: 'broken', path: other.path, setup: ['sh', '-c', 'echo cannot-install; exit 7'] });
+    const agent = await waitForState(t, (await spawnCommand(t, 'echo never', { repo: 'broken' })).id);
+    expect(agent.state).toBe('failed');
+    expect(agent.error?.code).toBe('setup_failed');
+    const logs = await t.api<{ lines: string[] }>('GET', `/agents/${agent.id}/logs`);
+    expect(logs.body.lines).toContain('cannot-install');
+    expect(logs.body.lines).not.toContain('never');
+    other.cleanup();
+  });
+
+  it('pages logs with a cursor and follows them until the agent ends', async () => {
+    const agent = await waitForState(t, (await spawnCommand(t, 'for i in 1 2 3 4 5; do echo line-$i; done', { taskId: 'pages', repo: 'plain' })).id);
+    const first = await t.api<{ lines: string[]; next: number; ended: boolean }>('GET', `/agents/${agent.id}/logs?limit=2`);
+    expect(first.body.lines).toEqual(['line-1', 'line-2']);
+    const rest = await t.api<{ lines: string[]; ended: boolean }>('GET', `/agents/${agent.id}/logs?after=${first.body.next}`);
+    expect(rest.body.lines).toEqual(['line-3', 'line-4', 'line-5']);
+    expect(rest.body.ended).toBe(true);
+
+    const live = await spawnCommand(t, 'echo a; sleep 0.5; echo b', { taskId: 'follow', repo: 'plain' });
+    const res = await fetch(`${t.url}/api/v1/agents/${live.id}/logs?follow=1`, { headers: { authorization: `Bearer ${t.adminToken}` } });
+    expect(res.headers.get('content-type')).toContain('text/event-stream');
+    const text = await res.text(); // the stream ends by itself when the agent ends
+    expect(text).toContain('"a"');
+    expect(text).toContain('"b"');
+    expect(text).toContain('event: end');
+  });
+
+  it('discards a finished agent with its branch and logs, and refuses an active one', async () => {
+    const running = await spawnCommand(t, 'sleep 30', { taskId: 'busy', repo: 'app' });
+    await waitForState(t, running.id, ['running']);
+    const refused = await t.api<ErrorBody>('DELETE', `/agents/${running.id}`);
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.code).toBe('agent_active');
+    const repoInUse = await t.api<ErrorBody>('DELETE', '/repos/app');
+    expect(repoInUse.status).toBe(409);
+    expect(repoInUse.body.error.code).toBe('repo_in_use');
+    await t.api('POST', `/agents/${running.id}/kill`);
+    const killed = await waitForState(t, running.id);
+
+    expect((await t.api('DELETE', `/agents/${killed.id}`)).status).toBe(204);
+    expect((await t.api<ErrorBody>('GET', `/agents/${killed.id}`)).status).toBe(404);
+    expect(git(repo.path, 'branch', '--list', killed.branch)).toBe('');
+    expect((await t.api('DELETE', '/repos/plain')).status).toBe(204);
+    expect(existsSync(join(t.home, 'agents', killed.id))).toBe(false);
+  });
+
+  it('serves the OpenAPI document and the docs page', async () => {
+    const doc = (await (await fetch(`${t.url}/api/v1/openapi.json`)).json()) as { openapi: string; paths: Record<string, unknown> };
+    expect(doc.openapi).toMatch(/^3\./);
+    for (const path of ['/api/v1/agents', '/api/v1/agents/{id}/logs', '/api/v1/repos', '/api/v1/events', '/api/v1/worktrees/reconcile', '/api/v1/health']) {
+      expect(Object.keys(doc.paths)).toContain(path);
+    }
+    const docs = await fetch(`${t.url}/api/v1/docs/`);
+    expect(docs.status).toBe(200);
+    expect(await docs.text()).toContain('swagger');
+  });
+});

@@ -42,6 +42,13 @@ describe('claude runtime', () => {
     for (const flag of ['-p', '--output-format', 'stream-json', '--verbose', '--model', 'sonnet', '--max-turns', '7']) expect(argv).toContain(flag);
     // The fake commits FAKE_CLAUDE.md and leaves another file uncommitted: both end on the branch.
     expect(git(repo.path, 'log', '--format=%s', `main..${agent.branch}`).split('\n')).toHaveLength(2);
+
+    // Its stream-json turns were announced as progress events, the last one kept on the record.
+    expect(agent.progress).toMatchObject({ turns: 2, sessionId: agent.result?.sessionId });
+    const progress = (await t.store.events.after(0, 1000)).filter((e) => e.agentId === agent.id && e.type === 'agent.progress');
+    expect(progress.length).toBeGreaterThanOrEqual(1);
+    expect(progress.at(-1)?.data.progress?.turns).toBe(2);
+    expect(progress.every((e) => Object.keys(e.data.env).length === 0)).toBe(true);
   });
 
   it('fails on an error result', async () => {

@@ -1,6 +1,7 @@
 import { agentDir, type AgentContext } from './context.js';
 import type { AgentFinisher } from './finisher.js';
 import { isGroupAlive, isSupervisorAlive, readExitRecord } from './supervisor/index.js';
+import { ProgressTracker } from './progress.js';
 import type { AgentRecord } from './types.js';
 
 /**
@@ -13,12 +14,15 @@ import type { AgentRecord } from './types.js';
 export class AgentMonitor {
   private timer: NodeJS.Timeout | undefined;
   private ticking = false;
+  private readonly progress: ProgressTracker;
 
   constructor(
     private readonly ctx: AgentContext,
     private readonly finisher: AgentFinisher,
     private readonly onEnded: () => void,
-  ) {}
+  ) {
+    this.progress = new ProgressTracker(ctx);
+  }
 
   start(): void {
     if (this.timer) return;
@@ -48,11 +52,17 @@ export class AgentMonitor {
     const dir = agentDir(this.ctx.config, agent.id);
     const exit = readExitRecord(dir);
     if (exit) {
+      await this.progress.track(agent);
+      this.progress.forget(agent.id);
       await this.finisher.finishFromExit(agent.id, exit);
       this.onEnded();
       return;
     }
-    if (agent.pid !== null && isSupervisorAlive(agent.pid, dir)) return;
+    if (agent.pid !== null && isSupervisorAlive(agent.pid, dir)) {
+      await this.progress.track(agent);
+      return;
+    }
+    this.progress.forget(agent.id);
     // The supervisor may have written its record between the two reads.
     const late = readExitRecord(dir);
     if (late) {

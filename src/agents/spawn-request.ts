@@ -71,6 +71,7 @@ export function buildAgentRecord(request: SpawnRequest, repo: RepoRecord, origin
     exitCode: null,
     error: null,
     result: null,
+    progress: null,
     killRequested: false,
     createdAt: now,
     startedAt: null,

@@ -41,6 +41,17 @@ export interface AgentError {
   message: string;
 }
 
+/** What a running claude agent is doing, from its stream-json output. */
+export interface AgentProgress {
+  sessionId?: string;
+  /** Assistant turns seen so far. */
+  turns: number;
+  /** The latest assistant text, shortened. */
+  lastText?: string;
+  /** Tools the latest turn used. */
+  tools?: string[];
+}
+
 /** Summary of what an agent produced, filled in when it ends. */
 export interface AgentResult {
   commitsAhead?: number;
@@ -81,6 +92,8 @@ export interface AgentRecord {
   exitCode: number | null;
   error: AgentError | null;
   result: AgentResult | null;
+  /** Live progress of a claude agent (null for other runtimes or before its first turn). */
+  progress: AgentProgress | null;
   /** Set when a kill was asked for, so the exit is recorded as `killed`. */
   killRequested: boolean;
   createdAt: number;

@@ -32,6 +32,7 @@ const FIELDS = {
   exitCode: ['exit_code', 'value'],
   error: ['error', 'json'],
   result: ['result', 'json'],
+  progress: ['progress', 'json'],
   killRequested: ['kill_requested', 'bool'],
   createdAt: ['created_at', 'value'],
   startedAt: ['started_at', 'value'],

@@ -1,4 +1,5 @@
 import type { AgentEvent, AgentRecord } from '../../agents/types.js';
+import { eventView } from './agent-row.js';
 import type { EventStore } from '../types.js';
 import type { SqliteDatabase } from './database.js';
 
@@ -52,8 +53,9 @@ export class SqliteEventStore implements EventStore {
     return this.lastSeqStmt.get()?.seq ?? 0;
   }
 
+  /** Appends an event; like transitions' events it never carries the agent's `env`. */
   async append(type: string, agentId: string, data: AgentRecord): Promise<AgentEvent> {
-    return this.appendSync(type, agentId, data);
+    return this.appendSync(type, agentId, eventView(data));
   }
 
   async after(seq: number, limit: number = DEFAULT_EVENTS_LIMIT): Promise<AgentEvent[]> {

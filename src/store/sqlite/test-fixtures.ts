@@ -37,6 +37,7 @@ export function makeAgent(overrides: Partial<AgentRecord> = {}): AgentRecord {
     exitCode: null,
     error: null,
     result: null,
+    progress: null,
     killRequested: false,
     createdAt: 1_700_000_000_000 + counter,
     startedAt: null,

@@ -43,6 +43,7 @@ export const CORE_MIGRATIONS: readonly Migration[] = [
         exit_code       INTEGER,
         error           TEXT,
         result          TEXT,
+        progress        TEXT,
         kill_requested  INTEGER NOT NULL DEFAULT 0 CHECK (kill_requested IN (0, 1)),
         created_at      INTEGER NOT NULL,
         started_at      INTEGER,

@@ -1,12 +1,14 @@
 import type { BenchResult } from './types.js';
+import { benchAgents } from './agents.bench.js';
 import { benchWorktrees } from './worktree.bench.js';
 
 /**
  * Runs every benchmark suite and prints one table (or JSON with --json).
- * Usage: npx tsx bench/run.ts [--json]
+ * Usage: npm run bench [-- --json] (or npx tsx bench/run.ts [--json]); BENCH_ONLY=agents runs one suite.
  */
 const suites: Array<{ suite: string; run: () => Promise<BenchResult[]> }> = [
   { suite: 'worktrees', run: benchWorktrees },
+  { suite: 'agents', run: benchAgents },
 ];
 
 function table(rows: Array<BenchResult & { suite: string }>): string {
@@ -21,7 +23,8 @@ function table(rows: Array<BenchResult & { suite: string }>): string {
 
 async function main(): Promise<void> {
   const rows: Array<BenchResult & { suite: string }> = [];
-  for (const { suite, run } of suites) {
+  const only = process.env.BENCH_ONLY;
+  for (const { suite, run } of suites.filter((s) => !only || s.suite === only)) {
     for (const result of await run()) rows.push({ suite, ...result });
   }
   if (process.argv.includes('--json')) console.log(JSON.stringify(rows, null, 2));

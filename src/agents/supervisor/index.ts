@@ -9,6 +9,6 @@ export {
   type SpawnError,
   type SupervisorSpec,
 } from './spec.js';
-export { launchSupervisor, supervisorCommand, supervisorCommandFor, type LaunchOptions, type LaunchResult } from './launch.js';
+export { freshBuild, launchSupervisor, supervisorCommand, supervisorCommandFor, type LaunchOptions, type LaunchResult } from './launch.js';
 export { isGroupAlive, isSupervisorAlive, readExitRecord, readPidFile, requestKill } from './probe.js';
 export { groupMembers } from './proc.js';

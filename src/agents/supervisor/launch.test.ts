@@ -1,10 +1,10 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeTempDir, waitFor } from '../../test-support/index.js';
-import { launchSupervisor, supervisorCommandFor } from './launch.js';
+import { freshBuild, launchSupervisor, supervisorCommandFor } from './launch.js';
 import { readExitRecord, readPidFile } from './probe.js';
 import { readCmdline } from './proc.js';
 import type { SupervisorSpec } from './spec.js';
@@ -117,6 +117,21 @@ describe('supervisorCommandFor', () => {
     expect(existsSync(fileURLToPath(cmd.args[1] ?? ''))).toBe(true);
     expect(cmd.args[2]).toBe(fileURLToPath(new URL('./main.ts', import.meta.url)));
     expect(existsSync(cmd.args[2] ?? '')).toBe(true);
+  });
+
+  it('prefers a build that is at least as new as every source, and only then', async () => {
+    const src = join(tmp.path, 'proj', 'src', 'agents', 'supervisor');
+    const dist = join(tmp.path, 'proj', 'dist', 'agents', 'supervisor');
+    mkdirSync(src, { recursive: true });
+    mkdirSync(dist, { recursive: true });
+    for (const file of ['main', 'spec']) writeFileSync(join(src, `${file}.ts`), '');
+    writeFileSync(join(src, 'main.test.ts'), '');
+    expect(freshBuild(src)).toBeUndefined(); // nothing built
+    for (const file of ['main', 'spec']) writeFileSync(join(dist, `${file}.js`), '');
+    expect(freshBuild(src)).toBe(join(dist, 'main.js'));
+    const later = new Date(Date.now() + 60_000);
+    utimesSync(join(src, 'spec.ts'), later, later); // a source edited after the build
+    expect(freshBuild(src)).toBeUndefined();
   });
 
   it('starts main.js with plain node when compiled', () => {

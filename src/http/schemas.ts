@@ -1,3 +1,4 @@
+import { PERMISSION_MODES } from '../agents/runtimes/index.js';
 import { NAME_PATTERN } from '../core/ids.js';
 
 /** JSON schemas shared by routes; they validate requests and document the API in OpenAPI. */
@@ -42,7 +43,7 @@ export const runtimeSchema = {
         kind: { const: 'claude' },
         model: { type: 'string', minLength: 1, maxLength: 128 },
         maxTurns: { type: 'integer', minimum: 1, maximum: 10_000 },
-        permissionMode: { type: 'string', enum: ['default', 'acceptEdits', 'plan', 'bypassPermissions'] },
+        permissionMode: { type: 'string', enum: [...PERMISSION_MODES] },
       },
     },
     {

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import type { PublicAgent, RuntimeSpec, SpawnRequest } from '../../agents/index.js';
 import { AGENT_TYPES } from '../../agents/types.js';
+import { PERMISSION_MODES } from '../../agents/runtimes/claude.js';
 import { CliError, messageOf, usageError } from '../client.js';
 import { clientFor } from '../context.js';
 import { integer, keyValue } from '../options.js';
@@ -73,7 +74,7 @@ export function spawnCommand(): Command {
     .option('--base-branch <branch>', 'branch to start from (default: the repository\'s base branch)')
     .option('--model <model>', 'claude model')
     .option('--max-turns <n>', 'claude turn limit', integer(1, 10_000))
-    .addOption(new Option('--permission-mode <mode>', 'claude permission mode').choices(['default', 'acceptEdits', 'plan', 'bypassPermissions']))
+    .addOption(new Option('--permission-mode <mode>', 'claude permission mode').choices([...PERMISSION_MODES]))
     .option('--priority <n>', '1..10, higher runs first (default 5)', integer(1, 10))
     .option('--timeout <seconds>', 'fail the agent after this long', integer(1, 7 * 24 * 3600))
     .option('--env <KEY=VALUE>', 'extra environment for the agent (repeatable)', keyValue)

@@ -51,6 +51,16 @@ describe('claude runtime', () => {
     expect(progress.every((e) => Object.keys(e.data.env).length === 0)).toBe(true);
   });
 
+  it('runs a reviewer read-only: its review is the result and its branch stays unchanged', async () => {
+    const agent = await spawnClaude('review', 'Review the last commit', { type: 'reviewer' });
+    expect(agent.state).toBe('completed');
+    expect(agent.result?.summary).toBeTruthy();
+    expect(agent.result).toMatchObject({ commitsAhead: 0, filesChanged: 0 });
+    expect(git(repo.path, 'rev-parse', agent.branch)).toBe(git(repo.path, 'rev-parse', 'main'));
+    const argv = readFileSync(argvFile, 'utf8');
+    expect(argv).toContain('--disallowedTools');
+  });
+
   it('fails on an error result', async () => {
     const agent = await spawnClaude('err', '[fake:error] break');
     expect(agent.state).toBe('failed');

@@ -34,7 +34,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     loggerInstance: deps.logger,
     bodyLimit: BODY_LIMIT,
     // Long ids must reach schema validation (400 invalid_id) rather than stop at 414.
-    maxParamLength: 512,
+    routerOptions: { maxParamLength: 512 },
     // Validation errors must name the field; unknown fields are errors, not silently dropped.
     ajv: { customOptions: { removeAdditional: false, discriminator: true, coerceTypes: 'array' } },
     ...(deps.https ? { https: deps.https } : {}),

@@ -22,6 +22,16 @@ export interface Config {
   tlsKey: string | undefined;
   /** How often running agents' exit files are checked, in ms. */
   pollMs: number;
+  /** Federation: signed messages accepted per source address per minute, checked before any parsing. */
+  fedRatePerIp: number;
+  /** Federation: messages accepted per verified peer per minute. */
+  fedRatePerPeer: number;
+  /** Federation: how long one outbound request may take, in ms. */
+  fedTimeoutMs: number;
+  /** Federation: further attempts of an outbound request after a network error, timeout or 5xx. */
+  fedRetries: number;
+  /** Federation: longest wait between two attempts to deliver queued events to a peer, in ms. */
+  fedRetryMaxMs: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -40,6 +50,11 @@ const SETTINGS = {
   tlsCert: 'MOSAIC_TLS_CERT',
   tlsKey: 'MOSAIC_TLS_KEY',
   pollMs: 'MOSAIC_POLL_MS',
+  fedRatePerIp: 'MOSAIC_FED_RATE_PER_IP',
+  fedRatePerPeer: 'MOSAIC_FED_RATE_PER_PEER',
+  fedTimeoutMs: 'MOSAIC_FED_TIMEOUT_MS',
+  fedRetries: 'MOSAIC_FED_RETRIES',
+  fedRetryMaxMs: 'MOSAIC_FED_RETRY_MAX_MS',
 } as const;
 
 type SettingKey = keyof typeof SETTINGS;
@@ -87,23 +102,29 @@ function list(raw: unknown): string[] {
   return items.map((item) => item.trim()).filter(Boolean);
 }
 
+/** The URL of an instance listening on `host:port`, used when no URL is configured. */
+export function defaultUrl(listen: Pick<Config, 'host' | 'port' | 'tlsCert' | 'tlsKey'>): string {
+  const scheme = listen.tlsCert && listen.tlsKey ? 'https' : 'http';
+  const host = listen.host.includes(':') ? `[${listen.host}]` : listen.host;
+  return `${scheme}://${host}:${listen.port}`;
+}
+
 /** Loads the configuration; `overrides` (used by tests and the demo) win over everything. */
 export function loadConfig(env: Env = process.env, overrides: Partial<Config> = {}): Config {
   const home = overrides.home ?? resolveHome(env);
   const file = readConfigFile(home);
   const pick = (key: SettingKey): unknown => env[SETTINGS[key]] ?? file[key];
 
-  const host = text(pick('host'), '127.0.0.1');
-  const port = integer('port', pick('port'), 7420, 0, 65535);
-  const tlsCert = text(pick('tlsCert'), undefined);
-  const tlsKey = text(pick('tlsKey'), undefined);
-  const scheme = tlsCert && tlsKey ? 'https' : 'http';
-  const urlHost = host.includes(':') ? `[${host}]` : host;
+  const host = overrides.host ?? text(pick('host'), '127.0.0.1');
+  const port = overrides.port ?? integer('port', pick('port'), 7420, 0, 65535);
+  const tlsCert = overrides.tlsCert ?? text(pick('tlsCert'), undefined);
+  const tlsKey = overrides.tlsKey ?? text(pick('tlsKey'), undefined);
   const config: Config = {
     home,
     host,
     port,
-    url: text(pick('url'), `${scheme}://${urlHost}:${port}`),
+    // Derived from the listen address after overrides, so an overridden port is the one peers are told.
+    url: text(pick('url'), defaultUrl({ host, port, tlsCert, tlsKey })),
     name: text(pick('name'), 'mosaic'),
     maxAgents: integer('maxAgents', pick('maxAgents'), 8, 1, 10_000),
     maxQueue: integer('maxQueue', pick('maxQueue'), 1000, 0, 1_000_000),
@@ -114,6 +135,11 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     tlsCert,
     tlsKey,
     pollMs: integer('pollMs', pick('pollMs'), 200, 10, 60_000),
+    fedRatePerIp: integer('fedRatePerIp', pick('fedRatePerIp'), 1200, 1, 1_000_000),
+    fedRatePerPeer: integer('fedRatePerPeer', pick('fedRatePerPeer'), 600, 1, 1_000_000),
+    fedTimeoutMs: integer('fedTimeoutMs', pick('fedTimeoutMs'), 10_000, 100, 600_000),
+    fedRetries: integer('fedRetries', pick('fedRetries'), 2, 0, 20),
+    fedRetryMaxMs: integer('fedRetryMaxMs', pick('fedRetryMaxMs'), 30_000, 10, 3_600_000),
   };
   return { ...config, ...overrides };
 }

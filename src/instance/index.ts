@@ -1,14 +1,16 @@
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { AgentService, EventBus, EventFeed, localAgentApi } from '../agents/index.js';
-import { loadConfig, type Config } from '../core/config.js';
+import { defaultUrl, loadConfig, type Config } from '../core/config.js';
 import { ensureAdminToken, ensureHome, homePaths } from '../core/home.js';
 import { createLogger, type Logger } from '../core/logger.js';
 import { loadOrCreateIdentity, type Identity } from '../federation/identity/index.js';
+import { createFederation, FEDERATION_MIGRATIONS, type Federation } from '../federation/index.js';
 import { WorktreeManager } from '../git/index.js';
 import { buildApp } from '../http/app.js';
 import { RepoService } from '../repos/index.js';
 import { openSqliteStore, type Store } from '../store/index.js';
+import { registeredMigrations } from '../store/sqlite/index.js';
 
 export interface StartOptions {
   /** Settings that win over env and config.json (tests, the demo). */
@@ -24,17 +26,16 @@ export interface Instance {
   adminToken: string;
   store: Store;
   agents: AgentService;
+  federation: Federation;
   app: FastifyInstance;
   /** The URL the server listens on (with the real port when port 0 was asked for). */
   url: string;
   close(): Promise<void>;
 }
 
-function listenUrl(app: FastifyInstance, config: Config, https: boolean): string {
+function listenUrl(app: FastifyInstance, config: Config): string {
   const address = app.server.address();
-  const port = typeof address === 'object' && address ? address.port : config.port;
-  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-  return `${https ? 'https' : 'http'}://${host}:${port}`;
+  return defaultUrl({ ...config, port: typeof address === 'object' && address ? address.port : config.port });
 }
 
 export async function startInstance(options: StartOptions = {}): Promise<Instance> {
@@ -47,19 +48,23 @@ export async function startInstance(options: StartOptions = {}): Promise<Instanc
   const logger = options.logger ?? createLogger(config.logLevel);
   const https = config.tlsCert && config.tlsKey ? { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) } : undefined;
 
-  const store = openSqliteStore(paths.db);
+  // Keyed by version: the federation's migrations may also have been registered globally.
+  const migrations = [...new Map([...registeredMigrations(), ...FEDERATION_MIGRATIONS].map((m) => [m.version, m])).values()];
+  const store = openSqliteStore(paths.db, { migrations });
   const bus = new EventBus();
   const git = new WorktreeManager();
   const agents = new AgentService({ config, store, git, bus, logger });
   const repos = new RepoService(store, (repo) => agents.activeIn(repo));
   const feed = new EventFeed(store, bus);
+  const federation = createFederation({ config, identity, store, agents, bus, logger });
 
   let app: FastifyInstance | undefined;
   try {
     await agents.start();
     app = await buildApp({
       logger, instanceId: identity.instanceId, adminToken, startedAt: Date.now(), https,
-      agentApi: localAgentApi(agents), agentService: agents, repos, feed,
+      agentApi: federation.agentApi(localAgentApi(agents)), agentService: agents, repos, feed,
+      plugins: [(scope, adminGuard) => federation.plugin(scope, adminGuard)],
     });
     await app.listen({ host: config.host, port: config.port });
   } catch (err) {
@@ -68,9 +73,10 @@ export async function startInstance(options: StartOptions = {}): Promise<Instanc
     await store.close();
     throw err;
   }
-  const url = listenUrl(app, config, https !== undefined);
-  // Asked for port 0 without an explicit URL: peers must be told the real port.
-  if (config.port === 0 && !env.MOSAIC_URL && !options.config?.url) config = { ...config, url };
+  const url = listenUrl(app, config);
+  // Port 0 without a configured URL: peers must be told the port the OS picked.
+  if (config.port === 0 && config.url === defaultUrl(config)) config = { ...config, url };
+  federation.start(config.url);
 
   const server = app;
   return {
@@ -79,10 +85,12 @@ export async function startInstance(options: StartOptions = {}): Promise<Instanc
     adminToken,
     store,
     agents,
+    federation,
     app: server,
     url,
     async close() {
       await server.close();
+      await federation.stop();
       await agents.stop();
       await store.close();
     },

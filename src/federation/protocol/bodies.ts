@@ -16,11 +16,18 @@ export interface ConnectBody {
   publicKeyRaw: Buffer;
   protocolVersion: string;
   token?: string;
+  /** What the sender lets the receiver do at the sender (informational for the receiver). */
+  grants?: Grants;
 }
 export interface DisconnectBody { reason?: string }
 export interface QueryBody { query: QueryName; args: JsonObject }
 export interface CommandBody { command: Command; args: JsonObject }
-export interface EventBody { event: EventName; agent: JsonObject }
+export interface EventBody {
+  event: EventName;
+  agent: JsonObject;
+  /** The sender's event sequence number: lets the receiver apply each event once and in order, past the replay window. */
+  seq?: number;
+}
 /** What CONNECT's RESPONSE carries in `result`. */
 export interface ConnectResult {
   state: 'active' | 'pending';
@@ -68,7 +75,7 @@ export function decodePublicKey(value: unknown): Buffer | undefined {
 }
 
 export function parseConnectBody(body: JsonObject): ConnectBody {
-  onlyKeys(body, ['name', 'url', 'publicKey', 'protocolVersion', 'token'], 'body.');
+  onlyKeys(body, ['name', 'url', 'publicKey', 'protocolVersion', 'token', 'grants'], 'body.');
   const name = text(body.name, 'body.name', 100);
   if (!isHttpUrl(body.url)) throw badBody('body.url', 'body.url must be an http(s) URL without credentials');
   const publicKeyRaw = decodePublicKey(body.publicKey);
@@ -80,6 +87,7 @@ export function parseConnectBody(body: JsonObject): ConnectBody {
   }
   const out: ConnectBody = { name, url: body.url, publicKey: body.publicKey as string, publicKeyRaw, protocolVersion: body.protocolVersion };
   if (body.token !== undefined) out.token = text(body.token, 'body.token', 256);
+  if (body.grants !== undefined) out.grants = bodyGrants(body.grants, 'body.grants');
   return out;
 }
 
@@ -109,11 +117,25 @@ export function parseCommandBody(body: JsonObject): CommandBody {
 }
 
 export function parseEventBody(body: JsonObject): EventBody {
-  onlyKeys(body, ['event', 'agent'], 'body.');
+  onlyKeys(body, ['event', 'agent', 'seq'], 'body.');
   if (!(EVENTS as readonly unknown[]).includes(body.event)) {
     throw badBody('body.event', `body.event must be one of ${EVENTS.join(', ')}`, 'unknown_event');
   }
-  return { event: body.event as EventName, agent: object(body.agent, 'body.agent') };
+  const out: EventBody = { event: body.event as EventName, agent: object(body.agent, 'body.agent') };
+  if (body.seq !== undefined) {
+    if (typeof body.seq !== 'number' || !Number.isSafeInteger(body.seq) || body.seq < 1) throw badBody('body.seq', 'body.seq must be a positive integer');
+    out.seq = body.seq;
+  }
+  return out;
+}
+
+/** Grants inside a message body: a malformed one is the sender's fault, reported like any other bad body field. */
+function bodyGrants(value: unknown, field: string): Grants {
+  try {
+    return validateGrants(value);
+  } catch (err) {
+    throw badBody(field, `${field} is not valid grants: ${(err as Error).message}`);
+  }
 }
 
 /** `{ok: true, result} | {ok: false, error: {code, message, details?}}`, nothing else. */

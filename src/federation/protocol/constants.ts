@@ -23,13 +23,15 @@ export const SIGNATURE_HEADER = 'mosaic-signature';
 /** Base path of the public endpoints that accept signed peer traffic. */
 export const INCOMING_PATH = '/api/v1/federation/incoming';
 
-export const COMMANDS = ['agent.spawn', 'agent.status', 'agent.kill', 'agent.list', 'agent.logs'] as const;
+/** `agent.diff` extends DESIGN §4's list: a hub shows the work of its remote agents as it does for local ones. */
+export const COMMANDS = ['agent.spawn', 'agent.status', 'agent.kill', 'agent.list', 'agent.logs', 'agent.diff'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 export const QUERIES = ['agents', 'instance', 'events'] as const;
 export type QueryName = (typeof QUERIES)[number];
 
-export const EVENTS = ['agent.state'] as const;
+/** `agent.progress` (a claude agent's live progress) extends DESIGN §4's list, so hubs see remote progress too. */
+export const EVENTS = ['agent.state', 'agent.progress'] as const;
 export type EventName = (typeof EVENTS)[number];
 
 export const RUNTIME_KINDS = ['claude', 'command'] as const;

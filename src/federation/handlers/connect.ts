@@ -1,0 +1,87 @@
+import { defaultGrants, hashInviteToken, isInviteTokenFormat, ProtocolError, type ConnectBody, type ConnectResult } from '../protocol/index.js';
+import { uniqueName } from '../connections/names.js';
+import { instanceInfo, type FederationContext } from '../context.js';
+import type { ConnectionRecord } from '../store/index.js';
+
+/** Connection requests (CONNECT without a token) waiting for the admin at once. */
+export const MAX_PENDING_REQUESTS = 100;
+
+const refused = (status: number, code: string, message: string): ProtocolError => new ProtocolError(status, code, message);
+
+/**
+ * A signed CONNECT from `from` (its key already checked against its id).
+ * With a token it redeems an invite; without one it is a request for the
+ * admin, or the peer's acceptance of a request this instance made.
+ */
+export function handleConnect(ctx: FederationContext, from: string, body: ConnectBody, existing: ConnectionRecord | undefined): ConnectResult {
+  const instance = instanceInfo(ctx.self);
+  if (body.token !== undefined) return { ...redeem(ctx, from, body, body.token), instance };
+  const connections = ctx.store.connections;
+  const seen = { url: body.url, publicKey: body.publicKey };
+  if (!existing) {
+    // Anyone with a key can ask; the requests waiting for the admin must not pile up without bound.
+    if (connections.list().filter((c) => c.state === 'pending' && c.direction === 'inbound').length >= MAX_PENDING_REQUESTS) {
+      throw refused(429, 'too_many_requests', 'too many connection requests are waiting for this instance\'s admin');
+    }
+    connections.insert({
+      ...seen, instanceId: from, name: uniqueName(connections, body.name), state: 'pending', direction: 'inbound',
+      grants: defaultGrants(), peerGrants: body.grants ?? null,
+    });
+    ctx.logger.info({ peer: from, name: body.name }, 'federation connection requested');
+    return { state: 'pending', instance };
+  }
+  switch (existing.state) {
+    case 'active':
+      connections.update(existing.id, { ...seen, ...(body.grants ? { peerGrants: body.grants } : {}) });
+      return { state: 'active', grants: existing.grants, instance };
+    case 'pending':
+      if (existing.direction === 'outbound') {
+        // The peer's admin accepted the request this instance sent.
+        connections.update(existing.id, { ...seen, state: 'active', peerGrants: body.grants ?? null });
+        ctx.wakeOutbox(from);
+        return { state: 'active', grants: existing.grants, instance };
+      }
+      connections.update(existing.id, seen);
+      return { state: 'pending', instance };
+    case 'disconnected':
+      // A new request after a disconnect waits for the admin again; old grants stay until the admin decides.
+      connections.update(existing.id, { ...seen, state: 'pending', direction: 'inbound', peerGrants: body.grants ?? null });
+      return { state: 'pending', instance };
+    default:
+      throw refused(403, `connection_${existing.state}`, `the connection with this peer is ${existing.state}`);
+  }
+}
+
+/** Uses an invite once, atomically: of two concurrent CONNECTs with one token, exactly one succeeds. */
+function redeem(ctx: FederationContext, from: string, body: ConnectBody, token: string): Pick<ConnectResult, 'state' | 'grants'> {
+  const { store } = ctx;
+  return store.transaction(() => {
+    const invite = isInviteTokenFormat(token) ? store.invites.get(hashInviteToken(token)) : undefined;
+    if (!invite) throw refused(401, 'invite_invalid', 'the invite token is not known here');
+    const existing = store.connections.byInstance(from);
+    if (invite.usedAt !== null) {
+      // The same peer retrying after a lost answer is connected already: tell it so rather than refuse.
+      if (invite.usedBy === from && existing?.state === 'active') return { state: 'active', grants: existing.grants };
+      throw refused(403, 'invite_used', 'the invite token has already been used');
+    }
+    const now = Date.now();
+    if (invite.expiresAt <= now) throw refused(403, 'invite_expired', 'the invite token has expired');
+    if (!store.invites.markUsed(invite.tokenHash, from, now)) throw refused(403, 'invite_used', 'the invite token has already been used');
+    const fields = {
+      url: body.url, publicKey: body.publicKey, state: 'active' as const, direction: 'inbound' as const,
+      grants: invite.grants, peerGrants: body.grants ?? null,
+    };
+    if (existing) store.connections.update(existing.id, fields);
+    else store.connections.insert({ ...fields, instanceId: from, name: uniqueName(store.connections, body.name) });
+    ctx.logger.info({ peer: from, name: body.name }, 'federation connection by invite');
+    return { state: 'active', grants: invite.grants };
+  });
+}
+
+/** A signed DISCONNECT: the peer ended the connection (or rejected this instance's request). */
+export function handleDisconnect(ctx: FederationContext, peer: ConnectionRecord, reason: string | undefined): { state: string } {
+  const state = reason === 'rejected' && peer.state === 'pending' ? 'rejected' : 'disconnected';
+  ctx.store.connections.update(peer.id, { state });
+  ctx.logger.info({ peer: peer.instanceId, state, reason }, 'federation connection ended by peer');
+  return { state };
+}

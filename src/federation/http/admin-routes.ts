@@ -1,0 +1,78 @@
+import type { FastifyInstance } from 'fastify';
+import type { ConnectionService, ConnectionUpdate, ConnectRequest } from '../connections/service.js';
+import type { FederationStore, MessageFilter, MessageRecord } from '../store/index.js';
+import {
+  acceptBody, adminErrors, connectBody, connectionParams, connectionSchema, errorResponse, inviteBody, inviteResponse, messageSchema,
+  messagesQuery, patchBody,
+} from './schemas.js';
+
+export interface AdminRoutesOptions {
+  connections: ConnectionService;
+  store: FederationStore;
+}
+
+type Params = { Params: { id: string } };
+
+/** The admin's federation API (DESIGN §5); the admin guard is added by the caller. */
+export async function adminFederationRoutes(app: FastifyInstance, opts: AdminRoutesOptions): Promise<void> {
+  const { connections, store } = opts;
+  const tags = ['federation'];
+  const one = { 200: connectionSchema, ...adminErrors };
+
+  app.post<{ Body: { grants: unknown; ttlS?: number } }>('/federation/invites', {
+    schema: {
+      tags,
+      summary: 'Create a single-use invite for a peer, with the grants it will have here',
+      body: inviteBody,
+      response: { 201: inviteResponse, ...adminErrors },
+    },
+  }, async (request, reply) => reply.status(201).send(connections.createInvite(request.body.grants, request.body.ttlS)));
+
+  app.get('/federation/connections', {
+    schema: { tags, summary: 'List connections', response: { 200: { type: 'object', properties: { connections: { type: 'array', items: connectionSchema } } }, ...adminErrors } },
+  }, async () => ({ connections: connections.list() }));
+
+  app.post<{ Body: ConnectRequest }>('/federation/connections', {
+    schema: {
+      tags,
+      summary: 'Connect to a peer: active at once with an invite token, pending until its admin accepts otherwise',
+      body: connectBody,
+      response: { 201: connectionSchema, ...adminErrors },
+    },
+  }, async (request, reply) => reply.status(201).send(await connections.connect(request.body)));
+
+  app.get<Params>('/federation/connections/:id', {
+    schema: { tags, summary: 'One connection (by id, name or instance id)', params: connectionParams, response: one },
+  }, async (request) => connections.resolve(request.params.id));
+
+  app.post<Params & { Body: { grants?: unknown } | null }>('/federation/connections/:id/accept', {
+    schema: { tags, summary: 'Accept a pending request, optionally setting its grants', params: connectionParams, body: acceptBody, response: one },
+  }, async (request) => connections.accept(request.params.id, request.body?.grants));
+
+  app.post<Params>('/federation/connections/:id/reject', {
+    schema: { tags, summary: 'Reject a pending request', params: connectionParams, response: one },
+  }, async (request) => connections.reject(request.params.id));
+
+  app.post<Params>('/federation/connections/:id/disconnect', {
+    schema: { tags, summary: 'End a connection; the peer is told, and nothing from it is accepted afterwards', params: connectionParams, response: one },
+  }, async (request) => connections.disconnect(request.params.id));
+
+  app.patch<Params & { Body: ConnectionUpdate }>('/federation/connections/:id', {
+    schema: { tags, summary: 'Change grants or name, suspend or resume', params: connectionParams, body: patchBody, response: one },
+  }, async (request) => connections.update(request.params.id, request.body));
+
+  app.get<{ Querystring: MessageFilter & { peer?: string } }>('/federation/messages', {
+    schema: {
+      tags,
+      summary: 'Sent and received messages with their status, newest first',
+      querystring: messagesQuery,
+      response: { 200: { type: 'object', properties: { messages: { type: 'array', items: messageSchema } } }, 400: errorResponse, 401: errorResponse },
+    },
+  }, async (request) => {
+    const { peer, ...rest } = request.query;
+    const filter: MessageFilter = { ...rest };
+    if (peer !== undefined) filter.peer = store.connections.resolve(peer)?.instanceId ?? peer;
+    const names = new Map(store.connections.list().map((c) => [c.instanceId, c.name]));
+    return { messages: store.messages.list(filter).map((m: MessageRecord) => ({ ...m, peerName: names.get(m.peer) ?? null })) };
+  });
+}

@@ -1,0 +1,123 @@
+import type { FastifyInstance } from 'fastify';
+import type { AgentApi, AgentService, EventBus } from '../agents/index.js';
+import type { Config } from '../core/config.js';
+import type { Logger } from '../core/logger.js';
+import type { requireAdmin } from '../http/auth.js';
+import type { SqliteStore } from '../store/index.js';
+import { ConnectionService } from './connections/service.js';
+import type { FederationContext } from './context.js';
+import { Dispatcher } from './handlers/index.js';
+import { adminFederationRoutes } from './http/admin-routes.js';
+import type { Identity } from './identity/index.js';
+import { publicFederationRoutes } from './inbound/plugin.js';
+import { InboundProcessor } from './inbound/processor.js';
+import { Messenger, type InstanceDoc } from './outbound/index.js';
+import { OutboxDelivery } from './outbox/delivery.js';
+import { EventPuller } from './outbox/pull.js';
+import { COMMANDS, PROTOCOL_VERSION, REPLAY_WINDOW_MS } from './protocol/index.js';
+import { FederatedAgentApi } from './remote/api.js';
+import { RemoteMirror } from './remote/mirror.js';
+import { openFederationStore, type FederationStore } from './store/index.js';
+
+export { FEDERATION_MIGRATIONS } from './store/index.js';
+export type { ConnectionRecord, MessageRecord } from './store/index.js';
+
+export interface FederationDeps {
+  config: Config;
+  identity: Identity;
+  /** The core store; opened with FEDERATION_MIGRATIONS among its migrations. */
+  store: SqliteStore;
+  agents: AgentService;
+  bus: EventBus;
+  logger: Logger;
+}
+
+/** What the instance wires in: routes, the federated AgentApi, and the background work. */
+export interface Federation {
+  store: FederationStore;
+  connections: ConnectionService;
+  /** The AgentApi the HTTP layer uses: `local` for local agents, peers for the rest. */
+  agentApi(local: AgentApi): AgentApi;
+  /** Registered under /api/v1 by buildApp. */
+  plugin(app: FastifyInstance, adminGuard: ReturnType<typeof requireAdmin>): Promise<void>;
+  /** Starts delivery and housekeeping; `url` is where peers reach this instance (known once the server listens). */
+  start(url: string): void;
+  stop(): Promise<void>;
+}
+
+const HOUSEKEEPING_MS = 60_000;
+const DAY_MS = 24 * 3600_000;
+/** Settled outbox rows and messages are kept this long for the message list and pulling hubs. */
+const MESSAGE_RETENTION_MS = 7 * DAY_MS;
+/** Messages refused before their sender was verified, kept for the admin to see forgeries. */
+const MAX_UNVERIFIED_MESSAGES = 10_000;
+
+export const CAPABILITIES = [...COMMANDS, 'query:agents', 'query:instance', 'query:events', 'event:agent.state', 'event:seq'];
+
+export function createFederation(deps: FederationDeps): Federation {
+  const store = openFederationStore(deps.store);
+  const self = { instanceId: deps.identity.instanceId, name: deps.config.name.slice(0, 100), url: deps.config.url, publicKey: deps.identity.publicKeyBase64 };
+  let delivery: OutboxDelivery | undefined;
+  let puller: EventPuller | undefined;
+  const closing = new AbortController();
+  const messenger = new Messenger({
+    identity: deps.identity, store, logger: deps.logger, timeoutMs: deps.config.fedTimeoutMs, retries: deps.config.fedRetries,
+  });
+  const ctx: FederationContext = {
+    config: deps.config, identity: deps.identity, self, store, core: deps.store, agents: deps.agents, bus: deps.bus, logger: deps.logger, messenger,
+    wakeOutbox: (peer) => {
+      delivery?.wake(peer);
+      puller?.scan();
+    },
+    closing: closing.signal,
+  };
+  const mirror = new RemoteMirror(ctx);
+  const connections = new ConnectionService(ctx);
+  const processor = new InboundProcessor(ctx, new Dispatcher(ctx, mirror));
+  const instanceDoc = (): InstanceDoc => ({ ...self, protocolVersion: PROTOCOL_VERSION, capabilities: CAPABILITIES });
+  let housekeeping: NodeJS.Timeout | undefined;
+
+  const prune = (): void => {
+    const now = Date.now();
+    try {
+      store.seen.prune(now - REPLAY_WINDOW_MS);
+      store.invites.prune(now - DAY_MS);
+      store.messages.prune(now - MESSAGE_RETENTION_MS);
+      store.messages.trimUnverified(MAX_UNVERIFIED_MESSAGES);
+      store.outbox.prune(now - MESSAGE_RETENTION_MS);
+    } catch (err) {
+      deps.logger.error({ err }, 'federation housekeeping failed');
+    }
+  };
+
+  return {
+    store,
+    connections,
+    agentApi: (local) => new FederatedAgentApi(ctx, local, mirror),
+    async plugin(app, adminGuard) {
+      app.addHook('preClose', async () => closing.abort());
+      await app.register(publicFederationRoutes, { processor, instanceDoc, ratePerIp: deps.config.fedRatePerIp });
+      await app.register(async (admin) => {
+        admin.addHook('onRequest', adminGuard);
+        await adminFederationRoutes(admin, { connections, store });
+      });
+    },
+    start(url) {
+      self.url = url;
+      prune();
+      housekeeping = setInterval(prune, HOUSEKEEPING_MS);
+      housekeeping.unref();
+      delivery = new OutboxDelivery(ctx);
+      delivery.start();
+      puller = new EventPuller(ctx, mirror);
+      puller.start();
+    },
+    async stop() {
+      closing.abort();
+      if (housekeeping) clearInterval(housekeeping);
+      await Promise.all([delivery?.stop(), puller?.stop()]);
+      delivery = undefined;
+      puller = undefined;
+    },
+  };
+}

@@ -1,0 +1,3 @@
+export { Messenger, peerError, type Exchange, type MessengerOptions, type PeerTarget, type SendOpts } from './messenger.js';
+export { deterministicUuid } from './ids.js';
+export { fetchInstanceDoc, type InstanceDoc } from './instance-doc.js';

@@ -1,0 +1,138 @@
+import { isMosaicError } from '../../core/errors.js';
+import { targetOf, type FederationContext } from '../context.js';
+import { deterministicUuid } from '../outbound/index.js';
+import type { OutboxRow } from '../store/index.js';
+import { outboxEvent } from './events.js';
+
+export interface DeliveryOptions {
+  /** First wait after a failed attempt; doubles per attempt up to config.fedRetryMaxMs. */
+  baseBackoffMs?: number;
+  /** How often peers with due rows are looked for (besides the nudges). */
+  tickMs?: number;
+}
+
+/** A refusal that a later attempt would get again: the row is given up so later events are not held back. */
+function isPermanent(status: number, code: string): boolean {
+  return status === 400 || status === 409 || status === 413 || code === 'agent_not_owned';
+}
+
+/**
+ * Drains the outbox: for each active peer, its events in seq order, one at a
+ * time, as EVENT messages whose id is derived from the seq, so every retry
+ * (and every retry after a restart) is recognised by the peer as the same
+ * message. A failed attempt holds that peer's queue back, with exponential
+ * backoff, so events arrive in order.
+ */
+export class OutboxDelivery {
+  private readonly draining = new Map<string, Promise<void>>();
+  private readonly again = new Set<string>();
+  private readonly abort = new AbortController();
+  private readonly baseBackoffMs: number;
+  private readonly tickMs: number;
+  private timer: NodeJS.Timeout | undefined;
+  private unsubscribe: (() => void) | undefined;
+
+  constructor(private readonly ctx: FederationContext, opts: DeliveryOptions = {}) {
+    this.baseBackoffMs = opts.baseBackoffMs ?? 250;
+    this.tickMs = opts.tickMs ?? Math.min(1000, Math.max(50, Math.floor(ctx.config.fedRetryMaxMs / 4)));
+  }
+
+  start(): void {
+    this.unsubscribe = this.ctx.bus.subscribe((event) => {
+      if (event.data.origin !== 'local' && event.data.origin !== this.ctx.identity.instanceId) this.wake(event.data.origin);
+    });
+    this.timer = setInterval(() => this.wake(), this.tickMs);
+    this.timer.unref();
+    this.wake();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.unsubscribe?.();
+    this.abort.abort();
+    await Promise.allSettled([...this.draining.values()]);
+  }
+
+  /** Drains one peer now, or every peer whose next attempt is due. */
+  wake(peer?: string): void {
+    if (this.abort.signal.aborted) return;
+    if (peer !== undefined) {
+      this.drain(peer);
+      return;
+    }
+    const now = Date.now();
+    try {
+      for (const row of this.ctx.store.outbox.peersWithPending()) if (row.due <= now) this.drain(row.peer);
+    } catch (err) {
+      this.ctx.logger.error({ err }, 'outbox scan failed');
+    }
+  }
+
+  private drain(peer: string): void {
+    if (this.draining.has(peer)) {
+      this.again.add(peer);
+      return;
+    }
+    const run = (async () => {
+      do {
+        this.again.delete(peer);
+        await this.deliver(peer);
+      } while (this.again.has(peer) && !this.abort.signal.aborted);
+    })()
+      .catch((err: unknown) => this.ctx.logger.error({ err, peer }, 'outbox delivery failed'))
+      .finally(() => this.draining.delete(peer));
+    this.draining.set(peer, run);
+  }
+
+  private async deliver(peer: string): Promise<void> {
+    const { store } = this.ctx;
+    for (;;) {
+      if (this.abort.signal.aborted) return;
+      const conn = store.connections.byInstance(peer);
+      if (!conn || conn.state !== 'active') return;
+      const rows = store.outbox.pending(peer, 50);
+      if (rows.length === 0) return;
+      for (const row of rows) {
+        if (row.nextAttemptAt > Date.now()) return;
+        if (!(await this.send(targetOf(conn), row))) return;
+      }
+    }
+  }
+
+  /** One attempt at one row; false when the peer's queue must wait. */
+  private async send(target: ReturnType<typeof targetOf>, row: OutboxRow): Promise<boolean> {
+    const { store, identity } = this.ctx;
+    const event = outboxEvent(this.ctx, row);
+    if (!event) {
+      store.outbox.failed(row.peer, row.seq, 'the event is no longer in the log');
+      return true;
+    }
+    const id = deterministicUuid('mosaic-event', identity.instanceId, row.peer, String(row.seq));
+    try {
+      const { status, response } = await this.ctx.messenger.exchange(target, 'EVENT', { event: event.event, agent: event.agent, seq: event.seq }, {
+        id, op: event.event, retries: 0, signal: this.abort.signal,
+      });
+      if (response.body.ok) {
+        store.outbox.delivered(row.peer, row.seq, Date.now());
+        return true;
+      }
+      if (isPermanent(status, response.body.error.code)) {
+        this.ctx.logger.warn({ peer: row.peer, seq: row.seq, code: response.body.error.code }, 'peer refused an event for good');
+        store.outbox.failed(row.peer, row.seq, `${response.body.error.code}: ${response.body.error.message}`);
+        return true;
+      }
+      this.retryLater(row, response.body.error.code);
+      return false;
+    } catch (err) {
+      if (this.abort.signal.aborted) return false;
+      this.retryLater(row, isMosaicError(err) ? err.code : String(err));
+      return false;
+    }
+  }
+
+  private retryLater(row: OutboxRow, reason: string): void {
+    const step = Math.min(this.ctx.config.fedRetryMaxMs, this.baseBackoffMs * 2 ** Math.min(row.attempts, 20));
+    const delay = step / 2 + Math.random() * (step / 2);
+    this.ctx.store.outbox.retryLater(row.peer, row.seq, Date.now() + delay, reason);
+  }
+}

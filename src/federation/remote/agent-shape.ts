@@ -1,0 +1,81 @@
+import { AGENT_STATES, AGENT_TYPES, type PublicAgent } from '../../agents/index.js';
+import { isValidName } from '../../core/ids.js';
+import { isPlainObject, ProtocolError } from '../protocol/index.js';
+
+const bad = (field: string, why: string): ProtocolError => new ProtocolError(400, 'invalid_agent', `agent.${field} ${why}`, { field: `agent.${field}` });
+
+function string(o: Record<string, unknown>, key: string, max = 4096): string {
+  const v = o[key];
+  if (typeof v !== 'string' || v.length > max) throw bad(key, 'must be a string');
+  return v;
+}
+
+function intOrNull(o: Record<string, unknown>, key: string): number | null {
+  const v = o[key];
+  if (v === null || v === undefined) return null;
+  if (typeof v !== 'number' || !Number.isSafeInteger(v)) throw bad(key, 'must be an integer or null');
+  return v;
+}
+
+function int(o: Record<string, unknown>, key: string): number {
+  const v = intOrNull(o, key);
+  if (v === null) throw bad(key, 'must be an integer');
+  return v;
+}
+
+function objectOrNull<T>(o: Record<string, unknown>, key: string): T | null {
+  const v = o[key];
+  if (v === null || v === undefined) return null;
+  if (!isPlainObject(v)) throw bad(key, 'must be an object or null');
+  return v as T;
+}
+
+/**
+ * An agent record as a peer reports it, checked field by field and rebuilt
+ * from the known fields only: what a peer sends is stored and shown by this
+ * instance's API, so it must have the shape the API promises and must not
+ * smuggle in fields this instance sets itself (`instance`, `peer`).
+ */
+export function parseRemoteAgent(value: unknown): PublicAgent {
+  if (!isPlainObject(value)) throw new ProtocolError(400, 'invalid_agent', 'agent must be an object', { field: 'agent' });
+  const o = value;
+  const id = o.id;
+  if (!isValidName(id)) throw bad('id', 'must be an agent id');
+  const state = o.state;
+  if (!(AGENT_STATES as readonly unknown[]).includes(state)) throw bad('state', `must be one of ${AGENT_STATES.join(', ')}`);
+  const type = o.type;
+  if (!(AGENT_TYPES as readonly unknown[]).includes(type)) throw bad('type', `must be one of ${AGENT_TYPES.join(', ')}`);
+  const runtime = objectOrNull<PublicAgent['runtime']>(o, 'runtime');
+  if (!runtime || (runtime.kind !== 'claude' && runtime.kind !== 'command')) throw bad('runtime', 'must be a runtime object');
+  if (typeof o.killRequested !== 'boolean' && o.killRequested !== undefined) throw bad('killRequested', 'must be a boolean');
+  const idempotencyKey = o.idempotencyKey;
+  if (idempotencyKey !== null && idempotencyKey !== undefined && typeof idempotencyKey !== 'string') throw bad('idempotencyKey', 'must be a string or null');
+  return {
+    id,
+    state: state as PublicAgent['state'],
+    taskId: string(o, 'taskId', 64),
+    type: type as PublicAgent['type'],
+    repo: string(o, 'repo', 64),
+    branch: string(o, 'branch', 300),
+    baseBranch: string(o, 'baseBranch', 300),
+    worktreePath: string(o, 'worktreePath'),
+    runtime,
+    prompt: string(o, 'prompt', 200_000),
+    priority: int(o, 'priority'),
+    timeoutS: intOrNull(o, 'timeoutS'),
+    origin: string(o, 'origin', 64),
+    idempotencyKey: typeof idempotencyKey === 'string' ? idempotencyKey : null,
+    pid: intOrNull(o, 'pid'),
+    pgid: intOrNull(o, 'pgid'),
+    port: intOrNull(o, 'port'),
+    exitCode: intOrNull(o, 'exitCode'),
+    error: objectOrNull(o, 'error'),
+    result: objectOrNull(o, 'result'),
+    progress: objectOrNull(o, 'progress'),
+    killRequested: o.killRequested === true,
+    createdAt: int(o, 'createdAt'),
+    startedAt: intOrNull(o, 'startedAt'),
+    endedAt: intOrNull(o, 'endedAt'),
+    updatedAt: int(o, 'updatedAt'),
+  };
+}

@@ -1,0 +1,143 @@
+import { TERMINAL_STATES, type AgentApi, type KillAllReport, type ListQuery, type PublicAgent, type SpawnRequest } from '../../agents/index.js';
+import { conflict, invalid, isMosaicError, MosaicError } from '../../core/errors.js';
+import { targetOf, type FederationContext } from '../context.js';
+import type { ConnectionRecord, MirrorEntry } from '../store/index.js';
+import { parseRemoteAgent } from './agent-shape.js';
+import type { RemoteMirror } from './mirror.js';
+
+const isNotFound = (err: unknown): boolean => isMosaicError(err) && err.code === 'agent_not_found';
+
+/**
+ * The AgentApi of a federated instance: agents spawned with `peer` run on
+ * that peer through signed commands and are kept in the mirror; every other
+ * call goes to the local agents first and to the mirror for ids that are
+ * not local. `discard` of a remote agent forgets the mirror entry only: its
+ * branch lives on the peer, whose admin decides about it.
+ */
+export class FederatedAgentApi implements AgentApi {
+  constructor(private readonly ctx: FederationContext, private readonly local: AgentApi, private readonly mirror: RemoteMirror) {}
+
+  async spawn(request: SpawnRequest): Promise<{ agent: PublicAgent; created: boolean }> {
+    if (request.peer === undefined) return this.local.spawn(request);
+    const conn = this.peer(request.peer);
+    const { peer: _peer, ...args } = request;
+    const result = await this.ctx.messenger.send<{ agent: unknown; created?: unknown }>(targetOf(conn), 'COMMAND', { command: 'agent.spawn', args: { ...args } }, { op: 'agent.spawn' });
+    const agent = this.mirror.record(conn.instanceId, parseRemoteAgent(result.agent));
+    return { agent, created: result.created !== false };
+  }
+
+  async get(id: string): Promise<PublicAgent> {
+    try {
+      return await this.local.get(id);
+    } catch (err) {
+      const entry = this.remoteOr(id, err);
+      return this.mirror.view(entry);
+    }
+  }
+
+  async list(query: ListQuery): Promise<PublicAgent[]> {
+    const local = await this.local.list(query);
+    if (query.scope !== 'all') return local;
+    const { scope: _scope, ...filter } = query;
+    return [...local, ...this.mirror.list(filter)].sort((a, b) => a.createdAt - b.createdAt);
+  }
+
+  async kill(id: string): Promise<PublicAgent> {
+    try {
+      return await this.local.kill(id);
+    } catch (err) {
+      return this.killRemote(this.remoteOr(id, err));
+    }
+  }
+
+  /** The kill switch: every local agent and every active agent this instance runs on peers. */
+  async killAll(): Promise<KillAllReport> {
+    const report = await this.local.killAll();
+    const remote = this.ctx.store.mirror.list({ state: ['queued', 'spawning', 'running'] });
+    await Promise.all(remote.map(async (entry) => {
+      report.total += 1;
+      try {
+        await this.killRemote(entry);
+        report.killed += 1;
+      } catch (err) {
+        const e = err as { code?: string; message?: string };
+        if (e.code === 'agent_not_active') {
+          report.total -= 1;
+          return;
+        }
+        report.failed += 1;
+        report.errors.push({ agentId: entry.agent.id, code: e.code ?? 'kill_failed', message: e.message ?? String(err) });
+      }
+    }));
+    return report;
+  }
+
+  async discard(id: string): Promise<void> {
+    try {
+      await this.local.discard(id);
+    } catch (err) {
+      const entry = this.remoteOr(id, err);
+      if (!TERMINAL_STATES.includes(entry.agent.state)) {
+        throw conflict('agent_active', `agent '${id}' is ${entry.agent.state}; kill it first`, { state: entry.agent.state });
+      }
+      this.ctx.store.mirror.remove(id);
+    }
+  }
+
+  async logs(id: string, after: number, limit: number): Promise<{ lines: string[]; next: number; ended: boolean }> {
+    try {
+      return await this.local.logs(id, after, limit);
+    } catch (err) {
+      const entry = this.remoteOr(id, err);
+      const page = await this.command<{ lines?: unknown; next?: unknown; ended?: unknown }>(entry, 'agent.logs', { agentId: id, after, limit });
+      if (!Array.isArray(page.lines) || page.lines.some((l) => typeof l !== 'string') || !Number.isSafeInteger(page.next)) {
+        throw new MosaicError(502, 'invalid_response', 'the peer answered agent.logs with a malformed page');
+      }
+      return { lines: page.lines as string[], next: page.next as number, ended: page.ended === true };
+    }
+  }
+
+  async diff(id: string): Promise<string> {
+    try {
+      return await this.local.diff(id);
+    } catch (err) {
+      const result = await this.command<{ diff?: unknown }>(this.remoteOr(id, err), 'agent.diff', { agentId: id });
+      if (typeof result.diff !== 'string') throw new MosaicError(502, 'invalid_response', 'the peer answered agent.diff without a diff');
+      return result.diff;
+    }
+  }
+
+  private async killRemote(entry: MirrorEntry): Promise<PublicAgent> {
+    if (TERMINAL_STATES.includes(entry.agent.state)) {
+      throw conflict('agent_not_active', `agent '${entry.agent.id}' is already ${entry.agent.state}`, { state: entry.agent.state });
+    }
+    const result = await this.command<{ agent: unknown }>(entry, 'agent.kill', { agentId: entry.agent.id });
+    return this.mirror.record(entry.instanceId, parseRemoteAgent(result.agent));
+  }
+
+  private async command<R>(entry: MirrorEntry, command: string, args: Record<string, unknown>): Promise<R> {
+    const conn = this.ctx.store.connections.byInstance(entry.instanceId);
+    if (!conn) throw conflict('peer_not_active', `the instance running agent '${entry.agent.id}' is no longer connected`);
+    this.active(conn);
+    return this.ctx.messenger.send<R>(targetOf(conn), 'COMMAND', { command, args }, { op: command });
+  }
+
+  /** The mirror entry of a non-local id, or the local lookup's error when there is none. */
+  private remoteOr(id: string, err: unknown): MirrorEntry {
+    if (!isNotFound(err)) throw err;
+    const entry = this.mirror.get(id);
+    if (!entry) throw err;
+    return entry;
+  }
+
+  private peer(ref: string): ConnectionRecord {
+    const conn = this.ctx.store.connections.resolve(ref);
+    if (!conn) throw invalid('unknown_peer', `no federated peer '${ref}'`, { field: 'peer' });
+    return this.active(conn);
+  }
+
+  private active(conn: ConnectionRecord): ConnectionRecord {
+    if (conn.state !== 'active') throw conflict('peer_not_active', `the connection with ${conn.name} is ${conn.state}`, { state: conn.state, peer: conn.name });
+    return conn;
+  }
+}

@@ -1,0 +1,61 @@
+import type { PublicAgent } from '../../agents/index.js';
+import type { AgentFilter } from '../../store/index.js';
+import type { FederationContext } from '../context.js';
+import { ProtocolError, type EventName } from '../protocol/index.js';
+import type { ConnectionRecord, MirrorEntry } from '../store/index.js';
+
+/**
+ * The hub's view of agents it spawned on peers: kept from command answers
+ * and from the events peers push, so listing them never calls a peer.
+ */
+export class RemoteMirror {
+  constructor(private readonly ctx: FederationContext) {}
+
+  /** The agent as the API shows it: with the instance running it and the connection's current name. */
+  view(entry: MirrorEntry): PublicAgent {
+    const name = this.ctx.store.connections.byInstance(entry.instanceId)?.name;
+    return { ...entry.agent, instance: entry.instanceId, ...(name ? { peer: name } : {}) };
+  }
+
+  get(agentId: string): MirrorEntry | undefined {
+    return this.ctx.store.mirror.get(agentId);
+  }
+
+  list(filter: AgentFilter & { instanceId?: string } = {}): PublicAgent[] {
+    return this.ctx.store.mirror.list(filter).map((e) => this.view(e));
+  }
+
+  /** Keeps what a peer answered about one of our agents there, unless a later view is already held. */
+  record(instanceId: string, agent: PublicAgent): PublicAgent {
+    this.checkIdentity(agent);
+    const written = this.ctx.store.mirror.write(instanceId, agent);
+    if (written.outcome === 'foreign') throw conflictWithOther(agent.id);
+    return this.view(written.entry);
+  }
+
+  /**
+   * A pushed `agent.state` or `agent.progress`: applied once per event seq, in order, appended
+   * to this instance's event log and published, so `/events` carries it.
+   */
+  applyEvent(type: EventName, peer: ConnectionRecord, agent: PublicAgent, seq: number | undefined): { applied: boolean } {
+    if (agent.origin !== this.ctx.identity.instanceId) {
+      throw new ProtocolError(403, 'agent_not_owned', `agent '${agent.id}' was not spawned by this instance`, { agentId: agent.id });
+    }
+    this.checkIdentity(agent);
+    const view = this.view({ agent, instanceId: peer.instanceId, lastSeq: 0 });
+    const result = this.ctx.store.mirror.applyEvent(type, peer.instanceId, agent, seq, view);
+    if (result.outcome === 'foreign') throw conflictWithOther(agent.id);
+    if (result.outcome === 'duplicate') return { applied: false };
+    this.ctx.bus.publish(result.event);
+    return { applied: true };
+  }
+
+  /** A peer's agent may not take the id of an agent running here: the API addresses agents by id alone. */
+  private checkIdentity(agent: PublicAgent): void {
+    if (this.ctx.core.agents.getSync(agent.id)) throw conflictWithOther(agent.id);
+  }
+}
+
+function conflictWithOther(id: string): ProtocolError {
+  return new ProtocolError(409, 'agent_conflict', `agent id '${id}' is already used by another instance's agent`, { agentId: id });
+}

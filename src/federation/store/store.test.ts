@@ -1,0 +1,126 @@
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { publicAgent, type PublicAgent } from '../../agents/index.js';
+import { openSqliteStore, type SqliteStore } from '../../store/index.js';
+import { registeredMigrations } from '../../store/sqlite/index.js';
+import { makeAgent, tempDir } from '../../store/sqlite/test-fixtures.js';
+import { defaultGrants } from '../protocol/index.js';
+import { FEDERATION_MIGRATIONS, isNewer, openFederationStore, type FederationStore } from './index.js';
+
+const PEER = 'a'.repeat(32);
+const OTHER = 'b'.repeat(32);
+
+describe('federation store', () => {
+  let tmp: { dir: string; cleanup(): void };
+  let core: SqliteStore;
+  let fed: FederationStore;
+  beforeEach(() => {
+    tmp = tempDir();
+    core = openSqliteStore(join(tmp.dir, 'mosaic.db'), { migrations: [...registeredMigrations(), ...FEDERATION_MIGRATIONS] });
+    fed = openFederationStore(core);
+  });
+  afterEach(async () => {
+    await core.close();
+    tmp.cleanup();
+  });
+
+  it('queues an outbox row for every event of a peer-spawned agent, in the transition\'s own transaction', async () => {
+    await core.agents.insert(makeAgent({ id: 'local1' }));
+    const { event: created } = await core.agents.insert(makeAgent({ id: 'remote1', origin: PEER }));
+    const moved = await core.agents.transition('remote1', ['queued'], 'spawning');
+    const progress = await core.events.append('agent.progress', 'remote1', moved!.agent);
+    await core.events.append('other.kind', 'remote1', moved!.agent);
+    expect(fed.outbox.pending(PEER).map((r) => r.seq)).toEqual([created!.seq, moved!.event.seq, progress.seq]);
+    expect(fed.outbox.pending('local')).toEqual([]);
+
+    // A transition that rolls back leaves no outbox row behind.
+    const before = fed.outbox.pending(PEER).length;
+    expect(() => core.transaction(() => {
+      core.agents.transitionSync('remote1', ['spawning'], 'running');
+      throw new Error('crash');
+    })).toThrow('crash');
+    expect(fed.outbox.pending(PEER)).toHaveLength(before);
+    expect((await core.agents.get('remote1'))!.state).toBe('spawning');
+  });
+
+  it('settles outbox rows: delivered, retried later, given up, acknowledged', async () => {
+    await core.agents.insert(makeAgent({ id: 'r1', origin: PEER }));
+    await core.agents.transition('r1', ['queued'], 'spawning');
+    await core.agents.transition('r1', ['spawning'], 'running');
+    const [a, b, c] = fed.outbox.pending(PEER);
+    fed.outbox.delivered(PEER, a!.seq, 1);
+    fed.outbox.retryLater(PEER, b!.seq, Date.now() + 60_000, 'peer_unreachable');
+    expect(fed.outbox.pending(PEER).map((r) => [r.seq, r.attempts])).toEqual([[b!.seq, 1], [c!.seq, 0]]);
+    // Due when its oldest pending row is: later rows wait behind it.
+    expect(fed.outbox.peersWithPending()).toEqual([{ peer: PEER, due: expect.any(Number) }]);
+    expect(fed.outbox.peersWithPending()[0]!.due).toBeGreaterThan(Date.now());
+    fed.outbox.failed(PEER, b!.seq, 'invalid_agent');
+    expect(fed.outbox.after(PEER, 0, 10).map((r) => r.seq)).toEqual([a!.seq, c!.seq]);
+    expect(fed.outbox.acknowledge(PEER, c!.seq, 2)).toBe(1);
+    expect(fed.outbox.pending(PEER)).toEqual([]);
+  });
+
+  it('uses an invite at most once', () => {
+    fed.invites.insert('hash', defaultGrants(), Date.now() + 1000, Date.now());
+    expect(fed.invites.markUsed('hash', PEER, 1)).toBe(true);
+    expect(fed.invites.markUsed('hash', OTHER, 2)).toBe(false);
+    expect(fed.invites.get('hash')).toMatchObject({ usedAt: 1, usedBy: PEER });
+    expect(fed.invites.markUsed('nope', PEER, 1)).toBe(false);
+  });
+
+  it('keeps connection names unique and resolves by id, name or instance id', () => {
+    const base = { url: 'http://x', publicKey: 'k', state: 'active' as const, direction: 'inbound' as const, grants: defaultGrants(), peerGrants: null };
+    const c = fed.connections.insert({ ...base, instanceId: PEER, name: 'one' });
+    expect(() => fed.connections.insert({ ...base, instanceId: OTHER, name: 'one' })).toThrow(expect.objectContaining({ code: 'name_taken' }));
+    expect(() => fed.connections.insert({ ...base, instanceId: PEER, name: 'two' })).toThrow(expect.objectContaining({ code: 'connection_exists' }));
+    for (const ref of [c.id, 'one', PEER]) expect(fed.connections.resolve(ref)?.id).toBe(c.id);
+    expect(fed.connections.update(c.id, { state: 'suspended', pull: true })).toMatchObject({ state: 'suspended', pull: true, name: 'one' });
+  });
+
+  it('never lets an unverified message overwrite a verified one', () => {
+    const row = { messageId: 'm1', direction: 'in' as const, peer: PEER };
+    fed.messages.start({ ...row, kind: 'EVENT', verified: true });
+    fed.messages.finish({ ...row, verified: true }, { status: 'delivered', httpStatus: 200 });
+    fed.messages.start({ ...row, kind: 'EVENT', verified: false });
+    fed.messages.finish({ ...row, verified: false }, { status: 'failed', errorCode: 'bad_signature' });
+    expect(fed.messages.list()).toEqual([expect.objectContaining({ messageId: 'm1', status: 'delivered', verified: true, attempts: 1 })]);
+    expect(fed.messages.list({ status: 'failed' })).toEqual([]);
+  });
+
+  it('keeps only the newest unverified messages when trimmed', () => {
+    for (let i = 0; i < 5; i += 1) fed.messages.start({ messageId: `u${i}`, direction: 'in', peer: PEER, kind: 'COMMAND', verified: false });
+    fed.messages.start({ messageId: 'v', direction: 'in', peer: PEER, kind: 'COMMAND', verified: true });
+    expect(fed.messages.trimUnverified(2)).toBe(3);
+    expect(fed.messages.list().map((m) => m.messageId)).toEqual(['v', 'u4', 'u3']);
+    expect(fed.messages.trimUnverified(2)).toBe(0);
+  });
+
+  describe('mirror', () => {
+    const view = (overrides: Partial<PublicAgent>): PublicAgent => publicAgent(makeAgent({ id: 'm1', origin: 'hub', ...overrides }));
+
+    it('orders views: terminal is final, later updates win, the further state wins a tie', () => {
+      const running = view({ state: 'running', updatedAt: 10 });
+      expect(isNewer(running, view({ state: 'completed', updatedAt: 11 }))).toBe(true);
+      expect(isNewer(running, view({ state: 'spawning', updatedAt: 9 }))).toBe(false);
+      expect(isNewer(running, view({ state: 'spawning', updatedAt: 10 }))).toBe(false);
+      expect(isNewer(running, view({ state: 'killed', updatedAt: 10 }))).toBe(true);
+      expect(isNewer(view({ state: 'failed', updatedAt: 10 }), view({ state: 'running', updatedAt: 99 }))).toBe(false);
+    });
+
+    it('applies each event seq once, logs it, and keeps a later view against an older answer', async () => {
+      const first = fed.mirror.applyEvent('agent.state', PEER, view({ state: 'queued', updatedAt: 1 }), 5);
+      expect(first.outcome).toBe('applied');
+      expect(fed.mirror.applyEvent('agent.state', PEER, view({ state: 'queued', updatedAt: 1 }), 5).outcome).toBe('duplicate');
+      expect(fed.mirror.applyEvent('agent.state', PEER, view({ state: 'running', updatedAt: 3 }), 7).outcome).toBe('applied');
+      // A spawn answer that arrives late shows an older state: kept out.
+      expect(fed.mirror.write(PEER, view({ state: 'queued', updatedAt: 1 })).outcome).toBe('stale');
+      expect(fed.mirror.get('m1')).toMatchObject({ lastSeq: 7, agent: { state: 'running' } });
+      expect((await core.events.after(0)).map((e) => [e.agentId, e.data.state])).toEqual([['m1', 'queued'], ['m1', 'running']]);
+      // Another instance may not write over it.
+      expect(fed.mirror.applyEvent('agent.state', OTHER, view({ state: 'completed', updatedAt: 9 }), 8).outcome).toBe('foreign');
+      expect(fed.mirror.write(OTHER, view({ state: 'completed', updatedAt: 9 })).outcome).toBe('foreign');
+      expect(fed.mirror.list({ state: 'running', instanceId: PEER }).map((e) => e.agent.id)).toEqual(['m1']);
+      expect(fed.mirror.list({ repo: 'other' })).toEqual([]);
+    });
+  });
+});

@@ -4,6 +4,7 @@ import { agentsCommand } from './commands/agents.js';
 import { doctorCommand } from './commands/doctor.js';
 import { eventsCommand } from './commands/events.js';
 import { initCommand } from './commands/init.js';
+import { peersCommand } from './commands/peers.js';
 import { reposCommand } from './commands/repos.js';
 import { statusCommand } from './commands/status.js';
 import { upCommand } from './commands/up.js';
@@ -39,6 +40,7 @@ Exit codes: 0 ok, 1 failure (API error, server not running, failed check), 2 usa
   program.addCommand(agentsCommand());
   program.addCommand(worktreesCommand());
   program.addCommand(eventsCommand());
+  program.addCommand(peersCommand());
   everyCommand(program, (command) => command.exitOverride().showHelpAfterError('(add --help for usage)'));
   return program;
 }

@@ -1,7 +1,7 @@
 import type { AgentFilter } from '../store/types.js';
 import type { LogPage } from './logs.js';
 import type { PublicAgent } from './public.js';
-import type { KillAllReport } from './service.js';
+import type { KillAllReport } from './kill-all.js';
 import type { SpawnRequest } from './types.js';
 
 export interface ListQuery extends AgentFilter {

@@ -1,4 +1,5 @@
-export { AgentService, type AgentServiceDeps, type KillAllReport } from './service.js';
+export { AgentService, type AgentServiceDeps } from './service.js';
+export { killEach, type KillAllReport } from './kill-all.js';
 export { EventBus } from './event-bus.js';
 export { canTransition, isTerminal } from './lifecycle.js';
 export type { LogPage } from './logs.js';

@@ -8,6 +8,7 @@ import { agentDir, agentLogPath, type AgentContext } from './context.js';
 import type { EventBus } from './event-bus.js';
 import { AgentFinisher } from './finisher.js';
 import { AgentLauncher } from './launcher.js';
+import { killEach, type KillAllReport } from './kill-all.js';
 import { isTerminal } from './lifecycle.js';
 import { readLogPage, type LogPage } from './logs.js';
 import { AgentMonitor } from './monitor.js';
@@ -24,13 +25,6 @@ export interface AgentServiceDeps {
   git: WorktreeManager;
   bus: EventBus;
   logger: Logger;
-}
-
-export interface KillAllReport {
-  total: number;
-  killed: number;
-  failed: number;
-  errors: { agentId: string; code: string; message: string }[];
 }
 
 /**
@@ -119,23 +113,7 @@ export class AgentService {
 
   async killAll(filter: AgentFilter = {}): Promise<KillAllReport> {
     const active = await this.ctx.store.agents.list({ ...filter, state: ['queued', 'spawning', 'running'] });
-    const report: KillAllReport = { total: active.length, killed: 0, failed: 0, errors: [] };
-    await Promise.all(active.map(async (agent) => {
-      try {
-        await this.kill(agent.id);
-        report.killed += 1;
-      } catch (err) {
-        const e = err as { code?: string; message?: string };
-        // An agent that ended on its own meanwhile needs no kill.
-        if (e.code === 'agent_not_active') {
-          report.total -= 1;
-          return;
-        }
-        report.failed += 1;
-        report.errors.push({ agentId: agent.id, code: e.code ?? 'kill_failed', message: e.message ?? String(err) });
-      }
-    }));
-    return report;
+    return killEach(active, (agent) => agent.id, (agent) => this.kill(agent.id));
   }
 
   /** Deletes a terminal agent: its record, its branch and its log folder. */

@@ -2,41 +2,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnCommand, waitForState } from '../test-support/agents.js';
 import { makeTempRepo } from '../test-support/git-fixtures.js';
 import { startTestInstance, type TestInstance } from '../test-support/instance.js';
+import { readSse } from '../test-support/sse.js';
 
 interface Frame { id: number; event: string; data: { id: string; state: string } }
 
-/** Reads SSE frames from /events until `count` have arrived, then disconnects. */
+/** The first `count` frames of /events (after `lastEventId`), then disconnects. */
 async function readEvents(t: TestInstance, count: number, lastEventId?: number): Promise<Frame[]> {
-  const controller = new AbortController();
-  const headers: Record<string, string> = { authorization: `Bearer ${t.adminToken}` };
-  if (lastEventId !== undefined) headers['last-event-id'] = String(lastEventId);
-  const res = await fetch(`${t.url}/api/v1/events`, { headers, signal: controller.signal });
-  expect(res.status).toBe(200);
-  expect(res.headers.get('content-type')).toContain('text/event-stream');
-  const frames: Frame[] = [];
-  const decoder = new TextDecoder();
-  let buffer = '';
-  const timer = setTimeout(() => controller.abort(), 15_000);
-  try {
-    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-      buffer += decoder.decode(chunk, { stream: true });
-      let end: number;
-      while ((end = buffer.indexOf('\n\n')) !== -1) {
-        const raw = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        const fields = Object.fromEntries(raw.split('\n').filter((l) => !l.startsWith(':')).map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 2)]));
-        if (fields.data === undefined) continue;
-        frames.push({ id: Number(fields.id), event: String(fields.event), data: JSON.parse(String(fields.data)) as Frame['data'] });
-        if (frames.length >= count) return frames;
-      }
-    }
-  } catch (err) {
-    if ((err as Error).name !== 'AbortError') throw err;
-  } finally {
-    clearTimeout(timer);
-    controller.abort();
-  }
-  return frames;
+  const { status, contentType, events } = await readSse(t, '/events', (seen) => seen.length >= count, { lastEventId });
+  expect(status).toBe(200);
+  expect(contentType).toContain('text/event-stream');
+  return events.map((e) => ({ id: Number(e.id), event: e.event, data: JSON.parse(e.data) as Frame['data'] }));
 }
 
 /** Issue 2, must-hold 9: /events streams every transition in order; Last-Event-ID resumes without gaps or duplicates. */

@@ -12,6 +12,15 @@ export interface TestInstance extends Instance {
   stop(keepHome?: boolean): Promise<void>;
 }
 
+async function endAgents(instance: Instance): Promise<void> {
+  const active = ['queued', 'spawning', 'running'] as const;
+  await instance.agents.killAll();
+  const deadline = Date.now() + instance.config.killGraceMs + 5000;
+  while ((await instance.agents.list({ state: [...active] })).length > 0 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 export async function startTestInstance(config: Partial<Config> = {}, home = mkdtempSync(join(tmpdir(), 'mosaic-home-'))): Promise<TestInstance> {
   const instance = await startInstance({
     env: {},
@@ -40,6 +49,8 @@ export async function startTestInstance(config: Partial<Config> = {}, home = mkd
       return { status: res.status, body: parsed as T };
     },
     async stop(keepHome = false) {
+      // Agents outlive their server by design; a test that is done with its home must not leave them running.
+      if (!keepHome) await endAgents(instance);
       await instance.close();
       if (!keepHome) rmSync(home, { recursive: true, force: true });
     },

@@ -5,17 +5,9 @@ import { MAX_MESSAGES_LIMIT, MESSAGE_STATUSES } from '../store/index.js';
 
 /** JSON schemas of the federation routes: they validate requests and document the API in OpenAPI. */
 
-export const errorResponse = {
-  type: 'object',
-  required: ['error'],
-  properties: {
-    error: {
-      type: 'object',
-      required: ['code', 'message'],
-      properties: { code: { type: 'string' }, message: { type: 'string' }, details: { type: 'object', additionalProperties: true } },
-    },
-  },
-} as const;
+import { errorResponse } from '../../http/schemas.js';
+
+export { errorResponse };
 
 export const adminErrors = { 400: errorResponse, 401: errorResponse, 404: errorResponse, 409: errorResponse, 502: errorResponse, 504: errorResponse } as const;
 

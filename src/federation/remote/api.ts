@@ -1,4 +1,4 @@
-import { TERMINAL_STATES, type AgentApi, type KillAllReport, type ListQuery, type PublicAgent, type SpawnRequest } from '../../agents/index.js';
+import { killEach, TERMINAL_STATES, type AgentApi, type KillAllReport, type ListQuery, type PublicAgent, type SpawnRequest } from '../../agents/index.js';
 import { conflict, invalid, isMosaicError, MosaicError } from '../../core/errors.js';
 import { targetOf, type FederationContext } from '../context.js';
 import type { ConnectionRecord, MirrorEntry } from '../store/index.js';
@@ -54,22 +54,7 @@ export class FederatedAgentApi implements AgentApi {
   async killAll(): Promise<KillAllReport> {
     const report = await this.local.killAll();
     const remote = this.ctx.store.mirror.list({ state: ['queued', 'spawning', 'running'] });
-    await Promise.all(remote.map(async (entry) => {
-      report.total += 1;
-      try {
-        await this.killRemote(entry);
-        report.killed += 1;
-      } catch (err) {
-        const e = err as { code?: string; message?: string };
-        if (e.code === 'agent_not_active') {
-          report.total -= 1;
-          return;
-        }
-        report.failed += 1;
-        report.errors.push({ agentId: entry.agent.id, code: e.code ?? 'kill_failed', message: e.message ?? String(err) });
-      }
-    }));
-    return report;
+    return killEach(remote, (entry) => entry.agent.id, (entry) => this.killRemote(entry), report);
   }
 
   async discard(id: string): Promise<void> {

@@ -5,39 +5,20 @@ import type { PublicAgent } from '../../agents/index.js';
 import { waitForState } from '../../test-support/agents.js';
 import { spawnRemote, startPair, type Pair } from '../../test-support/federation.js';
 import type { TestInstance } from '../../test-support/instance.js';
+import { readSse } from '../../test-support/sse.js';
 import { waitFor } from '../../test-support/wait.js';
+import type { SseEvent } from '../../cli/client.js';
 
 type Page = { lines: string[]; next: number; ended: boolean };
 
 /** The `agent.state` frames of `/events` for one agent, until `count` have arrived. */
 async function sseFrames(t: TestInstance, agentId: string, count: number): Promise<{ id: number; data: PublicAgent }[]> {
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), 5000);
-  const res = await fetch(`${t.url}/api/v1/events`, { headers: { authorization: `Bearer ${t.adminToken}` }, signal: controller.signal });
-  const frames: { id: number; data: PublicAgent }[] = [];
-  let buffer = '';
-  try {
-    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-      buffer += Buffer.from(chunk).toString('utf8');
-      let end: number;
-      while ((end = buffer.indexOf('\n\n')) !== -1) {
-        const lines = buffer.slice(0, end).split('\n');
-        buffer = buffer.slice(end + 2);
-        const field = (name: string) => lines.find((l) => l.startsWith(`${name}: `))?.slice(name.length + 2);
-        const data = field('data');
-        if (field('event') !== 'agent.state' || data === undefined) continue;
-        const agent = JSON.parse(data) as PublicAgent;
-        if (agent.id === agentId) frames.push({ id: Number(field('id')), data: agent });
-        if (frames.length >= count) return frames;
-      }
-    }
-  } catch (err) {
-    if ((err as Error).name !== 'AbortError') throw err;
-  } finally {
-    clearTimeout(timer);
-    controller.abort();
-  }
-  return frames;
+  const mine = (events: SseEvent[]) => events
+    .filter((e) => e.event === 'agent.state')
+    .map((e) => ({ id: Number(e.id), data: JSON.parse(e.data) as PublicAgent }))
+    .filter((frame) => frame.data.id === agentId);
+  const { events } = await readSse(t, '/events', (seen) => mine(seen).length >= count, { timeoutMs: 5000 });
+  return mine(events);
 }
 
 /** Issue 3, must-hold 1: a remote spawn runs on the spoke; the hub's mirror and /events follow it; remote kill ends it. */

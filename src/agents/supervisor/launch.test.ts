@@ -45,7 +45,8 @@ describe('launchSupervisor', () => {
     expect(readPidFile(join(spec.agentDir, 'supervisor.pid'))).toBe(launched.supervisorPid);
     expect(readPidFile(join(spec.agentDir, 'child.pid'))).toBeGreaterThan(1);
     expect(statSync(spec.agentDir).mode & 0o777).toBe(0o700);
-    expect(statSync(join(spec.agentDir, 'spec.json')).mode & 0o777).toBe(0o600);
+    // The spec (written 0600) carries the env: the supervisor deletes it once read.
+    expect(existsSync(join(spec.agentDir, 'spec.json'))).toBe(false);
   });
 
   it('returns the pgid while the agent runs, and the agent leads its own process group', async () => {

@@ -16,7 +16,7 @@
  * supervisor without exit.json is how the server detects `orchestrator_lost`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, closeSync, openSync, readFileSync, statSync } from 'node:fs';
+import { appendFileSync, closeSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { isGroupAlive, signalGroup, writeFileAtomic } from './proc.js';
 import {
@@ -184,6 +184,8 @@ function start(): void {
   let loaded: SupervisorSpec;
   try {
     loaded = parseSpec(readFileSync(join(agentDir, SPEC_FILE), 'utf8'));
+    // The spec holds the agent's environment, secrets included: read once, it need not stay on disk.
+    rmSync(join(agentDir, SPEC_FILE), { force: true });
   } catch (err) {
     finish({
       exitCode: null,

@@ -1,10 +1,13 @@
 import { isValidName } from '../../core/ids.js';
+import { INSTANCE_ID_RE } from '../protocol/index.js';
 import type { SqliteConnectionStore } from '../store/index.js';
 
 /** A peer-announced name made into a connection name (NAME_PATTERN), so it can be used like repo names in the CLI. */
 export function sanitizeName(raw: string): string {
   let name = raw.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/\.{2,}/g, '.').replace(/^[^A-Za-z0-9]+/, '').slice(0, 56);
   name = name.replace(/[^A-Za-z0-9]+$/, '');
+  // A name shaped like an instance id could be mistaken for another peer's id.
+  if (INSTANCE_ID_RE.test(name)) name = `peer-${name.slice(0, 8)}`;
   return isValidName(name) ? name : 'peer';
 }
 

@@ -1,4 +1,4 @@
-import { ACTIVE_STATES, AGENT_STATES, publicAgent, type AgentRecord, type AgentState } from '../../agents/index.js';
+import { ACTIVE_STATES, AGENT_STATES, publicAgent, type AgentRecord, type AgentState, type SpawnRequest } from '../../agents/index.js';
 import { forbidden } from '../../core/errors.js';
 import { KeyedMutex } from '../../core/mutex.js';
 import { isValidName } from '../../core/ids.js';
@@ -58,6 +58,7 @@ export class CommandHandler {
     if (existing) return { agent: publicAgent(existing), created: false };
     const activeAgents = (await this.ctx.agents.list({ origin: peer.instanceId, state: [...ACTIVE_STATES] })).length;
     checkGrant(peer.grants, { command: 'agent.spawn', repo: request.repo, runtime, activeAgents });
+    checkPeerPowers(peer, request);
     // Without a key of the caller's own, the message id is the key: were this instance to crash after
     // creating the agent but before storing its answer, the peer's retry finds the agent instead of making another.
     const { agent, created } = await this.ctx.agents.spawn({ ...request, idempotencyKey: request.idempotencyKey ?? `msg-${messageId}` }, peer.instanceId);
@@ -73,6 +74,22 @@ export class CommandHandler {
       throw new ProtocolError(403, 'agent_not_owned', `agent '${id}' was not spawned by this peer`, { agentId: id });
     }
     return agent;
+  }
+}
+
+/**
+ * A peer without the `command` runtime may run claude agents, but nothing
+ * that amounts to running its own code: no `env` (NODE_OPTIONS, LD_PRELOAD,
+ * PATH … would run anything through the claude CLI or the repository's
+ * setup) and no `bypassPermissions`.
+ */
+function checkPeerPowers(peer: ConnectionRecord, request: SpawnRequest): void {
+  if (peer.grants.runtimes.includes('command')) return;
+  if (request.env && Object.keys(request.env).length > 0) {
+    throw forbidden('env_not_granted', 'passing env to an agent needs the command runtime in the grant', { field: 'env' });
+  }
+  if (request.runtime?.kind === 'claude' && request.runtime.permissionMode === 'bypassPermissions') {
+    throw forbidden('permission_mode_not_granted', 'bypassPermissions needs the command runtime in the grant', { field: 'runtime.permissionMode' });
   }
 }
 

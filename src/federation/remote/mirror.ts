@@ -27,6 +27,7 @@ export class RemoteMirror {
 
   /** Keeps what a peer answered about one of our agents there, unless a later view is already held. */
   record(instanceId: string, agent: PublicAgent): PublicAgent {
+    this.checkOrigin(agent);
     this.checkIdentity(agent);
     const written = this.ctx.store.mirror.write(instanceId, agent);
     if (written.outcome === 'foreign') throw conflictWithOther(agent.id);
@@ -38,9 +39,7 @@ export class RemoteMirror {
    * to this instance's event log and published, so `/events` carries it.
    */
   applyEvent(type: EventName, peer: ConnectionRecord, agent: PublicAgent, seq: number | undefined): { applied: boolean } {
-    if (agent.origin !== this.ctx.identity.instanceId) {
-      throw new ProtocolError(403, 'agent_not_owned', `agent '${agent.id}' was not spawned by this instance`, { agentId: agent.id });
-    }
+    this.checkOrigin(agent);
     this.checkIdentity(agent);
     const view = this.view({ agent, instanceId: peer.instanceId, lastSeq: 0 });
     const result = this.ctx.store.mirror.applyEvent(type, peer.instanceId, agent, seq, view);
@@ -48,6 +47,13 @@ export class RemoteMirror {
     if (result.outcome === 'duplicate') return { applied: false };
     this.ctx.bus.publish(result.event);
     return { applied: true };
+  }
+
+  /** Only agents this instance spawned are mirrored: a peer cannot plant others in our lists. */
+  private checkOrigin(agent: PublicAgent): void {
+    if (agent.origin !== this.ctx.identity.instanceId) {
+      throw new ProtocolError(403, 'agent_not_owned', `agent '${agent.id}' was not spawned by this instance`, { agentId: agent.id });
+    }
   }
 
   /** A peer's agent may not take the id of an agent running here: the API addresses agents by id alone. */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { conflict } from '../../core/errors.js';
 import type { SqliteDatabase } from '../../store/sqlite/index.js';
-import type { ConnectionState, Grants } from '../protocol/index.js';
+import { INSTANCE_ID_RE, type ConnectionState, type Grants } from '../protocol/index.js';
 import type { ConnectionPatch, ConnectionRecord, Direction } from './types.js';
 
 interface ConnectionRow {
@@ -96,8 +96,14 @@ export class SqliteConnectionStore {
   }
 
   /** By connection id, then name, then instance id: what admin routes accept in `:id`. */
+  /**
+   * A connection by id, instance id or name. An instance-id-shaped ref is
+   * looked up as an instance id first, so no peer can shadow another by
+   * announcing that id as its name.
+   */
   resolve(ref: string): ConnectionRecord | undefined {
-    return this.get(ref) ?? this.byName(ref) ?? this.byInstance(ref);
+    if (INSTANCE_ID_RE.test(ref)) return this.byInstance(ref) ?? this.get(ref);
+    return this.get(ref) ?? this.byName(ref);
   }
 
   list(): ConnectionRecord[] {

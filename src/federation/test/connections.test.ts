@@ -2,6 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { fingerprint } from '../identity/index.js';
 import { connectionOn, invite, spawnRemote, startPair, TEST_GRANTS, type Pair } from '../../test-support/federation.js';
 import type { ConnectionRecord } from '../store/index.js';
+import { FAST_FEDERATION } from '../../test-support/federation.js';
+import { startTestInstance } from '../../test-support/instance.js';
 
 type ErrorBody = { error: { code: string } };
 
@@ -65,6 +67,26 @@ describe('connections', () => {
     // The hub asking again gets the refusal rather than a new request.
     const again = await hub.api<ErrorBody>('POST', '/federation/connections', { url: spoke.url });
     expect(again).toMatchObject({ status: 403, body: { error: { code: 'connection_rejected' } } });
+  });
+
+  it('never lets a peer shadow another by announcing its instance id as a name', async () => {
+    pair = await startPair({ connect: false });
+    const { hub, spoke } = pair;
+    // An impostor names itself after the hub's instance id and asks first.
+    const impostor = await startTestInstance({ name: hub.identity.instanceId, ...FAST_FEDERATION });
+    try {
+      expect((await impostor.api('POST', '/federation/connections', { url: spoke.url })).status).toBe(201);
+      expect((await hub.api('POST', '/federation/connections', { url: spoke.url })).status).toBe(201);
+      const byId = await spoke.api<ConnectionRecord>('GET', `/federation/connections/${hub.identity.instanceId}`);
+      expect(byId.body.instanceId).toBe(hub.identity.instanceId);
+      const accepted = await spoke.api<ConnectionRecord>('POST', `/federation/connections/${hub.identity.instanceId}/accept`, { grants: TEST_GRANTS });
+      expect(accepted.body.instanceId).toBe(hub.identity.instanceId);
+      const impostorHere = await connectionOn(spoke, impostor.identity.instanceId);
+      expect(impostorHere.state).toBe('pending');
+      expect(impostorHere.name).not.toMatch(/^[a-z2-7]{32}$/);
+    } finally {
+      await impostor.stop();
+    }
   });
 
   it('renames, regrants, suspends and resumes; refuses bad input with named codes', async () => {

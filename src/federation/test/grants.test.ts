@@ -45,6 +45,23 @@ describe('grants, ownership and invites', () => {
     expect(res.body.error.code).toBe('runtime_not_granted');
   });
 
+  it('refuses env and bypassPermissions to a peer without the command runtime (they would run its own code)', async () => {
+    await grant({ commands: TEST_GRANTS.commands, repos: ['web'], runtimes: ['claude'], maxActiveAgents: 5 });
+    const before = await spokeAgents();
+    const claude = { peer: 'spoke', repo: 'web', taskId: 'C', prompt: 'p' };
+    const withEnv = await pair.hub.api<ErrorBody>('POST', '/agents', { ...claude, env: { NODE_OPTIONS: '--import=data:text/javascript,0' } });
+    expect({ status: withEnv.status, code: withEnv.body.error.code }).toEqual({ status: 403, code: 'env_not_granted' });
+    const bypass = await pair.hub.api<ErrorBody>('POST', '/agents', { ...claude, runtime: { kind: 'claude', permissionMode: 'bypassPermissions' } });
+    expect({ status: bypass.status, code: bypass.body.error.code }).toEqual({ status: 403, code: 'permission_mode_not_granted' });
+    expect(await spokeAgents()).toBe(before);
+    // With the command runtime granted (it runs anything anyway), env is allowed.
+    await grant({ runtimes: ['claude', 'command'] });
+    const allowed = await spawnRemote(pair.hub, 'test "$GREETING" = hello', { taskId: 'E', env: { GREETING: 'hello' } });
+    expect(allowed.status).toBe(202);
+    expect((await waitForState(pair.spoke, allowed.body.id)).state).toBe('completed');
+    await grant({ runtimes: TEST_GRANTS.runtimes });
+  });
+
   it('refuses a spawn beyond maxActiveAgents, counting only active agents of that peer', async () => {
     await grant({ maxActiveAgents: 1 });
     // A local agent of the spoke does not count against the hub.

@@ -1,9 +1,10 @@
 import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { isMosaicError, messageOf } from '../core/errors.js';
 import { agentDir, agentLogPath, type AgentContext } from './context.js';
 import type { AgentFinisher } from './finisher.js';
 import { agentEnvironment, claudeInvocation, commandInvocation, reservePort } from './runtimes/index.js';
-import { runSetup } from './setup.js';
+import { runSetup, SETUP_PID_FILE } from './setup.js';
 import { launchSupervisor } from './supervisor/index.js';
 import type { AgentRecord } from './types.js';
 
@@ -16,6 +17,8 @@ import type { AgentRecord } from './types.js';
 export class AgentLauncher {
   /** Ports handed out but not yet recorded on a running agent. */
   private readonly pendingPorts = new Set<number>();
+  /** Setups running now, by agent id, so a kill can stop them at once. */
+  private readonly setups = new Map<string, AbortController>();
 
   constructor(
     private readonly ctx: AgentContext,
@@ -42,12 +45,17 @@ export class AgentLauncher {
         forward: ctx.config.forwardEnv,
       });
       if (repo.setup && repo.setup.length > 0) {
-        const setup = await runSetup(repo.setup, agent.worktreePath, env, agentLogPath(ctx.config, agent.id));
+        const abort = new AbortController();
+        this.setups.set(agent.id, abort);
+        if ((await ctx.store.agents.get(agent.id))?.killRequested) abort.abort(); // a kill that came before the map knew it
+        const setup = await runSetup(repo.setup, agent.worktreePath, env, agentLogPath(ctx.config, agent.id), {
+          signal: abort.signal, pidFile: join(dir, SETUP_PID_FILE),
+        }).finally(() => this.setups.delete(agent.id));
+        if (await this.killedMeanwhile(agent.id)) return;
         if (!setup.ok) {
           await this.finisher.finish(agent.id, { kind: 'failed', error: { code: 'setup_failed', message: setup.message } });
           return;
         }
-        if (await this.killedMeanwhile(agent.id)) return;
       }
 
       const { argv } = agent.runtime.kind === 'command'
@@ -83,6 +91,11 @@ export class AgentLauncher {
     } finally {
       if (port !== null) this.pendingPorts.delete(port);
     }
+  }
+
+  /** Stops the setup of a spawning agent that is being killed (no-op when none runs). */
+  abortSetup(agentId: string): void {
+    this.setups.get(agentId)?.abort();
   }
 
   private async killedMeanwhile(agentId: string): Promise<boolean> {

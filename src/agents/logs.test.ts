@@ -34,6 +34,12 @@ describe('readLogPage', () => {
     expect(readLogPage(ended, 0, 10, true).lines).toEqual(['tail-without-newline']);
   });
 
+  it('answers an empty page for a cursor past the end or out of range', () => {
+    const path = tempLog('only\n');
+    expect(readLogPage(path, 1_000_000_000_000, 10, true)).toEqual({ lines: [], next: 1_000_000_000_000 });
+    expect(readLogPage(path, 1e300, 10, true).lines).toEqual([]);
+  });
+
   it('answers an empty page for a missing log', () => {
     expect(readLogPage('/nonexistent/output.log', 5, 10, true)).toEqual({ lines: [], next: 5 });
   });

@@ -15,6 +15,8 @@ const MAX_CHUNK_BYTES = 1024 * 1024;
  * says the writer is gone.
  */
 export function readLogPage(path: string, after: number, limit: number, final: boolean): LogPage {
+  // Past the end (or not a usable offset): nothing to read yet, and never an exception.
+  if (!Number.isSafeInteger(after) || after < 0) return { lines: [], next: after };
   let fd: number;
   try {
     fd = openSync(path, 'r');

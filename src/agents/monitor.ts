@@ -1,6 +1,7 @@
+import { join } from 'node:path';
 import { agentDir, type AgentContext } from './context.js';
 import type { AgentFinisher } from './finisher.js';
-import { isGroupAlive, isSupervisorAlive, readExitRecord } from './supervisor/index.js';
+import { CHILD_PID_FILE, isGroupAlive, isSupervisorAlive, readExitRecord, readPidFile } from './supervisor/index.js';
 import { ProgressTracker } from './progress.js';
 import type { AgentRecord } from './types.js';
 
@@ -50,6 +51,11 @@ export class AgentMonitor {
 
   private async check(agent: AgentRecord): Promise<void> {
     const dir = agentDir(this.ctx.config, agent.id);
+    if (agent.pgid === null) {
+      // The launch stopped waiting before the agent started: learn its process group now, so a kill can reach it.
+      const pgid = readPidFile(join(dir, CHILD_PID_FILE));
+      if (pgid !== null) agent = (await this.ctx.store.agents.update(agent.id, { pgid })) ?? agent;
+    }
     const exit = readExitRecord(dir);
     if (exit) {
       await this.progress.track(agent);

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { agentDir, type AgentContext } from './context.js';
 import type { AgentFinisher } from './finisher.js';
+import { SETUP_PID_FILE } from './setup.js';
 import { CHILD_PID_FILE, isGroupAlive, isSupervisorAlive, readExitRecord, readPidFile, SUPERVISOR_PID_FILE } from './supervisor/index.js';
 
 /**
@@ -21,8 +22,11 @@ export async function reattachSpawning(ctx: AgentContext, finisher: AgentFinishe
       const running = await ctx.recorder.transition(agent.id, ['spawning'], 'running', { pid: supervisorPid, pgid, startedAt: Date.now() });
       if (running?.killRequested) finisher.signalKill(agent.id, supervisorPid, pgid);
     } else {
-      if (pgid !== null && isGroupAlive(pgid)) {
-        try { process.kill(-pgid, 'SIGKILL'); } catch { /* gone */ }
+      // Whatever the previous server left running for this agent (its setup, a half-started agent) ends first.
+      for (const group of [pgid, readPidFile(join(dir, SETUP_PID_FILE))]) {
+        if (group !== null && isGroupAlive(group)) {
+          try { process.kill(-group, 'SIGKILL'); } catch { /* gone */ }
+        }
       }
       await finisher.finish(agent.id, {
         kind: 'failed',

@@ -50,7 +50,8 @@ export class Scheduler {
         if (!next) return;
         const spawning = await recorder.transition(next.id, ['queued'], 'spawning');
         if (!spawning) continue; // killed meanwhile
-        const launch = this.launcher.launch(spawning);
+        // A launch reports its own failures on the agent; anything escaping that is logged, never an unhandled rejection.
+        const launch = this.launcher.launch(spawning).catch((err: unknown) => logger.error({ err, agentId: spawning.id }, 'agent launch failed unexpectedly'));
         this.launches.add(launch);
         void launch.finally(() => {
           this.launches.delete(launch);

@@ -34,6 +34,7 @@ export interface AgentServiceDeps {
 export class AgentService {
   private readonly ctx: AgentContext;
   private readonly finisher: AgentFinisher;
+  private readonly launcher: AgentLauncher;
   private readonly scheduler: Scheduler;
   private readonly monitor: AgentMonitor;
   private readonly reconciler: Reconciler;
@@ -42,7 +43,8 @@ export class AgentService {
     const recorder = new AgentRecorder(deps.store, deps.bus, deps.logger);
     this.ctx = { ...deps, recorder };
     this.finisher = new AgentFinisher(this.ctx);
-    this.scheduler = new Scheduler(this.ctx, new AgentLauncher(this.ctx, this.finisher));
+    this.launcher = new AgentLauncher(this.ctx, this.finisher);
+    this.scheduler = new Scheduler(this.ctx, this.launcher);
     this.monitor = new AgentMonitor(this.ctx, this.finisher, () => this.scheduler.pump());
     this.reconciler = new Reconciler(this.ctx);
   }
@@ -107,6 +109,7 @@ export class AgentService {
       }
       const marked = (await this.ctx.store.agents.update(id, { killRequested: true })) ?? agent;
       if (marked.state === 'running') this.finisher.signalKill(id, marked.pid, marked.pgid);
+      else this.launcher.abortSetup(id); // spawning: a long setup (npm ci) must not hold the kill
       return marked;
     }
   }

@@ -1,14 +1,25 @@
 import { spawn } from 'node:child_process';
-import { openSync, closeSync, writeSync } from 'node:fs';
+import { closeSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 
 export const SETUP_TIMEOUT_MS = 15 * 60 * 1000;
+/** In the agent's folder while its setup runs: the setup's process group id. */
+export const SETUP_PID_FILE = 'setup.pid';
+
+export interface SetupOptions {
+  /** Aborting (a kill) ends the setup's whole process group. */
+  signal?: AbortSignal;
+  /** Where the setup's process group id is kept while it runs, so a restarted server can end it. */
+  pidFile?: string;
+  timeoutMs?: number;
+}
 
 /**
  * Runs a repository's `setup` argv (e.g. `npm ci`) in a new worktree, with
  * the agent's scrubbed environment, appending its output to the agent's log
  * so a failed setup can be read like any other agent output.
  */
-export function runSetup(argv: string[], cwd: string, env: Record<string, string>, logPath: string, timeoutMs = SETUP_TIMEOUT_MS): Promise<{ ok: boolean; message: string }> {
+export function runSetup(argv: string[], cwd: string, env: Record<string, string>, logPath: string, opts: SetupOptions = {}): Promise<{ ok: boolean; message: string }> {
+  const timeoutMs = opts.timeoutMs ?? SETUP_TIMEOUT_MS;
   const [command, ...args] = argv;
   if (!command) return Promise.resolve({ ok: false, message: 'setup is empty' });
   const logFd = openSync(logPath, 'a', 0o600);
@@ -19,17 +30,24 @@ export function runSetup(argv: string[], cwd: string, env: Record<string, string
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', onAbort);
+      if (opts.pidFile) rmSync(opts.pidFile, { force: true });
       writeSync(logFd, `[mosaic] setup ${result.ok ? 'done' : `failed: ${result.message}`}\n`);
       closeSync(logFd);
       resolve(result);
     };
     const child = spawn(command, args, { cwd, env, stdio: ['ignore', logFd, logFd], detached: true });
-    const timer = setTimeout(() => {
+    if (child.pid && opts.pidFile) writeFileSync(opts.pidFile, `${child.pid}\n`, { mode: 0o600 });
+    const stop = (message: string) => {
       if (child.pid) {
         try { process.kill(-child.pid, 'SIGKILL'); } catch { /* already gone */ }
       }
-      finish({ ok: false, message: `setup timed out after ${timeoutMs} ms` });
-    }, timeoutMs);
+      finish({ ok: false, message });
+    };
+    const timer = setTimeout(() => stop(`setup timed out after ${timeoutMs} ms`), timeoutMs);
+    const onAbort = () => stop('setup stopped: the agent was killed');
+    if (opts.signal?.aborted) onAbort();
+    else opts.signal?.addEventListener('abort', onAbort);
     child.on('error', (err) => finish({ ok: false, message: err.message }));
     child.on('exit', (code, signal) => {
       finish(code === 0 ? { ok: true, message: 'ok' } : { ok: false, message: signal ? `killed by ${signal}` : `exit code ${code}` });

@@ -1,7 +1,7 @@
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { git, spawnCommand, waitForState } from '../test-support/agents.js';
+import { git, groupAlive, spawnCommand, waitForState } from '../test-support/agents.js';
 import { makeTempRepo } from '../test-support/git-fixtures.js';
 import { startTestInstance, type TestInstance } from '../test-support/instance.js';
 
@@ -57,6 +57,27 @@ describe('agents API', () => {
     other.cleanup();
   });
 
+  it('a kill during a long setup stops the setup at once and ends the agent killed', async () => {
+    const slow = await makeTempRepo();
+    await t.api('POST', '/repos', { name: 'slow', path: slow.path, setup: ['sh', '-c', 'echo installing > setup.txt; sleep 30'] });
+    const spawned = await spawnCommand(t, 'echo never', { repo: 'slow', taskId: 'setup-kill' });
+    const pidFile = join(t.home, 'agents', spawned.id, 'setup.pid');
+    const deadline = Date.now() + 10_000;
+    while (!existsSync(pidFile) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const setupGroup = Number(readFileSync(pidFile, 'utf8'));
+    expect(groupAlive(setupGroup)).toBe(true);
+    const started = Date.now();
+    expect((await t.api('POST', `/agents/${spawned.id}/kill`)).status).toBe(202);
+    const agent = await waitForState(t, spawned.id, ['completed', 'failed', 'killed'], 5000);
+    expect(agent.state).toBe('killed');
+    expect(Date.now() - started).toBeLessThan(3000);
+    expect(groupAlive(setupGroup)).toBe(false);
+    // What setup wrote is kept like any other work.
+    expect(git(slow.path, 'show', `${agent.branch}:setup.txt`)).toBe('installing');
+    expect((await t.api('DELETE', '/repos/slow')).status).toBe(204);
+    slow.cleanup();
+  });
+
   it('pages logs with a cursor and follows them until the agent ends', async () => {
     const agent = await waitForState(t, (await spawnCommand(t, 'for i in 1 2 3 4 5; do echo line-$i; done', { taskId: 'pages', repo: 'plain' })).id);
     const first = await t.api<{ lines: string[]; next: number; ended: boolean }>('GET', `/agents/${agent.id}/logs?limit=2`);
@@ -64,6 +85,12 @@ describe('agents API', () => {
     const rest = await t.api<{ lines: string[]; ended: boolean }>('GET', `/agents/${agent.id}/logs?after=${first.body.next}`);
     expect(rest.body.lines).toEqual(['line-3', 'line-4', 'line-5']);
     expect(rest.body.ended).toBe(true);
+    const past = await t.api<{ lines: string[] }>('GET', `/agents/${agent.id}/logs?after=1000000000000`);
+    expect({ status: past.status, lines: past.body.lines }).toEqual({ status: 200, lines: [] });
+    for (const after of ['1e300', '99999999999999999999', '-1']) {
+      const bad = await t.api<ErrorBody>('GET', `/agents/${agent.id}/logs?after=${after}`);
+      expect({ status: bad.status, code: bad.body.error.code }).toEqual({ status: 400, code: 'invalid_after' });
+    }
 
     const live = await spawnCommand(t, 'echo a; sleep 0.5; echo b', { taskId: 'follow', repo: 'plain' });
     const res = await fetch(`${t.url}/api/v1/agents/${live.id}/logs?follow=1`, { headers: { authorization: `Bearer ${t.adminToken}` } });

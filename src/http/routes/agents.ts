@@ -85,7 +85,7 @@ export async function agentRoutes(app: FastifyInstance, opts: { agents: AgentApi
         type: 'object',
         additionalProperties: false,
         properties: {
-          after: { type: 'integer', minimum: 0 },
+          after: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
           limit: { type: 'integer', minimum: 1, maximum: 10_000 },
           follow: { type: 'string', enum: ['1', '0', 'true', 'false'] },
         },

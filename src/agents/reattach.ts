@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { agentDir, type AgentContext } from './context.js';
 import type { AgentFinisher } from './finisher.js';
 import { SETUP_PID_FILE } from './setup.js';
-import { CHILD_PID_FILE, isGroupAlive, isSupervisorAlive, readExitRecord, readPidFile, SUPERVISOR_PID_FILE } from './supervisor/index.js';
+import { CHILD_PID_FILE, isSupervisorAlive, readExitRecord, readPidFile, signalGroup, SUPERVISOR_PID_FILE } from './supervisor/index.js';
 
 /**
  * At start-up, agents left `spawning` were mid-launch when the previous
@@ -24,9 +24,7 @@ export async function reattachSpawning(ctx: AgentContext, finisher: AgentFinishe
     } else {
       // Whatever the previous server left running for this agent (its setup, a half-started agent) ends first.
       for (const group of [pgid, readPidFile(join(dir, SETUP_PID_FILE))]) {
-        if (group !== null && isGroupAlive(group)) {
-          try { process.kill(-group, 'SIGKILL'); } catch { /* gone */ }
-        }
+        if (group !== null) signalGroup(group, 'SIGKILL');
       }
       await finisher.finish(agent.id, {
         kind: 'failed',

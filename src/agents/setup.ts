@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { signalGroup } from './supervisor/index.js';
 
 export const SETUP_TIMEOUT_MS = 15 * 60 * 1000;
 /** In the agent's folder while its setup runs: the setup's process group id. */
@@ -39,9 +40,7 @@ export function runSetup(argv: string[], cwd: string, env: Record<string, string
     const child = spawn(command, args, { cwd, env, stdio: ['ignore', logFd, logFd], detached: true });
     if (child.pid && opts.pidFile) writeFileSync(opts.pidFile, `${child.pid}\n`, { mode: 0o600 });
     const stop = (message: string) => {
-      if (child.pid) {
-        try { process.kill(-child.pid, 'SIGKILL'); } catch { /* already gone */ }
-      }
+      if (child.pid) signalGroup(child.pid, 'SIGKILL');
       finish({ ok: false, message });
     };
     const timer = setTimeout(() => stop(`setup timed out after ${timeoutMs} ms`), timeoutMs);

@@ -11,4 +11,4 @@ export {
 } from './spec.js';
 export { freshBuild, launchSupervisor, supervisorCommand, supervisorCommandFor, type LaunchOptions, type LaunchResult } from './launch.js';
 export { isGroupAlive, isSupervisorAlive, readExitRecord, readPidFile, requestKill } from './probe.js';
-export { groupMembers } from './proc.js';
+export { groupMembers, signalGroup } from './proc.js';

@@ -73,6 +73,11 @@ function finishSpawnError(err: unknown): never {
         ? `command not found: ${spec.argv[0] ?? ''}`
         : messageOf(err),
   };
+  return failToStart(spawnError);
+}
+
+/** The agent never ran: record why. */
+function failToStart(spawnError: SpawnError): never {
   return finish({ exitCode: null, signal: null, timedOut: false, killed, spawnError });
 }
 
@@ -187,13 +192,7 @@ function start(): void {
     // The spec holds the agent's environment, secrets included: read once, it need not stay on disk.
     rmSync(join(agentDir, SPEC_FILE), { force: true });
   } catch (err) {
-    finish({
-      exitCode: null,
-      signal: null,
-      timedOut: false,
-      killed,
-      spawnError: { code: 'spawn_failed', message: `cannot read supervisor spec: ${messageOf(err)}` },
-    });
+    failToStart({ code: 'spawn_failed', message: `cannot read supervisor spec: ${messageOf(err)}` });
   }
   spec = loaded;
   writeFileAtomic(join(agentDir, SUPERVISOR_PID_FILE), `${process.pid}\n`);
@@ -201,13 +200,7 @@ function start(): void {
   try {
     if (!statSync(loaded.cwd).isDirectory()) throw new Error('not a directory');
   } catch (err) {
-    finish({
-      exitCode: null,
-      signal: null,
-      timedOut: false,
-      killed,
-      spawnError: { code: 'spawn_failed', message: `working directory ${loaded.cwd}: ${messageOf(err)}` },
-    });
+    failToStart({ code: 'spawn_failed', message: `working directory ${loaded.cwd}: ${messageOf(err)}` });
   }
 
   const logFd = openSync(join(agentDir, OUTPUT_LOG), 'a', 0o600);

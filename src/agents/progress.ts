@@ -35,9 +35,10 @@ export class ProgressTracker {
     for (const line of page.lines) {
       const seen = tail.stream.push(line);
       if (seen?.kind !== 'assistant') continue;
+      const { sessionId } = tail.stream.summary();
       latest = {
         turns: seen.turn,
-        ...(tail.stream.summary().sessionId ? { sessionId: tail.stream.summary().sessionId } : {}),
+        ...(sessionId ? { sessionId } : {}),
         ...(seen.text ? { lastText: seen.text.slice(0, MAX_TEXT) } : {}),
         ...(seen.toolUses.length > 0 ? { tools: seen.toolUses } : {}),
       };

@@ -3,7 +3,7 @@ import { invalid } from '../core/errors.js';
 import { assertName, newAgentId } from '../core/ids.js';
 import { managedRoot } from '../git/index.js';
 import type { RepoRecord } from '../store/types.js';
-import { agentEnvironment } from './runtimes/index.js';
+import { validateUserEnv } from './runtimes/index.js';
 import type { AgentRecord, RuntimeSpec, SpawnRequest } from './types.js';
 
 export const DEFAULT_PRIORITY = 5;
@@ -46,7 +46,7 @@ export function buildAgentRecord(request: SpawnRequest, repo: RepoRecord, origin
   const id = newAgentId();
   const type = request.type ?? 'worker';
   // Validate env keys now so a bad request creates nothing; the real env is built at launch.
-  agentEnvironment({}, { agentId: id, taskId, prompt: '', port: 0, type, userEnv: request.env ?? {} });
+  const env = validateUserEnv(request.env);
 
   const branch = agentBranchName(id, taskId);
   return {
@@ -60,7 +60,7 @@ export function buildAgentRecord(request: SpawnRequest, repo: RepoRecord, origin
     worktreePath: join(managedRoot(repo.path), branch),
     runtime,
     prompt: request.prompt,
-    env: request.env ?? {},
+    env,
     priority: request.priority ?? DEFAULT_PRIORITY,
     timeoutS: request.timeoutS ?? null,
     origin,

@@ -1,4 +1,4 @@
-import type { AgentEvent, AgentRecord, AgentState } from '../agents/types.js';
+import type { AgentEvent, AgentRecord, AgentState } from '../core/agent-model.js';
 
 /** A registered repository (DESIGN §3). */
 export interface RepoRecord {

@@ -1,4 +1,4 @@
-import type { AgentRecord } from '../../agents/types.js';
+import type { AgentRecord } from '../../core/agent-model.js';
 
 /**
  * How a field is stored: as is, as JSON text (SQL NULL for null), as JSON

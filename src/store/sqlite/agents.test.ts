@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { AgentRecord } from '../../agents/types.js';
+import type { AgentRecord } from '../../core/agent-model.js';
 import { openSqliteStore, type SqliteStore } from './index.js';
 import { makeAgent, tempDir } from './test-fixtures.js';
 

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { TERMINAL_STATES, type AgentEvent, type AgentRecord, type AgentState } from '../../agents/types.js';
+import { TERMINAL_STATES, type AgentEvent, type AgentRecord, type AgentState } from '../../core/agent-model.js';
 import { conflict } from '../../core/errors.js';
 import type { AgentFilter, AgentPatch, AgentStore } from '../types.js';
 import { AGENT_COLUMNS, agentToRow, applyPatch, eventView, normalizeAgent, rowToAgent, type AgentRow } from './agent-row.js';

@@ -1,4 +1,4 @@
-import type { AgentEvent, AgentRecord } from '../../agents/types.js';
+import type { AgentEvent, AgentRecord } from '../../core/agent-model.js';
 import { eventView } from './agent-row.js';
 import type { EventStore } from '../types.js';
 import type { SqliteDatabase } from './database.js';

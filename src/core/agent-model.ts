@@ -1,0 +1,112 @@
+/** The agent data model (DESIGN §3). */
+
+export const AGENT_STATES = ['queued', 'spawning', 'running', 'completed', 'failed', 'killed'] as const;
+export type AgentState = (typeof AGENT_STATES)[number];
+export const TERMINAL_STATES: readonly AgentState[] = ['completed', 'failed', 'killed'];
+export const ACTIVE_STATES: readonly AgentState[] = ['queued', 'spawning', 'running'];
+
+export const AGENT_TYPES = ['worker', 'reviewer', 'tester'] as const;
+export type AgentType = (typeof AGENT_TYPES)[number];
+
+export interface ClaudeRuntime {
+  kind: 'claude';
+  model?: string;
+  maxTurns?: number;
+  permissionMode?: string;
+}
+export interface CommandRuntime {
+  kind: 'command';
+  argv: string[];
+}
+export type RuntimeSpec = ClaudeRuntime | CommandRuntime;
+export type RuntimeKind = RuntimeSpec['kind'];
+
+/** A validated spawn request (the HTTP schema guarantees shapes; the service checks meaning). */
+export interface SpawnRequest {
+  taskId: string;
+  type?: AgentType;
+  repo: string;
+  baseBranch?: string;
+  prompt: string;
+  runtime?: RuntimeSpec;
+  priority?: number;
+  timeoutS?: number;
+  env?: Record<string, string>;
+  peer?: string;
+  idempotencyKey?: string;
+}
+
+export interface AgentError {
+  code: string;
+  message: string;
+}
+
+/** What a running claude agent is doing, from its stream-json output. */
+export interface AgentProgress {
+  sessionId?: string;
+  /** Assistant turns seen so far. */
+  turns: number;
+  /** The latest assistant text, shortened. */
+  lastText?: string;
+  /** Tools the latest turn used. */
+  tools?: string[];
+}
+
+/** Summary of what an agent produced, filled in when it ends. */
+export interface AgentResult {
+  commitsAhead?: number;
+  filesChanged?: number;
+  snapshotCommit?: string | null;
+  /** claude only */
+  sessionId?: string;
+  turns?: number;
+  costUsd?: number;
+  usage?: Record<string, unknown>;
+  /** claude's final `result` text (the review, for reviewers). */
+  summary?: string;
+}
+
+export interface AgentRecord {
+  id: string;
+  state: AgentState;
+  taskId: string;
+  type: AgentType;
+  repo: string;
+  branch: string;
+  baseBranch: string;
+  worktreePath: string;
+  runtime: RuntimeSpec;
+  prompt: string;
+  /** Extra environment asked for at spawn; kept to launch queued agents, never shown by the API. */
+  env: Record<string, string>;
+  priority: number;
+  timeoutS: number | null;
+  /** `local`, or the instanceId of the peer that spawned it. */
+  origin: string;
+  idempotencyKey: string | null;
+  /** The supervisor's pid while it runs. */
+  pid: number | null;
+  /** The agent's process group id (its own pid). */
+  pgid: number | null;
+  port: number | null;
+  exitCode: number | null;
+  error: AgentError | null;
+  result: AgentResult | null;
+  /** Live progress of a claude agent (null for other runtimes or before its first turn). */
+  progress: AgentProgress | null;
+  /** Set when a kill was asked for, so the exit is recorded as `killed`. */
+  killRequested: boolean;
+  createdAt: number;
+  startedAt: number | null;
+  endedAt: number | null;
+  updatedAt: number;
+}
+
+/** One entry of the event log: every agent transition, in order. */
+export interface AgentEvent {
+  seq: number;
+  type: string;
+  agentId: string;
+  data: AgentRecord;
+  createdAt: number;
+}

@@ -72,6 +72,7 @@ export class AgentFinisher {
       } catch (err) {
         // Keep the worktree: removing it now could lose the agent's work.
         logger.error({ agentId: agent.id, err: messageOf(err) }, 'snapshot failed; worktree kept for reconciliation');
+        saved.snapshotError = `${messageOf(err)} (worktree kept at ${agent.worktreePath})`;
         return saved;
       }
       try {

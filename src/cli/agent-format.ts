@@ -68,6 +68,7 @@ export function formatAgent(agent: PublicAgent, now = Date.now()): string {
     if (result.commitsAhead !== undefined) fields.push(['commits ahead', String(result.commitsAhead)]);
     if (result.filesChanged !== undefined) fields.push(['files changed', String(result.filesChanged)]);
     if (result.snapshotCommit) fields.push(['snapshot', result.snapshotCommit]);
+    if (result.snapshotError) fields.push(['snapshot failed', result.snapshotError]);
     if (result.sessionId) fields.push(['session', result.sessionId]);
     if (result.turns !== undefined) fields.push(['turns', String(result.turns)]);
     if (result.costUsd !== undefined) fields.push(['cost', `$${result.costUsd.toFixed(4)}`]);

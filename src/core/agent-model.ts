@@ -57,6 +57,12 @@ export interface AgentResult {
   commitsAhead?: number;
   filesChanged?: number;
   snapshotCommit?: string | null;
+  /**
+   * Why the uncommitted work could not be saved when the agent ended: its
+   * worktree was kept for reconciliation to retry, and the summary may be
+   * incomplete until then.
+   */
+  snapshotError?: string;
   /** claude only */
   sessionId?: string;
   turns?: number;

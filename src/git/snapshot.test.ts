@@ -84,6 +84,18 @@ describe('snapshot', () => {
     expect(await manager.snapshot(wt, 'again', ['.env', 'config/local settings.json'])).toBeNull();
   });
 
+  it('keeps an excluded path that the branch tracks at its committed version', async () => {
+    // A copied file the base already tracks: the snapshot must neither commit the copy's content nor delete it.
+    repo.write('settings.json', '{"tracked":true}\n', wt);
+    repo.git(['add', 'settings.json'], wt);
+    repo.git(['-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qm', 'track settings'], wt);
+    repo.write('settings.json', '{"secret":"copied"}\n', wt);
+    repo.write('more.txt', 'more\n', wt);
+    expect(await manager.snapshot(wt, 'snap', ['settings.json'])).toMatch(/^[0-9a-f]{40}$/);
+    expect(show('agent-s', 'settings.json')).toBe('{"tracked":true}\n');
+    expect(files('agent-s')).toContain('more.txt');
+  });
+
   it('is not blocked by a stale index.lock or by failing hooks', async () => {
     const gitDir = repo.git(['rev-parse', '--absolute-git-dir'], wt).trim();
     writeFileSync(join(gitDir, 'index.lock'), '');

@@ -109,6 +109,42 @@ function snapshotRefName(worktreePath: string): string {
 }
 
 /**
+ * Puts the excluded paths (files Mosaic copied in) back in the private index
+ * as HEAD has them: dropped when HEAD lacks them, HEAD's version when it has
+ * them, so a copied `.env` never lands in a snapshot whatever the agent did
+ * to it. Done after `add -A` rather than with exclude pathspecs, because
+ * `git add` refuses (exit 1) a pathspec that names an ignored file, and the
+ * files people copy in are exactly the ignored ones.
+ */
+async function unstageExcluded(
+  path: string,
+  head: string | null,
+  exclude: readonly string[],
+  opts: { env: Record<string, string>; timeoutMs: number },
+): Promise<void> {
+  // Copied paths are plain relative paths, never patterns.
+  const env = { ...opts.env, GIT_LITERAL_PATHSPECS: '1' };
+  const staged = splitZ((await runGit(path, ['ls-files', '-z', '--cached', '--', ...exclude], { env, timeoutMs: opts.timeoutMs })).stdout);
+  const inHead = new Map<string, string>();
+  if (head !== null) {
+    const listed = splitZ((await runGit(path, ['ls-tree', '-r', '-z', '--full-tree', head, '--', ...exclude], { env, timeoutMs: opts.timeoutMs })).stdout);
+    for (const line of listed) {
+      const tab = line.indexOf('\t');
+      const [mode = '', , oid = ''] = line.slice(0, tab).split(' ');
+      inHead.set(line.slice(tab + 1), `${mode} ${oid}`);
+    }
+  }
+  const zero = '0'.repeat(head?.length ?? 40);
+  const entries: string[] = [];
+  for (const [file, modeOid] of inHead) entries.push(`${modeOid}\t${file}`);
+  for (const file of staged) if (!inHead.has(file)) entries.push(`0 ${zero}\t${file}`);
+  if (entries.length === 0) return;
+  await runGit(path, ['update-index', '-z', '--index-info'], { env, timeoutMs: opts.timeoutMs, input: entries.map((e) => `${e}\0`).join('') });
+}
+
+const splitZ = (text: string): string[] => text.split('\0').filter((part) => part !== '');
+
+/**
  * Commits everything uncommitted in the worktree and returns the new commit,
  * or null when there was nothing to save (or the directory is already gone).
  * `exclude` lists repository-relative paths never to commit: the files Mosaic
@@ -126,8 +162,8 @@ export async function snapshotWorktree(worktreePath: string, message: string, ex
     const realIndex = join(state.gitDir, 'index');
     if (existsSync(realIndex)) copyFileSync(realIndex, tmpIndex); // keeps stat data, so add -A need not rehash everything
     else if (state.head) await runGit(path, ['read-tree', state.head], { env, timeoutMs });
-    const excluded = exclude.map((file) => `:(exclude,literal)${file}`);
-    await runGit(path, ['add', '-A', '--', '.', ...excluded], { env, timeoutMs });
+    await runGit(path, ['add', '-A', '--', '.'], { env, timeoutMs });
+    if (exclude.length > 0) await unstageExcluded(path, state.head, exclude, { env, timeoutMs });
     const tree = (await runGit(path, ['write-tree'], { env, timeoutMs })).stdout.trim();
     if (tree === state.headTree) return null; // nothing uncommitted (ignored files never count)
 

@@ -12,6 +12,7 @@
  *   error-exit0  the same, but exit 0
  *   crash        init and one assistant line, then exit 3 without a result
  *   auth         exactly what the unauthenticated real CLI prints, exit 1
+ *   big-result   like review, but the result text is 1.5 MiB (an agent record larger than one federation message)
  *   slow         a line every 200 ms (for $FAKE_CLAUDE_SLOW_MS, default 10 min),
  *                with a grandchild `sleep` in the same process group
  * $FAKE_CLAUDE_ARGV_FILE: the argv received (JSON array, without node and script).
@@ -120,6 +121,12 @@ function review() {
   result({ result: 'Review: no blocking issues found. Verdict: approve.' });
 }
 
+function bigResult() {
+  init();
+  assistant([{ type: 'text', text: 'Writing a very long answer.' }]);
+  result({ result: `BIG:${'x'.repeat(1536 * 1024)}` });
+}
+
 function error(exitCode) {
   init();
   assistant([{ type: 'text', text: 'Trying something that fails.' }]);
@@ -180,7 +187,7 @@ function slow() {
 
 process.stderr.write(`fake-claude: mode ${mode}\n`);
 if (mode !== 'slow') writePids();
-const modes = { success, review, error: () => error(1), 'error-exit0': () => error(0), crash, auth, slow };
+const modes = { success, review, 'big-result': bigResult, error: () => error(1), 'error-exit0': () => error(0), crash, auth, slow };
 const run = modes[mode];
 if (run === undefined) {
   process.stderr.write(`fake-claude: unknown mode ${mode}\n`);

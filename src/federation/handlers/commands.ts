@@ -1,10 +1,11 @@
-import { ACTIVE_STATES, AGENT_STATES, publicAgent, type AgentRecord, type AgentState, type SpawnRequest } from '../../agents/index.js';
+import { ACTIVE_STATES, AGENT_STATES, type AgentRecord, type AgentState, type SpawnRequest } from '../../agents/index.js';
 import { forbidden } from '../../core/errors.js';
 import { KeyedMutex } from '../../core/mutex.js';
 import { isValidName } from '../../core/ids.js';
 import type { FederationContext } from '../context.js';
 import { checkGrant, ProtocolError, type CommandBody, type JsonObject } from '../protocol/index.js';
 import type { ConnectionRecord } from '../store/index.js';
+import { boundedAgent, boundedAgentList } from './bounded-agent.js';
 import { MAX_RESULT_BYTES } from './limits.js';
 import { parseSpawnArgs } from './spawn-args.js';
 
@@ -29,13 +30,13 @@ export class CommandHandler {
       case 'agent.spawn':
         return this.spawnLocks.run(peer.instanceId, () => this.spawn(peer, args, messageId));
       case 'agent.status':
-        return { agent: publicAgent(await this.owned(peer, args)) };
+        return { agent: boundedAgent(await this.owned(peer, args)) };
       case 'agent.kill': {
         const agent = await this.owned(peer, args);
-        return { agent: publicAgent(await this.ctx.agents.kill(agent.id)) };
+        return { agent: boundedAgent(await this.ctx.agents.kill(agent.id)) };
       }
       case 'agent.list':
-        return { agents: (await this.ctx.agents.list({ origin: peer.instanceId, ...stateFilter(args) })).map(publicAgent) };
+        return boundedAgentList(await this.ctx.agents.list({ origin: peer.instanceId, ...stateFilter(args) }));
       case 'agent.logs': {
         const agent = await this.owned(peer, args);
         const after = optionalInt(args.after, 'after', 0, Number.MAX_SAFE_INTEGER) ?? 0;
@@ -55,7 +56,7 @@ export class CommandHandler {
     // Counted again before a replayed key returns its agent: a repeat of a spawn that already happened must still answer.
     const existing = request.idempotencyKey === undefined ? undefined
       : await this.ctx.core.agents.findByIdempotencyKey(peer.instanceId, request.idempotencyKey);
-    if (existing) return { agent: publicAgent(existing), created: false };
+    if (existing) return { agent: boundedAgent(existing), created: false };
     const activeAgents = (await this.ctx.agents.list({ origin: peer.instanceId, state: [...ACTIVE_STATES] })).length;
     checkGrant(peer.grants, { command: 'agent.spawn', repo: request.repo, runtime, activeAgents });
     checkPeerPowers(peer, request);
@@ -63,7 +64,7 @@ export class CommandHandler {
     // creating the agent but before storing its answer, the peer's retry finds the agent instead of making another.
     const { agent, created } = await this.ctx.agents.spawn({ ...request, idempotencyKey: request.idempotencyKey ?? `msg-${messageId}` }, peer.instanceId);
     this.ctx.logger.info({ peer: peer.instanceId, agentId: agent.id, repo: agent.repo }, 'agent spawned for peer');
-    return { agent: publicAgent(agent), created };
+    return { agent: boundedAgent(agent), created };
   }
 
   private async owned(peer: ConnectionRecord, args: JsonObject): Promise<AgentRecord> {

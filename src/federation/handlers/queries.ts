@@ -1,4 +1,4 @@
-import { publicAgent } from '../../agents/index.js';
+import { boundedAgentList } from './bounded-agent.js';
 import { instanceInfo, type FederationContext } from '../context.js';
 import { pullEvents } from '../outbox/events.js';
 import { checkGrant, ProtocolError, PROTOCOL_VERSION, type QueryBody } from '../protocol/index.js';
@@ -20,7 +20,7 @@ export async function handleQuery(ctx: FederationContext, peer: ConnectionRecord
   switch (query) {
     case 'agents':
       checkGrant(peer.grants, { command: 'agent.list' });
-      return { agents: (await ctx.agents.list({ origin: peer.instanceId })).map(publicAgent) };
+      return boundedAgentList(await ctx.agents.list({ origin: peer.instanceId }));
     case 'instance':
       return { ...instanceInfo(ctx.self), protocolVersion: PROTOCOL_VERSION, grants: peer.grants };
     case 'events': {

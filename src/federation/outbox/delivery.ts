@@ -11,9 +11,12 @@ export interface DeliveryOptions {
   tickMs?: number;
 }
 
-/** A refusal that a later attempt would get again: the row is given up so later events are not held back. */
-function isPermanent(status: number, code: string): boolean {
-  return status === 400 || status === 409 || status === 413 || code === 'agent_not_owned';
+/**
+ * A refusal that a later attempt would get again (any 4xx but 408 and 429):
+ * the row is given up so later events are not held back by it.
+ */
+export function isPermanent(status: number): boolean {
+  return status >= 400 && status < 500 && status !== 408 && status !== 429;
 }
 
 /**
@@ -116,18 +119,28 @@ export class OutboxDelivery {
         store.outbox.delivered(row.peer, row.seq, Date.now());
         return true;
       }
-      if (isPermanent(status, response.body.error.code)) {
-        this.ctx.logger.warn({ peer: row.peer, seq: row.seq, code: response.body.error.code }, 'peer refused an event for good');
-        store.outbox.failed(row.peer, row.seq, `${response.body.error.code}: ${response.body.error.message}`);
+      if (isPermanent(status)) {
+        this.giveUp(row, status, response.body.error.code, response.body.error.message);
         return true;
       }
       this.retryLater(row, response.body.error.code);
       return false;
     } catch (err) {
       if (this.abort.signal.aborted) return false;
+      // A refusal without a signed RESPONSE (e.g. a proxy's or the peer's body limit answering 413) is final too.
+      const peerStatus = isMosaicError(err) && typeof err.details?.peerStatus === 'number' ? err.details.peerStatus : undefined;
+      if (peerStatus !== undefined && isPermanent(peerStatus)) {
+        this.giveUp(row, peerStatus, isMosaicError(err) ? err.code : 'peer_rejected', (err as Error).message);
+        return true;
+      }
       this.retryLater(row, isMosaicError(err) ? err.code : String(err));
       return false;
     }
+  }
+
+  private giveUp(row: OutboxRow, status: number, code: string, message: string): void {
+    this.ctx.logger.warn({ peer: row.peer, seq: row.seq, status, code }, 'peer refused an event for good; skipping it');
+    this.ctx.store.outbox.failed(row.peer, row.seq, `${status} ${code}: ${message}`);
   }
 
   private retryLater(row: OutboxRow, reason: string): void {

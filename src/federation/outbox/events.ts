@@ -1,5 +1,6 @@
-import { publicAgent, type PublicAgent } from '../../agents/index.js';
+import type { PublicAgent } from '../../agents/index.js';
 import type { FederationContext } from '../context.js';
+import { boundedAgent } from '../handlers/bounded-agent.js';
 import { MAX_RESULT_BYTES } from '../handlers/limits.js';
 import { EVENTS, type EventName } from '../protocol/index.js';
 import type { OutboxRow } from '../store/index.js';
@@ -14,7 +15,7 @@ export interface OutboxEvent {
 export function outboxEvent(ctx: FederationContext, row: OutboxRow): OutboxEvent | undefined {
   const [event] = ctx.core.events.afterSync(row.seq - 1, 1);
   if (!event || event.seq !== row.seq || !(EVENTS as readonly string[]).includes(event.type)) return undefined;
-  return { seq: row.seq, event: event.type as EventName, agent: publicAgent(event.data) };
+  return { seq: row.seq, event: event.type as EventName, agent: boundedAgent(event.data) };
 }
 
 /**

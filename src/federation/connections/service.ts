@@ -2,7 +2,7 @@ import { conflict, invalid, MosaicError, notFound } from '../../core/errors.js';
 import { connectBody, targetOf, type FederationContext } from '../context.js';
 import { fetchInstanceDoc } from '../outbound/index.js';
 import {
-  createInviteToken, DEFAULT_INVITE_TTL_S, defaultGrants, parseConnectResult, validateGrants, type Grants,
+  createInviteToken, DEFAULT_INVITE_TTL_S, defaultGrants, parseConnectResult, peerOrigin, validateGrants, type Grants,
 } from '../protocol/index.js';
 import type { ConnectionPatch, ConnectionRecord } from '../store/index.js';
 import { uniqueName } from './names.js';
@@ -22,6 +22,8 @@ export interface ConnectionUpdate {
   name?: string;
   state?: 'suspended' | 'active';
   pull?: boolean;
+  /** Where the peer is reached now; the instance there must be the same peer (same key). */
+  url?: string;
 }
 
 /** What an admin does with connections (DESIGN §4 "Connections"); the HTTP routes call this and nothing below it. */
@@ -73,7 +75,7 @@ export class ConnectionService {
     }
     const name = req.name ?? before?.name ?? uniqueName(connections, doc.name);
     const fields = {
-      name, url: req.url.replace(/\/+$/, ''), publicKey: doc.publicKey, state: 'pending' as const, direction: 'outbound' as const,
+      name, url: peerOrigin(req.url) ?? req.url, publicKey: doc.publicKey, state: 'pending' as const, direction: 'outbound' as const,
       ...(req.pull === undefined ? {} : { pull: req.pull }),
     };
     // Recorded before sending, so a peer that answers (or accepts) at once finds the connection it answers.
@@ -136,9 +138,18 @@ export class ConnectionService {
     return ended;
   }
 
-  update(ref: string, change: ConnectionUpdate): ConnectionRecord {
+  async update(ref: string, change: ConnectionUpdate): Promise<ConnectionRecord> {
     const conn = this.resolve(ref);
     const patch: ConnectionPatch = {};
+    if (change.url !== undefined) {
+      const url = peerOrigin(change.url);
+      if (url === undefined) throw invalid('invalid_url', 'url must be an http(s) URL without credentials', { field: 'url' });
+      const doc = await fetchInstanceDoc(url, this.ctx.config.fedTimeoutMs);
+      if (doc.instanceId !== conn.instanceId) {
+        throw conflict('peer_mismatch', `${url} is instance ${doc.instanceId}, not ${conn.name} (${conn.instanceId})`, { field: 'url', instanceId: doc.instanceId });
+      }
+      patch.url = url;
+    }
     if (change.grants !== undefined) patch.grants = validateGrants(change.grants, conn.grants);
     if (change.name !== undefined && change.name !== conn.name) patch.name = change.name;
     if (change.pull !== undefined) patch.pull = change.pull;

@@ -1,4 +1,4 @@
-import { defaultGrants, hashInviteToken, isInviteTokenFormat, ProtocolError, type ConnectBody, type ConnectResult } from '../protocol/index.js';
+import { defaultGrants, hashInviteToken, isInviteTokenFormat, peerOrigin, ProtocolError, type ConnectBody, type ConnectResult } from '../protocol/index.js';
 import { uniqueName } from '../connections/names.js';
 import { instanceInfo, type FederationContext } from '../context.js';
 import type { ConnectionRecord } from '../store/index.js';
@@ -17,39 +17,46 @@ export function handleConnect(ctx: FederationContext, from: string, body: Connec
   const instance = instanceInfo(ctx.self);
   if (body.token !== undefined) return { ...redeem(ctx, from, body, body.token), instance };
   const connections = ctx.store.connections;
-  const seen = { url: body.url, publicKey: body.publicKey };
   if (!existing) {
     // Anyone with a key can ask; the requests waiting for the admin must not pile up without bound.
     if (connections.list().filter((c) => c.state === 'pending' && c.direction === 'inbound').length >= MAX_PENDING_REQUESTS) {
       throw refused(429, 'too_many_requests', 'too many connection requests are waiting for this instance\'s admin');
     }
     connections.insert({
-      ...seen, instanceId: from, name: uniqueName(connections, body.name), state: 'pending', direction: 'inbound',
+      url: originOf(body), publicKey: body.publicKey, instanceId: from, name: uniqueName(connections, body.name), state: 'pending', direction: 'inbound',
       grants: defaultGrants(), peerGrants: body.grants ?? null,
     });
     ctx.logger.info({ peer: from, name: body.name }, 'federation connection requested');
     return { state: 'pending', instance };
   }
+  // A repeated CONNECT never changes the stored URL, name or key: only this side's admin does
+  // (`peers set --url`, or a new invite). Else a peer could point this instance's signed traffic anywhere.
   switch (existing.state) {
     case 'active':
-      connections.update(existing.id, { ...seen, ...(body.grants ? { peerGrants: body.grants } : {}) });
+      if (body.grants) connections.update(existing.id, { peerGrants: body.grants });
       return { state: 'active', grants: existing.grants, instance };
     case 'pending':
       if (existing.direction === 'outbound') {
         // The peer's admin accepted the request this instance sent.
-        connections.update(existing.id, { ...seen, state: 'active', peerGrants: body.grants ?? null });
+        connections.update(existing.id, { state: 'active', peerGrants: body.grants ?? null });
         ctx.wakeOutbox(from);
         return { state: 'active', grants: existing.grants, instance };
       }
-      connections.update(existing.id, seen);
       return { state: 'pending', instance };
     case 'disconnected':
       // A new request after a disconnect waits for the admin again; old grants stay until the admin decides.
-      connections.update(existing.id, { ...seen, state: 'pending', direction: 'inbound', peerGrants: body.grants ?? null });
+      connections.update(existing.id, { state: 'pending', direction: 'inbound', peerGrants: body.grants ?? null });
       return { state: 'pending', instance };
     default:
       throw refused(403, `connection_${existing.state}`, `the connection with this peer is ${existing.state}`);
   }
+}
+
+/** parseConnectBody checked the URL; only its origin is kept. */
+function originOf(body: ConnectBody): string {
+  const origin = peerOrigin(body.url);
+  if (origin === undefined) throw refused(400, 'invalid_body', 'body.url must be an http(s) URL without credentials');
+  return origin;
 }
 
 /** Uses an invite once, atomically: of two concurrent CONNECTs with one token, exactly one succeeds. */
@@ -68,7 +75,8 @@ function redeem(ctx: FederationContext, from: string, body: ConnectBody, token: 
     if (invite.expiresAt <= now) throw refused(403, 'invite_expired', 'the invite token has expired');
     if (!store.invites.markUsed(invite.tokenHash, from, now)) throw refused(403, 'invite_used', 'the invite token has already been used');
     const fields = {
-      url: body.url, publicKey: body.publicKey, state: 'active' as const, direction: 'inbound' as const,
+      // A new invite is this side's admin's decision: redeeming it may set a new URL.
+      url: originOf(body), publicKey: body.publicKey, state: 'active' as const, direction: 'inbound' as const,
       grants: invite.grants, peerGrants: body.grants ?? null,
     };
     if (existing) store.connections.update(existing.id, fields);

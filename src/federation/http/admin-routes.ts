@@ -58,7 +58,7 @@ export async function adminFederationRoutes(app: FastifyInstance, opts: AdminRou
   }, async (request) => connections.disconnect(request.params.id));
 
   app.patch<Params & { Body: ConnectionUpdate }>('/federation/connections/:id', {
-    schema: { tags, summary: 'Change grants or name, suspend or resume', params: connectionParams, body: patchBody, response: one },
+    schema: { tags, summary: 'Change grants, name or URL, suspend or resume', params: connectionParams, body: patchBody, response: one },
   }, async (request) => connections.update(request.params.id, request.body));
 
   app.get<{ Querystring: MessageFilter & { peer?: string } }>('/federation/messages', {

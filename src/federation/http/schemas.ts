@@ -103,6 +103,7 @@ export const patchBody = {
     name: { type: 'string', pattern: NAME_PATTERN, maxLength: 64 },
     state: { type: 'string', enum: ['suspended', 'active'], description: 'suspend an active connection, or resume a suspended one' },
     pull: { type: 'boolean', description: "pull the peer's agent events" },
+    url: { type: 'string', minLength: 1, maxLength: 2048, description: "where the peer is reached now (only its origin is kept; the instance there must have the peer's key)" },
   },
 } as const;
 

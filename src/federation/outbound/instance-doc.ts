@@ -1,6 +1,6 @@
 import { MosaicError } from '../../core/errors.js';
 import { fingerprint } from '../identity/index.js';
-import { decodePublicKey, INSTANCE_ID_RE, isHttpUrl, isPlainObject, PROTOCOL_VERSION } from '../protocol/index.js';
+import { BodyTooLarge, decodePublicKey, INSTANCE_ID_RE, isPlainObject, peerOrigin, PROTOCOL_VERSION, readCapped } from '../protocol/index.js';
 
 /** What `GET /api/v1/federation/instance` answers (DESIGN §4 "Identity"). */
 export interface InstanceDoc {
@@ -12,7 +12,7 @@ export interface InstanceDoc {
   capabilities: string[];
 }
 
-const MAX_DOC_BYTES = 64 * 1024;
+export const MAX_DOC_BYTES = 64 * 1024;
 
 const bad = (url: string, why: string): MosaicError =>
   new MosaicError(502, 'invalid_peer_instance', `${url} does not describe a Mosaic instance: ${why}`, { url });
@@ -23,21 +23,26 @@ const bad = (url: string, why: string): MosaicError =>
  * instance and hand over another's key.
  */
 export async function fetchInstanceDoc(baseUrl: string, timeoutMs: number, fetchImpl: typeof fetch = fetch): Promise<InstanceDoc> {
-  if (!isHttpUrl(baseUrl)) throw new MosaicError(400, 'invalid_url', 'url must be an http(s) URL without credentials', { field: 'url' });
-  const url = `${baseUrl.replace(/\/+$/, '')}/api/v1/federation/instance`;
+  const origin = peerOrigin(baseUrl);
+  if (origin === undefined) throw new MosaicError(400, 'invalid_url', 'url must be an http(s) URL without credentials', { field: 'url' });
+  const url = `${origin}/api/v1/federation/instance`;
   let text: string;
   try {
     const res = await fetchImpl(url, { signal: AbortSignal.timeout(timeoutMs), redirect: 'manual' });
-    text = await res.text();
-    if (!res.ok) throw bad(baseUrl, `it answered ${res.status}`);
+    if (!res.ok) {
+      await res.body?.cancel().catch(() => undefined);
+      throw bad(baseUrl, `it answered ${res.status}`);
+    }
+    // Streamed and cut off at the limit: a huge document costs no more memory than the limit.
+    text = (await readCapped(res, MAX_DOC_BYTES)).toString('utf8');
   } catch (err) {
     if (err instanceof MosaicError) throw err;
+    if (err instanceof BodyTooLarge) throw bad(baseUrl, 'the answer is too large');
     const cause = (err as { cause?: { code?: unknown } }).cause?.code;
     const timedOut = (err as Error).name === 'TimeoutError';
     throw new MosaicError(timedOut ? 504 : 502, timedOut ? 'peer_timeout' : 'peer_unreachable',
       `cannot reach ${baseUrl}: ${typeof cause === 'string' ? cause : (err as Error).message}`, { url: baseUrl });
   }
-  if (text.length > MAX_DOC_BYTES) throw bad(baseUrl, 'the answer is too large');
   let doc: unknown;
   try {
     doc = JSON.parse(text);
@@ -56,7 +61,7 @@ export async function fetchInstanceDoc(baseUrl: string, timeoutMs: number, fetch
   return {
     instanceId,
     name: typeof name === 'string' && name.length > 0 ? name.slice(0, 100) : 'peer',
-    url: isHttpUrl(doc.url) ? doc.url : baseUrl,
+    url: peerOrigin(doc.url) ?? origin,
     publicKey: publicKey as string,
     protocolVersion,
     capabilities: Array.isArray(capabilities) ? capabilities.filter((c): c is string => typeof c === 'string') : [],

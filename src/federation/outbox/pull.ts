@@ -83,7 +83,7 @@ export class EventPuller {
       if (!isPlainObject(item) || !Number.isSafeInteger(item.seq) || (item.seq as number) <= after) continue;
       if (!(EVENTS as readonly unknown[]).includes(item.event)) continue;
       try {
-        this.mirror.applyEvent(item.event as EventName, conn, parseRemoteAgent(item.agent), item.seq as number);
+        await this.mirror.applyEvent(item.event as EventName, conn, parseRemoteAgent(item.agent), item.seq as number);
       } catch (err) {
         // One unusable event (not ours, malformed) must not stop the ones after it.
         this.ctx.logger.warn({ peer: conn.instanceId, seq: item.seq, code: isMosaicError(err) ? err.code : String(err) }, 'pulled event refused');

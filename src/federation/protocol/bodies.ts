@@ -67,6 +67,18 @@ export function isHttpUrl(value: unknown): value is string {
   }
 }
 
+/**
+ * The origin (scheme, host, port) of a peer's http(s) URL: what this
+ * instance stores and builds every outbound URL from, so no path, query,
+ * fragment or userinfo a peer or a typo put in a URL ever reaches a request
+ * (a URL ending in `?x=` would otherwise swallow Mosaic's fixed paths).
+ * Undefined when the value is not an http(s) URL without credentials.
+ */
+export function peerOrigin(value: unknown): string | undefined {
+  if (!isHttpUrl(value)) return undefined;
+  return new URL(value).origin;
+}
+
 /** Base64 of exactly 32 bytes, in canonical form (so one key has one spelling). */
 export function decodePublicKey(value: unknown): Buffer | undefined {
   if (typeof value !== 'string' || !/^[A-Za-z0-9+/]{43}=$/.test(value)) return undefined;

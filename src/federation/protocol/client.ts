@@ -1,6 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import { invalid, MosaicError } from '../../core/errors.js';
-import { isHttpUrl, parseResponseBody } from './bodies.js';
+import { parseResponseBody, peerOrigin } from './bodies.js';
 import { INCOMING_PATH, MAX_BODY_BYTES, SIGNATURE_HEADER } from './constants.js';
 import { parseEnvelope, type Envelope, type InboundKind, type ResponseBody } from './envelope.js';
 import { encodeSigned } from './signing.js';
@@ -38,8 +38,9 @@ export const DEFAULT_RETRIES = 2;
 export const DEFAULT_BACKOFF_MS = 200;
 
 export function incomingUrl(baseUrl: string, kind: InboundKind): string {
-  if (!isHttpUrl(baseUrl)) throw invalid('invalid_peer_url', 'peer URL must be an http(s) URL without credentials', { field: 'url' });
-  return `${baseUrl.replace(/\/+$/, '')}${INCOMING_PATH}/${kind.toLowerCase()}`;
+  const origin = peerOrigin(baseUrl);
+  if (origin === undefined) throw invalid('invalid_peer_url', 'peer URL must be an http(s) URL without credentials', { field: 'url' });
+  return `${origin}${INCOMING_PATH}/${kind.toLowerCase()}`;
 }
 
 /** Exponential with "equal jitter": half the step is fixed, half random, so retries from many senders spread out. */
@@ -50,9 +51,14 @@ function backoffDelay(base: number, retry: number): number {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-class TooLarge extends Error {}
+/** A peer's answer went past the size limit while it was read (the rest was never read). */
+export class BodyTooLarge extends Error {}
 
-async function readCapped(res: Response): Promise<Buffer> {
+/**
+ * Reads a response body as a stream and stops at `limit` bytes: a peer's
+ * answer (a 400 MiB instance document, say) costs no more memory than the limit.
+ */
+export async function readCapped(res: Response, limit: number = MAX_BODY_BYTES): Promise<Buffer> {
   if (!res.body) return Buffer.alloc(0);
   const chunks: Buffer[] = [];
   let size = 0;
@@ -61,9 +67,9 @@ async function readCapped(res: Response): Promise<Buffer> {
     const { done, value } = await reader.read();
     if (done) return Buffer.concat(chunks, size);
     size += value.byteLength;
-    if (size > MAX_BODY_BYTES) {
+    if (size > limit) {
       await reader.cancel().catch(() => undefined);
-      throw new TooLarge('peer response exceeds the size limit');
+      throw new BodyTooLarge(`peer response exceeds the size limit of ${limit} bytes`);
     }
     chunks.push(Buffer.from(value));
   }
@@ -169,7 +175,7 @@ async function attemptOnce(
     return { type: 'answer', status: res.status, bytes: body, signature: res.headers.get(SIGNATURE_HEADER) ?? undefined };
   } catch (err) {
     if (outer?.aborted) throw outer.reason;
-    if (err instanceof TooLarge) throw new MosaicError(502, 'peer_bad_response', err.message);
+    if (err instanceof BodyTooLarge) throw new MosaicError(502, 'peer_bad_response', err.message);
     if (timedOut) return { type: 'timeout' };
     const cause = (err as { cause?: { code?: unknown } }).cause?.code;
     return { type: 'network', message: typeof cause === 'string' ? cause : (err as Error).message };

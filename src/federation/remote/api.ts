@@ -21,9 +21,11 @@ export class FederatedAgentApi implements AgentApi {
     if (request.peer === undefined) return this.local.spawn(request);
     const conn = this.peer(request.peer);
     const { peer: _peer, ...args } = request;
-    const result = await this.ctx.messenger.send<{ agent: unknown; created?: unknown }>(targetOf(conn), 'COMMAND', { command: 'agent.spawn', args: { ...args } }, { op: 'agent.spawn' });
-    const agent = this.mirror.record(conn.instanceId, parseRemoteAgent(result.agent));
-    return { agent, created: result.created !== false };
+    return this.mirror.spawning(conn.instanceId, async () => {
+      const result = await this.ctx.messenger.send<{ agent: unknown; created?: unknown }>(targetOf(conn), 'COMMAND', { command: 'agent.spawn', args: { ...args } }, { op: 'agent.spawn' });
+      const agent = this.mirror.record(conn.instanceId, parseRemoteAgent(result.agent));
+      return { agent, created: result.created !== false };
+    });
   }
 
   async get(id: string): Promise<PublicAgent> {

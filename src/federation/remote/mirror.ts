@@ -9,7 +9,24 @@ import type { ConnectionRecord, MirrorEntry } from '../store/index.js';
  * and from the events peers push, so listing them never calls a peer.
  */
 export class RemoteMirror {
+  /** Spawns sent to each peer whose answer is not recorded yet: their first events may come before the answer. */
+  private readonly inFlight = new Map<string, Set<Promise<unknown>>>();
+
   constructor(private readonly ctx: FederationContext) {}
+
+  /** Runs a spawn sent to `instanceId`; events about the agent it makes wait for it instead of being refused. */
+  async spawning<T>(instanceId: string, run: () => Promise<T>): Promise<T> {
+    const promise = run();
+    const set = this.inFlight.get(instanceId) ?? new Set();
+    this.inFlight.set(instanceId, set);
+    set.add(promise);
+    try {
+      return await promise;
+    } finally {
+      set.delete(promise);
+      if (set.size === 0) this.inFlight.delete(instanceId);
+    }
+  }
 
   /** The agent as the API shows it: with the instance running it and the connection's current name. */
   view(entry: MirrorEntry): PublicAgent {
@@ -38,9 +55,10 @@ export class RemoteMirror {
    * A pushed `agent.state` or `agent.progress`: applied once per event seq, in order, appended
    * to this instance's event log and published, so `/events` carries it.
    */
-  applyEvent(type: EventName, peer: ConnectionRecord, agent: PublicAgent, seq: number | undefined): { applied: boolean } {
+  async applyEvent(type: EventName, peer: ConnectionRecord, agent: PublicAgent, seq: number | undefined): Promise<{ applied: boolean }> {
     this.checkOrigin(agent);
     this.checkIdentity(agent);
+    await this.checkSpawnedThere(peer.instanceId, agent.id);
     const view = this.view({ agent, instanceId: peer.instanceId, lastSeq: 0 });
     const result = this.ctx.store.mirror.applyEvent(type, peer.instanceId, agent, seq, view);
     if (result.outcome === 'foreign') throw conflictWithOther(agent.id);
@@ -53,6 +71,29 @@ export class RemoteMirror {
   private checkOrigin(agent: PublicAgent): void {
     if (agent.origin !== this.ctx.identity.instanceId) {
       throw new ProtocolError(403, 'agent_not_owned', `agent '${agent.id}' was not spawned by this instance`, { agentId: agent.id });
+    }
+  }
+
+  /**
+   * Only agents this instance spawned on that very peer are mirrored: the
+   * mirror entry is written from the spawn's answer. An event may overtake
+   * that answer, so it waits for this instance's spawns to that peer still
+   * in flight; an agent unknown after them was never spawned there.
+   */
+  private async checkSpawnedThere(instanceId: string, agentId: string): Promise<void> {
+    if (this.ctx.store.mirror.get(agentId)) return;
+    const pending = [...(this.inFlight.get(instanceId) ?? [])];
+    if (pending.length > 0) {
+      const limitMs = this.ctx.config.fedTimeoutMs * (this.ctx.config.fedRetries + 2);
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.allSettled(pending),
+        new Promise((resolve) => { timer = setTimeout(resolve, limitMs); }),
+      ]);
+      clearTimeout(timer);
+    }
+    if (!this.ctx.store.mirror.get(agentId)) {
+      throw new ProtocolError(403, 'agent_not_owned', `agent '${agentId}' was not spawned by this instance on that peer`, { agentId });
     }
   }
 

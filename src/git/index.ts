@@ -14,3 +14,7 @@ export { DEFAULT_MAX_DIFF_BYTES, diffBranch, summarizeBranch } from './diff.js';
 export { copyIntoWorktree, normalizeCopyEntry } from './copy.js';
 export { WorktreeManager } from './worktrees.js';
 export type { WorktreeManagerOptions } from './worktrees.js';
+export { LAND_STRATEGIES, landBranch } from './land.js';
+export type { LandOptions, LandResult, LandStrategy } from './land.js';
+export { mergeCommits, mergeTrees } from './merge.js';
+export type { TreeMerge } from './merge.js';

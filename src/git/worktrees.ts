@@ -6,6 +6,7 @@ import { copyIntoWorktree } from './copy.js';
 import { diffBranch, summarizeBranch } from './diff.js';
 import { listWorktrees } from './list.js';
 import { assertInside, assertManagedWorktree, managedRoot, resolveReal, worktreePathFor } from './paths.js';
+import { landBranch, type LandOptions, type LandResult } from './land.js';
 import { deleteBranch, inspectTopLevel, resolveCommit } from './repo.js';
 import { assertBranchName, assertRefName } from './refs.js';
 import { GitError, runGit, withLockRetry } from './run.js';
@@ -182,6 +183,16 @@ export class WorktreeManager {
   /** Copies untracked files from the main checkout; returns the entries copied. */
   copyFiles(repoPath: string, worktreePath: string, files: string[]): Promise<string[]> {
     return copyIntoWorktree(repoPath, worktreePath, files);
+  }
+
+  /**
+   * Lands a branch into another (see land.ts). Serialized with this
+   * repository's other ref and worktree updates, so two lands into one
+   * target run one after the other and the second is computed on the first's
+   * result; the compare-and-swap covers processes outside this one.
+   */
+  land(opts: LandOptions): Promise<LandResult> {
+    return this.serialize(opts.repoPath, () => landBranch(opts));
   }
 
   /** Force-deletes a branch, serialized with the repository's other ref updates; false when missing. */

@@ -2,7 +2,8 @@ import type { AgentFilter } from '../store/types.js';
 import type { LogPage } from './logs.js';
 import type { PublicAgent } from './public.js';
 import type { KillAllReport } from './kill-all.js';
-import type { SpawnRequest } from './types.js';
+import type { LandRequest } from './landing.js';
+import type { AgentLanding, SpawnRequest } from './types.js';
 
 export interface ListQuery extends AgentFilter {
   /** `local` (default): agents running here; `all`: also mirrored agents running on peers. */
@@ -23,4 +24,5 @@ export interface AgentApi {
   discard(id: string): Promise<void>;
   logs(id: string, after: number, limit: number): Promise<LogPage & { ended: boolean }>;
   diff(id: string): Promise<string>;
+  land(id: string, request: LandRequest): Promise<{ agent: PublicAgent; landed: AgentLanding }>;
 }

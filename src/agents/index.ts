@@ -9,3 +9,4 @@ export { EventFeed, type FeedEvent } from './event-feed.js';
 export { publicAgent, type PublicAgent } from './public.js';
 export type { AgentApi, ListQuery } from './api.js';
 export { localAgentApi } from './local-api.js';
+export type { LandRequest } from './landing.js';

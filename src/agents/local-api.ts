@@ -18,5 +18,9 @@ export function localAgentApi(service: AgentService): AgentApi {
     discard: (id) => service.discard(id),
     logs: (id, after, limit) => service.logs(id, after, limit),
     diff: (id) => service.diff(id),
+    land: async (id, request) => {
+      const { agent, landed } = await service.land(id, request);
+      return { agent: publicAgent(agent), landed };
+    },
   };
 }

@@ -9,6 +9,7 @@ import type { EventBus } from './event-bus.js';
 import { AgentFinisher } from './finisher.js';
 import { AgentLauncher } from './launcher.js';
 import { killEach, type KillAllReport } from './kill-all.js';
+import { landAgent, type LandRequest } from './landing.js';
 import { isTerminal } from './lifecycle.js';
 import { readLogPage, type LogPage } from './logs.js';
 import { AgentMonitor } from './monitor.js';
@@ -17,7 +18,7 @@ import { reattachSpawning } from './reattach.js';
 import { AgentRecorder } from './recorder.js';
 import { Scheduler } from './scheduler.js';
 import { buildAgentRecord } from './spawn-request.js';
-import type { AgentRecord, SpawnRequest } from './types.js';
+import type { AgentLanding, AgentRecord, SpawnRequest } from './types.js';
 
 export interface AgentServiceDeps {
   config: Config;
@@ -141,6 +142,11 @@ export class AgentService {
     if (!repo) throw notFound('repo_not_found', `repository '${agent.repo}' is no longer registered`);
     if (agent.state === 'queued') return '';
     return this.ctx.git.diff(repo.path, agent.baseBranch, agent.branch);
+  }
+
+  /** Lands a finished agent's branch into its base (or `into`); see landing.ts. */
+  async land(id: string, request: LandRequest = {}): Promise<{ agent: AgentRecord; landed: AgentLanding }> {
+    return landAgent(this.ctx, await this.get(id), request);
   }
 
   worktrees(): Promise<WorktreeView[]> {

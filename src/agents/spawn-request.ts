@@ -73,6 +73,7 @@ export function buildAgentRecord(request: SpawnRequest, repo: RepoRecord, origin
     result: null,
     progress: null,
     killRequested: false,
+    landed: null,
     createdAt: now,
     startedAt: null,
     endedAt: null,

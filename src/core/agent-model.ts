@@ -72,6 +72,18 @@ export interface AgentResult {
   summary?: string;
 }
 
+export const LAND_STRATEGIES = ['merge', 'squash', 'rebase'] as const;
+export type LandStrategy = (typeof LAND_STRATEGIES)[number];
+
+/** Where and how an agent's work was landed (the latest landing). */
+export interface AgentLanding {
+  /** The commit the target branch moved to. */
+  commit: string;
+  into: string;
+  strategy: LandStrategy;
+  at: number;
+}
+
 export interface AgentRecord {
   id: string;
   state: AgentState;
@@ -102,6 +114,8 @@ export interface AgentRecord {
   progress: AgentProgress | null;
   /** Set when a kill was asked for, so the exit is recorded as `killed`. */
   killRequested: boolean;
+  /** Set once the agent's work was landed into a branch (null until then). */
+  landed: AgentLanding | null;
   createdAt: number;
   startedAt: number | null;
   endedAt: number | null;

@@ -1,3 +1,4 @@
+import { LAND_STRATEGIES, type LandStrategy } from '../core/agent-model.js';
 import { conflict, invalid, MosaicError, notFound } from '../core/errors.js';
 import { listWorktrees } from './list.js';
 import { commitTree, identityEnv, mergeCommits, mergeTrees, readCommit, repoIdentity, type Person } from './merge.js';
@@ -16,8 +17,7 @@ import { safeConfigArgs } from './safe.js';
  * than overwrite anything not committed.
  */
 
-export const LAND_STRATEGIES = ['merge', 'squash', 'rebase'] as const;
-export type LandStrategy = (typeof LAND_STRATEGIES)[number];
+export { LAND_STRATEGIES, type LandStrategy };
 
 export interface LandOptions {
   repoPath: string;

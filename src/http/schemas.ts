@@ -102,6 +102,7 @@ export const agentSchema = {
     priority: { type: 'integer' },
     port: nullableInteger,
     killRequested: { type: 'boolean' },
+    landed: { type: ['object', 'null'], additionalProperties: true },
     createdAt: { type: 'integer' },
     startedAt: nullableInteger,
     endedAt: nullableInteger,
@@ -136,3 +137,28 @@ export const repoSchema = {
 
 export const idParams = { type: 'object', required: ['id'], properties: { id: name } } as const;
 export const nameParams = { type: 'object', required: ['name'], properties: { name } } as const;
+
+export const landedSchema = {
+  type: 'object',
+  properties: {
+    commit: { type: 'string' },
+    into: { type: 'string' },
+    strategy: { type: 'string', enum: ['merge', 'squash', 'rebase'] },
+    at: { type: 'integer' },
+  },
+} as const;
+
+export const landBody = {
+  type: ['object', 'null'],
+  additionalProperties: false,
+  properties: {
+    strategy: { type: 'string', enum: ['merge', 'squash', 'rebase'] },
+    into: { type: 'string', minLength: 1, maxLength: 255 },
+    message: { type: 'string', minLength: 1, maxLength: 65_536 },
+  },
+} as const;
+
+export const landResponse = {
+  type: 'object',
+  properties: { agent: agentSchema, landed: landedSchema },
+} as const;

@@ -48,6 +48,11 @@ export interface AgentStore {
   transition(id: string, from: readonly AgentState[], to: AgentState, patch?: AgentPatch): Promise<{ agent: AgentRecord; event: AgentEvent } | undefined>;
   /** Updates non-state fields (pid, killRequested, ...) without an event. */
   update(id: string, patch: AgentPatch): Promise<AgentRecord | undefined>;
+  /**
+   * Updates non-state fields and appends an event of `type` (e.g.
+   * `agent.landed`) in one transaction; undefined when the agent is gone.
+   */
+  updateWithEvent(id: string, patch: AgentPatch, type: string): Promise<{ agent: AgentRecord; event: AgentEvent } | undefined>;
   /** Deletes a terminal agent record. */
   remove(id: string): Promise<boolean>;
   /** Ports held by agents that are not terminal. */

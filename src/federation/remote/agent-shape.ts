@@ -73,6 +73,7 @@ export function parseRemoteAgent(value: unknown): PublicAgent {
     result: objectOrNull(o, 'result'),
     progress: objectOrNull(o, 'progress'),
     killRequested: o.killRequested === true,
+    landed: objectOrNull(o, 'landed'),
     createdAt: int(o, 'createdAt'),
     startedAt: intOrNull(o, 'startedAt'),
     endedAt: intOrNull(o, 'endedAt'),

@@ -1,4 +1,4 @@
-import { killEach, TERMINAL_STATES, type AgentApi, type KillAllReport, type ListQuery, type PublicAgent, type SpawnRequest } from '../../agents/index.js';
+import { killEach, TERMINAL_STATES, type AgentApi, type AgentLanding, type LandRequest, type KillAllReport, type ListQuery, type PublicAgent, type SpawnRequest } from '../../agents/index.js';
 import { conflict, invalid, isMosaicError, MosaicError } from '../../core/errors.js';
 import { targetOf, type FederationContext } from '../context.js';
 import type { ConnectionRecord, MirrorEntry } from '../store/index.js';
@@ -92,6 +92,11 @@ export class FederatedAgentApi implements AgentApi {
       if (typeof result.diff !== 'string') throw new MosaicError(502, 'invalid_response', 'the peer answered agent.diff without a diff');
       return result.diff;
     }
+  }
+
+  /** Remote agents' work must be fetched into a local repository first (`fetch`). */
+  async land(id: string, request: LandRequest): Promise<{ agent: PublicAgent; landed: AgentLanding }> {
+    return this.local.land(id, request);
   }
 
   private async killRemote(entry: MirrorEntry): Promise<PublicAgent> {

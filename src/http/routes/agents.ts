@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import type { AgentApi, AgentState, SpawnRequest } from '../../agents/index.js';
-import { agentSchema, commonErrors, errorResponse, idParams, name, spawnBody } from '../schemas.js';
+import type { AgentApi, AgentState, LandRequest, SpawnRequest } from '../../agents/index.js';
+import { agentSchema, commonErrors, errorResponse, idParams, landBody, landResponse, name, spawnBody } from '../schemas.js';
 import { openSse } from '../sse.js';
 
 const states = ['queued', 'spawning', 'running', 'completed', 'failed', 'killed'];
@@ -75,6 +75,19 @@ export async function agentRoutes(app: FastifyInstance, opts: { agents: AgentApi
   app.get<{ Params: { id: string } }>('/agents/:id/diff', {
     schema: { tags, summary: 'Diff of the agent branch against its base (text/plain)', params: idParams, response: { ...commonErrors } },
   }, async (request, reply) => reply.type('text/plain; charset=utf-8').send(await agents.diff(request.params.id)));
+
+  app.post<{ Params: { id: string }; Body: LandRequest | undefined }>('/agents/:id/land', {
+    schema: {
+      tags,
+      summary: 'Land a finished agent\'s branch into its base branch (or `into`)',
+      description: 'Computed without a checkout; the target moves only if it still holds the commit the result was computed on. '
+        + '409 `target_dirty` (target checked out with uncommitted changes), `land_conflict` (details.paths), '
+        + '`agent_not_finished`, `nothing_to_land`, `target_moved` (retryable); nothing changes in any of these cases.',
+      params: idParams,
+      body: landBody,
+      response: { 200: landResponse, ...commonErrors },
+    },
+  }, async (request) => agents.land(request.params.id, request.body ?? {}));
 
   app.get<{ Params: { id: string }; Querystring: LogsQuerystring }>('/agents/:id/logs', {
     schema: {

@@ -34,6 +34,7 @@ const FIELDS = {
   result: ['result', 'json'],
   progress: ['progress', 'json'],
   killRequested: ['kill_requested', 'bool'],
+  landed: ['landed', 'json'],
   createdAt: ['created_at', 'value'],
   startedAt: ['started_at', 'value'],
   endedAt: ['ended_at', 'value'],

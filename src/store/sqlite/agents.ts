@@ -39,6 +39,7 @@ export class SqliteAgentStore implements AgentStore {
   private readonly insertTx;
   private readonly transitionTx;
   private readonly updateTx;
+  private readonly updateWithEventTx;
 
   constructor(
     private readonly db: SqliteDatabase,
@@ -65,6 +66,11 @@ export class SqliteAgentStore implements AgentStore {
     this.transitionTx = db.transaction(
       (id: string, from: readonly AgentState[], to: AgentState, patch: AgentPatch | undefined) => this.transitionLocked(id, from, to, patch));
     this.updateTx = db.transaction((id: string, patch: AgentPatch) => this.updateLocked(id, patch));
+    this.updateWithEventTx = db.transaction((id: string, patch: AgentPatch, type: string) => {
+      const agent = this.updateLocked(id, patch);
+      if (agent === undefined) return undefined;
+      return { agent, event: this.events.appendSync(type, id, eventView(agent), agent.updatedAt) };
+    });
   }
 
   getSync(id: string): AgentRecord | undefined {
@@ -140,6 +146,10 @@ export class SqliteAgentStore implements AgentStore {
   /** `undefined` patch values leave a field as is; pass null to clear it. */
   async update(id: string, patch: AgentPatch): Promise<AgentRecord | undefined> {
     return this.updateTx.immediate(id, patch);
+  }
+
+  async updateWithEvent(id: string, patch: AgentPatch, type: string): Promise<{ agent: AgentRecord; event: AgentEvent } | undefined> {
+    return this.updateWithEventTx.immediate(id, patch, type);
   }
 
   /** Deletes the agent only when it is terminal; its events stay in the log. */

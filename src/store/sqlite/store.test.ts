@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openSqliteStore } from './index.js';
 import { appliedMigrations } from './migrations.js';
+import { CORE_MIGRATIONS } from './migrations/001-core.js';
 import { makeAgent, tempDir } from './test-fixtures.js';
 
 const FIXTURE = fileURLToPath(new URL('./race-insert.fixture.ts', import.meta.url));
@@ -96,7 +97,7 @@ describe('SqliteStore', () => {
     children.forEach((c) => c.go());
     await Promise.all(children.map((c) => c.done));
     const store = openSqliteStore(file);
-    expect(appliedMigrations(store.db).map((m) => m.version)).toEqual([1]);
+    expect(appliedMigrations(store.db).map((m) => m.version)).toEqual(CORE_MIGRATIONS.map((m) => m.version));
     expect(await store.agents.list()).toHaveLength(1);
     await store.close();
   }, 60_000);

@@ -38,6 +38,7 @@ export function makeAgent(overrides: Partial<AgentRecord> = {}): AgentRecord {
     error: null,
     result: null,
     progress: null,
+    landed: null,
     killRequested: false,
     createdAt: 1_700_000_000_000 + counter,
     startedAt: null,

@@ -69,4 +69,9 @@ export const CORE_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX events_agent ON events (agent_id, seq);
     `,
   },
+  {
+    version: 2,
+    name: 'core: agents.landed',
+    up: 'ALTER TABLE agents ADD COLUMN landed TEXT',
+  },
 ];

@@ -1,0 +1,59 @@
+import { conflict, invalid, notFound } from '../core/errors.js';
+import { LAND_STRATEGIES, type AgentLanding, type AgentRecord, type LandStrategy } from '../core/agent-model.js';
+import { assertBranchName } from '../git/index.js';
+import type { AgentContext } from './context.js';
+import { isTerminal } from './lifecycle.js';
+
+export interface LandRequest {
+  strategy?: LandStrategy;
+  /** Target branch; default the agent's base branch. */
+  into?: string;
+  /** Message of the merge or squash commit. */
+  message?: string;
+}
+
+export const MAX_LAND_MESSAGE = 65_536;
+
+/** The first line of the prompt, shortened, for commit subjects. */
+function promptLine(prompt: string): string {
+  const line = prompt.split('\n').find((l) => l.trim() !== '')?.trim() ?? '';
+  return line.length > 60 ? `${line.slice(0, 57)}...` : line;
+}
+
+function defaultMessage(agent: AgentRecord, strategy: LandStrategy, into: string): string {
+  const about = promptLine(agent.prompt);
+  const trailer = `Agent: ${agent.id}\nTask: ${agent.taskId}\nBranch: ${agent.branch}`;
+  if (strategy === 'squash') return `${agent.taskId}: ${about}\n\n${trailer}\n`;
+  return `Merge ${agent.branch} into ${into}\n\n${about}\n\n${trailer}\n`;
+}
+
+/**
+ * Lands a finished agent's branch (DESIGN §3 "Landing work"): the git work is
+ * the worktree manager's (computed without a checkout, CAS on the target);
+ * this records `landed` on the agent and emits `agent.landed`, both in one
+ * store write.
+ */
+export async function landAgent(ctx: AgentContext, agent: AgentRecord, request: LandRequest): Promise<{ agent: AgentRecord; landed: AgentLanding }> {
+  if (!isTerminal(agent.state)) {
+    throw conflict('agent_not_finished', `agent '${agent.id}' is ${agent.state}; land it once it has ended (or kill it first)`, { state: agent.state });
+  }
+  const strategy = request.strategy ?? 'merge';
+  if (!(LAND_STRATEGIES as readonly string[]).includes(strategy)) {
+    throw invalid('invalid_strategy', `strategy must be one of ${LAND_STRATEGIES.join(', ')}`, { field: 'strategy' });
+  }
+  const into = assertBranchName('into', request.into ?? agent.baseBranch);
+  const message = request.message ?? defaultMessage(agent, strategy, into);
+  if (message.includes('\0') || message.length > MAX_LAND_MESSAGE || message.trim() === '') {
+    throw invalid('invalid_message', `message must be non-empty text of at most ${MAX_LAND_MESSAGE} characters without NUL`, { field: 'message' });
+  }
+  const repo = await ctx.store.repos.get(agent.repo);
+  if (!repo) throw notFound('repo_not_found', `repository '${agent.repo}' is no longer registered`);
+
+  const result = await ctx.git.land({ repoPath: repo.path, source: agent.branch, into, strategy, message });
+  const landed: AgentLanding = { commit: result.commit, into: result.into, strategy, at: Date.now() };
+  const written = await ctx.store.agents.updateWithEvent(agent.id, { landed }, 'agent.landed');
+  if (!written) throw notFound('agent_not_found', `agent '${agent.id}' was discarded while it was landing`);
+  ctx.bus.publish(written.event);
+  ctx.logger.info({ agentId: agent.id, into, strategy, commit: result.commit }, 'agent landed');
+  return { agent: written.agent, landed };
+}

@@ -1,6 +1,6 @@
-import { rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import type { Config } from '../core/config.js';
-import { conflict, invalid, notFound, tooMany } from '../core/errors.js';
+import { conflict, invalid, isMosaicError, notFound, tooMany } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { assertRefName, resolveCommit, type WorktreeManager } from '../git/index.js';
 import type { AgentFilter, Store } from '../store/types.js';
@@ -141,6 +141,15 @@ export class AgentService {
     const repo = await this.ctx.store.repos.get(agent.repo);
     if (!repo) throw notFound('repo_not_found', `repository '${agent.repo}' is no longer registered`);
     if (agent.state === 'queued') return '';
+    if ((agent.state === 'running' || agent.state === 'spawning') && existsSync(agent.worktreePath)) {
+      try {
+        // What a snapshot would commit now; the files Mosaic copied in (secrets like .env) never show.
+        return await this.ctx.git.diffLive(repo.path, agent.baseBranch, agent.worktreePath, repo.copyFiles);
+      } catch (err) {
+        // The agent ended and its worktree went away meanwhile: its branch now holds everything.
+        if (existsSync(agent.worktreePath) || (isMosaicError(err) && err.status === 413)) throw err;
+      }
+    }
     return this.ctx.git.diff(repo.path, agent.baseBranch, agent.branch);
   }
 

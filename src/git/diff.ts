@@ -14,7 +14,7 @@ export const DEFAULT_MAX_DIFF_BYTES = 64 * 1024 * 1024;
 
 // Output that does not depend on the user's diff configuration, and runs none
 // of the external programs that configuration may name.
-const STABLE_DIFF_OPTIONS = ['--no-color', '--no-ext-diff', '--no-textconv', '--find-renames',
+export const STABLE_DIFF_OPTIONS = ['--no-color', '--no-ext-diff', '--no-textconv', '--find-renames',
   '--src-prefix=a/', '--dst-prefix=b/', '--submodule=short'];
 
 async function resolvePair(repoPath: string, baseRef: string, branch: string): Promise<[string, string]> {

@@ -18,3 +18,5 @@ export { LAND_STRATEGIES, landBranch } from './land.js';
 export type { LandOptions, LandResult, LandStrategy } from './land.js';
 export { mergeCommits, mergeTrees } from './merge.js';
 export type { TreeMerge } from './merge.js';
+export { captureWorktreeTree, diffWorktree } from './capture.js';
+export type { CapturedTree } from './capture.js';

@@ -36,7 +36,7 @@ const IDENTITY = {
 const SNAPSHOT_TIMEOUT_MS = 10 * 60_000;
 export const SNAPSHOT_REF_PREFIX = 'refs/mosaic/snapshots/';
 
-interface WorktreeState {
+export interface WorktreeState {
   path: string;
   gitDir: string;
   head: string | null;
@@ -50,7 +50,7 @@ interface WorktreeState {
  * repository's managed root, so a snapshot never commits in a user's main
  * checkout or in some unrelated repository above a half-deleted worktree.
  */
-async function inspectWorktree(path: string): Promise<WorktreeState> {
+export async function inspectWorktree(path: string): Promise<WorktreeState> {
   // Never look above the worktree for a repository: without its .git file a
   // half-deleted worktree would otherwise resolve to an enclosing repository.
   const opts = { env: { GIT_CEILING_DIRECTORIES: dirname(path) } };
@@ -116,7 +116,7 @@ function snapshotRefName(worktreePath: string): string {
  * `git add` refuses (exit 1) a pathspec that names an ignored file, and the
  * files people copy in are exactly the ignored ones.
  */
-async function unstageExcluded(
+export async function unstageExcluded(
   path: string,
   head: string | null,
   exclude: readonly string[],

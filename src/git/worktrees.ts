@@ -2,8 +2,9 @@ import { existsSync, lstatSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { conflict, invalid } from '../core/errors.js';
 import { KeyedMutex } from '../core/mutex.js';
+import { captureWorktreeTree, diffWorktree, type CapturedTree } from './capture.js';
 import { copyIntoWorktree } from './copy.js';
-import { diffBranch, summarizeBranch } from './diff.js';
+import { DEFAULT_MAX_DIFF_BYTES, diffBranch, summarizeBranch } from './diff.js';
 import { listWorktrees } from './list.js';
 import { assertInside, assertManagedWorktree, managedRoot, resolveReal, worktreePathFor } from './paths.js';
 import { landBranch, type LandOptions, type LandResult } from './land.js';
@@ -174,6 +175,16 @@ export class WorktreeManager {
   /** Unified diff of what `branch` changed since it forked from `baseRef`. */
   diff(repoPath: string, baseRef: string, branch: string): Promise<string> {
     return diffBranch(repoPath, baseRef, branch);
+  }
+
+  /** Diff of a live worktree since its fork point: commits and uncommitted changes (but `exclude`). */
+  diffLive(repoPath: string, baseRef: string, worktreePath: string, exclude: readonly string[] = []): Promise<string> {
+    return diffWorktree(repoPath, baseRef, assertManagedWorktree(repoPath, worktreePath), exclude, DEFAULT_MAX_DIFF_BYTES);
+  }
+
+  /** The tree a snapshot would commit now, without committing or touching the worktree's index. */
+  capture(repoPath: string, worktreePath: string, exclude: readonly string[] = []): Promise<CapturedTree> {
+    return captureWorktreeTree(assertManagedWorktree(repoPath, worktreePath), exclude);
   }
 
   summary(repoPath: string, baseRef: string, branch: string): Promise<DiffSummary> {

@@ -43,19 +43,19 @@ afterAll(async () => {
 });
 
 describe('mosaic repos', () => {
-  it('adds (path resolved from cwd, setup split on whitespace), lists and removes', async () => {
+  it('adds (path resolved from cwd, setup run by sh -c), lists and removes', async () => {
     const other = join(dir, 'other');
     makeRepo(other);
     // A relative path is resolved against the CLI's working directory.
     const added = await runCli(['repos', 'add', 'other', 'other', '--setup', 'npm  ci', '--copy-file', '.env', '--json'], env, dir);
     expect(added.code, added.stderr).toBe(0);
     const repo = json<RepoRecord>(added.stdout);
-    expect(repo).toMatchObject({ name: 'other', path: other, baseBranch: 'main', setup: ['npm', 'ci'], copyFiles: ['.env'] });
+    expect(repo).toMatchObject({ name: 'other', path: other, baseBranch: 'main', setup: ['sh', '-c', 'npm  ci'], copyFiles: ['.env'] });
 
     const table = await cli('repos', 'list');
     expect(table.code).toBe(0);
     expect(table.stdout.split('\n')[0]).toMatch(/^NAME\s+BASE\s+PATH/);
-    expect(table.stdout).toMatch(new RegExp(`other\\s+main\\s+${other}\\s+npm ci\\s+\\.env`));
+    expect(table.stdout).toMatch(new RegExp(`other\\s+main\\s+${other}\\s+npm  ci\\s+\\.env`));
 
     const removed = await cli('repos', 'remove', 'other');
     expect(removed.code, removed.stderr).toBe(0);

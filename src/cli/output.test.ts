@@ -53,8 +53,9 @@ describe('agent display', () => {
 });
 
 describe('option mapping', () => {
-  it('splits --setup on whitespace and refuses mixing it with --setup-arg', () => {
-    expect(setupArgv({ setup: '  npm   ci ' })).toEqual(['npm', 'ci']);
+  it('runs --setup with sh -c, takes --setup-arg as the argv and refuses mixing them', () => {
+    expect(setupArgv({ setup: 'npm ci && echo "a  b"' })).toEqual(['sh', '-c', 'npm ci && echo "a  b"']);
+    expect(() => setupArgv({ setup: '  ' })).toThrow(/needs a command/);
     expect(setupArgv({ setupArg: ['sh', '-c', 'make all'] })).toEqual(['sh', '-c', 'make all']);
     expect(setupArgv({})).toBeUndefined();
     expect(() => setupArgv({ setup: 'x', setupArg: ['y'] })).toThrow(/either --setup or --setup-arg/);

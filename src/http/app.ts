@@ -6,6 +6,7 @@ import { requireAdmin } from './auth.js';
 import { installErrorHandling } from './errors.js';
 import { healthRoutes } from './health.js';
 import { registerOpenApi } from './openapi.js';
+import { strictBodies } from './validators.js';
 import { agentRoutes } from './routes/agents.js';
 import { eventRoutes } from './routes/events.js';
 import { repoRoutes } from './routes/repos.js';
@@ -37,6 +38,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     routerOptions: { maxParamLength: 512 },
     // Validation errors must name the field; unknown fields are errors, not silently dropped.
     ajv: { customOptions: { removeAdditional: false, discriminator: true, coerceTypes: 'array' } },
+    // ...and JSON bodies are never coerced (see validators.ts).
+    schemaController: strictBodies,
     ...(deps.https ? { https: deps.https } : {}),
   }) as unknown as FastifyInstance; // the https and http instances share the routing surface used here
   installErrorHandling(app);

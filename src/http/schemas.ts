@@ -110,6 +110,19 @@ export const agentSchema = {
   },
 } as const;
 
+const setupArgv = { type: 'array', maxItems: 1000, items: { type: 'string', minLength: 1, maxLength: 32768 } } as const;
+
+/**
+ * The repository fields that can be set at registration and edited later
+ * with PATCH. A new editable field (pool size, shared dirs, network) is one
+ * property here and one check in RepoService.update.
+ */
+export const repoEditableProperties = {
+  baseBranch: { type: 'string', minLength: 1, maxLength: 255 },
+  setup: setupArgv,
+  copyFiles: { type: 'array', maxItems: 1000, items: { type: 'string', minLength: 1, maxLength: 4096 } },
+} as const;
+
 export const repoBody = {
   type: 'object',
   additionalProperties: false,
@@ -117,9 +130,18 @@ export const repoBody = {
   properties: {
     name,
     path: { type: 'string', minLength: 1, maxLength: 4096 },
-    baseBranch: { type: 'string', minLength: 1, maxLength: 255 },
-    setup: { type: 'array', maxItems: 1000, items: { type: 'string', minLength: 1, maxLength: 32768 } },
-    copyFiles: { type: 'array', maxItems: 1000, items: { type: 'string', minLength: 1, maxLength: 4096 } },
+    ...repoEditableProperties,
+  },
+} as const;
+
+/** `PATCH /repos/:name`: any editable field; `setup: null` (or []) removes the setup. */
+export const repoPatchBody = {
+  type: 'object',
+  additionalProperties: false,
+  minProperties: 1,
+  properties: {
+    ...repoEditableProperties,
+    setup: { ...setupArgv, type: ['array', 'null'] },
   },
 } as const;
 

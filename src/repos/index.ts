@@ -1,1 +1,1 @@
-export { RepoService, type RepoInput } from './service.js';
+export { RepoService, type RepoEdit, type RepoInput } from './service.js';

@@ -4,12 +4,23 @@ import { assertName } from '../core/ids.js';
 import { assertBranchName, branchExists, inspectRepo } from '../git/index.js';
 import type { RepoRecord, Store } from '../store/types.js';
 
-export interface RepoInput {
+/**
+ * The fields of a repository that can be edited after registration (`PATCH
+ * /repos/:name`). Each is checked by its own entry in `checkEdit`, so adding
+ * a field (pool size, shared dirs, network) is one property here, one check
+ * there and one property in the HTTP schema.
+ */
+export interface RepoEdit {
+  baseBranch?: string;
+  /** argv; null (or []) removes the setup. */
+  setup?: string[] | null;
+  copyFiles?: string[];
+}
+
+export interface RepoInput extends Omit<RepoEdit, 'setup'> {
   name: string;
   path: string;
-  baseBranch?: string;
   setup?: string[];
-  copyFiles?: string[];
 }
 
 /** The registry of repositories agents may run in (DESIGN §3 "Repositories"). */
@@ -26,10 +37,7 @@ export class RepoService {
     const info = await inspectRepo(input.path);
     const baseBranch = input.baseBranch ?? info.currentBranch;
     if (!baseBranch) throw invalid('invalid_base_branch', 'the repository has a detached HEAD; give baseBranch', { field: 'baseBranch' });
-    assertBranchName('baseBranch', baseBranch);
-    if (!(await branchExists(info.path, baseBranch))) {
-      throw invalid('unknown_base_branch', `branch '${baseBranch}' does not exist in ${info.path}`, { field: 'baseBranch' });
-    }
+    await checkBaseBranch(info.path, baseBranch);
     for (const file of input.copyFiles ?? []) checkCopyFile(file);
     if (await this.store.repos.get(name)) throw conflict('repo_exists', `a repository named '${name}' is already registered`);
     const taken = (await this.store.repos.list()).find((repo) => repo.path === info.path);
@@ -56,11 +64,38 @@ export class RepoService {
     return repo;
   }
 
+  /**
+   * Edits a registered repository; fields left out keep their value. The
+   * change applies to agents spawned afterwards (running ones keep theirs).
+   */
+  async update(name: string, edit: RepoEdit): Promise<RepoRecord> {
+    const current = await this.get(name);
+    const next: RepoRecord = { ...current };
+    if (edit.baseBranch !== undefined) {
+      await checkBaseBranch(current.path, edit.baseBranch);
+      next.baseBranch = edit.baseBranch;
+    }
+    if (edit.setup !== undefined) next.setup = edit.setup && edit.setup.length > 0 ? [...edit.setup] : null;
+    if (edit.copyFiles !== undefined) {
+      for (const file of edit.copyFiles) checkCopyFile(file);
+      next.copyFiles = [...edit.copyFiles];
+    }
+    if (!(await this.store.repos.update(next))) throw notFound('repo_not_found', `no repository named '${name}'`);
+    return next;
+  }
+
   async remove(name: string): Promise<void> {
     await this.get(name);
     const active = await this.activeAgents(name);
     if (active > 0) throw conflict('repo_in_use', `${active} agents are still active in '${name}'`, { active });
     await this.store.repos.remove(name);
+  }
+}
+
+async function checkBaseBranch(path: string, baseBranch: string): Promise<void> {
+  assertBranchName('baseBranch', baseBranch);
+  if (!(await branchExists(path, baseBranch))) {
+    throw invalid('unknown_base_branch', `branch '${baseBranch}' does not exist in ${path}`, { field: 'baseBranch' });
   }
 }
 

@@ -24,6 +24,8 @@ export interface RepoStore {
   insert(repo: RepoRecord): Promise<void>;
   get(name: string): Promise<RepoRecord | undefined>;
   list(): Promise<RepoRecord[]>;
+  /** Replaces the editable fields of a registered repository (name, path and createdAt stay); false when unknown. */
+  update(repo: RepoRecord): Promise<boolean>;
   remove(name: string): Promise<boolean>;
 }
 

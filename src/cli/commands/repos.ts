@@ -1,28 +1,70 @@
 import { resolve } from 'node:path';
 import { Command } from 'commander';
 import type { RepoRecord } from '../../store/types.js';
+import { quoteArg } from '../agent-format.js';
 import { usageError } from '../client.js';
 import { clientFor } from '../context.js';
 import { collect } from '../options.js';
 import { dash, formatFields, formatTable, print, printJson } from '../output.js';
 
-interface AddOptions {
+/** Options shared by `repos add` and `repos set` (the fields PATCH /repos/:name edits). */
+export interface EditOptions {
   baseBranch?: string;
   setup?: string;
   setupArg?: string[];
+  clearSetup?: boolean;
   copyFile?: string[];
-  json?: boolean;
+  clearCopyFiles?: boolean;
 }
 
-/** `--setup "npm ci"` split on whitespace, or `--setup-arg` repeated for arguments that contain spaces. */
+/**
+ * The setup argv: `--setup "npm ci && npm run build"` is a shell command run
+ * with `sh -c`; `--setup-arg` repeated gives the argv itself (no shell).
+ * undefined when neither is given.
+ */
 export function setupArgv(opts: { setup?: string; setupArg?: string[] }): string[] | undefined {
   if (opts.setup !== undefined && opts.setupArg !== undefined) throw usageError('use either --setup or --setup-arg, not both');
   if (opts.setup !== undefined) {
-    const argv = opts.setup.trim().split(/\s+/).filter(Boolean);
-    if (argv.length === 0) throw usageError('--setup must name a command');
-    return argv;
+    if (opts.setup.trim() === '') throw usageError('--setup needs a command, e.g. --setup "npm ci"');
+    return ['sh', '-c', opts.setup];
   }
   return opts.setupArg;
+}
+
+/** Adds the editable-field options to `repos add` (register: true) or `repos set`. */
+function editOptions(command: Command, register: boolean): Command {
+  command
+    .option('--base-branch <branch>', register ? 'branch worktrees start from (default: the current branch)' : 'branch new worktrees start from')
+    .option('--setup <command>', 'shell command run (with sh -c) in each new worktree before the agent starts, e.g. "npm ci"')
+    .option('--setup-arg <arg>', 'one argument of a setup command run without a shell (repeat for each, in order)', collect)
+    .option('--copy-file <file>', `untracked file copied from the main checkout into each worktree (repeatable${register ? '' : '; replaces the list'})`, collect);
+  if (!register) {
+    command
+      .option('--clear-setup', 'remove the setup command')
+      .option('--clear-copy-files', 'copy no files into new worktrees');
+  }
+  return command;
+}
+
+/** The editable fields the options ask for, as the API's body. */
+export function editBody(opts: EditOptions): Record<string, unknown> {
+  const setup = setupArgv(opts);
+  if (opts.clearSetup && setup) throw usageError('use either --clear-setup or --setup/--setup-arg, not both');
+  if (opts.clearCopyFiles && opts.copyFile) throw usageError('use either --clear-copy-files or --copy-file, not both');
+  return {
+    ...(opts.baseBranch !== undefined ? { baseBranch: opts.baseBranch } : {}),
+    ...(setup ? { setup } : {}),
+    ...(opts.clearSetup ? { setup: null } : {}),
+    ...(opts.copyFile ? { copyFiles: opts.copyFile } : {}),
+    ...(opts.clearCopyFiles ? { copyFiles: [] } : {}),
+  };
+}
+
+/** A setup argv as a user would type it: `npm ci` for `sh -c 'npm ci'`, quoted words otherwise. */
+export function formatSetup(setup: readonly string[] | null | undefined): string {
+  if (!setup || setup.length === 0) return '-';
+  if (setup.length === 3 && setup[0] === 'sh' && setup[1] === '-c') return setup[2]!;
+  return setup.map(quoteArg).join(' ');
 }
 
 function repoFields(repo: RepoRecord): [string, string][] {
@@ -30,35 +72,47 @@ function repoFields(repo: RepoRecord): [string, string][] {
     ['name', repo.name],
     ['path', repo.path],
     ['base branch', repo.baseBranch],
-    ['setup', repo.setup ? repo.setup.join(' ') : '-'],
+    ['setup', formatSetup(repo.setup)],
     ['copy files', repo.copyFiles.length > 0 ? repo.copyFiles.join(', ') : '-'],
   ];
 }
 
+const repoPath = (name: string) => `/repos/${encodeURIComponent(name)}`;
+
 export function reposCommand(): Command {
   const repos = new Command('repos').description('register the git repositories agents may run in');
 
-  repos.command('add')
+  editOptions(repos.command('add'), true)
     .description('register a repository (the path is resolved from the current directory)')
     .argument('<name>', 'name agents refer to it by')
     .argument('<path>', 'path of the main checkout')
-    .option('--base-branch <branch>', 'branch worktrees start from (default: the current branch)')
-    .option('--setup <command>', 'command run in each new worktree, split on whitespace (e.g. "npm ci")')
-    .option('--setup-arg <arg>', 'one argument of the setup command (repeat for each)', collect)
-    .option('--copy-file <file>', 'untracked file copied from the main checkout into each worktree (repeatable)', collect)
     .option('--json', 'print the repository as JSON')
-    .action(async (name: string, path: string, opts: AddOptions, command: Command) => {
-      const setup = setupArgv(opts);
-      const body = {
-        name,
-        path: resolve(path),
-        ...(opts.baseBranch ? { baseBranch: opts.baseBranch } : {}),
-        ...(setup ? { setup } : {}),
-        ...(opts.copyFile ? { copyFiles: opts.copyFile } : {}),
-      };
+    .addHelpText('after', `
+Examples:
+  mosaic repos add app ~/src/app --setup "npm ci" --copy-file .env
+  mosaic repos add api ./api --setup-arg make --setup-arg "deps all"`)
+    .action(async (name: string, path: string, opts: EditOptions & { json?: boolean }, command: Command) => {
+      const body = { name, path: resolve(path), ...editBody(opts) };
       const repo = await clientFor(command).post<RepoRecord>('/repos', body);
       if (opts.json) return printJson(repo);
       print(`registered ${repo.name}`);
+      print(formatFields(repoFields(repo)));
+    });
+
+  editOptions(repos.command('set'), false)
+    .description('edit a registered repository; applies to agents spawned afterwards')
+    .argument('<name>')
+    .option('--json', 'print the repository as JSON')
+    .addHelpText('after', `
+Examples:
+  mosaic repos set app --setup "npm ci && npm run build"
+  mosaic repos set app --base-branch develop --clear-copy-files`)
+    .action(async (name: string, opts: EditOptions & { json?: boolean }, command: Command) => {
+      const body = editBody(opts);
+      if (Object.keys(body).length === 0) throw usageError('nothing to change: give at least one option (see `mosaic repos set --help`)');
+      const { body: repo } = await clientFor(command).request<RepoRecord>('PATCH', repoPath(name), { body });
+      if (opts.json) return printJson(repo);
+      print(`updated ${repo.name}`);
       print(formatFields(repoFields(repo)));
     });
 
@@ -72,7 +126,7 @@ export function reposCommand(): Command {
       if (result.repos.length === 0) return print('no repositories registered — add one with `mosaic repos add <name> <path>`');
       print(formatTable(
         ['NAME', 'BASE', 'PATH', 'SETUP', 'COPY FILES'],
-        result.repos.map((repo) => [repo.name, repo.baseBranch, repo.path, dash(repo.setup?.join(' ')), dash(repo.copyFiles.join(','))]),
+        result.repos.map((repo) => [repo.name, repo.baseBranch, repo.path, formatSetup(repo.setup), dash(repo.copyFiles.join(','))]),
       ));
     });
 
@@ -81,7 +135,7 @@ export function reposCommand(): Command {
     .argument('<name>')
     .option('--json', 'print the repository as JSON')
     .action(async (name: string, opts: { json?: boolean }, command: Command) => {
-      const repo = await clientFor(command).get<RepoRecord>(`/repos/${encodeURIComponent(name)}`);
+      const repo = await clientFor(command).get<RepoRecord>(repoPath(name));
       if (opts.json) return printJson(repo);
       print(formatFields(repoFields(repo)));
     });
@@ -92,7 +146,7 @@ export function reposCommand(): Command {
     .argument('<name>')
     .option('--json', 'print {removed: name} as JSON')
     .action(async (name: string, opts: { json?: boolean }, command: Command) => {
-      await clientFor(command).delete(`/repos/${encodeURIComponent(name)}`);
+      await clientFor(command).delete(repoPath(name));
       if (opts.json) return printJson({ removed: name });
       print(`removed ${name}`);
     });

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import type { RepoInput, RepoService } from '../../repos/index.js';
-import { commonErrors, nameParams, repoBody, repoSchema } from '../schemas.js';
+import type { RepoEdit, RepoInput, RepoService } from '../../repos/index.js';
+import { commonErrors, nameParams, repoBody, repoPatchBody, repoSchema } from '../schemas.js';
 
 export async function repoRoutes(app: FastifyInstance, opts: { repos: RepoService }): Promise<void> {
   const { repos } = opts;
@@ -17,6 +17,16 @@ export async function repoRoutes(app: FastifyInstance, opts: { repos: RepoServic
   app.get<{ Params: { name: string } }>('/repos/:name', {
     schema: { tags, summary: 'One repository', params: nameParams, response: { 200: repoSchema, ...commonErrors } },
   }, async (request) => repos.get(request.params.name));
+
+  app.patch<{ Params: { name: string }; Body: RepoEdit }>('/repos/:name', {
+    schema: {
+      tags,
+      summary: 'Edit a repository (setup, copyFiles, baseBranch); applies to agents spawned afterwards',
+      params: nameParams,
+      body: repoPatchBody,
+      response: { 200: repoSchema, ...commonErrors },
+    },
+  }, async (request) => repos.update(request.params.name, request.body));
 
   app.delete<{ Params: { name: string } }>('/repos/:name', {
     schema: { tags, summary: 'Unregister a repository (its files are untouched)', params: nameParams, response: { ...commonErrors } },

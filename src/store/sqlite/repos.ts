@@ -27,6 +27,7 @@ export class SqliteRepoStore implements RepoStore {
   private readonly insertStmt;
   private readonly getStmt;
   private readonly listStmt;
+  private readonly updateStmt;
   private readonly removeStmt;
 
   constructor(db: SqliteDatabase) {
@@ -34,6 +35,8 @@ export class SqliteRepoStore implements RepoStore {
       'INSERT INTO repos (name, path, base_branch, setup, copy_files, created_at) VALUES (?, ?, ?, ?, ?, ?)');
     this.getStmt = db.prepare<[string], RepoRow>('SELECT * FROM repos WHERE name = ?');
     this.listStmt = db.prepare<[], RepoRow>('SELECT * FROM repos ORDER BY name');
+    this.updateStmt = db.prepare<[string, string | null, string, string]>(
+      'UPDATE repos SET base_branch = ?, setup = ?, copy_files = ? WHERE name = ?');
     this.removeStmt = db.prepare<[string]>('DELETE FROM repos WHERE name = ?');
   }
 
@@ -62,6 +65,11 @@ export class SqliteRepoStore implements RepoStore {
 
   async list(): Promise<RepoRecord[]> {
     return this.listStmt.all().map(rowToRepo);
+  }
+
+  async update(repo: RepoRecord): Promise<boolean> {
+    const setup = repo.setup === null || repo.setup === undefined ? null : JSON.stringify(repo.setup);
+    return this.updateStmt.run(repo.baseBranch, setup, JSON.stringify(repo.copyFiles ?? []), repo.name).changes > 0;
   }
 
   async remove(name: string): Promise<boolean> {

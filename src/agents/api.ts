@@ -3,6 +3,7 @@ import type { LogPage } from './logs.js';
 import type { PublicAgent } from './public.js';
 import type { KillAllReport } from './kill-all.js';
 import type { LandRequest } from './landing.js';
+import type { RetryRequest } from './retry.js';
 import type { AgentLanding, SpawnRequest } from './types.js';
 
 export interface ListQuery extends AgentFilter {
@@ -25,4 +26,5 @@ export interface AgentApi {
   logs(id: string, after: number, limit: number): Promise<LogPage & { ended: boolean }>;
   diff(id: string): Promise<string>;
   land(id: string, request: LandRequest): Promise<{ agent: PublicAgent; landed: AgentLanding }>;
+  retry(id: string, request: RetryRequest): Promise<PublicAgent>;
 }

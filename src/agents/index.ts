@@ -10,3 +10,4 @@ export { publicAgent, type PublicAgent } from './public.js';
 export type { AgentApi, ListQuery } from './api.js';
 export { localAgentApi } from './local-api.js';
 export type { LandRequest } from './landing.js';
+export type { RetryRequest } from './retry.js';

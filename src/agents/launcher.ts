@@ -35,7 +35,8 @@ export class AgentLauncher {
       const dir = agentDir(ctx.config, agent.id);
       mkdirSync(dir, { recursive: true, mode: 0o700 });
 
-      await ctx.git.create({ repoPath: repo.path, name: agent.branch, branch: agent.branch, baseBranch: agent.baseBranch });
+      // A `retry --continue` starts from the previous agent's work; its base (for diff and land) stays the same.
+      await ctx.git.create({ repoPath: repo.path, name: agent.branch, branch: agent.branch, baseBranch: agent.retryOf?.startPoint ?? agent.baseBranch });
       if (await this.killedMeanwhile(agent.id)) return;
       if (repo.copyFiles.length > 0) await ctx.git.copyFiles(repo.path, agent.worktreePath, repo.copyFiles);
 

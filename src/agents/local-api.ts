@@ -18,6 +18,7 @@ export function localAgentApi(service: AgentService): AgentApi {
     discard: (id) => service.discard(id),
     logs: (id, after, limit) => service.logs(id, after, limit),
     diff: (id) => service.diff(id),
+    retry: async (id, request) => publicAgent(await service.retry(id, request)),
     land: async (id, request) => {
       const { agent, landed } = await service.land(id, request);
       return { agent: publicAgent(agent), landed };

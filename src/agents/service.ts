@@ -10,6 +10,7 @@ import { AgentFinisher } from './finisher.js';
 import { AgentLauncher } from './launcher.js';
 import { killEach, type KillAllReport } from './kill-all.js';
 import { landAgent, type LandRequest } from './landing.js';
+import { buildRetryRecord, type RetryRequest } from './retry.js';
 import { isTerminal } from './lifecycle.js';
 import { readLogPage, type LogPage } from './logs.js';
 import { AgentMonitor } from './monitor.js';
@@ -156,6 +157,18 @@ export class AgentService {
   /** Lands a finished agent's branch into its base (or `into`); see landing.ts. */
   async land(id: string, request: LandRequest = {}): Promise<{ agent: AgentRecord; landed: AgentLanding }> {
     return landAgent(this.ctx, await this.get(id), request);
+  }
+
+  /** A new agent with the same request as a finished one (see retry.ts); 202 semantics: it is queued. */
+  async retry(id: string, request: RetryRequest = {}): Promise<AgentRecord> {
+    const old = await this.get(id);
+    const repo = await this.ctx.store.repos.get(old.repo);
+    if (!repo) throw notFound('repo_not_found', `repository '${old.repo}' is no longer registered`);
+    const record = await buildRetryRecord(old, repo, request);
+    await this.checkQueueRoom();
+    const { agent } = await this.ctx.recorder.insert(record);
+    this.scheduler.pump();
+    return agent;
   }
 
   worktrees(): Promise<WorktreeView[]> {

@@ -74,6 +74,7 @@ export function buildAgentRecord(request: SpawnRequest, repo: RepoRecord, origin
     progress: null,
     killRequested: false,
     landed: null,
+    retryOf: null,
     createdAt: now,
     startedAt: null,
     endedAt: null,

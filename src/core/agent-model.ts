@@ -13,6 +13,8 @@ export interface ClaudeRuntime {
   model?: string;
   maxTurns?: number;
   permissionMode?: string;
+  /** Session id to continue (`claude --resume`); set by retry with `resume`, never by a spawn request. */
+  resume?: string;
 }
 export interface CommandRuntime {
   kind: 'command';
@@ -84,6 +86,18 @@ export interface AgentLanding {
   at: number;
 }
 
+/** What a retried agent was started from (`retry`). */
+export interface AgentRetry {
+  /** The agent retried. */
+  agentId: string;
+  /** Started on that agent's work (`continue`): its worktree begins at `startPoint`. */
+  continue: boolean;
+  /** Commit the worktree starts from instead of the base branch (the old branch's tip), or null. */
+  startPoint: string | null;
+  /** The claude session resumed, or null. */
+  resumed: string | null;
+}
+
 export interface AgentRecord {
   id: string;
   state: AgentState;
@@ -116,6 +130,8 @@ export interface AgentRecord {
   killRequested: boolean;
   /** Set once the agent's work was landed into a branch (null until then). */
   landed: AgentLanding | null;
+  /** Set on an agent made by `retry`. */
+  retryOf: AgentRetry | null;
   createdAt: number;
   startedAt: number | null;
   endedAt: number | null;

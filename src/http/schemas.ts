@@ -184,3 +184,12 @@ export const landResponse = {
   type: 'object',
   properties: { agent: agentSchema, landed: landedSchema },
 } as const;
+
+export const retryBody = {
+  type: ['object', 'null'],
+  additionalProperties: false,
+  properties: {
+    continue: { type: 'boolean' },
+    resume: { type: 'boolean' },
+  },
+} as const;

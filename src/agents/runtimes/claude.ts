@@ -67,6 +67,9 @@ function typeArgs(type: AgentType): string[] {
   return ['--allowedTools', EDIT_TOOLS.join(',')];
 }
 
+/** Claude Code session ids are UUIDs; anything option-like or odd is refused. */
+export const SESSION_RE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
+
 function validate(runtime: ClaudeRuntime, opts: { claudeBin: string; prompt: string }): void {
   if (opts.claudeBin === '' || opts.claudeBin.includes('\0')) {
     throw invalid('invalid_claude_bin', 'the claude binary (MOSAIC_CLAUDE_BIN) must be a non-empty path without NUL');
@@ -76,7 +79,10 @@ function validate(runtime: ClaudeRuntime, opts: { claudeBin: string; prompt: str
   if (Buffer.byteLength(opts.prompt) > MAX_ARG_BYTES) {
     throw invalid('invalid_prompt', `prompt is too large (at most ${MAX_ARG_BYTES} bytes)`, { field: 'prompt' });
   }
-  const { model, maxTurns, permissionMode } = runtime;
+  const { model, maxTurns, permissionMode, resume } = runtime;
+  if (resume !== undefined && (typeof resume !== 'string' || !SESSION_RE.test(resume))) {
+    throw invalid('invalid_runtime', `runtime.resume must match ${SESSION_RE.source}`, { field: 'runtime.resume' });
+  }
   if (model !== undefined && (typeof model !== 'string' || !MODEL_RE.test(model))) {
     throw invalid('invalid_runtime', `runtime.model must match ${MODEL_RE.source}`, { field: 'runtime.model' });
   }
@@ -103,6 +109,7 @@ export function claudeInvocation(
   if (runtime.model !== undefined) argv.push('--model', runtime.model);
   if (runtime.maxTurns !== undefined) argv.push('--max-turns', String(runtime.maxTurns));
   if (runtime.permissionMode !== undefined) argv.push('--permission-mode', runtime.permissionMode);
+  if (runtime.resume !== undefined) argv.push('--resume', runtime.resume);
   argv.push('--append-system-prompt', ROLE_PROMPTS[opts.type], ...typeArgs(opts.type));
   argv.push('--', opts.prompt);
   return { argv };

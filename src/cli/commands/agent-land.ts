@@ -21,3 +21,19 @@ export function landCommand(): Command {
       print(`landed ${id} into ${result.landed.into} (${result.landed.strategy}): ${result.landed.commit}`);
     });
 }
+
+/** `mosaic agents retry <id>`: a new agent with the same request (optionally on the old work or session). */
+export function retryCommand(): Command {
+  return new Command('retry')
+    .description('start a new agent with the same request as a finished one')
+    .argument('<id>', 'agent id')
+    .option('--continue', 'start on the previous agent\'s branch (its work) instead of the base branch')
+    .option('--resume', 'claude agents: continue the recorded session (claude --resume)')
+    .option('--json', 'print the new agent as JSON')
+    .action(async (id: string, opts: { continue?: boolean; resume?: boolean; json?: boolean }, command: Command) => {
+      const body = { ...(opts.continue ? { continue: true } : {}), ...(opts.resume ? { resume: true } : {}) };
+      const agent = await clientFor(command).post<PublicAgent>(`${agentPath(id)}/retry`, body);
+      if (opts.json) return printJson(agent);
+      print(`${agent.id}: ${agent.state} (retry of ${id}${opts.continue ? ', on its branch' : ''}${opts.resume ? ', resuming its session' : ''}) branch ${agent.branch}`);
+    });
+}

@@ -7,7 +7,7 @@ import { clientFor } from '../context.js';
 import { integer } from '../options.js';
 import { print, printJson } from '../output.js';
 import { interruptible, sleep } from '../signals.js';
-import { landCommand } from './agent-land.js';
+import { landCommand, retryCommand } from './agent-land.js';
 import { logsCommand } from './agent-logs.js';
 import { spawnCommand } from './agent-spawn.js';
 
@@ -119,5 +119,6 @@ export function agentsCommand(): Command {
     });
 
   agents.addCommand(landCommand());
+  agents.addCommand(retryCommand());
   return agents;
 }

@@ -74,6 +74,7 @@ export function parseRemoteAgent(value: unknown): PublicAgent {
     progress: objectOrNull(o, 'progress'),
     killRequested: o.killRequested === true,
     landed: objectOrNull(o, 'landed'),
+    retryOf: objectOrNull(o, 'retryOf'),
     createdAt: int(o, 'createdAt'),
     startedAt: intOrNull(o, 'startedAt'),
     endedAt: intOrNull(o, 'endedAt'),

@@ -1,4 +1,4 @@
-import { killEach, TERMINAL_STATES, type AgentApi, type AgentLanding, type LandRequest, type KillAllReport, type ListQuery, type PublicAgent, type SpawnRequest } from '../../agents/index.js';
+import { killEach, TERMINAL_STATES, type AgentApi, type AgentLanding, type LandRequest, type RetryRequest, type KillAllReport, type ListQuery, type PublicAgent, type SpawnRequest } from '../../agents/index.js';
 import { conflict, invalid, isMosaicError, MosaicError } from '../../core/errors.js';
 import { targetOf, type FederationContext } from '../context.js';
 import type { ConnectionRecord, MirrorEntry } from '../store/index.js';
@@ -97,6 +97,11 @@ export class FederatedAgentApi implements AgentApi {
   /** Remote agents' work must be fetched into a local repository first (`fetch`). */
   async land(id: string, request: LandRequest): Promise<{ agent: PublicAgent; landed: AgentLanding }> {
     return this.local.land(id, request);
+  }
+
+  /** Retrying runs here (a remote agent's retry is that peer's spawn: spawn again with `peer`). */
+  async retry(id: string, request: RetryRequest): Promise<PublicAgent> {
+    return this.local.retry(id, request);
   }
 
   private async killRemote(entry: MirrorEntry): Promise<PublicAgent> {

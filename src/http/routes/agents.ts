@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import type { AgentApi, AgentState, LandRequest, SpawnRequest } from '../../agents/index.js';
-import { agentSchema, commonErrors, errorResponse, idParams, landBody, landResponse, name, spawnBody } from '../schemas.js';
+import type { AgentApi, AgentState, LandRequest, RetryRequest, SpawnRequest } from '../../agents/index.js';
+import { agentSchema, commonErrors, errorResponse, idParams, landBody, landResponse, name, retryBody, spawnBody } from '../schemas.js';
 import { openSse } from '../sse.js';
 
 const states = ['queued', 'spawning', 'running', 'completed', 'failed', 'killed'];
@@ -88,6 +88,18 @@ export async function agentRoutes(app: FastifyInstance, opts: { agents: AgentApi
       response: { 200: landResponse, ...commonErrors },
     },
   }, async (request) => agents.land(request.params.id, request.body ?? {}));
+
+  app.post<{ Params: { id: string }; Body: RetryRequest | undefined }>('/agents/:id/retry', {
+    schema: {
+      tags,
+      summary: 'Start a new agent with the same request as a finished one',
+      description: '`continue`: the new agent\'s branch starts at the old agent\'s branch tip (its base stays the same); '
+        + '`resume`: claude agents continue the recorded session (`claude --resume`). 202 with the new agent.',
+      params: idParams,
+      body: retryBody,
+      response: { 202: agentSchema, 429: errorResponse, ...commonErrors },
+    },
+  }, async (request, reply) => reply.status(202).send(await agents.retry(request.params.id, request.body ?? {})));
 
   app.get<{ Params: { id: string }; Querystring: LogsQuerystring }>('/agents/:id/logs', {
     schema: {

@@ -35,6 +35,7 @@ const FIELDS = {
   progress: ['progress', 'json'],
   killRequested: ['kill_requested', 'bool'],
   landed: ['landed', 'json'],
+  retryOf: ['retry_of', 'json'],
   createdAt: ['created_at', 'value'],
   startedAt: ['started_at', 'value'],
   endedAt: ['ended_at', 'value'],

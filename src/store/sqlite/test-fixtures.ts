@@ -39,6 +39,7 @@ export function makeAgent(overrides: Partial<AgentRecord> = {}): AgentRecord {
     result: null,
     progress: null,
     landed: null,
+    retryOf: null,
     killRequested: false,
     createdAt: 1_700_000_000_000 + counter,
     startedAt: null,

@@ -74,4 +74,10 @@ export const CORE_MIGRATIONS: readonly Migration[] = [
     name: 'core: agents.landed',
     up: 'ALTER TABLE agents ADD COLUMN landed TEXT',
   },
+  {
+    // 20, not 3: other modules' columns are being added at the same time; versions only need to grow.
+    version: 20,
+    name: 'core: agents.retry_of',
+    up: 'ALTER TABLE agents ADD COLUMN retry_of TEXT',
+  },
 ];

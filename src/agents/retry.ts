@@ -1,0 +1,60 @@
+import { conflict, invalid, notFound } from '../core/errors.js';
+import { resolveCommit } from '../git/index.js';
+import type { RepoRecord } from '../store/types.js';
+import { isTerminal } from './lifecycle.js';
+import { SESSION_RE } from './runtimes/index.js';
+import { buildAgentRecord } from './spawn-request.js';
+import type { AgentRecord, SpawnRequest } from './types.js';
+
+export interface RetryRequest {
+  /** Start on the previous agent's work instead of the base branch. */
+  continue?: boolean;
+  /** claude only: continue the previous agent's recorded session (`claude --resume`). */
+  resume?: boolean;
+}
+
+/**
+ * The queued record of a retry: the same request as `agent` (task, type,
+ * repo, base, prompt, runtime, priority, timeout, env) under a new id and
+ * so a new branch `agent-<newId>-<task>`. With `continue` that branch starts
+ * at the old branch's tip (resolved now, so a later change of the old
+ * branch does not move it) while the base stays the same: the new agent's
+ * diff and land include the earlier work. Nothing is written here.
+ */
+export async function buildRetryRecord(agent: AgentRecord, repo: RepoRecord, request: RetryRequest): Promise<AgentRecord> {
+  if (!isTerminal(agent.state)) {
+    throw conflict('agent_not_finished', `agent '${agent.id}' is ${agent.state}; retry it once it has ended (or kill it first)`, { state: agent.state });
+  }
+  if (agent.origin !== 'local') {
+    throw conflict('agent_not_local', `agent '${agent.id}' was spawned by a peer; that peer decides about retrying it`, { origin: agent.origin });
+  }
+  const spawn: SpawnRequest = {
+    taskId: agent.taskId, type: agent.type, repo: agent.repo, baseBranch: agent.baseBranch, prompt: agent.prompt,
+    runtime: agent.runtime, priority: agent.priority, env: agent.env,
+    ...(agent.timeoutS === null ? {} : { timeoutS: agent.timeoutS }),
+  };
+  const record = buildAgentRecord(spawn, repo, 'local');
+
+  let resumed: string | null = null;
+  if (request.resume === true) {
+    if (agent.runtime.kind !== 'claude') throw invalid('resume_not_supported', 'only claude agents have a session to resume', { field: 'resume' });
+    const session = agent.result?.sessionId ?? agent.progress?.sessionId;
+    if (typeof session !== 'string' || !SESSION_RE.test(session)) {
+      throw conflict('no_session', `agent '${agent.id}' recorded no claude session id to resume`);
+    }
+    resumed = session;
+    record.runtime = { ...record.runtime, kind: 'claude', resume: session };
+  } else if (record.runtime.kind === 'claude') {
+    // A plain retry starts a fresh session even when the old agent itself was a resume.
+    const { resume: _dropped, ...fresh } = record.runtime;
+    record.runtime = fresh;
+  }
+
+  let startPoint: string | null = null;
+  if (request.continue === true) {
+    startPoint = await resolveCommit(repo.path, `refs/heads/${agent.branch}`);
+    if (startPoint === null) throw notFound('branch_not_found', `branch ${agent.branch} of agent '${agent.id}' no longer exists`);
+  }
+  record.retryOf = { agentId: agent.id, continue: request.continue === true, startPoint, resumed };
+  return record;
+}

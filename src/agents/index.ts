@@ -11,3 +11,4 @@ export type { AgentApi, ListQuery } from './api.js';
 export { localAgentApi } from './local-api.js';
 export type { LandRequest } from './landing.js';
 export type { RetryRequest } from './retry.js';
+export { PERMISSION_MODES } from './runtimes/index.js';

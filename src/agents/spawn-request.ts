@@ -3,7 +3,7 @@ import { invalid } from '../core/errors.js';
 import { assertName, newAgentId } from '../core/ids.js';
 import { managedRoot } from '../git/index.js';
 import type { RepoRecord } from '../store/types.js';
-import { validateUserEnv } from './runtimes/index.js';
+import { claudeInvocation, commandInvocation, validateUserEnv } from './runtimes/index.js';
 import type { AgentRecord, RuntimeSpec, SpawnRequest } from './types.js';
 
 export const DEFAULT_PRIORITY = 5;
@@ -45,6 +45,10 @@ export function buildAgentRecord(request: SpawnRequest, repo: RepoRecord, origin
   const runtime = checkRuntime(request.runtime ?? { kind: 'claude' });
   const id = newAgentId();
   const type = request.type ?? 'worker';
+  // Everything the launch would refuse (model names, permission modes, maxTurns, argv, prompt) is refused
+  // now, with the launch's own checks: a bad spawn is a 400, never a 202 followed by a failed agent.
+  if (runtime.kind === 'command') commandInvocation(runtime);
+  else claudeInvocation(runtime, { claudeBin: 'claude', prompt: request.prompt, type });
   // Validate env keys now so a bad request creates nothing; the real env is built at launch.
   const env = validateUserEnv(request.env);
 

@@ -1,4 +1,4 @@
-import { chmod, copyFile, lstat, mkdir, readdir, realpath, stat } from 'node:fs/promises';
+import { chmod, copyFile, lstat, mkdir, readdir, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join } from 'node:path';
 import { invalid } from '../core/errors.js';
 import { assertInside, assertManagedWorktree, isInside, resolveReal } from './paths.js';
@@ -6,8 +6,10 @@ import { assertInside, assertManagedWorktree, isInside, resolveReal } from './pa
 /**
  * Copies untracked files (`.env`, local config) from a repository's main
  * checkout into one of its managed worktrees. Every entry is validated before
- * anything is copied; sources must resolve inside the repository and
- * destinations inside the worktree, also through symlinks.
+ * anything is copied. A symlink is never followed, on either side: the
+ * worktree is checked out from a branch anyone with push access shapes, and a
+ * `.env` there that is a symlink (dangling or not, or any directory on the
+ * way to it) would make the copy write outside the worktree.
  */
 
 const MAX_ENTRY_LENGTH = 4096;
@@ -25,8 +27,29 @@ export function normalizeCopyEntry(entry: unknown): string {
   if (segments.includes('..')) bad(entry, "must not contain '..'");
   const parts = segments.filter((s) => s !== '' && s !== '.');
   if (parts.length === 0) bad(entry, 'names the repository itself');
-  if (parts[0] === '.git') bad(entry, "must not reach into git's own directory");
+  // Any `.git` (also a nested repository's, and in any case: some file systems ignore case).
+  if (parts.some((p) => p.toLowerCase() === '.git')) bad(entry, "must not reach into git's own directory");
   return parts.join('/');
+}
+
+function symlinkRefused(entry: string, where: string, path: string): never {
+  throw invalid('copy_file_symlink', `copyFiles entry ${JSON.stringify(entry)} is refused: ${path} in the ${where} is a symlink (copyFiles never follows symlinks)`,
+    { entry, path, where });
+}
+
+/**
+ * Refuses when `root/rel` or any directory on the way to it is a symlink,
+ * dangling or not. Components that do not exist yet are fine (they are made
+ * as plain directories). `root` itself is the resolved repository or worktree.
+ */
+async function refuseSymlinks(root: string, rel: string, entry: string, where: 'repository' | 'worktree'): Promise<void> {
+  let path = root;
+  for (const part of rel.split('/')) {
+    path = join(path, part);
+    const info = await lstat(path).catch(() => null);
+    if (info === null) return;
+    if (info.isSymbolicLink()) symlinkRefused(entry, where, path);
+  }
 }
 
 function checkedDestination(worktree: string, rel: string, entry: string): string {
@@ -44,22 +67,20 @@ async function copyOneFile(src: string, dest: string): Promise<void> {
 }
 
 /**
- * Copies a directory's files. Symlinks are followed only to files inside the
- * repository (so no loop and no escape); nested `.git` entries are skipped.
+ * Copies a directory's files and subdirectories. Symlinks in the source are
+ * skipped (never followed); nested `.git` entries are skipped; a symlink in
+ * the worktree where a file or directory would go refuses the copy.
  */
-async function copyTree(repo: string, worktree: string, srcDir: string, rel: string, entry: string): Promise<void> {
+async function copyTree(worktree: string, srcDir: string, rel: string, entry: string): Promise<void> {
   for (const child of await readdir(srcDir, { withFileTypes: true })) {
-    if (child.name === '.git') continue;
+    if (child.name.toLowerCase() === '.git') continue;
     const childRel = `${rel}/${child.name}`;
     const childSrc = join(srcDir, child.name);
     if (child.isDirectory()) {
-      await copyTree(repo, worktree, childSrc, childRel, entry);
+      await copyTree(worktree, childSrc, childRel, entry);
     } else if (child.isFile()) {
+      await refuseSymlinks(worktree, childRel, entry, 'worktree');
       await copyOneFile(childSrc, checkedDestination(worktree, childRel, entry));
-    } else if (child.isSymbolicLink()) {
-      const target = await realpath(childSrc).catch(() => null);
-      if (target === null || !isInside(repo, target) || !(await stat(target)).isFile()) continue;
-      await copyOneFile(target, checkedDestination(worktree, childRel, entry));
     }
   }
 }
@@ -85,7 +106,9 @@ export async function copyIntoWorktree(repoPath: string, worktreePath: string, f
   const plan: Planned[] = [];
   for (const { entry, rel } of entries) {
     const candidate = join(repo, rel);
+    await refuseSymlinks(repo, rel, entry, 'repository');
     if (!(await lstat(candidate).then(() => true, () => false))) continue; // missing: skip
+    await refuseSymlinks(worktree, rel, entry, 'worktree');
     let src: string;
     try {
       src = assertInside(repo, candidate);
@@ -93,14 +116,13 @@ export async function copyIntoWorktree(repoPath: string, worktreePath: string, f
       return bad(entry, 'resolves outside the repository');
     }
     if (isInside(join(repo, '.git'), src) || src === join(repo, '.git')) bad(entry, "resolves into git's own directory");
-    const info = await stat(src).catch(() => null);
-    if (info === null) continue; // dangling symlink
+    const info = await lstat(src);
     if (!info.isDirectory() && !info.isFile()) bad(entry, 'is neither a file nor a directory');
     plan.push({ rel, entry, src, dest: checkedDestination(worktree, rel, entry), isDirectory: info.isDirectory() });
   }
 
   for (const item of plan) {
-    if (item.isDirectory) await copyTree(repo, worktree, item.src, item.rel, item.entry);
+    if (item.isDirectory) await copyTree(worktree, item.src, item.rel, item.entry);
     else await copyOneFile(item.src, item.dest);
   }
   return plan.map((item) => item.rel);

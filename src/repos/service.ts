@@ -1,7 +1,7 @@
 import { isAbsolute } from 'node:path';
 import { conflict, invalid, notFound } from '../core/errors.js';
 import { assertName } from '../core/ids.js';
-import { assertBranchName, branchExists, inspectRepo } from '../git/index.js';
+import { assertBranchName, branchExists, inspectRepo, normalizeCopyEntry } from '../git/index.js';
 import type { RepoRecord, Store } from '../store/types.js';
 
 /**
@@ -99,8 +99,11 @@ async function checkBaseBranch(path: string, baseBranch: string): Promise<void> 
   }
 }
 
-/** copyFiles entries are relative paths inside the repository, checked again when copied. */
+/**
+ * copyFiles entries are relative paths inside the repository and never under
+ * `.git`: refused at registration with the rules the copy applies again.
+ */
 function checkCopyFile(file: string): void {
-  const bad = file.length === 0 || isAbsolute(file) || file.split(/[\\/]/).includes('..') || file.includes('\0') || file.startsWith('-');
-  if (bad) throw invalid('invalid_copy_file', `copyFiles entry '${file}' must be a relative path inside the repository`, { field: 'copyFiles' });
+  if (file.startsWith('-')) throw invalid('invalid_copy_file', `copyFiles entry '${file}' must not start with '-'`, { field: 'copyFiles' });
+  normalizeCopyEntry(file);
 }

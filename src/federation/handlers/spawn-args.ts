@@ -1,4 +1,4 @@
-import { AGENT_TYPES, type AgentType, type RuntimeSpec, type SpawnRequest } from '../../agents/index.js';
+import { AGENT_TYPES, PERMISSION_MODES, type AgentType, type RuntimeSpec, type SpawnRequest } from '../../agents/index.js';
 import { isPlainObject, ProtocolError, type JsonObject } from '../protocol/index.js';
 
 /**
@@ -61,7 +61,7 @@ function runtime(value: unknown): RuntimeSpec {
   if (value.model !== undefined) spec.model = str(value.model, 'runtime.model', 128);
   if (value.maxTurns !== undefined) spec.maxTurns = int(value.maxTurns, 'runtime.maxTurns', 1, 10_000);
   if (value.permissionMode !== undefined) {
-    const modes = ['default', 'acceptEdits', 'plan', 'bypassPermissions'];
+    const modes: readonly string[] = PERMISSION_MODES;
     if (!modes.includes(value.permissionMode as string)) throw bad('runtime.permissionMode', `runtime.permissionMode must be one of ${modes.join(', ')}`);
     spec.permissionMode = value.permissionMode as string;
   }

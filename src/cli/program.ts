@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { VERSION } from '../core/version.js';
 import { agentsCommand } from './commands/agents.js';
+import { dashboardCommand } from './commands/dashboard.js';
 import { doctorCommand } from './commands/doctor.js';
 import { eventsCommand } from './commands/events.js';
 import { initCommand } from './commands/init.js';
@@ -41,6 +42,7 @@ Exit codes: 0 ok, 1 failure (API error, server not running, failed check), 2 usa
   program.addCommand(worktreesCommand());
   program.addCommand(eventsCommand());
   program.addCommand(peersCommand());
+  program.addCommand(dashboardCommand());
   everyCommand(program, (command) => command.exitOverride().showHelpAfterError('(add --help for usage)'));
   return program;
 }

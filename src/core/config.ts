@@ -32,6 +32,8 @@ export interface Config {
   fedRetries: number;
   /** Federation: longest wait between two attempts to deliver queued events to a peer, in ms. */
   fedRetryMaxMs: number;
+  /** Dashboard: how long a login code from `mosaic dashboard` may be exchanged, in ms (tests shorten it). */
+  loginCodeTtlMs: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -140,6 +142,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     fedTimeoutMs: integer('fedTimeoutMs', pick('fedTimeoutMs'), 10_000, 100, 600_000),
     fedRetries: integer('fedRetries', pick('fedRetries'), 2, 0, 20),
     fedRetryMaxMs: integer('fedRetryMaxMs', pick('fedRetryMaxMs'), 30_000, 10, 3_600_000),
+    loginCodeTtlMs: 2 * 60_000,
   };
   return { ...config, ...overrides };
 }

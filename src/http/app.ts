@@ -3,6 +3,7 @@ import type { AgentApi, AgentService, EventFeed } from '../agents/index.js';
 import type { Logger } from '../core/logger.js';
 import type { RepoService } from '../repos/index.js';
 import { requireAdmin } from './auth.js';
+import { DashboardSessions, dashboardPlugin } from './dashboard/index.js';
 import { installErrorHandling } from './errors.js';
 import { healthRoutes } from './health.js';
 import { registerOpenApi } from './openapi.js';
@@ -25,6 +26,8 @@ export interface AppDeps {
   agentService: AgentService;
   repos: RepoService;
   feed: EventFeed;
+  /** Dashboard sign-in: how long login codes live (default two minutes); where the built page is. */
+  dashboard?: { loginCodeTtlMs?: number; webRoot?: string };
   /** Extra plugins (federation) registered under /api/v1, given the admin guard to use. */
   plugins?: ((app: FastifyInstance, adminGuard: ReturnType<typeof requireAdmin>) => Promise<void>)[];
 }
@@ -45,7 +48,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   installErrorHandling(app);
   await registerOpenApi(app);
 
-  const adminGuard = requireAdmin(deps.adminToken);
+  // One guard for every admin route: the bearer token, or the dashboard's session cookie with its same-origin checks.
+  const sessions = new DashboardSessions({ loginCodeTtlMs: deps.dashboard?.loginCodeTtlMs });
+  const adminGuard = requireAdmin(deps.adminToken, sessions);
+  await app.register(dashboardPlugin, { adminToken: deps.adminToken, sessions, adminGuard, webRoot: deps.dashboard?.webRoot });
   await app.register(healthRoutes, { prefix: '/api/v1', instanceId: deps.instanceId, startedAt: deps.startedAt });
   await app.register(async (admin) => {
     admin.addHook('onRequest', adminGuard);

@@ -64,6 +64,7 @@ export async function startInstance(options: StartOptions = {}): Promise<Instanc
     app = await buildApp({
       logger, instanceId: identity.instanceId, adminToken, startedAt: Date.now(), https,
       agentApi: federation.agentApi(localAgentApi(agents)), agentService: agents, repos, feed,
+      dashboard: { loginCodeTtlMs: config.loginCodeTtlMs },
       plugins: [(scope, adminGuard) => federation.plugin(scope, adminGuard)],
     });
     await app.listen({ host: config.host, port: config.port });

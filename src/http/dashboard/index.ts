@@ -1,0 +1,26 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { dashboardApiRoutes, loginRoute } from './routes.js';
+import type { DashboardSessions } from './sessions.js';
+import { dashboardStatic } from './static.js';
+
+export { DashboardSessions, LOGIN_CODE_TTL_MS, SESSION_TTL_MS, type SessionOptions } from './sessions.js';
+export { CONTENT_SECURITY_POLICY, WEB_ROOT } from './static.js';
+
+export interface DashboardOptions {
+  adminToken: string;
+  sessions: DashboardSessions;
+  adminGuard: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+  /** The built dashboard (default web/dist). */
+  webRoot?: string;
+}
+
+/**
+ * The web dashboard as one plugin: the page and its assets at `/`, the login
+ * URL `/login?code=`, and the session API under /api/v1/dashboard. The page
+ * itself talks to the public API only; the admin guard accepts its session cookie.
+ */
+export async function dashboardPlugin(app: FastifyInstance, opts: DashboardOptions): Promise<void> {
+  await app.register(dashboardStatic, { ...(opts.webRoot ? { root: opts.webRoot } : {}) });
+  await app.register(loginRoute, { sessions: opts.sessions });
+  await app.register(dashboardApiRoutes, { prefix: '/api/v1', ...opts });
+}

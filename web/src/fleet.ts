@@ -1,0 +1,116 @@
+import { api, messageOf } from './api';
+import type { Agent } from './types';
+
+export type StreamStatus = 'connecting' | 'live' | 'reconnecting';
+
+type Listener = () => void;
+
+const RETRY_MS = 1000;
+/** Renders are batched: a burst of events (a replay, kill-all) becomes one update. */
+const BATCH_MS = 50;
+const EVENT_TYPES = ['agent.state', 'agent.progress'];
+
+/**
+ * Every agent this instance knows (its own and mirrored remote ones), kept
+ * current by /api/v1/events. An event older than what is shown (by the
+ * record's updatedAt) never replaces it, so the list snapshot and the replayed
+ * events can arrive in any order.
+ */
+export class Fleet {
+  readonly agents = new Map<string, Agent>();
+  status: StreamStatus = 'connecting';
+  error: string | undefined;
+  /** The seq of the last event applied: where a new stream resumes. */
+  lastSeq = 0;
+  /** Bumped on every change, so views can memoize on it. */
+  version = 0;
+  private source: EventSource | undefined;
+  private retry: ReturnType<typeof setTimeout> | undefined;
+  private flush: ReturnType<typeof setTimeout> | undefined;
+  private readonly listeners = new Set<Listener>();
+  private stopped = false;
+
+  subscribe(listener: Listener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async start(): Promise<void> {
+    this.stopped = false;
+    this.open();
+    await this.reload();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.source?.close();
+    this.source = undefined;
+    clearTimeout(this.retry);
+  }
+
+  async reload(): Promise<void> {
+    try {
+      const { agents } = await api.get<{ agents: Agent[] }>('/agents?scope=all');
+      for (const agent of agents) this.apply(agent);
+      this.error = undefined;
+    } catch (err) {
+      this.error = messageOf(err);
+    }
+    this.changed();
+  }
+
+  /** Shows `agent` unless what is shown is newer. */
+  apply(agent: Agent): void {
+    const current = this.agents.get(agent.id);
+    if (current && (current.updatedAt ?? 0) > (agent.updatedAt ?? 0)) return;
+    this.agents.set(agent.id, agent);
+    this.changed();
+  }
+
+  remove(id: string): void {
+    if (this.agents.delete(id)) this.changed();
+  }
+
+  private open(): void {
+    // EventSource sends Last-Event-ID by itself when it reconnects after a network error;
+    // after a refused or closed stream it gives up, and a new one resumes with ?after=.
+    const source = new EventSource(`/api/v1/events?after=${this.lastSeq}`);
+    this.source = source;
+    const onEvent = (event: MessageEvent<string>) => {
+      const seq = Number(event.lastEventId);
+      if (Number.isFinite(seq) && seq > this.lastSeq) this.lastSeq = seq;
+      try {
+        this.apply(JSON.parse(event.data) as Agent);
+      } catch {
+        // A malformed frame is skipped; the next reload shows the truth.
+      }
+    };
+    for (const type of EVENT_TYPES) source.addEventListener(type, onEvent as EventListener);
+    source.onopen = () => {
+      this.status = 'live';
+      this.changed();
+    };
+    source.onerror = () => {
+      if (this.stopped || this.source !== source) return;
+      this.status = 'reconnecting';
+      this.changed();
+      if (source.readyState === EventSource.CLOSED) {
+        clearTimeout(this.retry);
+        this.retry = setTimeout(() => {
+          if (!this.stopped) this.open();
+        }, RETRY_MS);
+      }
+    };
+  }
+
+  private changed(): void {
+    this.version += 1;
+    if (this.flush !== undefined) return;
+    this.flush = setTimeout(() => {
+      this.flush = undefined;
+      this.listeners.forEach((listener) => listener());
+    }, BATCH_MS);
+  }
+}
+
+export const fleet = new Fleet();

@@ -1,0 +1,43 @@
+import type { Agent, AgentState } from './types';
+
+/** Each state has its own symbol as well as its word and colour, so none relies on colour alone. */
+export const STATE_SYMBOL: Record<AgentState, string> = {
+  queued: '…',
+  spawning: '◌',
+  running: '▶',
+  completed: '✓',
+  failed: '✗',
+  killed: '■',
+};
+
+/** 850ms, 12s, 3m 05s, 2h 03m, 4d 02h (as the CLI prints durations). */
+export function duration(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return '-';
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  const s = Math.floor(ms / 1000);
+  if (s < 60) return `${s}s`;
+  const pad = (n: number) => String(n).padStart(2, '0');
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m ${pad(s % 60)}s`;
+  const h = Math.floor(m / 60);
+  if (h < 24) return `${h}h ${pad(m % 60)}m`;
+  return `${Math.floor(h / 24)}d ${pad(h % 24)}h`;
+}
+
+export const cost = (usd: number | undefined): string => (usd === undefined ? '' : `$${usd.toFixed(usd < 1 ? 4 : 2)}`);
+
+export function turns(agent: Agent): number | undefined {
+  return agent.result?.turns ?? agent.progress?.turns;
+}
+
+export function runtimeLabel(agent: Agent): string {
+  if (agent.runtime.kind === 'command') return `command ${(agent.runtime.argv ?? []).join(' ')}`.trim();
+  return agent.runtime.model ? `claude ${agent.runtime.model}` : 'claude';
+}
+
+/** Where the agent runs: this instance, or the peer (by connection name when known). */
+export const placeOf = (agent: Agent): string => (agent.instance ? (agent.peer ?? agent.instance.slice(0, 12)) : 'local');
+
+export const time = (ms: number | null | undefined): string => (ms ? new Date(ms).toLocaleString() : '-');
+
+export const shorten = (text: string, max: number): string => (text.length > max ? `${text.slice(0, max - 1)}…` : text);

@@ -1,0 +1,85 @@
+/** The shapes the API answers with (DESIGN §5), as far as the dashboard reads them. */
+
+export const STATES = ['queued', 'spawning', 'running', 'completed', 'failed', 'killed'] as const;
+export type AgentState = (typeof STATES)[number];
+export const ACTIVE: readonly AgentState[] = ['queued', 'spawning', 'running'];
+
+export interface Agent {
+  id: string;
+  state: AgentState;
+  taskId: string;
+  type: string;
+  repo: string;
+  branch: string;
+  baseBranch: string;
+  runtime: { kind: string; argv?: string[]; model?: string };
+  prompt?: string;
+  priority: number;
+  origin: string;
+  /** Set for an agent running on another instance. */
+  instance?: string;
+  peer?: string;
+  exitCode: number | null;
+  error: { code: string; message: string } | null;
+  result: {
+    commitsAhead?: number;
+    filesChanged?: number;
+    turns?: number;
+    costUsd?: number;
+    summary?: string;
+  } | null;
+  progress: { turns: number; lastText?: string; tools?: string[] } | null;
+  killRequested: boolean;
+  createdAt: number;
+  startedAt: number | null;
+  endedAt: number | null;
+  updatedAt?: number;
+  sandbox?: unknown;
+}
+
+export interface Repo {
+  name: string;
+  path: string;
+  baseBranch: string;
+  setup?: string[] | null;
+  copyFiles?: string[];
+  poolSize?: number;
+  pool?: unknown;
+  createdAt: number;
+}
+
+export interface Grants {
+  commands: string[];
+  repos: string[];
+  runtimes: string[];
+  maxActiveAgents: number;
+}
+
+export interface Connection {
+  id: string;
+  instanceId: string;
+  name: string;
+  url: string;
+  state: string;
+  direction: 'inbound' | 'outbound';
+  grants: Grants;
+  peerGrants: Grants | null;
+  pull: boolean;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface Message {
+  messageId: string;
+  direction: 'in' | 'out';
+  kind: string;
+  peer: string;
+  peerName: string | null;
+  op: string | null;
+  status: string;
+  httpStatus: number | null;
+  errorCode: string | null;
+  errorMessage: string | null;
+  attempts: number;
+  createdAt: number;
+}

@@ -1,0 +1,114 @@
+import { useEffect, useState } from 'preact/hooks';
+import { api, messageOf } from '../api';
+import { fleet } from '../fleet';
+import { cost, duration, placeOf, runtimeLabel, time, turns } from '../format';
+import { agentHref, navigate } from '../router';
+import { ACTIVE, type Agent } from '../types';
+import { Diff } from './Diff';
+import { Logs } from './Logs';
+import { StateBadge } from './StateBadge';
+import { useFleet, useTick } from './use-fleet';
+
+function Summary({ agent, now }: { agent: Agent; now: number }) {
+  const t = turns(agent);
+  const end = agent.endedAt ?? now;
+  const rows: [string, string][] = [
+    ['Repository', `${agent.repo} (${agent.branch} from ${agent.baseBranch})`],
+    ['Task', agent.taskId],
+    ['Type', agent.type],
+    ['Runtime', runtimeLabel(agent)],
+    ['Instance', placeOf(agent)],
+    ['Priority', String(agent.priority)],
+    ['Created', time(agent.createdAt)],
+    ['Ran for', agent.startedAt ? duration(end - agent.startedAt) : '-'],
+  ];
+  if (t !== undefined) rows.push(['Turns', String(t)]);
+  if (agent.result?.costUsd !== undefined) rows.push(['Cost', cost(agent.result.costUsd)]);
+  if (agent.exitCode !== null) rows.push(['Exit code', String(agent.exitCode)]);
+  if (agent.result?.commitsAhead !== undefined) rows.push(['Commits', String(agent.result.commitsAhead)]);
+  if (agent.result?.filesChanged !== undefined) rows.push(['Files changed', String(agent.result.filesChanged)]);
+  return (
+    <>
+      <dl class="fields">
+        {rows.map(([k, v]) => <div key={k}><dt>{k}</dt><dd>{v}</dd></div>)}
+      </dl>
+      {agent.error && <p class="error" role="alert"><strong>{agent.error.code}</strong>: {agent.error.message}</p>}
+      {agent.result?.summary && <div class="result-summary"><h2>Result</h2><p>{agent.result.summary}</p></div>}
+      {agent.progress?.lastText && ACTIVE.includes(agent.state) && <p class="muted">Latest: {agent.progress.lastText}</p>}
+    </>
+  );
+}
+
+/** One agent: what it is, its live output, its diff, and what can be done with it. */
+export function AgentView({ id, tab }: { id: string; tab: 'logs' | 'diff' }) {
+  useFleet();
+  const now = useTick(1000);
+  const [error, setError] = useState<string | undefined>();
+  const [notice, setNotice] = useState<string | undefined>();
+  const [busy, setBusy] = useState(false);
+  const agent = fleet.agents.get(id);
+
+  useEffect(() => {
+    api.get<Agent>(`/agents/${encodeURIComponent(id)}`)
+      .then((fresh) => {
+        fleet.apply(fresh);
+        setError(undefined);
+      })
+      .catch((err: unknown) => setError(messageOf(err)));
+  }, [id]);
+
+  const act = async (what: string, call: () => Promise<unknown>, after?: () => void) => {
+    setBusy(true);
+    setNotice(undefined);
+    try {
+      const answer = await call();
+      if (answer && typeof answer === 'object' && 'id' in answer) fleet.apply(answer as Agent);
+      setNotice(`${what}: done.`);
+      after?.();
+    } catch (err) {
+      setNotice(`${what} failed: ${messageOf(err)}`);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const path = `/agents/${encodeURIComponent(id)}`;
+  const kill = () => void act('Kill', () => api.post<Agent>(`${path}/kill`));
+  const discard = () => {
+    if (!confirm(`Discard agent ${id}? Its worktree and branch are deleted.`)) return;
+    void act('Discard', () => api.del(path), () => {
+      fleet.remove(id);
+      navigate('#/');
+    });
+  };
+
+  if (!agent) {
+    return (
+      <section>
+        <p><a href="#/">← Fleet</a></p>
+        {error ? <p class="error" role="alert">{error}</p> : <p role="status">Loading…</p>}
+      </section>
+    );
+  }
+  const active = ACTIVE.includes(agent.state);
+  return (
+    <section aria-labelledby="agent-title">
+      <p><a href="#/">← Fleet</a></p>
+      <div class="title-row">
+        <h1 id="agent-title">{agent.id}</h1>
+        <StateBadge state={agent.state} />
+        <div class="actions">
+          {active && <button type="button" class="danger" disabled={busy || agent.killRequested} onClick={kill}>Kill</button>}
+          {!active && <button type="button" class="danger" disabled={busy} onClick={discard}>Discard</button>}
+        </div>
+      </div>
+      {notice && <p class="notice" role="status">{notice}</p>}
+      <Summary agent={agent} now={now} />
+      <nav class="tabs" aria-label="Agent output">
+        <a href={agentHref(id, 'logs')} aria-current={tab === 'logs' ? 'page' : undefined}>Logs</a>
+        <a href={agentHref(id, 'diff')} aria-current={tab === 'diff' ? 'page' : undefined}>Diff</a>
+      </nav>
+      {tab === 'logs' ? <Logs id={id} /> : <Diff id={id} version={agent.state} />}
+    </section>
+  );
+}

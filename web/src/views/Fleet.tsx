@@ -1,0 +1,121 @@
+import { useMemo, useState } from 'preact/hooks';
+import { api, messageOf } from '../api';
+import { cost, duration, placeOf, runtimeLabel, turns } from '../format';
+import { agentHref } from '../router';
+import { STATES, type Agent, type AgentState } from '../types';
+import { StateBadge } from './StateBadge';
+import { useFleet, useTick } from './use-fleet';
+
+interface Filters {
+  state: AgentState | '';
+  repo: string;
+  place: string;
+}
+
+const matches = (agent: Agent, f: Filters): boolean =>
+  (f.state === '' || agent.state === f.state) && (f.repo === '' || agent.repo === f.repo) && (f.place === '' || placeOf(agent) === f.place);
+
+function Row({ agent, now }: { agent: Agent; now: number }) {
+  const t = turns(agent);
+  const usd = agent.result?.costUsd;
+  return (
+    <tr data-agent={agent.id} data-state={agent.state}>
+      <td data-label="State"><StateBadge state={agent.state} /></td>
+      <td data-label="Agent"><a href={agentHref(agent.id)}>{agent.id}</a></td>
+      <td data-label="Repository">{agent.repo}</td>
+      <td data-label="Task">{agent.taskId}</td>
+      <td data-label="Runtime" title={runtimeLabel(agent)}>{agent.runtime.kind} · {agent.type}</td>
+      <td data-label="Instance">{placeOf(agent)}</td>
+      <td data-label="Progress">{t === undefined ? '' : `${t} turn${t === 1 ? '' : 's'}`}{usd === undefined ? '' : ` ${cost(usd)}`}</td>
+      <td data-label="Age">{duration(now - agent.createdAt)}</td>
+    </tr>
+  );
+}
+
+/** All agents, local and remote, live from the event stream. */
+export function FleetView() {
+  const fleet = useFleet();
+  const now = useTick(5000);
+  const [filters, setFilters] = useState<Filters>({ state: '', repo: '', place: '' });
+  const [notice, setNotice] = useState<string | undefined>();
+  const version = fleet.version;
+
+  const { all, shown, counts, repos, places } = useMemo(() => {
+    const all = [...fleet.agents.values()].sort((a, b) => b.createdAt - a.createdAt);
+    const counts = Object.fromEntries(STATES.map((s) => [s, 0])) as Record<AgentState, number>;
+    const repos = new Set<string>();
+    const places = new Set<string>();
+    for (const agent of all) {
+      counts[agent.state] += 1;
+      repos.add(agent.repo);
+      places.add(placeOf(agent));
+    }
+    return { all, shown: all.filter((a) => matches(a, filters)), counts, repos: [...repos].sort(), places: [...places].sort() };
+  }, [version, filters]);
+
+  const killAll = async () => {
+    if (!confirm('Kill every queued, spawning and running agent?')) return;
+    try {
+      const answer = await api.post<{ total: number; killed: number; failed: number }>('/agents/kill-all');
+      setNotice(`Kill all: ${answer.killed} of ${answer.total} killed${answer.failed ? `, ${answer.failed} failed` : ''}.`);
+    } catch (err) {
+      setNotice(messageOf(err));
+    }
+  };
+
+  const set = (patch: Partial<Filters>) => setFilters({ ...filters, ...patch });
+
+  return (
+    <section aria-labelledby="fleet-title">
+      <div class="title-row">
+        <h1 id="fleet-title">Fleet</h1>
+        <a class="button" href="#/spawn">Spawn an agent</a>
+        <button type="button" class="danger" onClick={() => void killAll()}>Kill all</button>
+      </div>
+      {notice && <p class="notice" role="status">{notice}</p>}
+      {fleet.error && <p class="error" role="alert">{fleet.error}</p>}
+      <ul class="counts" aria-label="Agents by state">
+        {STATES.map((state) => (
+          <li key={state}>
+            <button type="button" class="chip" aria-pressed={filters.state === state} onClick={() => set({ state: filters.state === state ? '' : state })}>
+              <StateBadge state={state} /> <strong data-count={state}>{counts[state]}</strong>
+            </button>
+          </li>
+        ))}
+      </ul>
+      <div class="filters">
+        <label>State
+          <select value={filters.state} onChange={(e) => set({ state: e.currentTarget.value as AgentState | '' })}>
+            <option value="">all</option>
+            {STATES.map((s) => <option key={s} value={s}>{s}</option>)}
+          </select>
+        </label>
+        <label>Repository
+          <select value={filters.repo} onChange={(e) => set({ repo: e.currentTarget.value })}>
+            <option value="">all</option>
+            {repos.map((r) => <option key={r} value={r}>{r}</option>)}
+          </select>
+        </label>
+        <label>Instance
+          <select value={filters.place} onChange={(e) => set({ place: e.currentTarget.value })}>
+            <option value="">all</option>
+            {places.map((p) => <option key={p} value={p}>{p}</option>)}
+          </select>
+        </label>
+        <span class="muted" role="status">{shown.length} of {all.length} agents</span>
+      </div>
+      {all.length === 0
+        ? <p class="empty">No agents yet. <a href="#/spawn">Spawn one</a>.</p>
+        : (
+          <table class="fleet">
+            <thead>
+              <tr><th>State</th><th>Agent</th><th>Repository</th><th>Task</th><th>Runtime · type</th><th>Instance</th><th>Progress</th><th>Age</th></tr>
+            </thead>
+            <tbody>
+              {shown.map((agent) => <Row key={agent.id} agent={agent} now={now} />)}
+            </tbody>
+          </table>
+        )}
+    </section>
+  );
+}

@@ -1,0 +1,94 @@
+import { useEffect, useState } from 'preact/hooks';
+import { api, isMissingRoute, messageOf } from '../api';
+import type { Repo } from '../types';
+
+interface Conflicts {
+  pairs: { agents: string[]; paths: string[]; conflicts?: unknown }[];
+  base: { agent: string; paths: string[] }[];
+}
+
+/** Pool state when the instance keeps warm pools (the repo record then has poolSize/pool). */
+function poolText(repo: Repo): string {
+  if (repo.poolSize === undefined && repo.pool === undefined) return '';
+  const pool = repo.pool;
+  if (pool && typeof pool === 'object') {
+    const parts = Object.entries(pool as Record<string, unknown>)
+      .filter(([, v]) => typeof v === 'number' || typeof v === 'string')
+      .map(([k, v]) => `${k} ${String(v)}`);
+    return `size ${repo.poolSize ?? '-'}${parts.length ? `: ${parts.join(', ')}` : ''}`;
+  }
+  return `size ${repo.poolSize ?? '-'}`;
+}
+
+function ConflictList({ conflicts }: { conflicts: Conflicts }) {
+  if (conflicts.pairs.length === 0 && conflicts.base.length === 0) return <p class="muted">No overlapping changes.</p>;
+  return (
+    <ul class="conflicts">
+      {conflicts.pairs.map((pair, i) => (
+        <li key={`p${i}`}><span aria-hidden="true">⚠ </span>{pair.agents.join(' and ')} both change {pair.paths.join(', ')}</li>
+      ))}
+      {conflicts.base.map((entry, i) => (
+        <li key={`b${i}`}><span aria-hidden="true">⚠ </span>{entry.agent} changes {entry.paths.join(', ')}, also changed on the base branch</li>
+      ))}
+    </ul>
+  );
+}
+
+/** The repository registry, with pool state and the conflict radar where the instance has them. */
+export function ReposView() {
+  const [repos, setRepos] = useState<Repo[] | undefined>();
+  const [error, setError] = useState<string | undefined>();
+  const [conflicts, setConflicts] = useState<Record<string, Conflicts | string>>({});
+  const [radar, setRadar] = useState(true);
+
+  useEffect(() => {
+    api.get<{ repos: Repo[] }>('/repos')
+      .then(async ({ repos: list }) => {
+        setRepos(list);
+        const found: Record<string, Conflicts | string> = {};
+        for (const repo of list) {
+          try {
+            found[repo.name] = await api.get<Conflicts>(`/repos/${encodeURIComponent(repo.name)}/conflicts`);
+          } catch (err) {
+            if (isMissingRoute(err)) {
+              setRadar(false);
+              break;
+            }
+            found[repo.name] = messageOf(err);
+          }
+        }
+        setConflicts(found);
+      })
+      .catch((err: unknown) => setError(messageOf(err)));
+  }, []);
+
+  const hasPools = repos?.some((r) => r.poolSize !== undefined || r.pool !== undefined) ?? false;
+  return (
+    <section aria-labelledby="repos-title">
+      <h1 id="repos-title">Repositories</h1>
+      {error && <p class="error" role="alert">{error}</p>}
+      {repos && repos.length === 0 && <p class="empty">No repositories. Register one with <code>mosaic repos add NAME PATH</code>.</p>}
+      {repos && repos.length > 0 && (
+        <table class="repos">
+          <thead>
+            <tr><th>Name</th><th>Path</th><th>Base branch</th>{hasPools && <th>Pool</th>}{radar && <th>Conflicts</th>}</tr>
+          </thead>
+          <tbody>
+            {repos.map((repo) => {
+              const c = conflicts[repo.name];
+              return (
+                <tr key={repo.name}>
+                  <td data-label="Name">{repo.name}</td>
+                  <td data-label="Path"><code>{repo.path}</code></td>
+                  <td data-label="Base">{repo.baseBranch}</td>
+                  {hasPools && <td data-label="Pool">{poolText(repo)}</td>}
+                  {radar && <td data-label="Conflicts">{c === undefined ? '…' : typeof c === 'string' ? c : <ConflictList conflicts={c} />}</td>}
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}

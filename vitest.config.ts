@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['src/**/*.test.ts'],
+    include: ['src/**/*.test.ts', 'web/src/**/*.test.ts'],
     // Tests start real servers, git repositories and child processes; the CI
     // machine has two cores, so keep parallelism modest and timeouts generous.
     pool: 'forks',

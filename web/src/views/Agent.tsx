@@ -16,7 +16,6 @@ function Summary({ agent, now }: { agent: Agent; now: number }) {
     ['Repository', `${agent.repo} (${agent.branch} from ${agent.baseBranch})`],
     ['Task', agent.taskId],
     ['Type', agent.type],
-    ['Runtime', runtimeLabel(agent)],
     ['Instance', placeOf(agent)],
     ['Priority', String(agent.priority)],
     ['Created', time(agent.createdAt)],
@@ -27,10 +26,11 @@ function Summary({ agent, now }: { agent: Agent; now: number }) {
   if (agent.exitCode !== null) rows.push(['Exit code', String(agent.exitCode)]);
   if (agent.result?.commitsAhead !== undefined) rows.push(['Commits', String(agent.result.commitsAhead)]);
   if (agent.result?.filesChanged !== undefined) rows.push(['Files changed', String(agent.result.filesChanged)]);
+  rows.push(['Runtime', runtimeLabel(agent)]);
   return (
     <>
       <dl class="fields">
-        {rows.map(([k, v]) => <div key={k}><dt>{k}</dt><dd>{v}</dd></div>)}
+        {rows.map(([k, v]) => <div key={k} class={k === 'Runtime' ? 'wide' : undefined}><dt>{k}</dt><dd>{v}</dd></div>)}
       </dl>
       {agent.error && <p class="error" role="alert"><strong>{agent.error.code}</strong>: {agent.error.message}</p>}
       {agent.result?.summary && <div class="result-summary"><h2>Result</h2><p>{agent.result.summary}</p></div>}

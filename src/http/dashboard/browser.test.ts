@@ -56,14 +56,15 @@ const shot = (p: Page, name: string) => p.screenshot({ path: join(ARTIFACTS, `${
 const row = (p: Page, id: string) => p.locator(`tr[data-agent="${id}"]`);
 const stateBadge = (p: Page, state: string) => p.locator('.title-row .state', { hasText: state });
 
-function floodRecord(i: number): AgentRecord {
+/** A finished agent like `template` (a real record, so new record fields come along), for the 500-agent fleet. */
+function floodRecord(template: AgentRecord, i: number): AgentRecord {
   const now = Date.now() - i * 1000;
   const state = (['completed', 'failed', 'killed'] as const)[i % 3]!;
   const id = newAgentId();
   return {
-    id, state, taskId: `flood-${i}`, type: 'worker', repo: 'app', branch: `mosaic/flood-${i}/${id}`, baseBranch: 'main',
-    worktreePath: join(local.path, '..', `gone-${id}`), runtime: { kind: 'command', argv: ['true'] }, prompt: 'flood', env: {},
-    priority: 5, timeoutS: null, origin: 'local', idempotencyKey: null, pid: null, pgid: null, port: null, exitCode: state === 'completed' ? 0 : 1,
+    ...template,
+    id, state, taskId: `flood-${i}`, branch: `mosaic/flood-${i}/${id}`, worktreePath: join(local.path, '..', `gone-${id}`),
+    idempotencyKey: null, pid: null, pgid: null, port: null, exitCode: state === 'completed' ? 0 : 1,
     error: null, result: { turns: i % 7, costUsd: i / 1000 }, progress: null, killRequested: state === 'killed',
     createdAt: now, startedAt: now, endedAt: now + 500, updatedAt: now + 500,
   };
@@ -267,7 +268,9 @@ describe('dashboard in a real browser', () => {
   });
 
   it(`renders ${FLOOD} agents without freezing`, async () => {
-    for (let i = 0; i < FLOOD; i += 1) await pair.hub.store.agents.insert(floodRecord(i));
+    const template = (await pair.hub.store.agents.list({ state: 'completed' }))[0];
+    if (!template) throw new Error('no finished agent to copy');
+    for (let i = 0; i < FLOOD; i += 1) await pair.hub.store.agents.insert(floodRecord(template, i));
     const fresh = await context.newPage();
     // Records every task that blocked the page's main thread for over 50 ms (the browser's "long task").
     await fresh.addInitScript({

@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { freshBuiltCli } from '../test-support/build.js';
 
-/** Runs the real `mosaic` CLI (through tsx) as a child process, for tests. */
+/** Runs the real `mosaic` CLI as a child process, for tests: compiled when `dist/` is fresh, else through tsx. */
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
@@ -23,7 +24,15 @@ export function cliEnv(env: Record<string, string>): NodeJS.ProcessEnv {
 }
 
 export function startCli(args: string[], env: Record<string, string>, cwd = ROOT): ChildProcess {
-  return spawn(process.execPath, ['--import', TSX, MAIN, ...args], { cwd, env: cliEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+  const entry = cliEntry();
+  return spawn(process.execPath, [...entry, ...args], { cwd, env: cliEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+let builtCli: string | undefined | null = null;
+/** Decided once per test file: the sources do not change while it runs. */
+function cliEntry(): string[] {
+  if (builtCli === null) builtCli = freshBuiltCli();
+  return builtCli ? [builtCli] : ['--import', TSX, MAIN];
 }
 
 /** Collects a started CLI's output until it exits. */

@@ -8,7 +8,7 @@ type Listener = () => void;
 const RETRY_MS = 1000;
 /** Renders are batched: a burst of events (a replay, kill-all) becomes one update. */
 const BATCH_MS = 50;
-const EVENT_TYPES = ['agent.state', 'agent.progress'];
+const EVENT_TYPES = ['agent.state', 'agent.progress', 'agent.landed'];
 
 /**
  * Every agent this instance knows (its own and mirrored remote ones), kept

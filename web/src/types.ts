@@ -35,6 +35,9 @@ export interface Agent {
   endedAt: number | null;
   updatedAt?: number;
   sandbox?: unknown;
+  /** Set once the agent's work was landed (instances with landing). */
+  landed?: { commit: string; into: string; strategy: string; at: number } | null;
+  retryOf?: { agentId: string; continue: boolean } | null;
 }
 
 export interface Repo {

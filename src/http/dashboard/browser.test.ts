@@ -12,7 +12,7 @@ import type { AgentRecord } from '../../core/agent-model.js';
 import { newAgentId } from '../../core/ids.js';
 import { spawnCommand, waitForState } from '../../test-support/agents.js';
 import { spawnRemote, startPair, type Pair } from '../../test-support/federation.js';
-import { makeTempRepo, type TempDir } from '../../test-support/git-fixtures.js';
+import { git, makeTempRepo, type TempDir } from '../../test-support/git-fixtures.js';
 import { waitFor } from '../../test-support/wait.js';
 
 /**
@@ -152,7 +152,7 @@ describe('dashboard in a real browser', () => {
     await row(page, remote.body.id).filter({ hasText: 'killed' }).waitFor({ timeout: 30_000 });
   });
 
-  it('spawns through the form (API errors next to their fields) and follows the agent to completed live', async () => {
+  it('spawns through the form (API errors next to their fields), follows the agent to completed live, shows logs and diff, lands it', async () => {
     await page.getByRole('link', { name: 'Spawn', exact: true }).click();
     await page.getByLabel('Repository').fill('app');
     await page.getByLabel('Task id').fill('bad id');
@@ -183,9 +183,15 @@ describe('dashboard in a real browser', () => {
     expect((await page.locator('.line-add').allInnerTexts()).map((text) => text.trim())).toContain('+done');
     await shot(page, 'agent-diff');
     expect((await pair.hub.api<PublicAgent>('GET', `/agents/${id}`)).body.state).toBe('completed');
+
+    // Land: the agent's commit reaches the repository's main branch.
+    await page.getByRole('button', { name: 'Land' }).click();
+    await page.getByRole('status').filter({ hasText: 'Land: done.' }).waitFor();
+    await page.locator('.fields div', { hasText: 'Landed' }).filter({ hasText: 'into main (merge)' }).waitFor();
+    expect(git(local.path, 'show', 'main:b.txt')).toBe('done');
   });
 
-  it('kills a running agent with the Kill button', async () => {
+  it('kills a running agent with the Kill button, and retries it with Retry', async () => {
     const victim = await spawnCommand(pair.hub, 'sleep 60', { taskId: 'victim' });
     await waitForState(pair.hub, victim.id, ['running']);
     await page.goto(`${pair.hub.url}/#/agents/${victim.id}`);
@@ -195,6 +201,14 @@ describe('dashboard in a real browser', () => {
     expect(await page.getByRole('button', { name: 'Kill' }).count()).toBe(0);
     await page.getByRole('button', { name: 'Discard' }).waitFor();
     await shot(page, 'agent-killed');
+
+    // Retry starts a new agent with the same request and shows it.
+    await page.getByRole('button', { name: 'Retry' }).click();
+    await page.waitForURL((url) => url.hash.startsWith('#/agents/') && !url.hash.endsWith(victim.id));
+    const retried = decodeURIComponent(page.url().split('/').at(-1)!);
+    await page.locator('.fields div', { hasText: 'Retry of' }).filter({ hasText: victim.id }).waitFor();
+    expect((await pair.hub.api('POST', `/agents/${retried}/kill`)).status).toBe(202);
+    await stateBadge(page, 'killed').waitFor({ timeout: 30_000 });
   });
 
   it('shows repositories and peers with grants both ways and the message log', async () => {

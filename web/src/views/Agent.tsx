@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { api, messageOf } from '../api';
+import { api, ApiError, messageOf } from '../api';
 import { fleet } from '../fleet';
 import { cost, duration, placeOf, runtimeLabel, time, turns } from '../format';
 import { agentHref, navigate } from '../router';
@@ -26,6 +26,8 @@ function Summary({ agent, now }: { agent: Agent; now: number }) {
   if (agent.exitCode !== null) rows.push(['Exit code', String(agent.exitCode)]);
   if (agent.result?.commitsAhead !== undefined) rows.push(['Commits', String(agent.result.commitsAhead)]);
   if (agent.result?.filesChanged !== undefined) rows.push(['Files changed', String(agent.result.filesChanged)]);
+  if (agent.landed) rows.push(['Landed', `into ${agent.landed.into} (${agent.landed.strategy}) at ${agent.landed.commit.slice(0, 10)}`]);
+  if (agent.retryOf) rows.push(['Retry of', `${agent.retryOf.agentId}${agent.retryOf.continue ? ' (on its work)' : ''}`]);
   rows.push(['Runtime', runtimeLabel(agent)]);
   return (
     <>
@@ -46,6 +48,8 @@ export function AgentView({ id, tab }: { id: string; tab: 'logs' | 'diff' }) {
   const [error, setError] = useState<string | undefined>();
   const [notice, setNotice] = useState<string | undefined>();
   const [busy, setBusy] = useState(false);
+  const [strategy, setStrategy] = useState('merge');
+  const [onItsWork, setOnItsWork] = useState(false);
   const agent = fleet.agents.get(id);
 
   useEffect(() => {
@@ -57,16 +61,17 @@ export function AgentView({ id, tab }: { id: string; tab: 'logs' | 'diff' }) {
       .catch((err: unknown) => setError(messageOf(err)));
   }, [id]);
 
-  const act = async (what: string, call: () => Promise<unknown>, after?: () => void) => {
+  const act = async (what: string, call: () => Promise<unknown>, after?: (answer: unknown) => void) => {
     setBusy(true);
     setNotice(undefined);
     try {
       const answer = await call();
       if (answer && typeof answer === 'object' && 'id' in answer) fleet.apply(answer as Agent);
       setNotice(`${what}: done.`);
-      after?.();
+      after?.(answer);
     } catch (err) {
-      setNotice(`${what} failed: ${messageOf(err)}`);
+      const paths = err instanceof ApiError && Array.isArray(err.details.paths) ? ` (${err.details.paths.join(', ')})` : '';
+      setNotice(`${what} failed: ${messageOf(err)}${paths}`);
     } finally {
       setBusy(false);
     }
@@ -81,6 +86,13 @@ export function AgentView({ id, tab }: { id: string; tab: 'logs' | 'diff' }) {
       navigate('#/');
     });
   };
+
+  const land = () => void act('Land', async () => (await api.post<{ agent: Agent }>(`${path}/land`, { strategy })).agent);
+  // The new agent is where the user wants to be next.
+  const retry = () => void act('Retry', () => api.post<Agent>(`${path}/retry`, onItsWork ? { continue: true } : {}), (answer) => {
+    navigate(agentHref((answer as Agent).id));
+    setNotice(`Retry of ${id}: started.`);
+  });
 
   if (!agent) {
     return (
@@ -99,6 +111,20 @@ export function AgentView({ id, tab }: { id: string; tab: 'logs' | 'diff' }) {
         <StateBadge state={agent.state} />
         <div class="actions">
           {active && <button type="button" class="danger" disabled={busy || agent.killRequested} onClick={kill}>Kill</button>}
+          {!active && !agent.instance && (
+            <>
+              <label class="inline">Strategy{' '}
+                <select value={strategy} onChange={(e) => setStrategy(e.currentTarget.value)}>
+                  <option value="merge">merge</option>
+                  <option value="squash">squash</option>
+                  <option value="rebase">rebase</option>
+                </select>
+              </label>
+              <button type="button" disabled={busy} onClick={land}>Land</button>
+              <label class="inline check"><input type="checkbox" checked={onItsWork} onChange={(e) => setOnItsWork(e.currentTarget.checked)} /> on its work</label>
+              <button type="button" disabled={busy} onClick={retry}>Retry</button>
+            </>
+          )}
           {!active && <button type="button" class="danger" disabled={busy} onClick={discard}>Discard</button>}
         </div>
       </div>

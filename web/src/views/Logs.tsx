@@ -96,9 +96,11 @@ export function Logs({ id }: { id: string }) {
         {dropped > 0 && ` (${dropped} earlier entries not shown)`}
       </p>
       {items.length === 0 && status === 'ended' && <p class="empty">No output.</p>}
-      <div class="log-items">
-        {items.map((item, i) => <Item key={i + dropped} item={item} />)}
-      </div>
+      {items.length > 0 && (
+        <div class="log-items">
+          {items.map((item, i) => <Item key={i + dropped} item={item} />)}
+        </div>
+      )}
     </section>
   );
 }

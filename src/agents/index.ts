@@ -12,3 +12,4 @@ export { localAgentApi } from './local-api.js';
 export type { LandRequest } from './landing.js';
 export type { RetryRequest } from './retry.js';
 export { PERMISSION_MODES } from './runtimes/index.js';
+export { ConflictWatcher, type RepoConflicts } from './conflicts.js';

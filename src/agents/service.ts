@@ -8,6 +8,7 @@ import { agentDir, agentLogPath, type AgentContext } from './context.js';
 import type { EventBus } from './event-bus.js';
 import { AgentFinisher } from './finisher.js';
 import { AgentLauncher } from './launcher.js';
+import { ConflictWatcher } from './conflicts.js';
 import { killEach, type KillAllReport } from './kill-all.js';
 import { landAgent, type LandRequest } from './landing.js';
 import { buildRetryRecord, type RetryRequest } from './retry.js';
@@ -40,6 +41,8 @@ export class AgentService {
   private readonly scheduler: Scheduler;
   private readonly monitor: AgentMonitor;
   private readonly reconciler: Reconciler;
+  /** The conflict radar of every repository (GET /repos/:name/conflicts, SSE repo.conflicts). */
+  readonly conflicts: ConflictWatcher;
 
   constructor(deps: AgentServiceDeps) {
     const recorder = new AgentRecorder(deps.store, deps.bus, deps.logger);
@@ -49,6 +52,7 @@ export class AgentService {
     this.scheduler = new Scheduler(this.ctx, this.launcher);
     this.monitor = new AgentMonitor(this.ctx, this.finisher, () => this.scheduler.pump());
     this.reconciler = new Reconciler(this.ctx);
+    this.conflicts = new ConflictWatcher(this.ctx);
   }
 
   /** Re-attaches to agents a previous server left behind, cleans orphans, starts the queue. */
@@ -63,6 +67,7 @@ export class AgentService {
   /** Stops watching; agents keep running under their supervisors. */
   async stop(): Promise<void> {
     this.monitor.stop();
+    this.conflicts.stop();
     await this.scheduler.stop();
   }
 

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { VERSION } from '../core/version.js';
 import { agentsCommand } from './commands/agents.js';
+import { conflictsCommand } from './commands/conflicts.js';
 import { dashboardCommand } from './commands/dashboard.js';
 import { doctorCommand } from './commands/doctor.js';
 import { eventsCommand } from './commands/events.js';
@@ -39,6 +40,7 @@ Exit codes: 0 ok, 1 failure (API error, server not running, failed check), 2 usa
   program.addCommand(doctorCommand());
   program.addCommand(reposCommand());
   program.addCommand(agentsCommand());
+  program.addCommand(conflictsCommand());
   program.addCommand(worktreesCommand());
   program.addCommand(eventsCommand());
   program.addCommand(peersCommand());

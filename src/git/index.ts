@@ -20,3 +20,5 @@ export { mergeCommits, mergeTrees } from './merge.js';
 export type { TreeMerge } from './merge.js';
 export { captureWorktreeTree, diffWorktree } from './capture.js';
 export type { CapturedTree } from './capture.js';
+export { ConflictRadar, probeCommit } from './radar.js';
+export type { RadarAgent, RadarPair, RadarReport } from './radar.js';

@@ -9,6 +9,7 @@ import { healthRoutes } from './health.js';
 import { registerOpenApi } from './openapi.js';
 import { strictBodies } from './validators.js';
 import { agentRoutes } from './routes/agents.js';
+import { conflictRoutes } from './routes/conflicts.js';
 import { eventRoutes } from './routes/events.js';
 import { repoRoutes } from './routes/repos.js';
 import { worktreeRoutes } from './routes/worktrees.js';
@@ -57,7 +58,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     admin.addHook('onRequest', adminGuard);
     await admin.register(repoRoutes, { repos: deps.repos });
     await admin.register(agentRoutes, { agents: deps.agentApi });
-    await admin.register(eventRoutes, { feed: deps.feed });
+    await admin.register(eventRoutes, { feed: deps.feed, conflicts: deps.agentService.conflicts });
+    await admin.register(conflictRoutes, { conflicts: deps.agentService.conflicts });
     await admin.register(worktreeRoutes, { agents: deps.agentService });
   }, { prefix: '/api/v1' });
   for (const plugin of deps.plugins ?? []) {

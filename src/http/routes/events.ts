@@ -1,10 +1,15 @@
 import type { FastifyInstance } from 'fastify';
-import type { EventFeed } from '../../agents/index.js';
+import type { ConflictWatcher, EventFeed } from '../../agents/index.js';
 import { invalid } from '../../core/errors.js';
 import { openSse } from '../sse.js';
 
 /** GET /events — every agent transition as SSE; `Last-Event-ID` (or `?after=`) resumes after that seq. */
-export async function eventRoutes(app: FastifyInstance, opts: { feed: EventFeed }): Promise<void> {
+/**
+ * `repo.conflicts` notices (conflict radar changes) are interleaved without an
+ * `id:` line: they are not in the event log, so they never move a client's
+ * Last-Event-ID and agent events keep their contiguous seqs.
+ */
+export async function eventRoutes(app: FastifyInstance, opts: { feed: EventFeed; conflicts?: ConflictWatcher }): Promise<void> {
   app.get<{ Querystring: { after?: number } }>('/events', {
     schema: {
       tags: ['events'],
@@ -25,6 +30,7 @@ export async function eventRoutes(app: FastifyInstance, opts: { feed: EventFeed 
         stream.close();
       });
       stream.onClose(stop);
+      if (opts.conflicts) stream.onClose(opts.conflicts.subscribe((report) => stream.send({ event: 'repo.conflicts', data: report })));
     } catch (err) {
       request.log.error({ err }, 'event stream failed');
       stream.close();

@@ -43,3 +43,18 @@ export function isMosaicError(err: unknown): err is MosaicError {
 export function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
+
+const STORAGE_FULL_CODES = new Set(['ENOSPC', 'EDQUOT', 'SQLITE_FULL']);
+const STORAGE_FULL_TEXT = /No space left on device|Disk quota exceeded|database or disk is full/i;
+
+/**
+ * A failure because the disk (or quota) is full, whichever layer hit it:
+ * fs (`ENOSPC`, `EDQUOT`), SQLite (`SQLITE_FULL`) or git (its stderr).
+ * It is not a fault of Mosaic and maps to 507 `insufficient_storage`.
+ */
+export function isStorageFull(err: unknown): boolean {
+  if (typeof err !== 'object' || err === null) return false;
+  const { code, message, stderr } = err as { code?: unknown; message?: unknown; stderr?: unknown };
+  if (typeof code === 'string' && STORAGE_FULL_CODES.has(code)) return true;
+  return [message, stderr].some((text) => typeof text === 'string' && STORAGE_FULL_TEXT.test(text));
+}

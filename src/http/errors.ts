@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
-import { isMosaicError } from '../core/errors.js';
+import { isMosaicError, isStorageFull } from '../core/errors.js';
+import { isLockError } from '../git/index.js';
 
 interface ErrorBody {
   error: { code: string; message: string; details?: Record<string, unknown> };
@@ -56,6 +57,15 @@ export function installErrorHandling(app: FastifyInstance): void {
           details: field ? { field } : {},
         },
       };
+    } else if (isLockError(err)) {
+      // Another git process (the user's, an IDE's) holds a lock in the repository: nothing is wrong, try again.
+      status = 409;
+      body = { error: { code: 'git_busy', message: 'another git process holds a lock in this repository; retry shortly', details: { retryable: true } } };
+      void reply.header('retry-after', '2');
+    } else if (isStorageFull(err)) {
+      request.log.warn({ err }, 'storage full');
+      status = 507;
+      body = { error: { code: 'insufficient_storage', message: 'the disk is full: nothing was changed; free space and retry' } };
     } else if (err.code && FASTIFY_CODES[err.code]) {
       const mapped = FASTIFY_CODES[err.code]!;
       status = mapped.status;

@@ -52,16 +52,44 @@ let timeoutTimer: Timer | undefined;
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const messageOf = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
+/** How long the exit record is retried when it cannot be written (a full disk, say) before giving up. */
+const EXIT_WRITE_PATIENCE_MS = Number(process.env.MOSAIC_SUPERVISOR_EXIT_PATIENCE_MS ?? 10 * 60_000);
+
+/** Blocks this (otherwise idle) process: the agent has ended, nothing else is left to do. */
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
 function finish(record: Omit<ExitRecord, 'startedAt' | 'endedAt'>): never {
   finished = true;
   const full: ExitRecord = { ...record, startedAt, endedAt: Date.now() };
-  try {
-    if (agentDir !== undefined) writeFileAtomic(join(agentDir, EXIT_FILE), `${JSON.stringify(full)}\n`);
-  } catch {
-    // Nothing else can record it; the server will see a dead supervisor without exit.json.
-    process.exit(1);
+  if (agentDir === undefined) process.exit(0);
+  // Only this process knows how the agent ended: while it stays alive the server waits for the record
+  // (an alive supervisor is a running agent), so a write that fails — a full disk — is retried
+  // rather than letting the agent be taken for `orchestrator_lost`.
+  const deadline = Date.now() + EXIT_WRITE_PATIENCE_MS;
+  for (let delay = 100; ; delay = Math.min(delay * 2, 5000)) {
+    try {
+      writeFileAtomic(join(agentDir, EXIT_FILE), `${JSON.stringify(full)}\n`);
+      process.exit(0);
+    } catch (err) {
+      try {
+        rmSync(`${join(agentDir, EXIT_FILE)}.tmp-${process.pid}`, { force: true });
+      } catch {
+        // best effort
+      }
+      if (Date.now() >= deadline) {
+        // Nothing else can record it; the server will see a dead supervisor without exit.json.
+        process.exit(1);
+      }
+      try {
+        appendFileSync(join(agentDir, OUTPUT_LOG), `[mosaic supervisor] cannot write ${EXIT_FILE} (${messageOf(err)}); retrying\n`);
+      } catch {
+        // the log is on the same full disk, probably
+      }
+      sleepSync(delay);
+    }
   }
-  process.exit(0);
 }
 
 function finishSpawnError(err: unknown): never {

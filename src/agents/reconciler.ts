@@ -10,8 +10,13 @@ export interface WorktreeView {
   branch: string | null;
   repo: string;
   agentId: string | null;
-  /** No live (spawning or running) agent owns it. */
+  /**
+   * No live (spawning or running) agent owns it, it was made by this instance
+   * (or carries no instance mark) and no process works inside it: reconciliation may take it.
+   */
   orphan: boolean;
+  /** The instance that made it, when it says so (several instances may share a repository). */
+  instance?: string | null;
 }
 
 export interface ReconcileReport {
@@ -76,10 +81,19 @@ export class Reconciler {
     const entries = (await this.ctx.git.list(repo.path)).filter((entry) => entry.path.startsWith(root));
     const agents = await this.ctx.store.agents.list({ repo: repo.name });
     const byPath = new Map<string, AgentRecord>(agents.map((agent) => [agent.worktreePath, agent]));
+    const self = this.ctx.git.owner;
     return entries.map((entry) => {
       const owner = byPath.get(entry.path);
       const live = owner !== undefined && (owner.state === 'spawning' || owner.state === 'running');
-      return { path: entry.path, branch: entry.branch, repo: repo.name, agentId: owner?.id ?? null, orphan: !live };
+      if (live) return { path: entry.path, branch: entry.branch, repo: repo.name, agentId: owner.id, orphan: false };
+      // Another instance's worktree is never ours to take, nor one a process (an agent we do not know) works in.
+      const mark = this.ctx.git.inspectOwner(entry.path);
+      const ours = mark.owner === null || self === undefined || mark.owner === self;
+      const orphan = ours && mark.processes.length === 0;
+      return {
+        path: entry.path, branch: entry.branch, repo: repo.name, agentId: owner?.id ?? null, orphan,
+        ...(mark.owner === null ? {} : { instance: mark.owner }),
+      };
     });
   }
 }

@@ -6,6 +6,7 @@ import { captureWorktreeTree, diffWorktree, type CapturedTree } from './capture.
 import { copyIntoWorktree } from './copy.js';
 import { DEFAULT_MAX_DIFF_BYTES, diffBranch, summarizeBranch } from './diff.js';
 import { listWorktrees } from './list.js';
+import { processesInside, readWorktreeOwner, writeWorktreeOwner } from './owner.js';
 import { assertInside, assertManagedWorktree, managedRoot, resolveReal, worktreePathFor } from './paths.js';
 import { landBranch, type LandOptions, type LandResult } from './land.js';
 import { deleteBranch, inspectTopLevel, resolveCommit } from './repo.js';
@@ -19,6 +20,8 @@ export interface WorktreeManagerOptions {
   addTimeoutMs?: number;
   /** Attempts for an operation failing on another process's git lock. Default 6. */
   lockAttempts?: number;
+  /** The instance id recorded in every worktree this manager creates (see owner.ts). */
+  owner?: string;
 }
 
 const EXISTS_PATH = /'.*' already exists/;
@@ -44,10 +47,18 @@ export class WorktreeManager {
   private readonly mutex = new KeyedMutex();
   private readonly addTimeoutMs: number;
   private readonly lockAttempts: number;
+  /** The instance id this manager marks its worktrees with; undefined in tools and tests that need none. */
+  readonly owner: string | undefined;
 
   constructor(options: WorktreeManagerOptions = {}) {
     this.addTimeoutMs = options.addTimeoutMs ?? 10 * 60_000;
     this.lockAttempts = options.lockAttempts ?? 6;
+    this.owner = options.owner;
+  }
+
+  /** The instance that made the worktree (null when unmarked), and pids of live processes working inside it. */
+  inspectOwner(worktreePath: string): { owner: string | null; processes: number[] } {
+    return { owner: readWorktreeOwner(worktreePath), processes: processesInside(worktreePath) };
   }
 
   private serialize<T>(repoPath: string, task: () => Promise<T>): Promise<T> {
@@ -99,6 +110,14 @@ export class WorktreeManager {
         await this.undoFailedAdd(repo, target, branch, baseCommit, !pathTaken);
         if (pathTaken) throw conflict('worktree_exists', `${target} already exists`, { path: target });
         throw err;
+      }
+      if (this.owner !== undefined) {
+        try {
+          writeWorktreeOwner(target, this.owner);
+        } catch (err) {
+          await this.undoFailedAdd(repo, target, branch, baseCommit, true);
+          throw err;
+        }
       }
       return { path: target, branch, baseCommit };
     });

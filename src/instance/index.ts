@@ -52,7 +52,8 @@ export async function startInstance(options: StartOptions = {}): Promise<Instanc
   const migrations = [...new Map([...registeredMigrations(), ...FEDERATION_MIGRATIONS].map((m) => [m.version, m])).values()];
   const store = openSqliteStore(paths.db, { migrations });
   const bus = new EventBus();
-  const git = new WorktreeManager();
+  // Every worktree it makes records this instance, so another instance on the same repository leaves it alone.
+  const git = new WorktreeManager({ owner: identity.instanceId });
   const agents = new AgentService({ config, store, git, bus, logger });
   const repos = new RepoService(store, (repo) => agents.activeIn(repo));
   const feed = new EventFeed(store, bus);

@@ -9,6 +9,7 @@ const worktree = {
     repo: { type: 'string' },
     agentId: { type: ['string', 'null'] },
     orphan: { type: 'boolean' },
+    instance: { type: 'string', description: 'the instance that made the worktree (another instance\'s are never reconciled here)' },
   },
 } as const;
 

@@ -1,5 +1,6 @@
 import type { BenchResult } from './types.js';
 import { benchAgents } from './agents.bench.js';
+import { benchRadar } from './radar.bench.js';
 import { benchWorktrees } from './worktree.bench.js';
 
 /**
@@ -9,6 +10,7 @@ import { benchWorktrees } from './worktree.bench.js';
 const suites: Array<{ suite: string; run: () => Promise<BenchResult[]> }> = [
   { suite: 'worktrees', run: benchWorktrees },
   { suite: 'agents', run: benchAgents },
+  { suite: 'radar', run: benchRadar },
 ];
 
 function table(rows: Array<BenchResult & { suite: string }>): string {

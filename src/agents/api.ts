@@ -4,7 +4,7 @@ import type { PublicAgent } from './public.js';
 import type { KillAllReport } from './kill-all.js';
 import type { LandRequest } from './landing.js';
 import type { RetryRequest } from './retry.js';
-import type { AgentLanding, SpawnRequest } from './types.js';
+import type { AgentCheckout, AgentLanding, SpawnRequest } from './types.js';
 
 export interface ListQuery extends AgentFilter {
   /** `local` (default): agents running here; `all`: also mirrored agents running on peers. */
@@ -22,7 +22,10 @@ export interface AgentApi {
   list(query: ListQuery): Promise<PublicAgent[]>;
   kill(id: string): Promise<PublicAgent>;
   killAll(): Promise<KillAllReport>;
-  discard(id: string): Promise<void>;
+  /** `force` discards a branch with commits its base does not have (else 409 `unmerged_commits`). */
+  discard(id: string, opts?: { force?: boolean }): Promise<void>;
+  /** Worktree and branch on disk now; null for an agent running on another instance. */
+  checkout(id: string): Promise<AgentCheckout | null>;
   logs(id: string, after: number, limit: number): Promise<LogPage & { ended: boolean }>;
   diff(id: string): Promise<string>;
   land(id: string, request: LandRequest): Promise<{ agent: PublicAgent; landed: AgentLanding }>;

@@ -23,6 +23,11 @@ export class EventFeed {
     private readonly bus: EventBus,
   ) {}
 
+  /** The seq of the newest event, so a reader can start "from now". */
+  lastSeq(): Promise<number> {
+    return this.store.events.lastSeq();
+  }
+
   async follow(after: number, deliver: (event: FeedEvent) => void, onError: (err: unknown) => void = () => {}): Promise<() => void> {
     let last = after;
     let closed = false;

@@ -2,7 +2,7 @@ import { existsSync, rmSync } from 'node:fs';
 import type { Config } from '../core/config.js';
 import { conflict, invalid, isMosaicError, notFound, tooMany } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import { assertRefName, resolveCommit, type WorktreeManager } from '../git/index.js';
+import { assertRefName, branchExists, resolveCommit, type WorktreeManager } from '../git/index.js';
 import type { AgentFilter, Store } from '../store/types.js';
 import { agentDir, agentLogPath, type AgentContext } from './context.js';
 import type { EventBus } from './event-bus.js';
@@ -20,7 +20,7 @@ import { reattachSpawning } from './reattach.js';
 import { AgentRecorder } from './recorder.js';
 import { Scheduler } from './scheduler.js';
 import { buildAgentRecord } from './spawn-request.js';
-import type { AgentLanding, AgentRecord, SpawnRequest } from './types.js';
+import type { AgentCheckout, AgentLanding, AgentRecord, SpawnRequest } from './types.js';
 
 export interface AgentServiceDeps {
   config: Config;
@@ -126,14 +126,40 @@ export class AgentService {
     return killEach(active, (agent) => agent.id, (agent) => this.kill(agent.id));
   }
 
-  /** Deletes a terminal agent: its record, its branch and its log folder. */
-  async discard(id: string): Promise<void> {
+  /**
+   * Deletes a terminal agent: its record, its branch and its log folder. A
+   * branch with commits that are not in its base (and were never landed) is
+   * work that would be lost: that needs `force` (409 `unmerged_commits`).
+   */
+  async discard(id: string, opts: { force?: boolean } = {}): Promise<void> {
     const agent = await this.get(id);
     if (!isTerminal(agent.state)) throw conflict('agent_active', `agent '${id}' is ${agent.state}; kill it first`, { state: agent.state });
     const repo = await this.ctx.store.repos.get(agent.repo);
+    if (repo && !opts.force && !agent.landed && (await branchExists(repo.path, agent.branch))) {
+      const { commitsAhead } = await this.ctx.git.summary(repo.path, agent.baseBranch, agent.branch);
+      if (commitsAhead > 0) {
+        throw conflict('unmerged_commits',
+          `agent '${id}' has ${commitsAhead} commit${commitsAhead === 1 ? '' : 's'} on ${agent.branch} that ${agent.baseBranch} does not have; land it first or discard with force`,
+          { commitsAhead, branch: agent.branch, baseBranch: agent.baseBranch });
+      }
+    }
     if (repo) await this.ctx.git.deleteBranch(repo.path, agent.branch);
     await this.ctx.store.agents.remove(id);
     rmSync(agentDir(this.ctx.config, id), { recursive: true, force: true });
+  }
+
+  /**
+   * What is on disk for an agent now: its worktree (present, or removed after
+   * it ended) and its branch (absent when the agent ended before it was
+   * created, e.g. killed while queued).
+   */
+  async checkout(id: string): Promise<AgentCheckout> {
+    const agent = await this.get(id);
+    const repo = await this.ctx.store.repos.get(agent.repo);
+    const branch = repo !== undefined && (await branchExists(repo.path, agent.branch));
+    const worktree = existsSync(agent.worktreePath) ? 'present' : branch || agent.startedAt !== null ? 'removed' : 'none';
+    if (repo === undefined) return { worktree, branch: 'unknown' };
+    return { worktree, branch: branch ? 'present' : agent.startedAt !== null ? 'deleted' : 'none' };
   }
 
   async logs(id: string, after = 0, limit = 1000): Promise<LogPage & { ended: boolean }> {
@@ -147,6 +173,8 @@ export class AgentService {
     const repo = await this.ctx.store.repos.get(agent.repo);
     if (!repo) throw notFound('repo_not_found', `repository '${agent.repo}' is no longer registered`);
     if (agent.state === 'queued') return '';
+    // Ended before its branch was made (killed while queued, failed to start): nothing to diff.
+    if (isTerminal(agent.state) && !(await branchExists(repo.path, agent.branch))) return '';
     if ((agent.state === 'running' || agent.state === 'spawning') && existsSync(agent.worktreePath)) {
       try {
         // What a snapshot would commit now; the files Mosaic copied in (secrets like .env) never show.

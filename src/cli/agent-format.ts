@@ -1,4 +1,4 @@
-import type { PublicAgent, RuntimeSpec } from '../agents/index.js';
+import type { AgentCheckout, PublicAgent, RuntimeSpec } from '../agents/index.js';
 import { dash, formatAgo, formatDuration, formatFields, formatTable, formatTimestamp } from './output.js';
 
 /** How agents look in human output. */
@@ -38,15 +38,35 @@ export function formatAgentTable(agents: readonly PublicAgent[], now = Date.now(
   return formatTable(headers, rows);
 }
 
-export function formatAgent(agent: PublicAgent, now = Date.now()): string {
+/** The agent as GET /agents/:id returns it: local agents say what exists on disk now. */
+type ShownAgent = PublicAgent & { checkout?: AgentCheckout };
+
+function branchText(agent: ShownAgent): string {
+  const from = `(from ${dash(agent.baseBranch)})`;
+  switch (agent.checkout?.branch) {
+    case 'none': return 'none — never created (the agent ended before it started)';
+    case 'deleted': return `${agent.branch} ${from}, deleted`;
+    default: return `${dash(agent.branch)} ${from}`;
+  }
+}
+
+function worktreeText(agent: ShownAgent): string {
+  switch (agent.checkout?.worktree) {
+    case 'none': return 'none — never created';
+    case 'removed': return `${agent.worktreePath} (removed; the work is on the branch)`;
+    default: return dash(agent.worktreePath);
+  }
+}
+
+export function formatAgent(agent: ShownAgent, now = Date.now()): string {
   const fields: [string, string][] = [
     ['id', agent.id],
     ['state', agent.state],
     ['task', agent.taskId],
     ['type', agent.type],
     ['repo', agent.repo],
-    ['branch', `${dash(agent.branch)} (from ${dash(agent.baseBranch)})`],
-    ['worktree', dash(agent.worktreePath)],
+    ['branch', branchText(agent)],
+    ['worktree', worktreeText(agent)],
     ['runtime', formatRuntime(agent.runtime)],
     ['priority', dash(agent.priority)],
     ['origin', dash(agent.origin)],
@@ -84,4 +104,25 @@ export function formatTransition(agent: PublicAgent, at = agent.updatedAt): stri
   if (agent.instance) parts.push(`instance=${agent.peer ?? agent.instance}`);
   if (agent.error) parts.push(`error=${agent.error.code}: ${agent.error.message}`);
   return parts.join('  ');
+}
+
+/** One line per progress event: the turn, the tools it used and the start of what it said. */
+export function formatProgress(agent: PublicAgent, at = agent.updatedAt): string {
+  const progress = agent.progress;
+  const parts = [formatTimestamp(at ?? Date.now()), agent.id, 'progress ', `turn ${progress?.turns ?? '?'}`];
+  if (progress?.tools && progress.tools.length > 0) parts.push(`tools=${progress.tools.join(',')}`);
+  if (progress?.lastText) parts.push(oneLine(progress.lastText, 100));
+  return parts.join('  ');
+}
+
+/** An event from `/events` as one line. */
+export function formatEvent(type: string, agent: PublicAgent): string {
+  return type === 'agent.progress' ? formatProgress(agent) : formatTransition(agent);
+}
+
+/** Text on one line, cut to `max` characters with an ellipsis. */
+export function oneLine(text: string, max: number): string {
+  // eslint-disable-next-line no-control-regex -- peers' and agents' text must not move the cursor or recolour the terminal
+  const flat = text.replace(/\s+/g, ' ').replace(/[\u0000-\u001f\u007f-\u009f]/g, '').trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }

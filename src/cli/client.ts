@@ -98,8 +98,8 @@ export class ApiClient {
     return (await this.request<T>('POST', path, { body })).body;
   }
 
-  async delete(path: string): Promise<void> {
-    await this.request('DELETE', path);
+  async delete(path: string, query?: Query): Promise<void> {
+    await this.request('DELETE', path, { query });
   }
 
   /** A JSON (or, for text/plain answers, string) request; non-2xx answers throw CliError. */

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 import { CommanderError } from 'commander';
 import { CliError, EXIT_FAILURE, EXIT_USAGE } from './client.js';
+import { jsonRequested } from './output.js';
 import { buildProgram } from './program.js';
+import { endQuietlyWhenReaderLeaves } from './signals.js';
 
 /** Reports a failure on stderr and sets the exit code (0 ok, 1 failure, 2 usage). */
 function fail(err: unknown): void {
@@ -11,10 +13,7 @@ function fail(err: unknown): void {
     return;
   }
   if (err instanceof CliError) {
-    const args = process.argv.slice(2);
-    const end = args.indexOf('--'); // what follows `--` is an agent's command, not our options
-    const json = (end === -1 ? args : args.slice(0, end)).includes('--json');
-    process.stderr.write(json ? `${JSON.stringify({ error: err.toJSON() })}\n` : `mosaic: ${err.code}: ${err.message}\n`);
+    process.stderr.write(jsonRequested() ? `${JSON.stringify({ error: err.toJSON() })}\n` : `mosaic: ${err.code}: ${err.message}\n`);
     process.exitCode = err.exitCode;
     return;
   }
@@ -22,4 +21,5 @@ function fail(err: unknown): void {
   process.exitCode = EXIT_FAILURE;
 }
 
+endQuietlyWhenReaderLeaves();
 buildProgram().parseAsync(process.argv).catch(fail);

@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from 'commander';
+import { isValidName, NAME_RULE } from '../core/ids.js';
 
 /** Option parsers shared by commands; commander turns their errors into usage errors (exit 2). */
 
@@ -23,4 +24,10 @@ export function keyValue(value: string, previous: Record<string, string> | undef
   const eq = value.indexOf('=');
   if (eq <= 0) throw new InvalidArgumentError(`expected KEY=VALUE, got '${value}'.`);
   return { ...previous, [value.slice(0, eq)]: value.slice(eq + 1) };
+}
+
+/** A repository name, task id or agent id, checked before anything is sent (a bad one is a usage error, exit 2). */
+export function nameArg(value: string): string {
+  if (!isValidName(value)) throw new InvalidArgumentError(`'${value}' is not a valid name: use ${NAME_RULE}.`);
+  return value;
 }

@@ -1,5 +1,11 @@
 /** Human output (aligned tables, durations, timestamps) and `--json` output. */
 
+/** Whether the command line asks for JSON output (options after `--` belong to an agent's command). */
+export function jsonRequested(argv: readonly string[] = process.argv.slice(2)): boolean {
+  const end = argv.indexOf('--');
+  return (end === -1 ? argv : argv.slice(0, end)).includes('--json');
+}
+
 /** Writes one line (or block) to stdout. */
 export function print(text = ''): void {
   process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);

@@ -11,6 +11,7 @@ import { reposCommand } from './commands/repos.js';
 import { statusCommand } from './commands/status.js';
 import { upCommand } from './commands/up.js';
 import { worktreesCommand } from './commands/worktrees.js';
+import { jsonRequested } from './output.js';
 
 /** Applies settings to a command and all its subcommands (`addCommand` does not inherit them). */
 function everyCommand(command: Command, apply: (command: Command) => void): void {
@@ -45,6 +46,12 @@ Exit codes: 0 ok, 1 failure (API error, server not running, failed check), 2 usa
   program.addCommand(eventsCommand());
   program.addCommand(peersCommand());
   program.addCommand(dashboardCommand());
-  everyCommand(program, (command) => command.exitOverride().showHelpAfterError('(add --help for usage)'));
+  const json = jsonRequested();
+  everyCommand(program, (command) => {
+    command.exitOverride();
+    // With --json a usage error is a JSON document with its code too, so scripts can read every failure the same way.
+    if (json) command.configureOutput({ outputError: (text, write) => write(`${JSON.stringify({ error: { code: 'usage', message: text.replace(/^error: /, '').trim() } })}\n`) });
+    else command.showHelpAfterError('(add --help for usage)');
+  });
   return program;
 }

@@ -30,3 +30,17 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     signal?.addEventListener('abort', done, { once: true });
   });
 }
+
+/**
+ * When the reader of stdout goes away (`mosaic events | head -1`), the next
+ * write fails with EPIPE. That is the normal end of a pipeline, not a
+ * failure: exit 0 at once, quietly, as `cat` and `docker events` do.
+ */
+export function endQuietlyWhenReaderLeaves(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE' || err.code === 'ERR_STREAM_DESTROYED') process.exit(0);
+      throw err;
+    });
+  }
+}

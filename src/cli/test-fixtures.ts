@@ -23,6 +23,11 @@ export function cliEnv(env: Record<string, string>): NodeJS.ProcessEnv {
   return { ...clean, ...env };
 }
 
+/** The argv that runs the CLI (node with tsx), for tests that put it in a shell pipeline. */
+export function cliArgv(): string[] {
+  return [process.execPath, '--import', TSX, MAIN];
+}
+
 export function startCli(args: string[], env: Record<string, string>, cwd = ROOT): ChildProcess {
   const entry = cliEntry();
   return spawn(process.execPath, [...entry, ...args], { cwd, env: cliEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });

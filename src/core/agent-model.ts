@@ -54,6 +54,16 @@ export interface AgentProgress {
   tools?: string[];
 }
 
+/**
+ * What exists on disk for an agent now (computed when asked, never stored):
+ * `none` = never created (the agent ended before it got that far).
+ */
+export interface AgentCheckout {
+  worktree: 'present' | 'removed' | 'none';
+  /** `unknown` when the repository is no longer registered. */
+  branch: 'present' | 'deleted' | 'none' | 'unknown';
+}
+
 /** Summary of what an agent produced, filled in when it ends. */
 export interface AgentResult {
   commitsAhead?: number;

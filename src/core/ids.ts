@@ -8,6 +8,8 @@ import { invalid } from './errors.js';
  */
 export const NAME_PATTERN = '^(?!.*\\.\\.)[A-Za-z0-9][A-Za-z0-9._-]{0,63}$';
 const NAME_RE = new RegExp(NAME_PATTERN);
+/** What NAME_PATTERN allows, in words (error messages say this, never the pattern). */
+export const NAME_RULE = "1-64 letters, digits, '.', '_' or '-', starting with a letter or digit, without '..'";
 
 export function isValidName(value: unknown): value is string {
   return typeof value === 'string' && NAME_RE.test(value);
@@ -17,7 +19,7 @@ export function isValidName(value: unknown): value is string {
 export function assertName(field: string, value: unknown): string {
   if (!isValidName(value)) {
     throw invalid(`invalid_${field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}`,
-      `${field} must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit, without '..'`, { field });
+      `${field} must be ${NAME_RULE}`, { field });
   }
   return value;
 }

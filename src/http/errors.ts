@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { isMosaicError, isStorageFull } from '../core/errors.js';
 import { isLockError } from '../git/index.js';
+import { NAME_PATTERN, NAME_RULE } from '../core/ids.js';
 
 interface ErrorBody {
   error: { code: string; message: string; details?: Record<string, unknown> };
@@ -39,6 +40,22 @@ export function describeValidation(err: FastifyError): { code: string; field: st
   return { code: `invalid_${snake(top)}`, field };
 }
 
+/**
+ * A sentence for a validation error: `taskId must be 1-64 letters, ...` for a
+ * bad name instead of the regular expression, `body has an unknown field
+ * 'shell'`, otherwise Ajv's own wording prefixed with where it was found.
+ */
+function validationMessage(err: FastifyError, field: string | undefined): string {
+  const first = err.validation?.[0];
+  const params = (first?.params ?? {}) as Record<string, unknown>;
+  const where = err.validationContext ?? 'request';
+  const label = field ?? where;
+  if (first?.keyword === 'pattern' && params.pattern === NAME_PATTERN) return `${label} must be ${NAME_RULE}`;
+  if (first?.keyword === 'additionalProperties') return `${where} has an unknown field '${field ?? '?'}'`;
+  if (first?.keyword === 'required') return `${where} is missing the required field '${field ?? '?'}'`;
+  return `${where}${field ? `.${field}` : ''} ${first?.message ?? 'is invalid'}`;
+}
+
 /** The one place where errors become HTTP responses. */
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError, request, reply) => {
@@ -50,13 +67,7 @@ export function installErrorHandling(app: FastifyInstance): void {
     } else if (err.validation) {
       const { code, field } = describeValidation(err);
       status = 400;
-      body = {
-        error: {
-          code,
-          message: `${err.validationContext ?? 'request'}${field ? `.${field}` : ''} ${err.validation[0]?.message ?? 'is invalid'}`,
-          details: field ? { field } : {},
-        },
-      };
+      body = { error: { code, message: validationMessage(err, field), details: field ? { field } : {} } };
     } else if (isLockError(err)) {
       // Another git process (the user's, an IDE's) holds a lock in the repository: nothing is wrong, try again.
       status = 409;

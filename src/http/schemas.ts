@@ -3,7 +3,16 @@ import { NAME_PATTERN } from '../core/ids.js';
 
 /** JSON schemas shared by routes; they validate requests and document the API in OpenAPI. */
 
-export const name = { type: 'string', pattern: NAME_PATTERN, minLength: 1, maxLength: 64 } as const;
+/**
+ * Names (repositories, task ids, agent ids). The pattern alone bounds the
+ * length (1-64), so a bad name always fails on `pattern`, which the error
+ * handler turns into a sentence saying what is allowed.
+ */
+export const name = {
+  type: 'string',
+  pattern: NAME_PATTERN,
+  description: "1-64 letters, digits, '.', '_' or '-', starting with a letter or digit, without '..'",
+} as const;
 
 export const errorResponse = {
   type: 'object',
@@ -107,6 +116,14 @@ export const agentSchema = {
     startedAt: nullableInteger,
     endedAt: nullableInteger,
     idempotencyKey: nullableString,
+    checkout: {
+      type: 'object',
+      description: 'GET /agents/:id of a local agent only: what exists on disk now',
+      properties: {
+        worktree: { type: 'string', enum: ['present', 'removed', 'none'] },
+        branch: { type: 'string', enum: ['present', 'deleted', 'none', 'unknown'] },
+      },
+    },
   },
 } as const;
 

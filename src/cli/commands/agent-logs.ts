@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { CliError, type ApiClient } from '../client.js';
 import { clientFor } from '../context.js';
-import { integer } from '../options.js';
+import { integer, nameArg } from '../options.js';
 import { print, printError, printJson, printJsonLine } from '../output.js';
 import { interruptible } from '../signals.js';
 
@@ -41,7 +41,7 @@ async function readLogs(client: ApiClient, id: string, opts: LogsOptions): Promi
 }
 
 /** Streams new lines until the agent ends (the server sends `end`) or Ctrl-C. */
-async function followLogs(client: ApiClient, id: string, opts: LogsOptions): Promise<void> {
+export async function followLogs(client: ApiClient, id: string, opts: LogsOptions): Promise<void> {
   const interrupt = interruptible();
   try {
     const query = { follow: true, after: opts.after, limit: opts.limit };
@@ -69,7 +69,7 @@ async function followLogs(client: ApiClient, id: string, opts: LogsOptions): Pro
 export function logsCommand(): Command {
   return new Command('logs')
     .description('print an agent\'s output; -f follows it until the agent ends')
-    .argument('<id>', 'agent id')
+    .argument('<id>', 'agent id', nameArg)
     .option('-f, --follow', 'keep printing new lines until the agent ends (Ctrl-C stops)')
     .option('--after <cursor>', 'start after this cursor (the `next` of an earlier page)', integer(0))
     .option('--limit <n>', 'at most this many lines (one page)', integer(1, 10_000))

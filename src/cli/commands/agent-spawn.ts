@@ -5,8 +5,10 @@ import { AGENT_TYPES } from '../../agents/types.js';
 import { PERMISSION_MODES } from '../../agents/runtimes/claude.js';
 import { CliError, messageOf, usageError } from '../client.js';
 import { clientFor } from '../context.js';
-import { integer, keyValue } from '../options.js';
-import { print, printJson } from '../output.js';
+import { integer, keyValue, nameArg } from '../options.js';
+import { endLine, exitCodeFor, waitTerminal } from '../agent-wait.js';
+import { print, printError, printJson } from '../output.js';
+import { followLogs } from './agent-logs.js';
 
 interface SpawnOptions {
   repo: string;
@@ -24,6 +26,8 @@ interface SpawnOptions {
   env?: Record<string, string>;
   peer?: string;
   idempotencyKey?: string;
+  wait?: boolean;
+  follow?: boolean;
   json?: boolean;
 }
 
@@ -65,8 +69,8 @@ export function spawnCommand(): Command {
     .description('start an agent in its own worktree (queued if the instance is busy)')
     .usage('--repo <repo> --task <id> --prompt <text> [options] [-- command argv...]')
     .argument('[argv...]', 'for --runtime command: the command to run, after --')
-    .requiredOption('--repo <repo>', 'registered repository to work in')
-    .requiredOption('--task <id>', 'task id (names the branch: agent-<id>-<task>)')
+    .requiredOption('--repo <repo>', 'registered repository to work in', nameArg)
+    .requiredOption('--task <id>', 'task id (names the branch: agent-<id>-<task>)', nameArg)
     .option('--prompt <text>', 'what the agent should do')
     .option('--prompt-file <file>', 'read the prompt from a file (- for stdin)')
     .addOption(new Option('--type <type>', 'agent role').choices(AGENT_TYPES))
@@ -80,8 +84,15 @@ export function spawnCommand(): Command {
     .option('--env <KEY=VALUE>', 'extra environment for the agent (repeatable)', keyValue)
     .option('--peer <peer>', 'run it on this federated peer (connection name or instance id)')
     .option('--idempotency-key <key>', 'a retried spawn with the same key returns the first agent')
-    .option('--json', 'print the agent as JSON')
+    .option('--wait', 'wait until the agent ends; exit 0 completed, 1 failed, 3 killed')
+    .option('--follow', 'print its output until it ends (as logs -f); exit 0 completed, 1 failed, 3 killed')
+    .option('--json', 'print the agent as JSON (with --wait: the final record)')
+    .addHelpText('after', `
+Exit codes with --wait or --follow: 0 the agent completed, 1 it failed (or the spawn was refused),
+3 it was killed, 2 usage error. Ctrl-C stops waiting; the agent keeps running.`)
     .action(async (argv: string[], opts: SpawnOptions, command: Command) => {
+      if (opts.wait && opts.follow) throw usageError('use either --wait or --follow, not both');
+      if (opts.follow && opts.json) throw usageError('--follow prints the agent\'s output; use --wait --json for the final record');
       const runtime = runtimeFrom(opts, argv);
       const request: SpawnRequest = {
         taskId: opts.task,
@@ -96,9 +107,24 @@ export function spawnCommand(): Command {
         ...(opts.peer ? { peer: opts.peer } : {}),
         ...(opts.idempotencyKey ? { idempotencyKey: opts.idempotencyKey } : {}),
       };
-      const { status, body: agent } = await clientFor(command).request<PublicAgent>('POST', '/agents', { body: request });
-      if (opts.json) return printJson(agent);
+      const client = clientFor(command);
+      const { status, body: agent } = await client.request<PublicAgent>('POST', '/agents', { body: request });
       const where = agent.instance ? ` on ${agent.peer ?? agent.instance}` : '';
-      print(`${status === 200 ? 'existing agent (same idempotency key)' : 'spawned'} ${agent.id}: ${agent.state}${where}, branch ${agent.branch}`);
+      const spawned = `${status === 200 ? 'existing agent (same idempotency key)' : 'spawned'} ${agent.id}: ${agent.state}${where}, branch ${agent.branch}`;
+      if (!opts.wait && !opts.follow) {
+        if (opts.json) return printJson(agent);
+        return print(spawned);
+      }
+      if (opts.follow) {
+        printError(spawned);
+        await followLogs(client, agent.id, {});
+      } else if (!opts.json) {
+        print(spawned);
+      }
+      const ended = await waitTerminal(client, agent.id);
+      if (opts.json) printJson(ended);
+      else if (opts.follow) printError(endLine(ended));
+      else print(endLine(ended));
+      process.exitCode = exitCodeFor(ended);
     });
 }

@@ -1,34 +1,48 @@
 import { Command } from 'commander';
 import type { PublicAgent } from '../../agents/index.js';
-import { formatTransition } from '../agent-format.js';
+import { formatEvent } from '../agent-format.js';
 import { CliError, messageOf } from '../client.js';
 import { clientFor } from '../context.js';
-import { integer } from '../options.js';
+import { integer, nameArg } from '../options.js';
 import { print, printError, printJsonLine } from '../output.js';
 import { interruptible, sleep } from '../signals.js';
 
 const RETRY_MS = 1000;
+const EVENT_TYPES = new Set(['agent.state', 'agent.progress']);
+
+interface EventsOptions {
+  after?: number;
+  agent?: string;
+  repo?: string;
+  json?: boolean;
+}
 
 /**
- * `mosaic events`: every agent transition as one line, until Ctrl-C. When the
- * connection drops after it was up (a server restart), it reconnects and
- * resumes after the last seq it printed, so nothing is missed or repeated.
+ * `mosaic events`: agent state changes and progress, one line each, until
+ * Ctrl-C. Starts from now (as `docker events` does); `--after 0` replays the
+ * history kept. When the connection drops after it was up (a server
+ * restart), it reconnects and resumes after the last seq it saw, so nothing
+ * is missed or repeated.
  */
 export function eventsCommand(): Command {
   return new Command('events')
-    .description('stream agent state changes until Ctrl-C (replays history after --after, default from the start)')
-    .option('--after <seq>', 'only events after this sequence number', integer(0))
+    .description('stream agent state changes and progress from now on, until Ctrl-C (--after 0 replays history)')
+    .option('--after <seq>', 'replay the events after this sequence number first (0: all history kept)', integer(0))
+    .option('--agent <id>', 'only events of this agent', nameArg)
+    .option('--repo <repo>', 'only events of agents in this repository', nameArg)
     .option('--json', 'one JSON object per line: {seq, type, agent}')
-    .action(async (opts: { after?: number; json?: boolean }, command: Command) => {
+    .action(async (opts: EventsOptions, command: Command) => {
       const client = clientFor(command);
       const interrupt = interruptible();
-      let last = opts.after ?? 0;
+      let last: number | undefined = opts.after;
       let connected = false;
       let warned = false;
+      const wanted = (agent: PublicAgent) => (opts.agent === undefined || agent.id === opts.agent) && (opts.repo === undefined || agent.repo === opts.repo);
       try {
         while (!interrupt.signal.aborted) {
           try {
-            for await (const frame of client.stream('/events', { query: { after: last }, signal: interrupt.signal })) {
+            const query = last === undefined ? { since: 'now' } : { after: last };
+            for await (const frame of client.stream('/events', { query, signal: interrupt.signal })) {
               if (!connected || warned) {
                 if (warned) printError('reconnected');
                 connected = true;
@@ -36,10 +50,11 @@ export function eventsCommand(): Command {
               }
               const seq = Number(frame.id);
               if (Number.isSafeInteger(seq)) last = seq;
-              if (frame.event !== 'agent.state') continue;
+              if (!EVENT_TYPES.has(frame.event)) continue;
               const agent = JSON.parse(frame.data) as PublicAgent;
+              if (!wanted(agent)) continue;
               if (opts.json) printJsonLine({ seq, type: frame.event, agent });
-              else print(formatTransition(agent));
+              else print(formatEvent(frame.event, agent));
             }
             connected = true; // the stream opened even if no event arrived
           } catch (err) {

@@ -4,7 +4,7 @@ import type { RepoRecord } from '../../store/types.js';
 import { quoteArg } from '../agent-format.js';
 import { usageError } from '../client.js';
 import { clientFor } from '../context.js';
-import { collect } from '../options.js';
+import { collect, nameArg } from '../options.js';
 import { dash, formatFields, formatTable, print, printJson } from '../output.js';
 
 /** Options shared by `repos add` and `repos set` (the fields PATCH /repos/:name edits). */
@@ -84,7 +84,7 @@ export function reposCommand(): Command {
 
   editOptions(repos.command('add'), true)
     .description('register a repository (the path is resolved from the current directory)')
-    .argument('<name>', 'name agents refer to it by')
+    .argument('<name>', 'name agents refer to it by', nameArg)
     .argument('<path>', 'path of the main checkout')
     .option('--json', 'print the repository as JSON')
     .addHelpText('after', `
@@ -101,7 +101,7 @@ Examples:
 
   editOptions(repos.command('set'), false)
     .description('edit a registered repository; applies to agents spawned afterwards')
-    .argument('<name>')
+    .argument('<name>', 'repository name', nameArg)
     .option('--json', 'print the repository as JSON')
     .addHelpText('after', `
 Examples:
@@ -132,7 +132,7 @@ Examples:
 
   repos.command('show')
     .description('show one repository')
-    .argument('<name>')
+    .argument('<name>', 'repository name', nameArg)
     .option('--json', 'print the repository as JSON')
     .action(async (name: string, opts: { json?: boolean }, command: Command) => {
       const repo = await clientFor(command).get<RepoRecord>(repoPath(name));
@@ -143,7 +143,7 @@ Examples:
   repos.command('remove')
     .alias('rm')
     .description('unregister a repository (its files and branches are untouched)')
-    .argument('<name>')
+    .argument('<name>', 'repository name', nameArg)
     .option('--json', 'print {removed: name} as JSON')
     .action(async (name: string, opts: { json?: boolean }, command: Command) => {
       await clientFor(command).delete(repoPath(name));

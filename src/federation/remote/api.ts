@@ -1,4 +1,4 @@
-import { killEach, TERMINAL_STATES, type AgentApi, type AgentLanding, type LandRequest, type RetryRequest, type KillAllReport, type ListQuery, type PublicAgent, type SpawnRequest } from '../../agents/index.js';
+import { killEach, TERMINAL_STATES, type AgentApi, type AgentCheckout, type AgentLanding, type LandRequest, type RetryRequest, type KillAllReport, type ListQuery, type PublicAgent, type SpawnRequest } from '../../agents/index.js';
 import { conflict, invalid, isMosaicError, MosaicError } from '../../core/errors.js';
 import { targetOf, type FederationContext } from '../context.js';
 import type { ConnectionRecord, MirrorEntry } from '../store/index.js';
@@ -59,15 +59,25 @@ export class FederatedAgentApi implements AgentApi {
     return killEach(remote, (entry) => entry.agent.id, (entry) => this.killRemote(entry), report);
   }
 
-  async discard(id: string): Promise<void> {
+  async discard(id: string, opts: { force?: boolean } = {}): Promise<void> {
     try {
-      await this.local.discard(id);
+      await this.local.discard(id, opts);
     } catch (err) {
       const entry = this.remoteOr(id, err);
       if (!TERMINAL_STATES.includes(entry.agent.state)) {
         throw conflict('agent_active', `agent '${id}' is ${entry.agent.state}; kill it first`, { state: entry.agent.state });
       }
       this.ctx.store.mirror.remove(id);
+    }
+  }
+
+  /** Remote agents' worktrees are on their instance: null for them. */
+  async checkout(id: string): Promise<AgentCheckout | null> {
+    try {
+      return await this.local.checkout(id);
+    } catch (err) {
+      this.remoteOr(id, err);
+      return null;
     }
   }
 

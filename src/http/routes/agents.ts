@@ -58,17 +58,36 @@ export async function agentRoutes(app: FastifyInstance, opts: { agents: AgentApi
   }, async () => agents.killAll());
 
   app.get<{ Params: { id: string } }>('/agents/:id', {
-    schema: { tags, summary: 'One agent', params: idParams, response: { 200: agentSchema, ...commonErrors } },
-  }, async (request) => agents.get(request.params.id));
+    schema: {
+      tags,
+      summary: 'One agent',
+      description: 'For a local agent, `checkout` says whether its worktree and branch exist now.',
+      params: idParams,
+      response: { 200: agentSchema, ...commonErrors },
+    },
+  }, async (request) => {
+    const agent = await agents.get(request.params.id);
+    const checkout = await agents.checkout(request.params.id);
+    return checkout ? { ...agent, checkout } : agent;
+  });
 
   app.post<{ Params: { id: string } }>('/agents/:id/kill', {
     schema: { tags, summary: 'Kill an agent (SIGTERM, then SIGKILL after the grace period)', params: idParams, response: { 202: agentSchema, ...commonErrors } },
   }, async (request, reply) => reply.status(202).send(await agents.kill(request.params.id)));
 
-  app.delete<{ Params: { id: string } }>('/agents/:id', {
-    schema: { tags, summary: 'Discard a finished agent and its branch', params: idParams, response: { ...commonErrors } },
+  app.delete<{ Params: { id: string }; Querystring: { force?: 'true' | 'false' | '1' | '0' } }>('/agents/:id', {
+    schema: {
+      tags,
+      summary: 'Discard a finished agent and its branch',
+      description: 'A branch with commits its base does not have (and that were never landed) is refused with 409 `unmerged_commits` '
+        + '(details.commitsAhead) unless `force=true`.',
+      params: idParams,
+      querystring: { type: 'object', additionalProperties: false, properties: { force: { type: 'string', enum: ['true', 'false', '1', '0'] } } },
+      response: { 204: { type: 'null', description: 'discarded' }, ...commonErrors },
+    },
   }, async (request, reply) => {
-    await agents.discard(request.params.id);
+    const force = request.query.force === 'true' || request.query.force === '1';
+    await agents.discard(request.params.id, { force });
     return reply.status(204).send();
   });
 

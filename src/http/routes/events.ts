@@ -3,22 +3,28 @@ import type { ConflictWatcher, EventFeed } from '../../agents/index.js';
 import { invalid } from '../../core/errors.js';
 import { openSse } from '../sse.js';
 
-/** GET /events — every agent transition as SSE; `Last-Event-ID` (or `?after=`) resumes after that seq. */
+/** GET /events — every agent event as SSE; `Last-Event-ID` (or `?after=`) resumes after that seq; `?since=now` starts from now. */
 /**
  * `repo.conflicts` notices (conflict radar changes) are interleaved without an
  * `id:` line: they are not in the event log, so they never move a client's
  * Last-Event-ID and agent events keep their contiguous seqs.
  */
 export async function eventRoutes(app: FastifyInstance, opts: { feed: EventFeed; conflicts?: ConflictWatcher }): Promise<void> {
-  app.get<{ Querystring: { after?: number } }>('/events', {
+  app.get<{ Querystring: { after?: number; since?: 'now' } }>('/events', {
     schema: {
       tags: ['events'],
-      summary: 'Server-sent events: `id: <seq>`, `event: agent.state`, `data: <agent>`',
-      querystring: { type: 'object', properties: { after: { type: 'integer', minimum: 0 } } },
+      summary: 'Server-sent events: `id: <seq>`, `event: agent.state` | `agent.progress`, `data: <agent>`',
+      description: 'Replays history after `after` (default 0: everything kept); `since=now` sends only events from now on. '
+        + '`Last-Event-ID` resumes after that seq and wins over both.',
+      querystring: {
+        type: 'object',
+        additionalProperties: false,
+        properties: { after: { type: 'integer', minimum: 0 }, since: { type: 'string', enum: ['now'] } },
+      },
     },
   }, async (request, reply) => {
     const header = request.headers['last-event-id'];
-    let after = request.query.after ?? 0;
+    let after = request.query.since === 'now' ? await opts.feed.lastSeq() : request.query.after ?? 0;
     if (typeof header === 'string' && header !== '') {
       if (!/^\d{1,15}$/.test(header)) throw invalid('invalid_last_event_id', 'Last-Event-ID must be an event seq number');
       after = Number(header);

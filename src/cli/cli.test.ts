@@ -189,7 +189,7 @@ describe('mosaic status, worktrees, events', () => {
   });
 
   it('events streams state changes until interrupted, then exits 0', async () => {
-    const child = startCli(['events', '--json'], env);
+    const child = startCli(['events', '--json', '--after', '0'], env);
     const done = finished(child);
     let out = '';
     child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));

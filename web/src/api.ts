@@ -29,6 +29,11 @@ export function onSignedOut(listener: SignedOutListener): () => void {
   return () => signedOutListeners.delete(listener);
 }
 
+/** Tells every listener that the session is gone (an event stream refused, a 401). */
+export function signalSignedOut(): void {
+  signedOutListeners.forEach((listener) => listener());
+}
+
 export async function request<T>(method: string, path: string, body?: unknown, accept = 'application/json'): Promise<T> {
   const headers: Record<string, string> = { accept };
   if (method !== 'GET' && method !== 'HEAD') headers['x-mosaic-request'] = '1';
@@ -50,7 +55,7 @@ export async function request<T>(method: string, path: string, body?: unknown, a
       // not JSON: the status says enough
     }
     const failure = new ApiError(res.status, error.code ?? `http_${res.status}`, error.message ?? res.statusText, error.details ?? {});
-    if (res.status === 401 && !path.startsWith('/dashboard/')) signedOutListeners.forEach((listener) => listener());
+    if (res.status === 401 && !path.startsWith('/dashboard/')) signalSignedOut();
     throw failure;
   }
   if (accept !== 'application/json') return text as T;

@@ -1,4 +1,4 @@
-import { api, messageOf } from './api';
+import { api, messageOf, signalSignedOut } from './api';
 import type { Agent } from './types';
 
 export type StreamStatus = 'connecting' | 'live' | 'reconnecting';
@@ -95,9 +95,13 @@ export class Fleet {
       this.status = 'reconnecting';
       this.changed();
       if (source.readyState === EventSource.CLOSED) {
+        // Refused rather than dropped: after a restart the session is gone, and the page must say so.
         clearTimeout(this.retry);
         this.retry = setTimeout(() => {
-          if (!this.stopped) this.open();
+          if (this.stopped) return;
+          api.get<{ signedIn: boolean }>('/dashboard/session')
+            .then((session) => (session.signedIn ? this.open() : signalSignedOut()))
+            .catch(() => this.open());
         }, RETRY_MS);
       }
     };

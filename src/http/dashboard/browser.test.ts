@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -67,6 +68,42 @@ function floodRecord(template: AgentRecord, i: number): AgentRecord {
     idempotencyKey: null, pid: null, pgid: null, port: null, exitCode: state === 'completed' ? 0 : 1,
     error: null, result: { turns: i % 7, costUsd: i / 1000 }, progress: null, killRequested: state === 'killed',
     createdAt: now, startedAt: now, endedAt: now + 500, updatedAt: now + 500,
+  };
+}
+
+/** A TCP proxy to the instance whose open connections can be cut at once, like a network drop. */
+async function startCuttableProxy(target: string): Promise<{ url: string; requests: string[]; cut(): void; close(): Promise<void> }> {
+  const { hostname, port } = new URL(target);
+  const sockets = new Set<Socket>();
+  const requests: string[] = [];
+  const server = createServer((client) => {
+    const upstream = connect(Number(port), hostname);
+    sockets.add(client).add(upstream);
+    // Requests are plain HTTP/1.1 on loopback: keep each one's head to see how the page resumed.
+    client.on('data', (chunk: Buffer) => {
+      const text = chunk.toString('latin1');
+      if (/^[A-Z]+ \/\S* HTTP\/1\.1\r\n/.test(text)) requests.push(text.slice(0, text.indexOf('\r\n\r\n')));
+    });
+    client.pipe(upstream).pipe(client);
+    const drop = () => {
+      client.destroy();
+      upstream.destroy();
+      sockets.delete(client);
+      sockets.delete(upstream);
+    };
+    client.on('error', drop).on('close', drop);
+    upstream.on('error', drop).on('close', drop);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    requests,
+    cut: () => sockets.forEach((socket) => socket.destroy()),
+    close: () => new Promise<void>((resolve) => {
+      sockets.forEach((socket) => socket.destroy());
+      server.close(() => resolve());
+    }),
   };
 }
 
@@ -281,6 +318,30 @@ describe('dashboard in a real browser', () => {
     await waitForState(pair.hub, victim.id, ['killed']);
   });
 
+  it('resumes the event stream after it drops, from the last event it saw', async () => {
+    const proxy = await startCuttableProxy(pair.hub.url);
+    const viaProxy = await context.newPage();
+    try {
+      // Cookies are per host, not per port: the session works through the proxy's port too.
+      await viaProxy.goto(`${proxy.url}/`);
+      await viaProxy.getByRole('status').filter({ hasText: 'live' }).waitFor();
+      await viaProxy.locator('tbody tr').first().waitFor();
+      proxy.cut();
+      const spawned = await spawnCommand(pair.hub, 'true', { taskId: 'while-cut' });
+      await waitForState(pair.hub, spawned.id, ['completed']);
+      // The page fetched the list once, at start: only the resumed stream can bring this agent.
+      await row(viaProxy, spawned.id).filter({ hasText: 'completed' }).waitFor({ timeout: 30_000 });
+      // The browser reconnected by itself and told the server where it was: `Last-Event-ID: <seq>`.
+      const streams = proxy.requests.filter((head) => head.startsWith('GET /api/v1/events'));
+      expect(streams.length).toBeGreaterThanOrEqual(2);
+      const resumedAt = Number(/^last-event-id:\s*(\d+)\s*$/im.exec(streams.at(-1)!)?.[1] ?? 0);
+      expect(resumedAt).toBeGreaterThan(0);
+    } finally {
+      await viaProxy.close();
+      await proxy.close();
+    }
+  });
+
   it(`renders ${FLOOD} agents without freezing`, async () => {
     const template = (await pair.hub.store.agents.list({ state: 'completed' }))[0];
     if (!template) throw new Error('no finished agent to copy');
@@ -309,5 +370,17 @@ describe('dashboard in a real browser', () => {
     expect(longestTaskMs).toBeLessThan(5_000);
     expect(filterMs).toBeLessThan(10_000);
     await fresh.close();
+  });
+
+  it('signs out: the session ends on the server, and the page asks for sign-in again', async () => {
+    await page.goto(`${pair.hub.url}/`);
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByLabel('Admin token').waitFor();
+    expect((await context.request.get(`${pair.hub.url}/api/v1/agents`)).status()).toBe(401);
+    // The pasted-token form signs in again.
+    await page.getByLabel('Admin token').fill(pair.hub.adminToken);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Fleet' }).waitFor();
+    expect((await context.request.get(`${pair.hub.url}/api/v1/agents`)).status()).toBe(200);
   });
 });

@@ -1,5 +1,5 @@
 import { api, messageOf, signalSignedOut } from './api';
-import type { Agent } from './types';
+import type { Agent, RepoConflicts } from './types';
 
 export type StreamStatus = 'connecting' | 'live' | 'reconnecting';
 
@@ -18,6 +18,8 @@ const EVENT_TYPES = ['agent.state', 'agent.progress', 'agent.landed'];
  */
 export class Fleet {
   readonly agents = new Map<string, Agent>();
+  /** The latest conflict radar per repository (from the Repositories view and `repo.conflicts` events). */
+  readonly conflicts = new Map<string, RepoConflicts>();
   status: StreamStatus = 'connecting';
   error: string | undefined;
   /** The seq of the last event applied: where a new stream resumes. */
@@ -67,6 +69,11 @@ export class Fleet {
     this.changed();
   }
 
+  setConflicts(report: RepoConflicts): void {
+    this.conflicts.set(report.repo, report);
+    this.changed();
+  }
+
   remove(id: string): void {
     if (this.agents.delete(id)) this.changed();
   }
@@ -86,6 +93,15 @@ export class Fleet {
       }
     };
     for (const type of EVENT_TYPES) source.addEventListener(type, onEvent as EventListener);
+    // Radar notices carry no id: they are not in the event log and never move the resume point.
+    source.addEventListener('repo.conflicts', ((event: MessageEvent<string>) => {
+      try {
+        const report = JSON.parse(event.data) as RepoConflicts;
+        if (typeof report.repo === 'string') this.setConflicts(report);
+      } catch {
+        // skipped, as above
+      }
+    }) as EventListener);
     source.onopen = () => {
       this.status = 'live';
       this.changed();

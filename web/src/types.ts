@@ -86,3 +86,10 @@ export interface Message {
   attempts: number;
   createdAt: number;
 }
+
+/** The conflict radar of one repository (GET /repos/:name/conflicts, SSE `repo.conflicts`). */
+export interface RepoConflicts {
+  repo: string;
+  pairs: { agents: string[]; paths: string[]; conflicts?: boolean }[];
+  base: { agent: string; paths: string[] }[];
+}

@@ -248,9 +248,19 @@ describe('dashboard in a real browser', () => {
     await stateBadge(page, 'killed').waitFor({ timeout: 30_000 });
   });
 
-  it('shows repositories and peers with grants both ways and the message log', async () => {
+  it('shows repositories with the conflict radar, and peers with grants both ways and the message log', async () => {
+    // Two finished agents that changed the same file differently: the radar says they would conflict.
+    const [left, right] = await Promise.all(['left', 'right'].map((side) =>
+      spawnCommand(pair.hub, `echo ${side} > c.txt && git add c.txt && git commit -qm ${side}`, { taskId: side })));
+    await Promise.all([left!, right!].map((a) => waitForState(pair.hub, a.id, ['completed'])));
     await page.getByRole('link', { name: 'Repositories' }).click();
     await page.getByRole('cell', { name: 'app', exact: true }).waitFor();
+    const clash = page.locator('.conflicts li', { hasText: 'would conflict' });
+    await clash.waitFor();
+    const clashText = await clash.innerText();
+    expect(clashText).toContain(left!.id);
+    expect(clashText).toContain(right!.id);
+    expect(clashText).toContain('c.txt');
     await shot(page, 'repos');
     await page.getByRole('link', { name: 'Peers' }).click();
     const peerRow = page.locator('table.peers tbody tr', { hasText: 'spoke' });

@@ -1,11 +1,9 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, isMissingRoute, messageOf } from '../api';
-import type { Repo } from '../types';
-
-interface Conflicts {
-  pairs: { agents: string[]; paths: string[]; conflicts?: unknown }[];
-  base: { agent: string; paths: string[] }[];
-}
+import { fleet } from '../fleet';
+import { agentHref } from '../router';
+import type { Repo, RepoConflicts } from '../types';
+import { useFleet } from './use-fleet';
 
 /** Pool state when the instance keeps warm pools (the repo record then has poolSize/pool). */
 function poolText(repo: Repo): string {
@@ -20,15 +18,22 @@ function poolText(repo: Repo): string {
   return `size ${repo.poolSize ?? '-'}`;
 }
 
-function ConflictList({ conflicts }: { conflicts: Conflicts }) {
-  if (conflicts.pairs.length === 0 && conflicts.base.length === 0) return <p class="muted">No overlapping changes.</p>;
+function ConflictList({ conflicts }: { conflicts: RepoConflicts }) {
+  if (conflicts.pairs.length === 0 && conflicts.base.length === 0) return <p class="muted">No agents touch common paths.</p>;
+  const link = (id: string) => <a href={agentHref(id)}>{id}</a>;
   return (
     <ul class="conflicts">
       {conflicts.pairs.map((pair, i) => (
-        <li key={`p${i}`}><span aria-hidden="true">⚠ </span>{pair.agents.join(' and ')} both change {pair.paths.join(', ')}</li>
+        <li key={`p${i}`} class={pair.conflicts ? 'conflict' : undefined}>
+          <span aria-hidden="true">{pair.conflicts ? '✗ ' : '≈ '}</span>
+          {link(pair.agents[0] ?? '')} and {link(pair.agents[1] ?? '')} both change {pair.paths.join(', ')}:{' '}
+          <strong>{pair.conflicts ? 'would conflict' : 'merge cleanly'}</strong>
+        </li>
       ))}
       {conflicts.base.map((entry, i) => (
-        <li key={`b${i}`}><span aria-hidden="true">⚠ </span>{entry.agent} changes {entry.paths.join(', ')}, also changed on the base branch</li>
+        <li key={`b${i}`} class="conflict">
+          <span aria-hidden="true">✗ </span>{link(entry.agent)} <strong>conflicts with its base</strong> in {entry.paths.join(', ')}
+        </li>
       ))}
     </ul>
   );
@@ -38,26 +43,27 @@ function ConflictList({ conflicts }: { conflicts: Conflicts }) {
 export function ReposView() {
   const [repos, setRepos] = useState<Repo[] | undefined>();
   const [error, setError] = useState<string | undefined>();
-  const [conflicts, setConflicts] = useState<Record<string, Conflicts | string>>({});
+  const [failures, setFailures] = useState<Record<string, string>>({});
   const [radar, setRadar] = useState(true);
+  useFleet(); // radar changes arrive as `repo.conflicts` events
 
   useEffect(() => {
     api.get<{ repos: Repo[] }>('/repos')
       .then(async ({ repos: list }) => {
         setRepos(list);
-        const found: Record<string, Conflicts | string> = {};
+        const failed: Record<string, string> = {};
         for (const repo of list) {
           try {
-            found[repo.name] = await api.get<Conflicts>(`/repos/${encodeURIComponent(repo.name)}/conflicts`);
+            fleet.setConflicts({ ...(await api.get<RepoConflicts>(`/repos/${encodeURIComponent(repo.name)}/conflicts`)), repo: repo.name });
           } catch (err) {
             if (isMissingRoute(err)) {
               setRadar(false);
               break;
             }
-            found[repo.name] = messageOf(err);
+            failed[repo.name] = messageOf(err);
           }
         }
-        setConflicts(found);
+        setFailures(failed);
       })
       .catch((err: unknown) => setError(messageOf(err)));
   }, []);
@@ -75,7 +81,7 @@ export function ReposView() {
           </thead>
           <tbody>
             {repos.map((repo) => {
-              const c = conflicts[repo.name];
+              const c = failures[repo.name] ?? fleet.conflicts.get(repo.name);
               return (
                 <tr key={repo.name}>
                   <td data-label="Name">{repo.name}</td>

@@ -11,6 +11,7 @@ import { buildApp } from '../http/app.js';
 import { RepoService } from '../repos/index.js';
 import { openSqliteStore, type Store } from '../store/index.js';
 import { registeredMigrations } from '../store/sqlite/index.js';
+import { acquireHomeLock } from './home-lock.js';
 
 export interface StartOptions {
   /** Settings that win over env and config.json (tests, the demo). */
@@ -40,8 +41,22 @@ function listenUrl(app: FastifyInstance, config: Config): string {
 
 export async function startInstance(options: StartOptions = {}): Promise<Instance> {
   const env = options.env ?? process.env;
-  let config = loadConfig(env, options.config ?? {});
+  const config = loadConfig(env, options.config ?? {});
   ensureHome(config.home);
+  // Before anything touches the home's agents or store: a second server on it refuses to start.
+  const lock = acquireHomeLock(config.home);
+  try {
+    return await startLocked(config, options, lock);
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
+}
+
+async function startLocked(
+  initial: Config, options: StartOptions, lock: ReturnType<typeof acquireHomeLock>,
+): Promise<Instance> {
+  let config = initial;
   const paths = homePaths(config.home);
   const adminToken = ensureAdminToken(config.home);
   const identity = loadOrCreateIdentity(paths.identityDir);
@@ -79,6 +94,7 @@ export async function startInstance(options: StartOptions = {}): Promise<Instanc
   // Port 0 without a configured URL: peers must be told the port the OS picked.
   if (config.port === 0 && config.url === defaultUrl(config)) config = { ...config, url };
   federation.start(config.url);
+  lock.setUrl(url);
 
   const server = app;
   return {
@@ -95,6 +111,7 @@ export async function startInstance(options: StartOptions = {}): Promise<Instanc
       await federation.stop();
       await agents.stop();
       await store.close();
+      lock.release();
     },
   };
 }

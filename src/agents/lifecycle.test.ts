@@ -8,7 +8,7 @@ describe('lifecycle', () => {
     expect(allowed.sort()).toEqual([
       'queued>killed', 'queued>spawning',
       'running>completed', 'running>failed', 'running>killed',
-      'spawning>failed', 'spawning>killed', 'spawning>running',
+      'spawning>failed', 'spawning>killed', 'spawning>queued', 'spawning>running',
     ]);
   });
 

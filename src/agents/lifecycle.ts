@@ -3,10 +3,11 @@ import type { AgentState } from './types.js';
 /**
  * The lifecycle (DESIGN §3): queued → spawning → running → completed | failed | killed,
  * plus queued → killed and spawning → failed | killed. Terminal states never change.
+ * spawning → queued: an agent caught mid-launch by a server crash is queued again at restart.
  */
 export const TRANSITIONS: Readonly<Record<AgentState, readonly AgentState[]>> = {
   queued: ['spawning', 'killed'],
-  spawning: ['running', 'failed', 'killed'],
+  spawning: ['running', 'failed', 'killed', 'queued'],
   running: ['completed', 'failed', 'killed'],
   completed: [],
   failed: [],

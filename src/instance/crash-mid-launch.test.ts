@@ -1,0 +1,76 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { waitForState } from '../test-support/agents.js';
+import { makeTempRepo } from '../test-support/git-fixtures.js';
+import { freePort } from '../test-support/federation.js';
+import { startTestInstance, type TestInstance } from '../test-support/instance.js';
+import { waitFor } from '../test-support/wait.js';
+
+const CLI = fileURLToPath(new URL('../cli/main.ts', import.meta.url));
+
+/**
+ * Issue 7, must-hold 15: a crash during launch does not fail agents. An agent
+ * caught `spawning` (its repository's setup still running) by a SIGKILLed
+ * server is queued again at restart, its half-made worktree cleaned, and
+ * then runs once and completes.
+ */
+describe('a crash during launch', () => {
+  const home = mkdtempSync(join(tmpdir(), 'mosaic-midlaunch-'));
+  let server: ChildProcess | undefined;
+  let restarted: TestInstance | undefined;
+  let repo: { path: string; cleanup(): void } | undefined;
+
+  afterAll(async () => {
+    server?.kill('SIGKILL');
+    await restarted?.stop();
+    repo?.cleanup();
+    rmSync(home, { recursive: true, force: true });
+  });
+
+  it('queues the agent again and runs it once after the restart', { timeout: 90_000 }, async () => {
+    repo = await makeTempRepo();
+    const marker = `${repo.path}-setup-may-finish`;
+    const runs = `${repo.path}-runs.txt`;
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    server = spawn(process.execPath, ['--import', 'tsx', CLI, 'up'], {
+      env: { ...process.env, MOSAIC_HOME: home, MOSAIC_PORT: String(port), MOSAIC_LOG_LEVEL: 'silent', MOSAIC_POLL_MS: '50', MOSAIC_KILL_GRACE_MS: '300' },
+      stdio: 'ignore',
+    });
+    await waitFor(async () => (await fetch(`${url}/api/v1/health`).catch(() => null))?.ok === true, { timeoutMs: 30_000, what: 'the server' });
+    const token = readFileSync(join(home, 'admin-token'), 'utf8').trim();
+    const call = async (method: string, path: string, body?: unknown): Promise<Record<string, unknown>> => {
+      const res = await fetch(`${url}/api/v1${path}`, {
+        method,
+        headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+        ...(body ? { body: JSON.stringify(body) } : {}),
+      });
+      return res.json() as Promise<Record<string, unknown>>;
+    };
+    // The setup waits for the marker: the first launch is still in it when the server dies.
+    await call('POST', '/repos', { name: 'app', path: repo.path, setup: ['sh', '-c', `while [ ! -f ${marker} ]; do sleep 0.05; done`] });
+    const agent = await call('POST', '/agents', {
+      repo: 'app', taskId: 'midlaunch', prompt: 'p', runtime: { kind: 'command', argv: ['sh', '-c', `echo run >> ${runs}; echo work > work.txt`] },
+    });
+    await waitFor(async () => (await call('GET', `/agents/${String(agent.id)}`)).state === 'spawning', { what: 'the agent to be spawning' });
+    await waitFor(() => existsSync(String(agent.worktreePath)), { what: 'the worktree' });
+
+    server.kill('SIGKILL');
+    await new Promise((r) => server?.once('exit', r));
+    writeFileSync(marker, '');
+
+    restarted = await startTestInstance({ killGraceMs: 300 }, home);
+    const ended = await waitForState(restarted, String(agent.id), ['completed', 'failed', 'killed'], 30_000);
+    expect(ended.state).toBe('completed');
+    expect(ended.error).toBeNull();
+    // Run once, never twice, and its work is on its branch.
+    expect(readFileSync(runs, 'utf8')).toBe('run\n');
+    const states = (await restarted.store.events.after(0, 10_000)).filter((e) => e.agentId === agent.id).map((e) => e.data.state);
+    expect(states).toEqual(['queued', 'spawning', 'queued', 'spawning', 'running', 'completed']);
+    expect((await restarted.api<{ worktrees: unknown[] }>('GET', '/worktrees')).body.worktrees).toEqual([]);
+  });
+});

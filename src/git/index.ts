@@ -22,3 +22,8 @@ export { captureWorktreeTree, diffWorktree } from './capture.js';
 export type { CapturedTree } from './capture.js';
 export { ConflictRadar, probeCommit } from './radar.js';
 export type { RadarAgent, RadarPair, RadarReport } from './radar.js';
+export {
+  DEFAULT_SETUP_INPUTS, inspectPooled, isPoolId, listPooledWorktrees, normalizeSetupInput, poolIdOfPath, pooledNames,
+  POOL_BRANCH_PREFIX, POOL_NAME_PREFIX, setupInputsChanged,
+} from './pool.js';
+export type { PooledState, PooledWorktreeEntry } from './pool.js';

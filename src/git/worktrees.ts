@@ -11,6 +11,7 @@ import { assertInside, assertManagedWorktree, managedRoot, resolveReal, worktree
 import { landBranch, type LandOptions, type LandResult } from './land.js';
 import { deleteBranch, inspectTopLevel, resolveCommit } from './repo.js';
 import { assertBranchName, assertRefName } from './refs.js';
+import { movePooledTo, pooledNames, renamePooled } from './pool.js';
 import { GitError, runGit, withLockRetry } from './run.js';
 import { snapshotWorktree } from './snapshot.js';
 import type { CreatedWorktree, CreateWorktreeOptions, DiffSummary, WorktreeEntry } from './types.js';
@@ -223,6 +224,46 @@ export class WorktreeManager {
    */
   land(opts: LandOptions): Promise<LandResult> {
     return this.serialize(opts.repoPath, () => landBranch(opts));
+  }
+
+  /** A pooled worktree `pool-<id>` on branch `mosaic-pool-<id>` at the tip of `baseBranch`. */
+  createPooled(repoPath: string, id: string, baseBranch: string): Promise<CreatedWorktree> {
+    const { name, branch } = pooledNames(id);
+    return this.create({ repoPath, name, branch, baseBranch });
+  }
+
+  /** Brings a pooled worktree to `commit`, keeping its untracked and ignored files (setup output). */
+  async refreshPooled(repoPath: string, worktreePath: string, commit: string): Promise<void> {
+    const target = assertManagedWorktree(repoPath, worktreePath);
+    await this.serialize(repoPath, () => this.retry(() => movePooledTo(target, commit)));
+  }
+
+  /**
+   * Hands a pooled worktree to an agent: its branch is renamed to `branch` and
+   * its directory moved to `<repo>_worktrees/<name>`. Fails with 409
+   * `branch_exists` / `worktree_exists` when a name is taken, leaving the
+   * pooled worktree as it was.
+   */
+  async handOverPooled(repoPath: string, from: { path: string; branch: string }, to: { name: string; branch: string }): Promise<CreatedWorktree> {
+    const source = assertManagedWorktree(repoPath, from.path);
+    const fromBranch = assertBranchName('branch', from.branch);
+    const branch = assertBranchName('branch', to.branch);
+    const path = worktreePathFor(repoPath, to.name);
+    const repo = resolveReal(repoPath);
+    return this.serialize(repo, async () => {
+      if (exists(path)) throw conflict('worktree_exists', `${path} already exists`, { path });
+      if ((await resolveCommit(repo, `refs/heads/${branch}`)) !== null) throw conflict('branch_exists', `branch ${branch} already exists`, { branch });
+      await this.retry(() => renamePooled(repo, { path: source, branch: fromBranch }, { path, branch }));
+      const baseCommit = await resolveCommit(repo, `refs/heads/${branch}`);
+      if (baseCommit === null) throw new Error(`branch ${branch} vanished during the hand-over`);
+      return { path, branch, baseCommit };
+    });
+  }
+
+  /** Removes a pooled worktree and its pool branch (a pooled worktree holds no work of its own). */
+  async removePooled(repoPath: string, worktreePath: string, branch: string): Promise<void> {
+    await this.remove(repoPath, worktreePath);
+    if (existsSync(repoPath)) await this.deleteBranch(repoPath, assertBranchName('branch', branch));
   }
 
   /** Force-deletes a branch, serialized with the repository's other ref updates; false when missing. */

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { isMosaicError, messageOf } from '../core/errors.js';
 import { agentDir, agentLogPath, type AgentContext } from './context.js';
 import type { AgentFinisher } from './finisher.js';
+import type { WarmPool } from './pool/index.js';
 import { agentEnvironment, claudeInvocation, commandInvocation, reservePort } from './runtimes/index.js';
 import { runSetup, SETUP_PID_FILE } from './setup.js';
 import { launchSupervisor } from './supervisor/index.js';
@@ -23,6 +24,7 @@ export class AgentLauncher {
   constructor(
     private readonly ctx: AgentContext,
     private readonly finisher: AgentFinisher,
+    private readonly pool: WarmPool,
   ) {}
 
   /** Runs the launch of an agent the scheduler has just moved to `spawning`. */
@@ -35,17 +37,16 @@ export class AgentLauncher {
       const dir = agentDir(ctx.config, agent.id);
       mkdirSync(dir, { recursive: true, mode: 0o700 });
 
-      // A `retry --continue` starts from the previous agent's work; its base (for diff and land) stays the same.
-      await ctx.git.create({ repoPath: repo.path, name: agent.branch, branch: agent.branch, baseBranch: agent.retryOf?.startPoint ?? agent.baseBranch });
+      // A ready worktree from the repository's warm pool, or a new one (with copyFiles and shareDirs).
+      const worktree = await this.pool.obtain(repo, agent);
       if (await this.killedMeanwhile(agent.id)) return;
-      if (repo.copyFiles.length > 0) await ctx.git.copyFiles(repo.path, agent.worktreePath, repo.copyFiles);
 
       port = await this.takePort();
       const env = agentEnvironment(process.env, {
         agentId: agent.id, taskId: agent.taskId, prompt: agent.prompt, port, type: agent.type, userEnv: agent.env,
         forward: ctx.config.forwardEnv,
       });
-      if (repo.setup && repo.setup.length > 0) {
+      if (repo.setup && repo.setup.length > 0 && !worktree.setupDone) {
         const abort = new AbortController();
         this.setups.set(agent.id, abort);
         if ((await ctx.store.agents.get(agent.id))?.killRequested) abort.abort(); // a kill that came before the map knew it

@@ -17,6 +17,8 @@ export interface WorktreeView {
   orphan: boolean;
   /** The instance that made it, when it says so (several instances may share a repository). */
   instance?: string | null;
+  /** Held ready by the repository's warm pool (never an orphan). */
+  pooled: boolean;
 }
 
 export interface ReconcileReport {
@@ -33,7 +35,11 @@ export interface ReconcileReport {
  * records of directories that are already gone.
  */
 export class Reconciler {
-  constructor(private readonly ctx: AgentContext) {}
+  constructor(
+    private readonly ctx: AgentContext,
+    /** Worktrees a warm pool holds ready: owned, never orphans. */
+    private readonly pooled: (repo: RepoRecord, path: string) => boolean = () => false,
+  ) {}
 
   async list(): Promise<WorktreeView[]> {
     const views: WorktreeView[] = [];
@@ -85,13 +91,14 @@ export class Reconciler {
     return entries.map((entry) => {
       const owner = byPath.get(entry.path);
       const live = owner !== undefined && (owner.state === 'spawning' || owner.state === 'running');
-      if (live) return { path: entry.path, branch: entry.branch, repo: repo.name, agentId: owner.id, orphan: false };
+      if (live) return { path: entry.path, branch: entry.branch, repo: repo.name, agentId: owner.id, orphan: false, pooled: false };
+      if (this.pooled(repo, entry.path)) return { path: entry.path, branch: entry.branch, repo: repo.name, agentId: null, orphan: false, pooled: true };
       // Another instance's worktree is never ours to take, nor one a process (an agent we do not know) works in.
       const mark = this.ctx.git.inspectOwner(entry.path);
       const ours = mark.owner === null || self === undefined || mark.owner === self;
       const orphan = ours && mark.processes.length === 0;
       return {
-        path: entry.path, branch: entry.branch, repo: repo.name, agentId: owner?.id ?? null, orphan,
+        path: entry.path, branch: entry.branch, repo: repo.name, agentId: owner?.id ?? null, orphan, pooled: false,
         ...(mark.owner === null ? {} : { instance: mark.owner }),
       };
     });

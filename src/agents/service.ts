@@ -15,6 +15,7 @@ import { buildRetryRecord, type RetryRequest } from './retry.js';
 import { isTerminal } from './lifecycle.js';
 import { readLogPage, type LogPage } from './logs.js';
 import { AgentMonitor } from './monitor.js';
+import { WarmPool } from './pool/index.js';
 import { Reconciler, type ReconcileReport, type WorktreeView } from './reconciler.js';
 import { reattachSpawning } from './reattach.js';
 import { AgentRecorder } from './recorder.js';
@@ -43,15 +44,18 @@ export class AgentService {
   private readonly reconciler: Reconciler;
   /** The conflict radar of every repository (GET /repos/:name/conflicts, SSE repo.conflicts). */
   readonly conflicts: ConflictWatcher;
+  /** Warm worktree pools of the registered repositories. */
+  readonly pool: WarmPool;
 
   constructor(deps: AgentServiceDeps) {
     const recorder = new AgentRecorder(deps.store, deps.bus, deps.logger);
     this.ctx = { ...deps, recorder };
     this.finisher = new AgentFinisher(this.ctx);
-    this.launcher = new AgentLauncher(this.ctx, this.finisher);
+    this.pool = new WarmPool(this.ctx);
+    this.launcher = new AgentLauncher(this.ctx, this.finisher, this.pool);
     this.scheduler = new Scheduler(this.ctx, this.launcher);
     this.monitor = new AgentMonitor(this.ctx, this.finisher, () => this.scheduler.pump());
-    this.reconciler = new Reconciler(this.ctx);
+    this.reconciler = new Reconciler(this.ctx, (repo, path) => this.pool.owns(repo, path));
     this.conflicts = new ConflictWatcher(this.ctx);
   }
 
@@ -62,6 +66,7 @@ export class AgentService {
     await this.reconciler.reconcile();
     this.monitor.start();
     this.scheduler.pump();
+    await this.pool.start();
   }
 
   /** Stops watching; agents keep running under their supervisors. */
@@ -69,6 +74,7 @@ export class AgentService {
     this.monitor.stop();
     this.conflicts.stop();
     await this.scheduler.stop();
+    await this.pool.stop();
   }
 
   async spawn(request: SpawnRequest, origin = 'local'): Promise<{ agent: AgentRecord; created: boolean }> {

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { signalGroup } from './supervisor/index.js';
 
 export const SETUP_TIMEOUT_MS = 15 * 60 * 1000;
@@ -12,6 +13,8 @@ export interface SetupOptions {
   /** Where the setup's process group id is kept while it runs, so a restarted server can end it. */
   pidFile?: string;
   timeoutMs?: number;
+  /** Nice value for the setup's process (e.g. 10 for a warm pool's, so agents' spawns go first). */
+  priority?: number;
 }
 
 /**
@@ -39,6 +42,13 @@ export function runSetup(argv: string[], cwd: string, env: Record<string, string
     };
     const child = spawn(command, args, { cwd, env, stdio: ['ignore', logFd, logFd], detached: true });
     if (child.pid && opts.pidFile) writeFileSync(opts.pidFile, `${child.pid}\n`, { mode: 0o600 });
+    if (child.pid && opts.priority !== undefined) {
+      try {
+        setPriority(child.pid, opts.priority); // children it starts inherit it
+      } catch {
+        // the process may already be gone; its priority no longer matters
+      }
+    }
     const stop = (message: string) => {
       if (child.pid) signalGroup(child.pid, 'SIGKILL');
       finish({ ok: false, message });

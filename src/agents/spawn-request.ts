@@ -62,6 +62,7 @@ export function buildAgentRecord(request: SpawnRequest, repo: RepoRecord, origin
     branch,
     baseBranch: request.baseBranch ?? repo.baseBranch,
     worktreePath: join(managedRoot(repo.path), branch),
+    pooled: false,
     runtime,
     prompt: request.prompt,
     env,

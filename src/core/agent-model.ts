@@ -117,6 +117,8 @@ export interface AgentRecord {
   branch: string;
   baseBranch: string;
   worktreePath: string;
+  /** The worktree came ready from the repository's warm pool (DESIGN §3 "Warm pools"). */
+  pooled: boolean;
   runtime: RuntimeSpec;
   prompt: string;
   /** Extra environment asked for at spawn; kept to launch queued agents, never shown by the API. */

@@ -112,6 +112,7 @@ export const agentSchema = {
     port: nullableInteger,
     killRequested: { type: 'boolean' },
     landed: { type: ['object', 'null'], additionalProperties: true },
+    pooled: { type: 'boolean' },
     createdAt: { type: 'integer' },
     startedAt: nullableInteger,
     endedAt: nullableInteger,
@@ -138,6 +139,10 @@ export const repoEditableProperties = {
   baseBranch: { type: 'string', minLength: 1, maxLength: 255 },
   setup: setupArgv,
   copyFiles: { type: 'array', maxItems: 1000, items: { type: 'string', minLength: 1, maxLength: 4096 } },
+  // Warm pools (DESIGN §3): the service checks the paths and globs.
+  poolSize: { type: 'integer', minimum: 0, maximum: 32 },
+  shareDirs: { type: 'array', maxItems: 100, items: { type: 'string', minLength: 1, maxLength: 4096 } },
+  setupInputs: { type: ['array', 'null'], maxItems: 100, items: { type: 'string', minLength: 1, maxLength: 1024 } },
 } as const;
 
 export const repoBody = {
@@ -170,6 +175,14 @@ export const repoSchema = {
     baseBranch: { type: 'string' },
     setup: { type: ['array', 'null'], items: { type: 'string' } },
     copyFiles: { type: 'array', items: { type: 'string' } },
+    poolSize: { type: 'integer' },
+    shareDirs: { type: 'array', items: { type: 'string' } },
+    setupInputs: { type: ['array', 'null'], items: { type: 'string' } },
+    pool: {
+      type: 'object',
+      description: 'worktrees the warm pool holds: ready to hand out, and being prepared',
+      properties: { size: { type: 'integer' }, ready: { type: 'integer' }, preparing: { type: 'integer' }, error: { type: 'string' } },
+    },
     createdAt: { type: 'integer' },
   },
 } as const;

@@ -70,7 +70,7 @@ async function startLocked(
   // Every worktree it makes records this instance, so another instance on the same repository leaves it alone.
   const git = new WorktreeManager({ owner: identity.instanceId });
   const agents = new AgentService({ config, store, git, bus, logger });
-  const repos = new RepoService(store, (repo) => agents.activeIn(repo));
+  const repos = new RepoService(store, (repo) => agents.activeIn(repo), agents.pool);
   const feed = new EventFeed(store, bus);
   const federation = createFederation({ config, identity, store, agents, bus, logger });
 

@@ -1,1 +1,1 @@
-export { RepoService, type RepoEdit, type RepoInput } from './service.js';
+export { RepoService, type PoolHealth, type RepoEdit, type RepoInput, type RepoPools, type RepoView } from './service.js';

@@ -3,6 +3,7 @@ import { conflict, invalid, notFound } from '../core/errors.js';
 import { assertName } from '../core/ids.js';
 import { assertBranchName, branchExists, inspectRepo, normalizeCopyEntry } from '../git/index.js';
 import type { RepoRecord, Store } from '../store/types.js';
+import { checkPoolSize, checkSetupInputs, checkShareDirs } from './pool-fields.js';
 
 /**
  * The fields of a repository that can be edited after registration (`PATCH
@@ -15,6 +16,11 @@ export interface RepoEdit {
   /** argv; null (or []) removes the setup. */
   setup?: string[] | null;
   copyFiles?: string[];
+  /** Worktrees kept ready (0..32); lowering it removes the extra ones. */
+  poolSize?: number;
+  shareDirs?: string[];
+  /** null restores the default lockfiles. */
+  setupInputs?: string[] | null;
 }
 
 export interface RepoInput extends Omit<RepoEdit, 'setup'> {
@@ -23,15 +29,39 @@ export interface RepoInput extends Omit<RepoEdit, 'setup'> {
   setup?: string[];
 }
 
+/** What the registry needs of the warm pools (DESIGN §3 "Warm pools"). */
+export interface RepoPools {
+  status(repo: RepoRecord): PoolHealth;
+  /** The repository was registered or edited: fill, trim or rebuild its pool. */
+  configure(repo: RepoRecord): void;
+  /** Removes its pooled worktrees (before it is unregistered). */
+  removeRepo(repo: RepoRecord): Promise<void>;
+}
+
+export interface PoolHealth {
+  size: number;
+  ready: number;
+  preparing: number;
+  error?: string;
+}
+
+/** A repository as the API shows it: the record plus the state of its pool. */
+export type RepoView = RepoRecord & { pool: PoolHealth };
+
 /** The registry of repositories agents may run in (DESIGN §3 "Repositories"). */
 export class RepoService {
   constructor(
     private readonly store: Store,
     /** How many active agents use a repository; one in use cannot be removed. */
     private readonly activeAgents: (repo: string) => Promise<number>,
+    private readonly pools?: RepoPools,
   ) {}
 
-  async add(input: RepoInput): Promise<RepoRecord> {
+  private view(repo: RepoRecord): RepoView {
+    return { ...repo, pool: this.pools?.status(repo) ?? { size: repo.poolSize, ready: 0, preparing: 0 } };
+  }
+
+  async add(input: RepoInput): Promise<RepoView> {
     const name = assertName('name', input.name);
     if (!isAbsolute(input.path)) throw invalid('invalid_path', 'path must be absolute', { field: 'path' });
     const info = await inspectRepo(input.path);
@@ -39,6 +69,9 @@ export class RepoService {
     if (!baseBranch) throw invalid('invalid_base_branch', 'the repository has a detached HEAD; give baseBranch', { field: 'baseBranch' });
     await checkBaseBranch(info.path, baseBranch);
     for (const file of input.copyFiles ?? []) checkCopyFile(file);
+    const poolSize = checkPoolSize(input.poolSize ?? 0);
+    const shareDirs = checkShareDirs(input.shareDirs ?? []);
+    const setupInputs = checkSetupInputs(input.setupInputs ?? null);
     if (await this.store.repos.get(name)) throw conflict('repo_exists', `a repository named '${name}' is already registered`);
     const taken = (await this.store.repos.list()).find((repo) => repo.path === info.path);
     if (taken) throw conflict('repo_path_registered', `${info.path} is already registered as '${taken.name}'`);
@@ -48,17 +81,25 @@ export class RepoService {
       baseBranch,
       setup: input.setup && input.setup.length > 0 ? [...input.setup] : null,
       copyFiles: [...(input.copyFiles ?? [])],
+      poolSize,
+      shareDirs,
+      setupInputs,
       createdAt: Date.now(),
     };
     await this.store.repos.insert(record);
-    return record;
+    this.pools?.configure(record);
+    return this.view(record);
   }
 
-  list(): Promise<RepoRecord[]> {
-    return this.store.repos.list();
+  async list(): Promise<RepoView[]> {
+    return (await this.store.repos.list()).map((repo) => this.view(repo));
   }
 
-  async get(name: string): Promise<RepoRecord> {
+  async get(name: string): Promise<RepoView> {
+    return this.view(await this.record(name));
+  }
+
+  private async record(name: string): Promise<RepoRecord> {
     const repo = await this.store.repos.get(name);
     if (!repo) throw notFound('repo_not_found', `no repository named '${name}'`);
     return repo;
@@ -68,8 +109,8 @@ export class RepoService {
    * Edits a registered repository; fields left out keep their value. The
    * change applies to agents spawned afterwards (running ones keep theirs).
    */
-  async update(name: string, edit: RepoEdit): Promise<RepoRecord> {
-    const current = await this.get(name);
+  async update(name: string, edit: RepoEdit): Promise<RepoView> {
+    const current = await this.record(name);
     const next: RepoRecord = { ...current };
     if (edit.baseBranch !== undefined) {
       await checkBaseBranch(current.path, edit.baseBranch);
@@ -80,14 +121,19 @@ export class RepoService {
       for (const file of edit.copyFiles) checkCopyFile(file);
       next.copyFiles = [...edit.copyFiles];
     }
+    if (edit.poolSize !== undefined) next.poolSize = checkPoolSize(edit.poolSize);
+    if (edit.shareDirs !== undefined) next.shareDirs = checkShareDirs(edit.shareDirs);
+    if (edit.setupInputs !== undefined) next.setupInputs = checkSetupInputs(edit.setupInputs);
     if (!(await this.store.repos.update(next))) throw notFound('repo_not_found', `no repository named '${name}'`);
-    return next;
+    this.pools?.configure(next);
+    return this.view(next);
   }
 
   async remove(name: string): Promise<void> {
-    await this.get(name);
+    const repo = await this.record(name);
     const active = await this.activeAgents(name);
     if (active > 0) throw conflict('repo_in_use', `${active} agents are still active in '${name}'`, { active });
+    await this.pools?.removeRepo(repo);
     await this.store.repos.remove(name);
   }
 }

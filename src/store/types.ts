@@ -7,6 +7,12 @@ export interface RepoRecord {
   baseBranch: string;
   setup: string[] | null;
   copyFiles: string[];
+  /** Worktrees kept ready at the base tip (0: no pool). */
+  poolSize: number;
+  /** Directories (e.g. node_modules) given to each worktree without a full copy. */
+  shareDirs: string[];
+  /** Globs whose change means setup must run again; null means the default lockfiles. */
+  setupInputs: string[] | null;
   createdAt: number;
 }
 

@@ -59,6 +59,7 @@ export function parseRemoteAgent(value: unknown): PublicAgent {
     branch: string(o, 'branch', 300),
     baseBranch: string(o, 'baseBranch', 300),
     worktreePath: string(o, 'worktreePath'),
+    pooled: o.pooled === true,
     runtime,
     prompt: string(o, 'prompt', 200_000),
     priority: int(o, 'priority'),

@@ -10,6 +10,7 @@ const worktree = {
     agentId: { type: ['string', 'null'] },
     orphan: { type: 'boolean' },
     instance: { type: 'string', description: 'the instance that made the worktree (another instance\'s are never reconciled here)' },
+    pooled: { type: 'boolean', description: 'held ready by the warm pool' },
   },
 } as const;
 

@@ -19,6 +19,7 @@ const FIELDS = {
   branch: ['branch', 'value'],
   baseBranch: ['base_branch', 'value'],
   worktreePath: ['worktree_path', 'value'],
+  pooled: ['pooled', 'bool'],
   runtime: ['runtime', 'json'],
   prompt: ['prompt', 'value'],
   env: ['env', 'map'],

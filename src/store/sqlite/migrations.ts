@@ -1,6 +1,7 @@
 import { MosaicError } from '../../core/errors.js';
 import type { SqliteDatabase } from './database.js';
 import { CORE_MIGRATIONS } from './migrations/001-core.js';
+import { POOL_MIGRATIONS } from './migrations/003-pools.js';
 
 /**
  * One step of the schema. `up` runs inside a transaction together with the
@@ -47,7 +48,7 @@ export function registeredMigrations(): Migration[] {
   return [...registry.values()].sort((a, b) => a.version - b.version);
 }
 
-registerMigrations(...CORE_MIGRATIONS);
+registerMigrations(...CORE_MIGRATIONS, ...POOL_MIGRATIONS);
 
 export interface AppliedMigration {
   version: number;

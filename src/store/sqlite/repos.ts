@@ -8,6 +8,9 @@ interface RepoRow {
   base_branch: string;
   setup: string | null;
   copy_files: string;
+  pool_size: number;
+  share_dirs: string;
+  setup_inputs: string | null;
   created_at: number;
 }
 
@@ -18,6 +21,9 @@ function rowToRepo(row: RepoRow): RepoRecord {
     baseBranch: row.base_branch,
     setup: row.setup === null ? null : (JSON.parse(row.setup) as string[]),
     copyFiles: JSON.parse(row.copy_files) as string[],
+    poolSize: row.pool_size,
+    shareDirs: JSON.parse(row.share_dirs) as string[],
+    setupInputs: row.setup_inputs === null ? null : (JSON.parse(row.setup_inputs) as string[]),
     createdAt: row.created_at,
   };
 }
@@ -31,12 +37,13 @@ export class SqliteRepoStore implements RepoStore {
   private readonly removeStmt;
 
   constructor(db: SqliteDatabase) {
-    this.insertStmt = db.prepare<[string, string, string, string | null, string, number]>(
-      'INSERT INTO repos (name, path, base_branch, setup, copy_files, created_at) VALUES (?, ?, ?, ?, ?, ?)');
+    this.insertStmt = db.prepare<[string, string, string, string | null, string, number, string, string | null, number]>(
+      `INSERT INTO repos (name, path, base_branch, setup, copy_files, pool_size, share_dirs, setup_inputs, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.getStmt = db.prepare<[string], RepoRow>('SELECT * FROM repos WHERE name = ?');
     this.listStmt = db.prepare<[], RepoRow>('SELECT * FROM repos ORDER BY name');
-    this.updateStmt = db.prepare<[string, string | null, string, string]>(
-      'UPDATE repos SET base_branch = ?, setup = ?, copy_files = ? WHERE name = ?');
+    this.updateStmt = db.prepare<[string, string | null, string, number, string, string | null, string]>(
+      'UPDATE repos SET base_branch = ?, setup = ?, copy_files = ?, pool_size = ?, share_dirs = ?, setup_inputs = ? WHERE name = ?');
     this.removeStmt = db.prepare<[string]>('DELETE FROM repos WHERE name = ?');
   }
 
@@ -45,7 +52,8 @@ export class SqliteRepoStore implements RepoStore {
     try {
       this.insertStmt.run(repo.name, repo.path, repo.baseBranch,
         repo.setup === null || repo.setup === undefined ? null : JSON.stringify(repo.setup),
-        JSON.stringify(repo.copyFiles ?? []), repo.createdAt);
+        JSON.stringify(repo.copyFiles ?? []), repo.poolSize ?? 0, JSON.stringify(repo.shareDirs ?? []),
+        repo.setupInputs === null || repo.setupInputs === undefined ? null : JSON.stringify(repo.setupInputs), repo.createdAt);
     } catch (err) {
       const code = (err as { code?: unknown }).code;
       if (code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
@@ -69,7 +77,9 @@ export class SqliteRepoStore implements RepoStore {
 
   async update(repo: RepoRecord): Promise<boolean> {
     const setup = repo.setup === null || repo.setup === undefined ? null : JSON.stringify(repo.setup);
-    return this.updateStmt.run(repo.baseBranch, setup, JSON.stringify(repo.copyFiles ?? []), repo.name).changes > 0;
+    const setupInputs = repo.setupInputs === null || repo.setupInputs === undefined ? null : JSON.stringify(repo.setupInputs);
+    return this.updateStmt.run(repo.baseBranch, setup, JSON.stringify(repo.copyFiles ?? []), repo.poolSize ?? 0,
+      JSON.stringify(repo.shareDirs ?? []), setupInputs, repo.name).changes > 0;
   }
 
   async remove(name: string): Promise<boolean> {

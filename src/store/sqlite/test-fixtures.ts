@@ -24,6 +24,7 @@ export function makeAgent(overrides: Partial<AgentRecord> = {}): AgentRecord {
     branch: `agent-${id}-task-1`,
     baseBranch: 'main',
     worktreePath: `/tmp/demo_worktrees/agent-${id}-task-1`,
+    pooled: false,
     runtime: { kind: 'command', argv: ['sh', '-c', 'echo hi'] },
     prompt: 'do the thing',
     env: {},

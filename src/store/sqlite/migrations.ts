@@ -1,7 +1,6 @@
 import { MosaicError } from '../../core/errors.js';
 import type { SqliteDatabase } from './database.js';
 import { CORE_MIGRATIONS } from './migrations/001-core.js';
-import { POOL_MIGRATIONS } from './migrations/003-pools.js';
 
 /**
  * One step of the schema. `up` runs inside a transaction together with the
@@ -48,7 +47,7 @@ export function registeredMigrations(): Migration[] {
   return [...registry.values()].sort((a, b) => a.version - b.version);
 }
 
-registerMigrations(...CORE_MIGRATIONS, ...POOL_MIGRATIONS);
+registerMigrations(...CORE_MIGRATIONS);
 
 export interface AppliedMigration {
   version: number;

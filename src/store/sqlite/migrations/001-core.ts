@@ -80,4 +80,15 @@ export const CORE_MIGRATIONS: readonly Migration[] = [
     name: 'core: agents.retry_of',
     up: 'ALTER TABLE agents ADD COLUMN retry_of TEXT',
   },
+  {
+    // Warm pools (DESIGN §3): setupInputs NULL means the default lockfiles. 30: a block of its own.
+    version: 30,
+    name: 'core: repos.pool_size/share_dirs/setup_inputs, agents.pooled',
+    up: `
+      ALTER TABLE repos ADD COLUMN pool_size INTEGER NOT NULL DEFAULT 0 CHECK (pool_size >= 0);
+      ALTER TABLE repos ADD COLUMN share_dirs TEXT NOT NULL DEFAULT '[]';
+      ALTER TABLE repos ADD COLUMN setup_inputs TEXT;
+      ALTER TABLE agents ADD COLUMN pooled INTEGER NOT NULL DEFAULT 0 CHECK (pooled IN (0, 1));
+    `,
+  },
 ];

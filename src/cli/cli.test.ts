@@ -175,7 +175,7 @@ describe('mosaic status, worktrees, events', () => {
     const [list, table] = await Promise.all([cli('worktrees', 'list', '--json'), cli('worktrees', 'list')]);
     expect(list.code, list.stderr).toBe(0);
     expect(json<{ worktrees: unknown[] }>(list.stdout).worktrees).toContainEqual(
-      { path: stray, branch: 'stray-branch', repo: 'app', agentId: null, orphan: true });
+      { path: stray, branch: 'stray-branch', repo: 'app', agentId: null, orphan: true, pooled: false });
     expect(table.stdout).toMatch(new RegExp(`app\\s+-\\s+stray-branch\\s+yes\\s+${stray}`));
 
     const reconcile = await cli('worktrees', 'reconcile', '--json');

@@ -7,24 +7,7 @@ import { git, spawnCommand, waitForState } from '../../test-support/agents.js';
 import { makeTempRepo, type TempDir } from '../../test-support/git-fixtures.js';
 import { startTestInstance, type TestInstance } from '../../test-support/instance.js';
 import { waitFor } from '../../test-support/wait.js';
-
-/**
- * Issue 10, must-holds 1, 2, 3 and 5 (4, the restart, is in restart.test.ts).
- * The setup takes ~0.3 s and leaves what it saw in node_modules/ (ignored),
- * counting its runs there, so a test can tell whether it ran and for which
- * lockfile.
- */
-export const POOL_SETUP = ['sh', '-c',
-  'sleep 0.3; mkdir -p node_modules; cp package-lock.json node_modules/.lock-seen; echo run >> node_modules/.setup-runs; echo pool-setup-output'];
-
-interface RepoView { poolSize: number; pool: { size: number; ready: number; preparing: number; error?: string } }
-
-export async function poolReady(t: TestInstance, n: number, repo = 'app'): Promise<RepoView> {
-  return waitFor(async () => {
-    const res = await t.api<RepoView>('GET', `/repos/${repo}`);
-    return res.body.pool.ready === n && res.body.pool.preparing === 0 ? res.body : null;
-  }, { timeoutMs: 30_000, intervalMs: 50, what: `${n} pooled worktrees ready` });
-}
+import { POOL_SETUP, poolReady } from './test-fixtures.js';
 
 /** Pooled worktrees git lists; null while git cannot read a worktree being created at that instant. */
 function pooledDirsNow(repoPath: string): string[] | null {
@@ -50,6 +33,7 @@ function commit(repoPath: string, rel: string, content: string): string {
   return git(repoPath, 'rev-parse', 'HEAD');
 }
 
+/** Issue 10, must-holds 1, 2, 3 and 5 (4, the restart, is in restart.test.ts). */
 describe('warm pools', () => {
   let t: TestInstance | undefined;
   let repo: TempDir | undefined;

@@ -1,0 +1,86 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { spawnCommand, waitForState } from '../../test-support/agents.js';
+import { freePort } from '../../test-support/federation.js';
+import { git, makeTempRepo, type TempDir } from '../../test-support/git-fixtures.js';
+import { startTestInstance, type TestInstance } from '../../test-support/instance.js';
+import { waitFor } from '../../test-support/wait.js';
+import { POOL_SETUP, poolReady } from './test-fixtures.js';
+
+const CLI = fileURLToPath(new URL('../../cli/main.ts', import.meta.url));
+
+interface WorktreeView { path: string; pooled: boolean; orphan: boolean }
+
+/** Issue 10, must-hold 4: a full pool survives a server crash; a worktree damaged meanwhile is rebuilt. */
+describe('warm pool across a server restart', () => {
+  const home = mkdtempSync(join(tmpdir(), 'mosaic-pool-restart-'));
+  let server: ChildProcess | undefined;
+  let restarted: TestInstance | undefined;
+  let repo: TempDir | undefined;
+
+  afterAll(async () => {
+    server?.kill('SIGKILL');
+    await restarted?.stop(true);
+    repo?.cleanup();
+    rmSync(home, { recursive: true, force: true });
+  });
+
+  it('keeps intact pooled worktrees, rebuilds damaged ones, and reports none as orphan', async () => {
+    repo = await makeTempRepo({ files: { 'package-lock.json': '{"lock":1}\n' } });
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    server = spawn(process.execPath, ['--import', 'tsx', CLI, 'up'], {
+      env: { ...process.env, MOSAIC_HOME: home, MOSAIC_PORT: String(port), MOSAIC_LOG_LEVEL: 'silent', MOSAIC_POLL_MS: '50' },
+      stdio: 'ignore',
+    });
+    await waitFor(async () => (await fetch(`${url}/api/v1/health`).catch(() => null))?.ok, { timeoutMs: 30_000, intervalMs: 100, what: 'the server to listen' });
+    const token = readFileSync(join(home, 'admin-token'), 'utf8').trim();
+    const call = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
+      const res = await fetch(`${url}/api/v1${path}`, {
+        method,
+        headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+        ...(body ? { body: JSON.stringify(body) } : {}),
+      });
+      return res.json() as Promise<T>;
+    };
+    await call('POST', '/repos', { name: 'app', path: repo.path, setup: POOL_SETUP, poolSize: 3 });
+    const pooled = await waitFor(async () => {
+      const worktrees = (await call<{ worktrees: WorktreeView[] }>('GET', '/worktrees')).worktrees;
+      const repoView = await call<{ pool: { ready: number } }>('GET', '/repos/app');
+      return repoView.pool.ready === 3 && worktrees.length === 3 ? worktrees : null;
+    }, { timeoutMs: 30_000, intervalMs: 100, what: 'the pool to fill' });
+    expect(pooled.every((w) => w.pooled && !w.orphan)).toBe(true);
+
+    // Crash the server with a full pool, then damage two pooled worktrees while it is down.
+    server.kill('SIGKILL');
+    await new Promise((r) => server?.once('exit', r));
+    const [intact, edited, deleted] = pooled.map((w) => w.path) as [string, string, string];
+    writeFileSync(join(edited, 'README.md'), 'tampered while the server was down\n');
+    rmSync(deleted, { recursive: true, force: true });
+
+    restarted = await startTestInstance({ killGraceMs: 300 }, home);
+    const view = await poolReady(restarted, 3);
+    expect(view.pool).toMatchObject({ size: 3, ready: 3, preparing: 0 });
+    const after = (await restarted.api<{ worktrees: WorktreeView[] }>('GET', '/worktrees')).body.worktrees;
+    expect(after).toHaveLength(3);
+    expect(after.every((w) => w.pooled && !w.orphan)).toBe(true);
+    const paths = after.map((w) => w.path);
+    expect(paths).toContain(intact); // kept, not rebuilt
+    expect(paths).not.toContain(edited); // damaged: rebuilt under a new name
+    expect(paths).not.toContain(deleted);
+    expect(existsSync(edited)).toBe(false);
+    expect(git(repo.path, 'worktree', 'list', '--porcelain')).not.toContain(deleted);
+    expect(readFileSync(join(intact, 'node_modules', '.lock-seen'), 'utf8')).toBe('{"lock":1}\n');
+    const report = (await restarted.api<{ removed: unknown[] }>('POST', '/worktrees/reconcile')).body;
+    expect(report.removed).toEqual([]);
+
+    // And the pool still serves spawns.
+    const agent = await waitForState(restarted, (await spawnCommand(restarted, 'cat node_modules/.lock-seen')).id);
+    expect(agent.state).toBe('completed');
+    expect(agent.pooled).toBe(true);
+  }, 120_000);
+});

@@ -181,8 +181,34 @@ export async function checkServer(ctx: CheckContext): Promise<Check> {
   return { name: 'server', status: 'ok', detail: `${ctx.url} (instance ${health.instanceId}, version ${health.version})` };
 }
 
+interface RepoPoolView {
+  name: string;
+  poolSize?: number;
+  pool?: { ready: number; preparing: number; error?: string };
+}
+
+/**
+ * Warm pools of the running instance: a pool that cannot prepare worktrees
+ * (its setup fails) is a warning; one still filling is fine. None when the
+ * server is not reachable or no repository has a pool.
+ */
+export async function checkPools(ctx: CheckContext): Promise<Check | null> {
+  let repos: RepoPoolView[];
+  try {
+    repos = (await new ApiClient({ url: ctx.url, token: ctx.token, timeoutMs: 3000 }).get<{ repos: RepoPoolView[] }>('/repos')).repos;
+  } catch {
+    return null;
+  }
+  const pooled = repos.filter((repo) => (repo.poolSize ?? 0) > 0);
+  if (pooled.length === 0) return null;
+  const failing = pooled.filter((repo) => repo.pool?.error);
+  const detail = pooled.map((repo) => `${repo.name} ${repo.pool?.ready ?? 0}/${repo.poolSize} ready`
+    + (repo.pool?.preparing ? `, ${repo.pool.preparing} preparing` : '') + (repo.pool?.error ? ` (${repo.pool.error})` : '')).join('; ');
+  return { name: 'pools', status: failing.length > 0 ? 'warn' : 'ok', detail };
+}
+
 export async function runChecks(ctx: CheckContext): Promise<Check[]> {
-  const [git, store, server] = await Promise.all([checkGit(), checkStore(ctx.home), checkServer(ctx)]);
+  const [git, store, server, pools] = await Promise.all([checkGit(), checkStore(ctx.home), checkServer(ctx), checkPools(ctx)]);
   return [
     checkNode(),
     git,
@@ -192,5 +218,6 @@ export async function runChecks(ctx: CheckContext): Promise<Check[]> {
     checkIdentity(ctx.home),
     checkClaude(ctx),
     server,
+    ...(pools ? [pools] : []),
   ];
 }

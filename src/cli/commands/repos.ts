@@ -15,6 +15,19 @@ export interface EditOptions {
   clearSetup?: boolean;
   copyFile?: string[];
   clearCopyFiles?: boolean;
+  pool?: number;
+  shareDir?: string[];
+  clearShareDirs?: boolean;
+  setupInput?: string[];
+  defaultSetupInputs?: boolean;
+}
+
+/** A repository as the API shows it, with its warm pool. */
+type RepoView = RepoRecord & { pool?: { size: number; ready: number; preparing: number; error?: string } };
+
+function poolSizeOption(value: string): number {
+  if (!/^\d{1,2}$/.test(value)) throw usageError(`--pool takes a number of worktrees from 0 to 32, not '${value}'`);
+  return Number(value);
 }
 
 /**
@@ -37,11 +50,16 @@ function editOptions(command: Command, register: boolean): Command {
     .option('--base-branch <branch>', register ? 'branch worktrees start from (default: the current branch)' : 'branch new worktrees start from')
     .option('--setup <command>', 'shell command run (with sh -c) in each new worktree before the agent starts, e.g. "npm ci"')
     .option('--setup-arg <arg>', 'one argument of a setup command run without a shell (repeat for each, in order)', collect)
-    .option('--copy-file <file>', `untracked file copied from the main checkout into each worktree (repeatable${register ? '' : '; replaces the list'})`, collect);
+    .option('--copy-file <file>', `untracked file copied from the main checkout into each worktree (repeatable${register ? '' : '; replaces the list'})`, collect)
+    .option('--pool <n>', 'worktrees kept ready (checked out, setup done) so spawns start at once (0-32; 0: no pool)', poolSizeOption)
+    .option('--share-dir <dir>', `directory of the main checkout (e.g. node_modules) given to each worktree without a full copy (repeatable${register ? '' : '; replaces the list'})`, collect)
+    .option('--setup-input <glob>', `files whose change makes a pooled worktree re-run setup (repeatable; default: the common lockfiles${register ? '' : '; replaces the list'})`, collect);
   if (!register) {
     command
       .option('--clear-setup', 'remove the setup command')
-      .option('--clear-copy-files', 'copy no files into new worktrees');
+      .option('--clear-copy-files', 'copy no files into new worktrees')
+      .option('--clear-share-dirs', 'share no directories')
+      .option('--default-setup-inputs', 'go back to the default lockfiles as setup inputs');
   }
   return command;
 }
@@ -51,12 +69,19 @@ export function editBody(opts: EditOptions): Record<string, unknown> {
   const setup = setupArgv(opts);
   if (opts.clearSetup && setup) throw usageError('use either --clear-setup or --setup/--setup-arg, not both');
   if (opts.clearCopyFiles && opts.copyFile) throw usageError('use either --clear-copy-files or --copy-file, not both');
+  if (opts.clearShareDirs && opts.shareDir) throw usageError('use either --clear-share-dirs or --share-dir, not both');
+  if (opts.defaultSetupInputs && opts.setupInput) throw usageError('use either --default-setup-inputs or --setup-input, not both');
   return {
     ...(opts.baseBranch !== undefined ? { baseBranch: opts.baseBranch } : {}),
     ...(setup ? { setup } : {}),
     ...(opts.clearSetup ? { setup: null } : {}),
     ...(opts.copyFile ? { copyFiles: opts.copyFile } : {}),
     ...(opts.clearCopyFiles ? { copyFiles: [] } : {}),
+    ...(opts.pool !== undefined ? { poolSize: opts.pool } : {}),
+    ...(opts.shareDir ? { shareDirs: opts.shareDir } : {}),
+    ...(opts.clearShareDirs ? { shareDirs: [] } : {}),
+    ...(opts.setupInput ? { setupInputs: opts.setupInput } : {}),
+    ...(opts.defaultSetupInputs ? { setupInputs: null } : {}),
   };
 }
 
@@ -67,13 +92,25 @@ export function formatSetup(setup: readonly string[] | null | undefined): string
   return setup.map(quoteArg).join(' ');
 }
 
-function repoFields(repo: RepoRecord): [string, string][] {
+/** `2 ready of 3, 1 preparing` (and the last preparation error), or `-` without a pool. */
+export function formatPool(repo: RepoView): string {
+  const size = repo.poolSize ?? 0;
+  if (size === 0 && !repo.pool?.ready && !repo.pool?.preparing) return '-';
+  const pool = repo.pool ?? { size, ready: 0, preparing: 0 };
+  const text = `${pool.ready} ready of ${size}${pool.preparing > 0 ? `, ${pool.preparing} preparing` : ''}`;
+  return pool.error ? `${text} (last error: ${pool.error})` : text;
+}
+
+function repoFields(repo: RepoView): [string, string][] {
   return [
     ['name', repo.name],
     ['path', repo.path],
     ['base branch', repo.baseBranch],
     ['setup', formatSetup(repo.setup)],
     ['copy files', repo.copyFiles.length > 0 ? repo.copyFiles.join(', ') : '-'],
+    ['pool', formatPool(repo)],
+    ['share dirs', repo.shareDirs && repo.shareDirs.length > 0 ? repo.shareDirs.join(', ') : '-'],
+    ['setup inputs', repo.setupInputs ? (repo.setupInputs.length > 0 ? repo.setupInputs.join(', ') : '(none)') : 'default lockfiles'],
   ];
 }
 
@@ -90,10 +127,11 @@ export function reposCommand(): Command {
     .addHelpText('after', `
 Examples:
   mosaic repos add app ~/src/app --setup "npm ci" --copy-file .env
+  mosaic repos add web ~/src/web --setup "npm ci" --pool 2 --share-dir node_modules
   mosaic repos add api ./api --setup-arg make --setup-arg "deps all"`)
     .action(async (name: string, path: string, opts: EditOptions & { json?: boolean }, command: Command) => {
       const body = { name, path: resolve(path), ...editBody(opts) };
-      const repo = await clientFor(command).post<RepoRecord>('/repos', body);
+      const repo = await clientFor(command).post<RepoView>('/repos', body);
       if (opts.json) return printJson(repo);
       print(`registered ${repo.name}`);
       print(formatFields(repoFields(repo)));
@@ -106,11 +144,12 @@ Examples:
     .addHelpText('after', `
 Examples:
   mosaic repos set app --setup "npm ci && npm run build"
-  mosaic repos set app --base-branch develop --clear-copy-files`)
+  mosaic repos set app --base-branch develop --clear-copy-files
+  mosaic repos set app --pool 3`)
     .action(async (name: string, opts: EditOptions & { json?: boolean }, command: Command) => {
       const body = editBody(opts);
       if (Object.keys(body).length === 0) throw usageError('nothing to change: give at least one option (see `mosaic repos set --help`)');
-      const { body: repo } = await clientFor(command).request<RepoRecord>('PATCH', repoPath(name), { body });
+      const { body: repo } = await clientFor(command).request<RepoView>('PATCH', repoPath(name), { body });
       if (opts.json) return printJson(repo);
       print(`updated ${repo.name}`);
       print(formatFields(repoFields(repo)));
@@ -121,12 +160,13 @@ Examples:
     .description('list registered repositories')
     .option('--json', 'print {repos: [...]} as JSON')
     .action(async (opts: { json?: boolean }, command: Command) => {
-      const result = await clientFor(command).get<{ repos: RepoRecord[] }>('/repos');
+      const result = await clientFor(command).get<{ repos: RepoView[] }>('/repos');
       if (opts.json) return printJson(result);
       if (result.repos.length === 0) return print('no repositories registered — add one with `mosaic repos add <name> <path>`');
       print(formatTable(
-        ['NAME', 'BASE', 'PATH', 'SETUP', 'COPY FILES'],
-        result.repos.map((repo) => [repo.name, repo.baseBranch, repo.path, formatSetup(repo.setup), dash(repo.copyFiles.join(','))]),
+        ['NAME', 'BASE', 'PATH', 'SETUP', 'COPY FILES', 'POOL'],
+        result.repos.map((repo) => [repo.name, repo.baseBranch, repo.path, formatSetup(repo.setup), dash(repo.copyFiles.join(',')),
+          repo.poolSize > 0 ? `${repo.pool?.ready ?? 0}/${repo.poolSize}` : '-']),
       ));
     });
 
@@ -135,14 +175,14 @@ Examples:
     .argument('<name>', 'repository name', nameArg)
     .option('--json', 'print the repository as JSON')
     .action(async (name: string, opts: { json?: boolean }, command: Command) => {
-      const repo = await clientFor(command).get<RepoRecord>(repoPath(name));
+      const repo = await clientFor(command).get<RepoView>(repoPath(name));
       if (opts.json) return printJson(repo);
       print(formatFields(repoFields(repo)));
     });
 
   repos.command('remove')
     .alias('rm')
-    .description('unregister a repository (its files and branches are untouched)')
+    .description('unregister a repository (its files and branches are untouched; its pooled worktrees are removed)')
     .argument('<name>', 'repository name', nameArg)
     .option('--json', 'print {removed: name} as JSON')
     .action(async (name: string, opts: { json?: boolean }, command: Command) => {

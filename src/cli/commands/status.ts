@@ -2,6 +2,16 @@ import { Command } from 'commander';
 import type { PublicAgent } from '../../agents/index.js';
 import { AGENT_STATES } from '../../agents/types.js';
 import type { RepoRecord } from '../../store/types.js';
+
+type RepoView = RepoRecord & { pool?: { ready: number; preparing: number; error?: string } };
+
+/** `app 2/3 ready, web 0/2 ready (setup failed: exit code 1)`; null when no repository has a pool. */
+function poolSummary(repos: readonly RepoView[]): string | null {
+  const pooled = repos.filter((repo) => (repo.poolSize ?? 0) > 0);
+  if (pooled.length === 0) return null;
+  return pooled.map((repo) => `${repo.name} ${repo.pool?.ready ?? 0}/${repo.poolSize} ready`
+    + (repo.pool?.preparing ? `, ${repo.pool.preparing} preparing` : '') + (repo.pool?.error ? ` (${repo.pool.error})` : '')).join('; ');
+}
 import type { Health } from '../client.js';
 import { clientFor } from '../context.js';
 import { formatDuration, formatFields, print, printJson } from '../output.js';
@@ -16,11 +26,14 @@ export function statusCommand(): Command {
       const health = await client.get<Health>('/health');
       const [{ agents }, { repos }] = await Promise.all([
         client.get<{ agents: PublicAgent[] }>('/agents', { scope: 'all' }),
-        client.get<{ repos: RepoRecord[] }>('/repos'),
+        client.get<{ repos: RepoView[] }>('/repos'),
       ]);
       const byState = Object.fromEntries(AGENT_STATES.map((state) => [state, 0])) as Record<string, number>;
       for (const agent of agents) byState[agent.state] = (byState[agent.state] ?? 0) + 1;
-      if (opts.json) return printJson({ url: client.url, health, agents: { total: agents.length, byState }, repos: repos.length });
+      const pools = repos.filter((repo) => (repo.poolSize ?? 0) > 0)
+        .map((repo) => ({ repo: repo.name, size: repo.poolSize, ready: repo.pool?.ready ?? 0, preparing: repo.pool?.preparing ?? 0, ...(repo.pool?.error ? { error: repo.pool.error } : {}) }));
+      if (opts.json) return printJson({ url: client.url, health, agents: { total: agents.length, byState }, repos: repos.length, pools });
+      const poolLine = poolSummary(repos);
       const counts = AGENT_STATES.map((state) => `${byState[state] ?? 0} ${state}`).join(', ');
       print(formatFields([
         ['instance', `${health.instanceId} (${health.status})`],
@@ -29,6 +42,7 @@ export function statusCommand(): Command {
         ['uptime', formatDuration(health.uptimeS * 1000)],
         ['agents', `${agents.length} total: ${counts}`],
         ['repos', String(repos.length)],
+        ...(poolLine ? [['pools', poolLine] as [string, string]] : []),
       ]));
     });
 }

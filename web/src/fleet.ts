@@ -8,6 +8,8 @@ type Listener = () => void;
 const RETRY_MS = 1000;
 /** Renders are batched: a burst of events (a replay, kill-all) becomes one update. */
 const BATCH_MS = 50;
+/** How long the first load waits for the stream before fetching the list anyway. */
+const OPEN_WAIT_MS = 3000;
 const EVENT_TYPES = ['agent.state', 'agent.progress', 'agent.landed'];
 
 /**
@@ -31,6 +33,7 @@ export class Fleet {
   private flush: ReturnType<typeof setTimeout> | undefined;
   private readonly listeners = new Set<Listener>();
   private stopped = false;
+  private onOpened: (() => void) | undefined;
 
   subscribe(listener: Listener): () => void {
     this.listeners.add(listener);
@@ -39,7 +42,14 @@ export class Fleet {
 
   async start(): Promise<void> {
     this.stopped = false;
+    // The stream first, then the list: once the stream is open, every later change reaches it,
+    // and everything before is in the list (the updatedAt guard settles any overlap).
+    const opened = new Promise<void>((resolve) => {
+      this.onOpened = resolve;
+      setTimeout(resolve, OPEN_WAIT_MS);
+    });
     this.open();
+    await opened;
     await this.reload();
   }
 
@@ -81,7 +91,8 @@ export class Fleet {
   private open(): void {
     // EventSource sends Last-Event-ID by itself when it reconnects after a network error;
     // after a refused or closed stream it gives up, and a new one resumes with ?after=.
-    const source = new EventSource(`/api/v1/events?after=${this.lastSeq}`);
+    // The list is fetched separately: a first stream needs only what happens from now on.
+    const source = new EventSource(this.lastSeq > 0 ? `/api/v1/events?after=${this.lastSeq}` : '/api/v1/events?since=now');
     this.source = source;
     const onEvent = (event: MessageEvent<string>) => {
       const seq = Number(event.lastEventId);
@@ -103,8 +114,13 @@ export class Fleet {
       }
     }) as EventListener);
     source.onopen = () => {
+      // A stream that had seen no event yet cannot resume by seq: the list fills the gap instead.
+      const gap = this.status === 'reconnecting' && this.lastSeq === 0;
       this.status = 'live';
       this.changed();
+      this.onOpened?.();
+      this.onOpened = undefined;
+      if (gap) void this.reload();
     };
     source.onerror = () => {
       if (this.stopped || this.source !== source) return;

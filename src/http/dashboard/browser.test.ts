@@ -5,7 +5,7 @@ import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Dialog, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PublicAgent } from '../../agents/index.js';
 import { runCli } from '../../cli/test-fixtures.js';
@@ -262,6 +262,22 @@ describe('dashboard in a real browser', () => {
     expect(clashText).toContain(right!.id);
     expect(clashText).toContain('c.txt');
     await shot(page, 'repos');
+
+    // Discard asks first, and again when the agent has commits that were never landed.
+    const dialogs: string[] = [];
+    const accept = (dialog: Dialog) => {
+      dialogs.push(dialog.message());
+      void dialog.accept();
+    };
+    page.on('dialog', accept);
+    await page.goto(`${pair.hub.url}/#/agents/${left!.id}`);
+    await page.getByRole('button', { name: 'Discard' }).click();
+    await page.getByRole('heading', { name: 'Fleet' }).waitFor();
+    page.off('dialog', accept);
+    expect(dialogs).toHaveLength(2);
+    expect(dialogs[1]).toContain('1 commit');
+    expect((await pair.hub.api('GET', `/agents/${left!.id}`)).status).toBe(404);
+    await page.getByRole('link', { name: 'Repositories' }).click();
     await page.getByRole('link', { name: 'Peers' }).click();
     const peerRow = page.locator('table.peers tbody tr', { hasText: 'spoke' });
     await peerRow.waitFor();
@@ -336,10 +352,13 @@ describe('dashboard in a real browser', () => {
       await viaProxy.goto(`${proxy.url}/`);
       await viaProxy.getByRole('status').filter({ hasText: 'live' }).waitFor();
       await viaProxy.locator('tbody tr').first().waitFor();
+      // An event through the stream first, so the browser has an id to resume from.
+      const before = await spawnCommand(pair.hub, 'true', { taskId: 'before-cut' });
+      await row(viaProxy, before.id).filter({ hasText: 'completed' }).waitFor({ timeout: 30_000 });
       proxy.cut();
       const spawned = await spawnCommand(pair.hub, 'true', { taskId: 'while-cut' });
       await waitForState(pair.hub, spawned.id, ['completed']);
-      // The page fetched the list once, at start: only the resumed stream can bring this agent.
+      // The page fetched the list once, at start, and has seen events since: only the resumed stream can bring this agent.
       await row(viaProxy, spawned.id).filter({ hasText: 'completed' }).waitFor({ timeout: 30_000 });
       // The browser reconnected by itself and told the server where it was: `Last-Event-ID: <seq>`.
       const streams = proxy.requests.filter((head) => head.startsWith('GET /api/v1/events'));

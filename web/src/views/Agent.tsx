@@ -81,7 +81,16 @@ export function AgentView({ id, tab }: { id: string; tab: 'logs' | 'diff' }) {
   const kill = () => void act('Kill', () => api.post<Agent>(`${path}/kill`));
   const discard = () => {
     if (!confirm(`Discard agent ${id}? Its worktree and branch are deleted.`)) return;
-    void act('Discard', () => api.del(path), () => {
+    void act('Discard', async () => {
+      try {
+        await api.del(path);
+      } catch (err) {
+        // Commits that were never landed would be lost: the server asks, and so does the page.
+        if (!(err instanceof ApiError && err.code === 'unmerged_commits')) throw err;
+        if (!confirm(`${err.message}. Discard them anyway?`)) throw new Error('kept: nothing was discarded');
+        await api.del(`${path}?force=true`);
+      }
+    }, () => {
       fleet.remove(id);
       navigate('#/');
     });

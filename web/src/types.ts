@@ -46,8 +46,9 @@ export interface Repo {
   baseBranch: string;
   setup?: string[] | null;
   copyFiles?: string[];
+  /** Warm pools (instances with pools): the size asked for, and what the pool holds now. */
   poolSize?: number;
-  pool?: unknown;
+  pool?: { size?: number; ready?: number; preparing?: number; error?: string };
   createdAt: number;
 }
 

@@ -46,6 +46,7 @@ let browser: Browser;
 let context: BrowserContext;
 let page: Page;
 const metrics: Record<string, number> = {};
+const cleanups: (() => void)[] = [];
 
 /** Builds web/ as `npm run build:web` does, so the test never depends on an earlier build. */
 function buildWeb(): void {
@@ -128,6 +129,7 @@ afterAll(async () => {
   await browser?.close();
   await pair?.stop();
   local?.cleanup();
+  cleanups.forEach((cleanup) => cleanup());
   if (Object.keys(metrics).length > 0) writeFileSync(join(ARTIFACTS, 'metrics.json'), `${JSON.stringify(metrics, null, 2)}\n`);
 }, 60_000);
 
@@ -253,8 +255,14 @@ describe('dashboard in a real browser', () => {
     const [left, right] = await Promise.all(['left', 'right'].map((side) =>
       spawnCommand(pair.hub, `echo ${side} > c.txt && git add c.txt && git commit -qm ${side}`, { taskId: side })));
     await Promise.all([left!, right!].map((a) => waitForState(pair.hub, a.id, ['completed'])));
+    // A repository with a warm pool shows what the pool holds.
+    const pooled = await makeTempRepo();
+    cleanups.push(() => pooled.cleanup());
+    expect((await pair.hub.api('POST', '/repos', { name: 'pooled', path: pooled.path, poolSize: 1 })).status).toBe(201);
+    await waitFor(async () => (await pair.hub.api<{ pool?: { ready: number } }>('GET', '/repos/pooled')).body.pool?.ready === 1, { what: 'the pool to fill', timeoutMs: 30_000 });
     await page.getByRole('link', { name: 'Repositories' }).click();
     await page.getByRole('cell', { name: 'app', exact: true }).waitFor();
+    await page.locator('tr', { hasText: 'pooled' }).locator('td[data-label="Pool"]', { hasText: '1 ready of 1' }).waitFor();
     const clash = page.locator('.conflicts li', { hasText: 'would conflict' });
     await clash.waitFor();
     const clashText = await clash.innerText();

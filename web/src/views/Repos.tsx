@@ -5,17 +5,14 @@ import { agentHref } from '../router';
 import type { Repo, RepoConflicts } from '../types';
 import { useFleet } from './use-fleet';
 
-/** Pool state when the instance keeps warm pools (the repo record then has poolSize/pool). */
-function poolText(repo: Repo): string {
-  if (repo.poolSize === undefined && repo.pool === undefined) return '';
-  const pool = repo.pool;
-  if (pool && typeof pool === 'object') {
-    const parts = Object.entries(pool as Record<string, unknown>)
-      .filter(([, v]) => typeof v === 'number' || typeof v === 'string')
-      .map(([k, v]) => `${k} ${String(v)}`);
-    return `size ${repo.poolSize ?? '-'}${parts.length ? `: ${parts.join(', ')}` : ''}`;
-  }
-  return `size ${repo.poolSize ?? '-'}`;
+/** Pool state when the instance keeps warm pools: ready of size, preparing, and the last error. */
+export function poolText(repo: Repo): string {
+  if (!repo.poolSize) return 'off';
+  const pool = repo.pool ?? {};
+  const parts = [`${pool.ready ?? 0} ready of ${repo.poolSize}`];
+  if (pool.preparing) parts.push(`${pool.preparing} preparing`);
+  if (pool.error) parts.push(`error: ${pool.error}`);
+  return parts.join(', ');
 }
 
 function ConflictList({ conflicts }: { conflicts: RepoConflicts }) {
@@ -68,7 +65,7 @@ export function ReposView() {
       .catch((err: unknown) => setError(messageOf(err)));
   }, []);
 
-  const hasPools = repos?.some((r) => r.poolSize !== undefined || r.pool !== undefined) ?? false;
+  const hasPools = repos?.some((r) => (r.poolSize ?? 0) > 0) ?? false;
   return (
     <section aria-labelledby="repos-title">
       <h1 id="repos-title">Repositories</h1>

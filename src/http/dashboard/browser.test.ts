@@ -14,6 +14,7 @@ import { newAgentId } from '../../core/ids.js';
 import { spawnCommand, waitForState } from '../../test-support/agents.js';
 import { spawnRemote, startPair, type Pair } from '../../test-support/federation.js';
 import { git, makeTempRepo, type TempDir } from '../../test-support/git-fixtures.js';
+import { FAKE_CLAUDE_BIN } from '../../test-support/index.js';
 import { waitFor } from '../../test-support/wait.js';
 
 /**
@@ -112,7 +113,8 @@ beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
   buildWeb();
   // Instances read the built page when they start: build first.
-  pair = await startPair();
+  // The hub runs Claude Code agents with the fake `claude`, which prints real stream-json.
+  pair = await startPair({ hubConfig: { claudeBin: FAKE_CLAUDE_BIN } });
   local = await makeTempRepo();
   const added = await pair.hub.api('POST', '/repos', { name: 'app', path: local.path });
   if (added.status !== 201) throw new Error(`repos add answered ${added.status}`);
@@ -228,6 +230,36 @@ describe('dashboard in a real browser', () => {
     await page.getByRole('status').filter({ hasText: 'Land: done.' }).waitFor();
     await page.locator('.fields div', { hasText: 'Landed' }).filter({ hasText: 'into main (merge)' }).waitFor();
     expect(git(local.path, 'show', 'main:b.txt')).toBe('done');
+  });
+
+  it('shows a new agent in the fleet live, and renders Claude Code\'s stream-json for people', async () => {
+    await page.goto(`${pair.hub.url}/`);
+    await page.getByRole('status').filter({ hasText: 'live' }).waitFor();
+    const started = Date.now();
+    const claude = await pair.hub.api<PublicAgent>('POST', '/agents', { repo: 'app', taskId: 'claude-task', prompt: 'write the file' });
+    expect(claude.status).toBe(202);
+    await row(page, claude.body.id).waitFor();
+    metrics.newAgentVisibleMs = Date.now() - started;
+    await row(page, claude.body.id).filter({ hasText: 'completed' }).waitFor({ timeout: 30_000 });
+    expect(await row(page, claude.body.id).locator('td[data-label="Progress"]').innerText()).toMatch(/2 turns \$0\.0123/);
+
+    await row(page, claude.body.id).getByRole('link').click();
+    await page.locator('.log-final').waitFor();
+    expect(await page.locator('.log-system').first().innerText()).toContain('session started');
+    expect(await page.locator('.log-text').first().innerText()).toContain('I will create FAKE_CLAUDE.md');
+    const tool = await page.locator('.log-tool').first().innerText();
+    expect(tool).toContain('Write');
+    expect(tool).toContain('FAKE_CLAUDE.md');
+    // Tool results are folded until opened.
+    const result = page.locator('details.log-result').first();
+    expect(await result.getAttribute('open')).toBeNull();
+    await result.locator('summary').click();
+    expect(await result.getAttribute('open')).not.toBeNull();
+    const final = await page.locator('.log-final').innerText();
+    expect(final).toContain('Created FAKE_CLAUDE.md and committed it.');
+    expect(final).toContain('$0.0123');
+    expect(final).toContain('2 turns');
+    await shot(page, 'agent-claude-logs');
   });
 
   it('kills a running agent with the Kill button, and retries it with Retry', async () => {

@@ -32,6 +32,10 @@ export interface Config {
   fedRetries: number;
   /** Federation: longest wait between two attempts to deliver queued events to a peer, in ms. */
   fedRetryMaxMs: number;
+  /** Federation: how long a connection request waits for the admin before it expires, in seconds. */
+  fedPendingTtlS: number;
+  /** Federation: connection requests waiting at once from one source address. */
+  fedPendingPerAddress: number;
   /** Dashboard: how long a login code from `mosaic dashboard` may be exchanged, in ms (tests shorten it). */
   loginCodeTtlMs: number;
 }
@@ -57,6 +61,8 @@ const SETTINGS = {
   fedTimeoutMs: 'MOSAIC_FED_TIMEOUT_MS',
   fedRetries: 'MOSAIC_FED_RETRIES',
   fedRetryMaxMs: 'MOSAIC_FED_RETRY_MAX_MS',
+  fedPendingTtlS: 'MOSAIC_FED_PENDING_TTL_S',
+  fedPendingPerAddress: 'MOSAIC_FED_PENDING_PER_ADDRESS',
 } as const;
 
 type SettingKey = keyof typeof SETTINGS;
@@ -142,6 +148,8 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     fedTimeoutMs: integer('fedTimeoutMs', pick('fedTimeoutMs'), 10_000, 100, 600_000),
     fedRetries: integer('fedRetries', pick('fedRetries'), 2, 0, 20),
     fedRetryMaxMs: integer('fedRetryMaxMs', pick('fedRetryMaxMs'), 30_000, 10, 3_600_000),
+    fedPendingTtlS: integer('fedPendingTtlS', pick('fedPendingTtlS'), 24 * 3600, 1, 365 * 24 * 3600),
+    fedPendingPerAddress: integer('fedPendingPerAddress', pick('fedPendingPerAddress'), 5, 1, 10_000),
     loginCodeTtlMs: 2 * 60_000,
   };
   return { ...config, ...overrides };

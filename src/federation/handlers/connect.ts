@@ -13,15 +13,24 @@ const refused = (status: number, code: string, message: string): ProtocolError =
  * With a token it redeems an invite; without one it is a request for the
  * admin, or the peer's acceptance of a request this instance made.
  */
-export function handleConnect(ctx: FederationContext, from: string, body: ConnectBody, existing: ConnectionRecord | undefined): ConnectResult {
+export function handleConnect(
+  ctx: FederationContext, from: string, body: ConnectBody, existing: ConnectionRecord | undefined, source = 'unknown',
+): ConnectResult {
   const instance = instanceInfo(ctx.self);
   if (body.token !== undefined) return { ...redeem(ctx, from, body, body.token), instance };
   const connections = ctx.store.connections;
+  const expired = expirePendingRequests(ctx);
+  if (existing && expired.includes(existing.instanceId)) existing = undefined;
   if (!existing) {
-    // Anyone with a key can ask; the requests waiting for the admin must not pile up without bound.
+    // Anyone with a key can ask; the requests waiting for the admin must not pile up without bound,
+    // and one address's flood of fresh keys must not fill the slots a legitimate request needs.
+    if (ctx.store.requests.pendingFrom(source) >= ctx.config.fedPendingPerAddress) {
+      throw refused(429, 'too_many_requests', 'too many connection requests from this address are waiting for this instance\'s admin');
+    }
     if (connections.list().filter((c) => c.state === 'pending' && c.direction === 'inbound').length >= MAX_PENDING_REQUESTS) {
       throw refused(429, 'too_many_requests', 'too many connection requests are waiting for this instance\'s admin');
     }
+    ctx.store.requests.record(from, source, Date.now());
     connections.insert({
       url: originOf(body), publicKey: body.publicKey, instanceId: from, name: uniqueName(connections, body.name), state: 'pending', direction: 'inbound',
       grants: defaultGrants(), peerGrants: body.grants ?? null,
@@ -45,11 +54,27 @@ export function handleConnect(ctx: FederationContext, from: string, body: Connec
       return { state: 'pending', instance };
     case 'disconnected':
       // A new request after a disconnect waits for the admin again; old grants stay until the admin decides.
+      ctx.store.requests.record(from, source, Date.now());
       connections.update(existing.id, { state: 'pending', direction: 'inbound', peerGrants: body.grants ?? null });
       return { state: 'pending', instance };
     default:
       throw refused(403, `connection_${existing.state}`, `the connection with this peer is ${existing.state}`);
   }
+}
+
+/**
+ * Forgets connection requests that waited longer than the configured TTL
+ * (default 24 h) without the admin's decision; returns their instance ids.
+ */
+export function expirePendingRequests(ctx: FederationContext, now = Date.now()): string[] {
+  const expired = ctx.store.requests.expired(now - ctx.config.fedPendingTtlS * 1000);
+  for (const instanceId of expired) {
+    const conn = ctx.store.connections.byInstance(instanceId);
+    if (conn?.state === 'pending' && conn.direction === 'inbound') ctx.store.connections.remove(conn.id);
+    ctx.store.requests.forget(instanceId);
+  }
+  if (expired.length > 0) ctx.logger.info({ expired: expired.length }, 'connection requests expired');
+  return expired;
 }
 
 /** parseConnectBody checked the URL; only its origin is kept. */

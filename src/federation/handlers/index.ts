@@ -22,8 +22,8 @@ export class Dispatcher {
     this.commands = new CommandHandler(ctx);
   }
 
-  async dispatch({ envelope, peer, connect }: VerifiedInbound<Peer>): Promise<unknown> {
-    if (envelope.kind === 'CONNECT') return handleConnect(this.ctx, envelope.from, connect!, peer?.connection);
+  async dispatch({ envelope, peer, connect }: VerifiedInbound<Peer>, source?: string): Promise<unknown> {
+    if (envelope.kind === 'CONNECT') return handleConnect(this.ctx, envelope.from, connect!, peer?.connection, source);
     // verifyInbound returns a peer for every other kind.
     const connection = peer!.connection;
     switch (envelope.kind) {

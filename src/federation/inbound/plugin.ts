@@ -68,7 +68,7 @@ export async function publicFederationRoutes(app: FastifyInstance, opts: PublicR
     if (!kind) throw new ProtocolError(404, 'unknown_kind', `no incoming endpoint '${request.params.kind}'`);
     const bytes = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
     const header = request.headers[SIGNATURE_HEADER];
-    const answer = await opts.processor.process(kind, bytes, typeof header === 'string' ? header : undefined);
+    const answer = await opts.processor.process(kind, bytes, typeof header === 'string' ? header : undefined, request.ip);
     return reply.status(answer.status).header(SIGNATURE_HEADER, answer.signature).type('application/json').send(answer.bytes);
   });
 }

@@ -39,7 +39,8 @@ export class InboundProcessor {
     this.limiter = new PeerRateLimiter(ctx.config.fedRatePerPeer);
   }
 
-  async process(kind: InboundKind, bytes: Buffer, signatureHeader: string | undefined): Promise<InboundAnswer> {
+  /** `source`: the sender's address, for the per-address cap on connection requests. */
+  async process(kind: InboundKind, bytes: Buffer, signatureHeader: string | undefined, source?: string): Promise<InboundAnswer> {
     const { store } = this.ctx;
     let verified: VerifiedInbound<Peer>;
     try {
@@ -62,16 +63,16 @@ export class InboundProcessor {
     if (running) return running.then((answer) => this.finish(row, answer));
     const stored = store.seen.get(envelope.from, envelope.id);
     if (stored) return this.finish(row, stored);
-    const execution = this.execute(verified, row).finally(() => this.inflight.delete(key));
+    const execution = this.execute(verified, row, source).finally(() => this.inflight.delete(key));
     this.inflight.set(key, execution);
     return execution;
   }
 
-  private async execute(verified: VerifiedInbound<Peer>, row: Row): Promise<InboundAnswer> {
+  private async execute(verified: VerifiedInbound<Peer>, row: Row, source: string | undefined): Promise<InboundAnswer> {
     const { envelope } = verified;
     let answer: InboundAnswer;
     try {
-      answer = this.sign(envelope, okBody(await this.dispatcher.dispatch(verified)), 200);
+      answer = this.sign(envelope, okBody(await this.dispatcher.dispatch(verified, source)), 200);
     } catch (err) {
       answer = this.errorAnswer(envelope, err);
     }

@@ -4,13 +4,14 @@ import { SqliteInviteStore } from './invites.js';
 import { SqliteMessageStore } from './messages.js';
 import { SqliteMirrorStore } from './mirror.js';
 import { SqliteOutboxStore } from './outbox.js';
+import { SqliteRequestStore } from './requests.js';
 import { SqliteSeenStore } from './seen.js';
 
 export * from './types.js';
 export { FEDERATION_MIGRATIONS } from './migrations.js';
 export { isNewer, type EventApply, type MirrorWrite } from './mirror.js';
 export { DEFAULT_MESSAGES_LIMIT, MAX_MESSAGES_LIMIT, type MessageOutcome, type MessageStart } from './messages.js';
-export { SqliteConnectionStore, SqliteInviteStore, SqliteMessageStore, SqliteMirrorStore, SqliteOutboxStore, SqliteSeenStore };
+export { SqliteConnectionStore, SqliteRequestStore, SqliteInviteStore, SqliteMessageStore, SqliteMirrorStore, SqliteOutboxStore, SqliteSeenStore };
 
 /**
  * The federation tables, one class each. Unlike the core Store these are
@@ -25,6 +26,7 @@ export interface FederationStore {
   readonly seen: SqliteSeenStore;
   readonly outbox: SqliteOutboxStore;
   readonly mirror: SqliteMirrorStore;
+  readonly requests: SqliteRequestStore;
   /** Runs `fn` in one IMMEDIATE transaction (a savepoint when nested). */
   transaction<T>(fn: () => T): T;
 }
@@ -39,6 +41,7 @@ export function openFederationStore(store: SqliteStore): FederationStore {
     seen: new SqliteSeenStore(db, now),
     outbox: new SqliteOutboxStore(db),
     mirror: new SqliteMirrorStore(db, store.events, now),
+    requests: new SqliteRequestStore(db),
     transaction: (fn) => store.transaction(fn),
   };
 }

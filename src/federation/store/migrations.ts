@@ -110,4 +110,16 @@ export const FEDERATION_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX federation_mirror_instance ON federation_mirror (instance_id);
     `,
   },
+  {
+    version: 101,
+    name: 'federation: source addresses of pending connection requests',
+    up: `
+      CREATE TABLE federation_requests (
+        instance_id TEXT PRIMARY KEY,
+        source      TEXT NOT NULL,
+        created_at  INTEGER NOT NULL
+      );
+      CREATE INDEX federation_requests_source ON federation_requests (source);
+    `,
+  },
 ];

@@ -1,5 +1,5 @@
 import type { AgentCheckout, PublicAgent, RuntimeSpec } from '../agents/index.js';
-import { dash, formatAgo, formatDuration, formatFields, formatTable, formatTimestamp } from './output.js';
+import { dash, formatAgo, formatDuration, formatFields, formatTable, formatTimestamp, safeText } from './output.js';
 
 /** How agents look in human output. */
 
@@ -94,7 +94,7 @@ export function formatAgent(agent: ShownAgent, now = Date.now()): string {
     if (result.costUsd !== undefined) fields.push(['cost', `$${result.costUsd.toFixed(4)}`]);
   }
   let text = formatFields(fields);
-  if (result?.summary) text += `\n\nsummary:\n${result.summary}`;
+  if (result?.summary) text += `\n\nsummary:\n${safeText(result.summary, { multiline: true })}`;
   return text;
 }
 
@@ -103,7 +103,7 @@ export function formatTransition(agent: PublicAgent, at = agent.updatedAt): stri
   const parts = [formatTimestamp(at ?? Date.now()), agent.id, agent.state.padEnd(9), `task=${agent.taskId}`, `repo=${agent.repo}`];
   if (agent.instance) parts.push(`instance=${agent.peer ?? agent.instance}`);
   if (agent.error) parts.push(`error=${agent.error.code}: ${agent.error.message}`);
-  return parts.join('  ');
+  return safeText(parts.join('  '));
 }
 
 /** One line per progress event: the turn, the tools it used and the start of what it said. */
@@ -112,7 +112,7 @@ export function formatProgress(agent: PublicAgent, at = agent.updatedAt): string
   const parts = [formatTimestamp(at ?? Date.now()), agent.id, 'progress ', `turn ${progress?.turns ?? '?'}`];
   if (progress?.tools && progress.tools.length > 0) parts.push(`tools=${progress.tools.join(',')}`);
   if (progress?.lastText) parts.push(oneLine(progress.lastText, 100));
-  return parts.join('  ');
+  return safeText(parts.join('  '));
 }
 
 /** An event from `/events` as one line. */

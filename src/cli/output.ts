@@ -6,13 +6,37 @@ export function jsonRequested(argv: readonly string[] = process.argv.slice(2)): 
   return (end === -1 ? argv : argv.slice(0, end)).includes('--json');
 }
 
+/* eslint-disable no-control-regex -- these patterns exist to find control characters */
+/** ANSI escape sequences (CSI `ESC [ … final`, OSC `ESC ] … BEL|ST`, and two-byte `ESC x`). */
+const ANSI_SEQUENCE = /\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)|\u001b[@-Z\\-_]/g;
+/** C0 controls (but tab and newline), DEL, C1 controls, and bidi overrides that reorder what a line shows. */
+const UNSAFE_CHAR = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+/* eslint-enable no-control-regex */
+
+/**
+ * Text that came from elsewhere (peers, agents, their logs and errors) made
+ * safe for a terminal: escape sequences are removed and other control
+ * characters shown as `\xNN` / `\uNNNN`, so no value can move the cursor,
+ * recolour, retitle or rewrite what the terminal shows. Newlines stay only
+ * in `multiline` text.
+ */
+export function safeText(text: string, opts: { multiline?: boolean } = {}): string {
+  const visible = text.replace(ANSI_SEQUENCE, '').replace(UNSAFE_CHAR, (c) => {
+    const code = c.charCodeAt(0);
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
+  return opts.multiline ? visible : visible.replace(/\n/g, '\\n');
+}
+
 /** Writes one line (or block) to stdout. */
 export function print(text = ''): void {
   process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
 }
 
 export function printError(text: string): void {
-  process.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
+  // Error messages may quote a peer's answer.
+  const safe = safeText(text, { multiline: true });
+  process.stderr.write(safe.endsWith('\n') ? safe : `${safe}\n`);
 }
 
 /** Pretty JSON for `--json`: one document on stdout. */
@@ -36,7 +60,7 @@ function width(text: string): number {
  */
 export function formatRows(rows: readonly (readonly string[])[]): string {
   const columns = Math.max(0, ...rows.map((row) => row.length));
-  const clean = rows.map((row) => Array.from({ length: columns }, (_, i) => (row[i] ?? '').replace(/\s*\n\s*/g, ' ')));
+  const clean = rows.map((row) => Array.from({ length: columns }, (_, i) => safeText((row[i] ?? '').replace(/\s*\n\s*/g, ' '))));
   const widths = Array.from({ length: columns }, (_, i) => Math.max(...clean.map((row) => width(row[i] ?? ''))));
   return clean
     .map((row) => row.map((cell, i) => (i === columns - 1 ? cell : cell + ' '.repeat((widths[i] ?? 0) - width(cell)))).join('  ').trimEnd())
@@ -51,7 +75,7 @@ export function formatTable(headers: readonly string[], rows: readonly (readonly
 /** `key  value` lines with the keys aligned. */
 export function formatFields(fields: readonly (readonly [string, string])[]): string {
   const keyWidth = Math.max(0, ...fields.map(([key]) => width(key)));
-  return fields.map(([key, value]) => `${key}${' '.repeat(keyWidth - width(key))}  ${value}`.trimEnd()).join('\n');
+  return fields.map(([key, value]) => `${key}${' '.repeat(keyWidth - width(key))}  ${safeText(value)}`.trimEnd()).join('\n');
 }
 
 /** '-' for an absent value, so table cells are never blank. */

@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { CliError, type ApiClient } from '../client.js';
 import { clientFor } from '../context.js';
 import { integer, nameArg } from '../options.js';
-import { print, printError, printJson, printJsonLine } from '../output.js';
+import { print, printError, printJson, printJsonLine, safeText } from '../output.js';
 import { interruptible } from '../signals.js';
 
 interface LogsOptions {
@@ -28,7 +28,7 @@ async function readLogs(client: ApiClient, id: string, opts: LogsOptions): Promi
   for (;;) {
     const page = await client.get<LogPage>(logsPath(id), { after: all.next, limit: opts.limit ?? PAGE });
     if (opts.json) all.lines.push(...page.lines);
-    else for (const line of page.lines) print(line);
+    else for (const line of page.lines) print(safeText(line));
     all.next = page.next;
     all.ended = page.ended;
     if (opts.limit !== undefined) {
@@ -49,7 +49,7 @@ export async function followLogs(client: ApiClient, id: string, opts: LogsOption
       if (frame.event === 'lines') {
         const data = JSON.parse(frame.data) as { lines: string[]; next: number };
         if (opts.json) printJsonLine(data);
-        else for (const line of data.lines) print(line);
+        else for (const line of data.lines) print(safeText(line));
       } else if (frame.event === 'end') {
         if (opts.json) printJsonLine({ ended: true, ...(JSON.parse(frame.data) as object) });
         return;

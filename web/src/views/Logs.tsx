@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
+import { api, ApiError, messageOf } from '../api';
 import { cost, duration } from '../format';
 import { renderLine, type LogItem } from '../stream-json';
 
@@ -43,6 +44,7 @@ export function Logs({ id }: { id: string }) {
   const [items, setItems] = useState<LogItem[]>([]);
   const [dropped, setDropped] = useState(0);
   const [status, setStatus] = useState<'following' | 'ended' | 'reconnecting'>('following');
+  const [failure, setFailure] = useState<string | undefined>();
 
   useEffect(() => {
     let cursor = 0;
@@ -54,6 +56,7 @@ export function Logs({ id }: { id: string }) {
     setItems([]);
     setDropped(0);
     setStatus('following');
+    setFailure(undefined);
     const open = () => {
       // The logs stream is resumed by its cursor (?after=), so a new stream replaces the browser's own retry.
       source = new EventSource(`/api/v1/agents/${encodeURIComponent(id)}/logs?follow=1&after=${cursor}`);
@@ -78,7 +81,18 @@ export function Logs({ id }: { id: string }) {
         source?.close();
         if (closed) return;
         setStatus('reconnecting');
-        retry = setTimeout(open, RETRY_MS);
+        // Ask once by plain request why the stream stopped: a 401 signs the page out (api.ts), a 404 ends here.
+        retry = setTimeout(() => {
+          api.get(`/agents/${encodeURIComponent(id)}/logs?after=${cursor}&limit=1`)
+            .then(() => !closed && open())
+            .catch((err: unknown) => {
+              if (closed) return;
+              if (err instanceof ApiError && err.status >= 400 && err.status < 500) {
+                closed = true;
+                setFailure(messageOf(err));
+              } else open();
+            });
+        }, RETRY_MS);
       };
     };
     open();
@@ -92,9 +106,10 @@ export function Logs({ id }: { id: string }) {
   return (
     <section aria-label="Logs" class="logs">
       <p class="muted" role="status">
-        {status === 'following' ? 'Following the output…' : status === 'ended' ? 'The agent has ended; this is its whole output.' : 'Reconnecting…'}
+        {failure ? 'The output cannot be read.' : status === 'following' ? 'Following the output…' : status === 'ended' ? 'The agent has ended; this is its whole output.' : 'Reconnecting…'}
         {dropped > 0 && ` (${dropped} earlier entries not shown)`}
       </p>
+      {failure && <p class="error" role="alert">{failure}</p>}
       {items.length === 0 && status === 'ended' && <p class="empty">No output.</p>}
       {items.length > 0 && (
         <div class="log-items">

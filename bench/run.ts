@@ -1,6 +1,7 @@
 import type { BenchResult } from './types.js';
 import { benchAgents } from './agents.bench.js';
 import { benchRadar } from './radar.bench.js';
+import { benchSandbox } from './sandbox.bench.js';
 import { benchWorktrees } from './worktree.bench.js';
 
 /**
@@ -11,6 +12,7 @@ const suites: Array<{ suite: string; run: () => Promise<BenchResult[]> }> = [
   { suite: 'worktrees', run: benchWorktrees },
   { suite: 'agents', run: benchAgents },
   { suite: 'radar', run: benchRadar },
+  { suite: 'sandbox', run: benchSandbox },
 ];
 
 function table(rows: Array<BenchResult & { suite: string }>): string {

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PublicAgent } from './index.js';
@@ -12,12 +11,10 @@ const FAKE_CLAUDE = fileURLToPath(new URL('../test-support/fake-claude.mjs', imp
 describe('claude runtime', () => {
   let t: TestInstance;
   let repo: { path: string; cleanup(): void };
-  let argvFile: string;
 
   beforeAll(async () => {
     repo = await makeTempRepo();
     t = await startTestInstance({ claudeBin: FAKE_CLAUDE });
-    argvFile = `${repo.path}.argv`;
     await t.api('POST', '/repos', { name: 'app', path: repo.path });
   });
   afterAll(async () => {
@@ -25,9 +22,17 @@ describe('claude runtime', () => {
     repo.cleanup();
   });
 
+  /** The argv the fake CLI got, from its log line (a sandboxed agent's files are not the test's to read). */
+  const argvOf = async (id: string): Promise<string> => {
+    const lines = (await t.api<{ lines: string[] }>('GET', `/agents/${id}/logs`)).body.lines;
+    const line = lines.find((l) => l.startsWith('fake-claude: argv '));
+    if (line === undefined) throw new Error(`no argv line in the log of ${id}`);
+    return line.slice('fake-claude: argv '.length);
+  };
+
   const spawnClaude = async (taskId: string, prompt: string, extra: Record<string, unknown> = {}): Promise<PublicAgent> => {
     const res = await t.api<PublicAgent>('POST', '/agents', {
-      repo: 'app', taskId, prompt, env: { FAKE_CLAUDE_ARGV_FILE: argvFile }, ...extra,
+      repo: 'app', taskId, prompt, ...extra,
     });
     expect(res.status).toBe(202);
     return waitForState(t, res.body.id);
@@ -38,7 +43,7 @@ describe('claude runtime', () => {
     expect(agent.state).toBe('completed');
     expect(agent.result).toMatchObject({ sessionId: expect.any(String), turns: expect.any(Number), costUsd: expect.any(Number) });
     expect(agent.result?.usage).toBeTypeOf('object');
-    const argv = readFileSync(argvFile, 'utf8');
+    const argv = await argvOf(agent.id);
     for (const flag of ['-p', '--output-format', 'stream-json', '--verbose', '--model', 'sonnet', '--max-turns', '7']) expect(argv).toContain(flag);
     // The fake commits FAKE_CLAUDE.md and leaves another file uncommitted: both end on the branch.
     expect(git(repo.path, 'log', '--format=%s', `main..${agent.branch}`).split('\n')).toHaveLength(2);
@@ -57,7 +62,7 @@ describe('claude runtime', () => {
     expect(agent.result?.summary).toBeTruthy();
     expect(agent.result).toMatchObject({ commitsAhead: 0, filesChanged: 0 });
     expect(git(repo.path, 'rev-parse', agent.branch)).toBe(git(repo.path, 'rev-parse', 'main'));
-    const argv = readFileSync(argvFile, 'utf8');
+    const argv = await argvOf(agent.id);
     expect(argv).toContain('--disallowedTools');
   });
 

@@ -35,5 +35,5 @@ describe('twenty agents at once', () => {
     }
     expect(new Set(ended.map((a) => git(repo.path, 'show', `${a.branch}:who.txt`).split(' ')[1])).size).toBe(20);
     expect(git(repo.path, 'worktree', 'list', '--porcelain').match(/^worktree /gm)).toHaveLength(1);
-  });
+  }, 120_000); // twenty sandboxed lifecycles on a shared 2-core machine
 });

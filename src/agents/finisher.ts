@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { messageOf } from '../core/errors.js';
 import { agentDir, agentLogPath, type AgentContext } from './context.js';
 import { judgeExit, type Outcome } from './outcome.js';
+import { importSandboxWork, removeSandboxDir } from './sandbox/index.js';
 import { requestKill, type ExitRecord } from './supervisor/index.js';
 import type { AgentRecord, AgentResult } from './types.js';
 
@@ -66,6 +67,14 @@ export class AgentFinisher {
     const repo = await store.repos.get(agent.repo);
     if (!repo) return {};
     const saved: AgentResult = {};
+    const dir = agentDir(this.ctx.config, agent.id);
+    try {
+      // A sandboxed agent committed into its private git dir: bring that home onto its branch first.
+      await importSandboxWork(dir, repo.path, agent.branch);
+    } catch (err) {
+      logger.error({ agentId: agent.id, err: messageOf(err) }, 'importing the sandboxed commits failed; worktree kept for reconciliation');
+      return saved;
+    }
     if (existsSync(agent.worktreePath)) {
       try {
         saved.snapshotCommit = await git.snapshot(agent.worktreePath, `mosaic: snapshot of agent ${agent.id} (${agent.taskId})`, repo.copyFiles);
@@ -77,6 +86,7 @@ export class AgentFinisher {
       }
       try {
         await git.remove(repo.path, agent.worktreePath);
+        removeSandboxDir(dir);
       } catch (err) {
         logger.warn({ agentId: agent.id, err: messageOf(err) }, 'worktree removal failed; reconciliation will retry');
       }

@@ -7,7 +7,9 @@ import type { WarmPool } from './pool/index.js';
 import { agentEnvironment, claudeInvocation, commandInvocation, reservePort } from './runtimes/index.js';
 import { runSetup, SETUP_PID_FILE } from './setup.js';
 import { launchSupervisor } from './supervisor/index.js';
+import { sandboxForAgent, type PreparedSandbox } from './sandbox/index.js';
 import type { AgentRecord } from './types.js';
+import type { RepoRecord } from '../store/types.js';
 
 /**
  * Takes a queued agent to running: worktree, copied files, setup, a reserved
@@ -46,11 +48,15 @@ export class AgentLauncher {
         agentId: agent.id, taskId: agent.taskId, prompt: agent.prompt, port, type: agent.type, userEnv: agent.env,
         forward: ctx.config.forwardEnv,
       });
+      const { argv } = agent.runtime.kind === 'command'
+        ? commandInvocation(agent.runtime)
+        : claudeInvocation(agent.runtime, { claudeBin: ctx.config.claudeBin, prompt: agent.prompt, type: agent.type });
+      const sandbox = await this.sandboxFor(agent, repo, dir, argv, env);
       if (repo.setup && repo.setup.length > 0 && !worktree.setupDone) {
         const abort = new AbortController();
         this.setups.set(agent.id, abort);
         if ((await ctx.store.agents.get(agent.id))?.killRequested) abort.abort(); // a kill that came before the map knew it
-        const setup = await runSetup(repo.setup, agent.worktreePath, env, agentLogPath(ctx.config, agent.id), {
+        const setup = await runSetup(sandbox ? sandbox.wrap(repo.setup) : repo.setup, agent.worktreePath, env, agentLogPath(ctx.config, agent.id), {
           signal: abort.signal, pidFile: join(dir, SETUP_PID_FILE),
         }).finally(() => this.setups.delete(agent.id));
         if (await this.killedMeanwhile(agent.id)) return;
@@ -60,12 +66,10 @@ export class AgentLauncher {
         }
       }
 
-      const { argv } = agent.runtime.kind === 'command'
-        ? commandInvocation(agent.runtime)
-        : claudeInvocation(agent.runtime, { claudeBin: ctx.config.claudeBin, prompt: agent.prompt, type: agent.type });
       const launched = await launchSupervisor({
         agentId: agent.id,
-        argv,
+        argv: sandbox ? sandbox.wrap(argv) : argv,
+        sandboxed: sandbox !== null,
         cwd: agent.worktreePath,
         env,
         agentDir: dir,
@@ -93,6 +97,28 @@ export class AgentLauncher {
     } finally {
       if (port !== null) this.pendingPorts.delete(port);
     }
+  }
+
+  /**
+   * The sandbox seam (src/agents/sandbox): null when the agent runs
+   * unsandboxed, else its prepared sandbox, recorded on the agent. Throws
+   * `sandbox_unavailable` when it must be sandboxed and cannot.
+   */
+  private async sandboxFor(agent: AgentRecord, repo: RepoRecord, dir: string, argv: string[], env: Record<string, string>): Promise<PreparedSandbox | null> {
+    const { ctx } = this;
+    const sandbox = await sandboxForAgent({
+      config: ctx.config, origin: agent.origin, agentDir: dir, worktree: agent.worktreePath,
+      repoPaths: (await ctx.store.repos.list()).map((r) => r.path),
+      network: agent.limits?.network === 'none' || repo.network === 'none' ? 'none' : 'host',
+      programs: [...(repo.setup?.[0] ? [repo.setup[0]] : []), ...(argv[0] ? [argv[0]] : [])],
+      runtimeProgram: argv[0], path: env.PATH, claudeLogin: agent.runtime.kind === 'claude',
+      onUnsandboxed: (reason) => ctx.logger.warn({ agentId: agent.id, reason }, 'agent runs unsandboxed (MOSAIC_SANDBOX=auto)'),
+    });
+    if (sandbox) {
+      env.TMPDIR = '/tmp';
+      await ctx.store.agents.update(agent.id, { sandbox: sandbox.mechanism });
+    }
+    return sandbox;
   }
 
   /** Stops the setup of a spawning agent that is being killed (no-op when none runs). */

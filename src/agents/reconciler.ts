@@ -2,7 +2,8 @@ import { sep } from 'node:path';
 import { messageOf } from '../core/errors.js';
 import { managedRoot } from '../git/index.js';
 import type { RepoRecord } from '../store/types.js';
-import type { AgentContext } from './context.js';
+import { agentDir, type AgentContext } from './context.js';
+import { importSandboxWork } from './sandbox/index.js';
 import type { AgentRecord } from './types.js';
 
 export interface WorktreeView {
@@ -63,6 +64,7 @@ export class Reconciler {
           continue;
         }
         try {
+          if (view.agentId !== null && view.branch !== null) await importSandboxWork(agentDir(this.ctx.config, view.agentId), repo.path, view.branch ?? '');
           await this.ctx.git.snapshot(view.path, `mosaic: snapshot of orphaned worktree ${view.path.split(sep).pop() ?? ''}`, repo.copyFiles);
           await this.ctx.git.remove(repo.path, view.path);
           report.removed.push(view);

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PublicAgent } from './index.js';
 import { spawnCommand, waitForState } from '../test-support/agents.js';
@@ -20,11 +21,12 @@ describe('scheduler', () => {
   });
 
   it('runs at most two at a time, highest priority first then oldest, and refuses beyond the queue', async () => {
-    // Hold the two slots with agents that wait for a release file, so the order of the rest is decided by the queue.
-    const gate = `${repo.path}.release`;
+    // Hold the two slots with agents that wait for a release file in their own worktree (all a sandboxed
+    // agent sees), so the order of the rest is decided by the queue.
+    const gate = '.release';
     const blockers = [
-      await spawnCommand(t, `while [ ! -f '${gate}' ]; do sleep 0.05; done`, { taskId: 'block-1' }),
-      await spawnCommand(t, `while [ ! -f '${gate}' ]; do sleep 0.05; done`, { taskId: 'block-2' }),
+      await spawnCommand(t, `while [ ! -f '${gate}' ]; do sleep 0.05; done; rm '${gate}'`, { taskId: 'block-1' }),
+      await spawnCommand(t, `while [ ! -f '${gate}' ]; do sleep 0.05; done; rm '${gate}'`, { taskId: 'block-2' }),
     ];
     await Promise.all(blockers.map((b) => waitForState(t, b.id, ['running'])));
 
@@ -39,7 +41,7 @@ describe('scheduler', () => {
     expect(refused.body.error.code).toBe('queue_full');
 
     const { writeFileSync } = await import('node:fs');
-    writeFileSync(gate, '');
+    for (const b of blockers) writeFileSync(join(b.worktreePath, gate), '');
     const ended = await Promise.all([...blockers, ...queued].map((a) => waitForState(t, a.id)));
     expect(ended.every((a) => a.state === 'completed')).toBe(true);
 

@@ -80,6 +80,8 @@ export function buildAgentRecord(request: SpawnRequest, repo: RepoRecord, origin
     killRequested: false,
     landed: null,
     retryOf: null,
+    sandbox: null,
+    limits: null,
     createdAt: now,
     startedAt: null,
     endedAt: null,

@@ -108,6 +108,13 @@ export interface AgentRetry {
   resumed: string | null;
 }
 
+/** Limits a peer's grant puts on the agents it spawns (DESIGN §4 "Grants"). */
+export interface AgentLimits {
+  /** claude: shell tools (Bash and the like) allowed. */
+  shell: boolean;
+  network: 'host' | 'none';
+}
+
 export interface AgentRecord {
   id: string;
   state: AgentState;
@@ -144,6 +151,10 @@ export interface AgentRecord {
   landed: AgentLanding | null;
   /** Set on an agent made by `retry`. */
   retryOf: AgentRetry | null;
+  /** The sandbox the agent runs in (`bubblewrap`), or null when it runs unsandboxed (or has not started). */
+  sandbox: string | null;
+  /** What the spawning peer's grant allows beyond the defaults (null for local agents). */
+  limits: AgentLimits | null;
   createdAt: number;
   startedAt: number | null;
   endedAt: number | null;

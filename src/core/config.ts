@@ -38,6 +38,10 @@ export interface Config {
   fedPendingPerAddress: number;
   /** Dashboard: how long a login code from `mosaic dashboard` may be exchanged, in ms (tests shorten it). */
   loginCodeTtlMs: number;
+  /** `auto` (sandbox agents where possible), `required` (never run one unsandboxed) or `off` (local agents unsandboxed). */
+  sandbox: 'auto' | 'required' | 'off';
+  /** The bubblewrap executable: a name looked up on PATH, or a path. */
+  bwrapPath: string;
 }
 
 type Env = Record<string, string | undefined>;
@@ -63,6 +67,8 @@ const SETTINGS = {
   fedRetryMaxMs: 'MOSAIC_FED_RETRY_MAX_MS',
   fedPendingTtlS: 'MOSAIC_FED_PENDING_TTL_S',
   fedPendingPerAddress: 'MOSAIC_FED_PENDING_PER_ADDRESS',
+  sandbox: 'MOSAIC_SANDBOX',
+  bwrapPath: 'MOSAIC_BWRAP',
 } as const;
 
 type SettingKey = keyof typeof SETTINGS;
@@ -110,6 +116,12 @@ function list(raw: unknown): string[] {
   return items.map((item) => item.trim()).filter(Boolean);
 }
 
+function sandboxMode(raw: unknown): Config['sandbox'] {
+  if (raw === undefined || raw === '') return 'auto';
+  if (raw === 'auto' || raw === 'required' || raw === 'off') return raw;
+  throw invalid('invalid_config', `${SETTINGS.sandbox} must be auto, required or off, got ${String(raw)}`);
+}
+
 /** The URL of an instance listening on `host:port`, used when no URL is configured. */
 export function defaultUrl(listen: Pick<Config, 'host' | 'port' | 'tlsCert' | 'tlsKey'>): string {
   const scheme = listen.tlsCert && listen.tlsKey ? 'https' : 'http';
@@ -151,6 +163,8 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     fedPendingTtlS: integer('fedPendingTtlS', pick('fedPendingTtlS'), 24 * 3600, 1, 365 * 24 * 3600),
     fedPendingPerAddress: integer('fedPendingPerAddress', pick('fedPendingPerAddress'), 5, 1, 10_000),
     loginCodeTtlMs: 2 * 60_000,
+    sandbox: sandboxMode(pick('sandbox')),
+    bwrapPath: text(pick('bwrapPath'), 'bwrap'),
   };
   return { ...config, ...overrides };
 }

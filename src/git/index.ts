@@ -27,3 +27,5 @@ export {
   POOL_BRANCH_PREFIX, POOL_NAME_PREFIX, setupInputsChanged,
 } from './pool.js';
 export type { PooledState, PooledWorktreeEntry } from './pool.js';
+export { importPrivateGitDir, preparePrivateGitDir, privateGitDirOf } from './private-gitdir.js';
+export type { ImportResult, PrivateGitDir } from './private-gitdir.js';

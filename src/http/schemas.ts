@@ -113,6 +113,8 @@ export const agentSchema = {
     killRequested: { type: 'boolean' },
     landed: { type: ['object', 'null'], additionalProperties: true },
     pooled: { type: 'boolean' },
+    sandbox: { ...nullableString, description: 'the sandbox the agent runs in (bubblewrap), null when unsandboxed' },
+    limits: { type: ['object', 'null'], additionalProperties: true, description: 'what the spawning peer\'s grant allows (shell, network)' },
     createdAt: { type: 'integer' },
     startedAt: nullableInteger,
     endedAt: nullableInteger,

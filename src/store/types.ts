@@ -13,6 +13,8 @@ export interface RepoRecord {
   shareDirs: string[];
   /** Globs whose change means setup must run again; null means the default lockfiles. */
   setupInputs: string[] | null;
+  /** `none`: its agents run without network (sandboxed agents only). Default `host`. */
+  network?: 'host' | 'none';
   createdAt: number;
 }
 

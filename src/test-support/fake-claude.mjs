@@ -13,9 +13,14 @@
  *   crash        init and one assistant line, then exit 3 without a result
  *   auth         exactly what the unauthenticated real CLI prints, exit 1
  *   big-result   like review, but the result text is 1.5 MiB (an agent record larger than one federation message)
+ *   shell        runs the prompt's text after `[fake:shell]` with `sh -c`, as a Bash tool call,
+ *                and returns its output as the result; refuses when the argv allows no Bash
+ *                (`--tools` without it, or `--disallowedTools` with it), as the real CLI would
  *   slow         a line every 200 ms (for $FAKE_CLAUDE_SLOW_MS, default 10 min),
  *                with a grandchild `sleep` in the same process group
- * $FAKE_CLAUDE_ARGV_FILE: the argv received (JSON array, without node and script).
+ * $FAKE_CLAUDE_ARGV_FILE: the argv received (JSON array, without node and script); the same JSON
+ *   also goes to stderr as `fake-claude: argv [...]`, readable from the agent's log when the agent
+ *   runs in a sandbox whose files the test cannot see.
  * $FAKE_CLAUDE_PID_FILE: `{"pid":…, "grandchildPid":…}` once running (slow mode has a grandchild).
  * A non-JSON line goes to stderr first, as the real log may mix in stderr.
  */
@@ -185,9 +190,31 @@ function slow() {
   }, 200);
 }
 
-process.stderr.write(`fake-claude: mode ${mode}\n`);
+function shell() {
+  init();
+  const tools = flagValue('--tools');
+  const disallowed = (flagValue('--disallowedTools') ?? '').split(',');
+  const command = /\[fake:shell\]\s*([\s\S]*)$/.exec(prompt)?.[1] ?? '';
+  if ((tools !== undefined && !tools.split(',').includes('Bash')) || disallowed.includes('Bash')) {
+    assistant([{ type: 'text', text: 'I have no shell tool here.' }]);
+    result({ result: 'shell refused: no Bash tool' });
+    return;
+  }
+  const toolId = `toolu_${randomUUID().slice(0, 8)}`;
+  assistant([{ type: 'tool_use', id: toolId, name: 'Bash', input: { command } }]);
+  let out;
+  try {
+    out = execFileSync('sh', ['-c', command], { cwd, stdio: ['ignore', 'pipe', 'pipe'] }).toString();
+  } catch (err) {
+    out = `command failed: ${String(err.stderr ?? err.message)}`;
+  }
+  toolResult(toolId, out);
+  result({ result: out });
+}
+
+process.stderr.write(`fake-claude: mode ${mode}\nfake-claude: argv ${JSON.stringify(args)}\n`);
 if (mode !== 'slow') writePids();
-const modes = { success, review, 'big-result': bigResult, error: () => error(1), 'error-exit0': () => error(0), crash, auth, slow };
+const modes = { success, review, shell, 'big-result': bigResult, error: () => error(1), 'error-exit0': () => error(0), crash, auth, slow };
 const run = modes[mode];
 if (run === undefined) {
   process.stderr.write(`fake-claude: unknown mode ${mode}\n`);

@@ -18,7 +18,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, closeSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { isGroupAlive, signalGroup, writeFileAtomic } from './proc.js';
+import { groupMembers, isGroupAlive, signalGroup, signalPid, writeFileAtomic } from './proc.js';
 import {
   CHILD_PID_FILE,
   EXIT_FILE,
@@ -123,7 +123,8 @@ function parseSpec(text: string): SupervisorSpec {
     Object.values(raw.env).every((v) => typeof v === 'string') &&
     typeof raw.killGraceMs === 'number' &&
     raw.killGraceMs >= 0 &&
-    (raw.timeoutMs === null || (typeof raw.timeoutMs === 'number' && raw.timeoutMs > 0));
+    (raw.timeoutMs === null || (typeof raw.timeoutMs === 'number' && raw.timeoutMs > 0)) &&
+    (raw.sandboxed === undefined || typeof raw.sandboxed === 'boolean');
   if (!ok) throw new Error('malformed supervisor spec');
   return raw as SupervisorSpec;
 }
@@ -149,9 +150,25 @@ function after(ms: number, fn: () => void): Timer {
 function escalate(): void {
   if (escalatedAt !== null || pgid === null || leaderExited || spec === null) return;
   escalatedAt = Date.now();
-  signalGroup(pgid, 'SIGTERM');
+  terminate(pgid, spec.sandboxed === true);
   const group = pgid;
   killTimer = after(spec.killGraceMs, () => signalGroup(group, 'SIGKILL'));
+}
+
+/**
+ * SIGTERM to the agent's group. A sandbox (the leader) would die of it at
+ * once and take everything inside with it, ungracefully; so when sandboxed,
+ * every member but the leader gets the SIGTERM, and the SIGKILL after the
+ * grace (to the whole group, leader included) ends the sandbox.
+ */
+function terminate(group: number, sandboxed: boolean): void {
+  if (!sandboxed) {
+    signalGroup(group, 'SIGTERM');
+    return;
+  }
+  const members = groupMembers(group);
+  if (members === null) return; // no /proc: the SIGKILL after the grace ends it
+  for (const pid of members) if (pid !== group) signalPid(pid, 'SIGTERM');
 }
 
 async function waitGroupGone(group: number, deadline: number): Promise<boolean> {
@@ -172,7 +189,7 @@ async function onLeaderExit(code: number | null, signal: NodeJS.Signals | null):
   leaderExited = true;
   timeoutTimer?.cancel();
   const group = pgid;
-  if (escalatedAt === null && isGroupAlive(group)) signalGroup(group, 'SIGTERM');
+  if (escalatedAt === null && isGroupAlive(group)) terminate(group, spec.sandboxed === true);
   const deadline = (escalatedAt ?? Date.now()) + spec.killGraceMs;
   if (!(await waitGroupGone(group, deadline))) {
     signalGroup(group, 'SIGKILL');

@@ -16,6 +16,12 @@ export interface SupervisorSpec {
   agentDir: string;
   timeoutMs: number | null;
   killGraceMs: number;
+  /**
+   * argv starts a sandbox (bubblewrap) whose death ends every process inside
+   * it: a kill then sends SIGTERM to the processes in the group but the
+   * sandbox itself, so they get their grace, and SIGKILL ends the sandbox.
+   */
+  sandboxed?: boolean;
 }
 
 export interface SpawnError {

@@ -30,6 +30,11 @@ function objectOrNull<T>(o: Record<string, unknown>, key: string): T | null {
   return v as T;
 }
 
+function parseLimits(v: unknown): PublicAgent['limits'] {
+  if (!isPlainObject(v)) return null;
+  return { shell: v.shell === true, network: v.network === 'none' ? 'none' : 'host' };
+}
+
 /**
  * An agent record as a peer reports it, checked field by field and rebuilt
  * from the known fields only: what a peer sends is stored and shown by this
@@ -76,6 +81,8 @@ export function parseRemoteAgent(value: unknown): PublicAgent {
     killRequested: o.killRequested === true,
     landed: objectOrNull(o, 'landed'),
     retryOf: objectOrNull(o, 'retryOf'),
+    sandbox: typeof o.sandbox === 'string' ? o.sandbox.slice(0, 64) : null,
+    limits: parseLimits(o.limits),
     createdAt: int(o, 'createdAt'),
     startedAt: intOrNull(o, 'startedAt'),
     endedAt: intOrNull(o, 'endedAt'),

@@ -37,6 +37,8 @@ const FIELDS = {
   killRequested: ['kill_requested', 'bool'],
   landed: ['landed', 'json'],
   retryOf: ['retry_of', 'json'],
+  sandbox: ['sandbox', 'value'],
+  limits: ['limits', 'json'],
   createdAt: ['created_at', 'value'],
   startedAt: ['started_at', 'value'],
   endedAt: ['ended_at', 'value'],

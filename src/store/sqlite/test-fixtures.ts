@@ -42,6 +42,8 @@ export function makeAgent(overrides: Partial<AgentRecord> = {}): AgentRecord {
     landed: null,
     retryOf: null,
     killRequested: false,
+    sandbox: null,
+    limits: null,
     createdAt: 1_700_000_000_000 + counter,
     startedAt: null,
     endedAt: null,

@@ -91,4 +91,16 @@ export const CORE_MIGRATIONS: readonly Migration[] = [
       ALTER TABLE agents ADD COLUMN pooled INTEGER NOT NULL DEFAULT 0 CHECK (pooled IN (0, 1));
     `,
   },
+  {
+    // Sandbox (DESIGN §3 "Runtimes and supervision"): the mechanism an agent ran in (NULL =
+    // unsandboxed), the limits a peer's grant set on it, and each repository's network.
+    // 40: above the versions other features took meanwhile; versions only need to grow.
+    version: 40,
+    name: 'core: agents.sandbox/limits, repos.network',
+    up: `
+      ALTER TABLE agents ADD COLUMN sandbox TEXT;
+      ALTER TABLE agents ADD COLUMN limits TEXT;
+      ALTER TABLE repos ADD COLUMN network TEXT NOT NULL DEFAULT 'host' CHECK (network IN ('host', 'none'));
+    `,
+  },
 ];

@@ -1,0 +1,132 @@
+/**
+ * The sandbox seam of the launcher: given an agent, decide whether it runs
+ * sandboxed, prepare its private directory and git view, and turn any argv
+ * (its setup, its runtime) into the argv that runs it inside the sandbox.
+ * See README.md in this folder.
+ */
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Config } from '../../core/config.js';
+import { MosaicError } from '../../core/errors.js';
+import { importPrivateGitDir, preparePrivateGitDir } from '../../git/index.js';
+import { bwrapArgv, type SandboxPolicy } from './bwrap.js';
+import { BUBBLEWRAP, findExecutable, probeSandbox, type SandboxMode, type SandboxProbe } from './detect.js';
+import { buildPolicy } from './policy.js';
+
+export { BUBBLEWRAP, findExecutable, probeSandbox, SANDBOX_MODES, type SandboxMode, type SandboxProbe } from './detect.js';
+export { bwrapArgv, type SandboxPolicy } from './bwrap.js';
+
+/** `$MOSAIC_HOME/agents/<id>/sandbox`: the agent's private HOME, tmp and git dir. */
+export const BOX_DIR = 'sandbox';
+
+export function sandboxUnavailable(reason: string): MosaicError {
+  return new MosaicError(503, 'sandbox_unavailable', `no sandbox available: ${reason}`);
+}
+
+export interface SandboxDecision {
+  /** The mechanism to use, or null to run unsandboxed. */
+  mechanism: typeof BUBBLEWRAP | null;
+  probe: SandboxProbe;
+}
+
+/**
+ * Whether an agent of `origin` runs sandboxed under `mode`. Peers' agents are
+ * always sandboxed; `required` never runs one unsandboxed; `auto` runs
+ * unsandboxed only where no sandbox exists. Throws `sandbox_unavailable`.
+ */
+export function decideSandbox(mode: SandboxMode, origin: string, probe: SandboxProbe): SandboxDecision {
+  const mustHave = origin !== 'local' || mode === 'required';
+  if (mode === 'off' && !mustHave) return { mechanism: null, probe };
+  if (probe.available) return { mechanism: probe.mechanism, probe };
+  if (mustHave) throw sandboxUnavailable(probe.reason);
+  return { mechanism: null, probe };
+}
+
+export function probeFor(config: Pick<Config, 'bwrapPath'>): SandboxProbe {
+  return probeSandbox(config.bwrapPath, process.env.PATH);
+}
+
+export interface PrepareInput {
+  agentDir: string;
+  worktree: string;
+  repoPaths: string[];
+  network: 'host' | 'none';
+  /** argv[0]s the sandbox will run (setup, runtime), so their installs stay visible. */
+  programs: string[];
+  path: string | undefined;
+  claudeLogin: boolean;
+}
+
+/** One agent's prepared sandbox: wraps argvs to run inside it. */
+export interface PreparedSandbox {
+  mechanism: typeof BUBBLEWRAP;
+  policy: SandboxPolicy;
+  wrap(argv: string[]): string[];
+}
+
+/** Makes the private directory and git view of an agent and returns its wrapper. */
+export async function prepareSandbox(config: Pick<Config, 'home' | 'bwrapPath'>, bwrap: string, input: PrepareInput): Promise<PreparedSandbox> {
+  const boxDir = join(input.agentDir, BOX_DIR);
+  const git = await preparePrivateGitDir(input.worktree, boxDir);
+  const policy = buildPolicy({
+    worktree: input.worktree, boxDir, git, mosaicHome: config.home, repoPaths: input.repoPaths,
+    network: input.network, programs: [...input.programs, process.execPath], path: input.path,
+    claudeLogin: input.claudeLogin,
+  });
+  return { mechanism: BUBBLEWRAP, policy, wrap: (argv) => bwrapArgv(bwrap, policy, argv) };
+}
+
+/**
+ * Brings a sandboxed agent's commits home onto its branch (a no-op for an
+ * agent that never had a private git dir). Call before snapshotting its worktree.
+ */
+export async function importSandboxWork(agentDir: string, repoPath: string, branch: string): Promise<void> {
+  await importPrivateGitDir(repoPath, branch, join(agentDir, BOX_DIR));
+}
+
+/** Deletes an agent's private directory once its work is home. */
+export function removeSandboxDir(agentDir: string): void {
+  rmSync(join(agentDir, BOX_DIR), { recursive: true, force: true, maxRetries: 3 });
+}
+
+/** Checks that the program exists before a sandbox hides the error behind bwrap's own exit status. */
+export function assertProgram(argv0: string | undefined, path: string | undefined, cwd: string): void {
+  if (argv0 === undefined || findExecutable(argv0, path, cwd) === null) {
+    throw new MosaicError(400, 'runtime_not_found', `command not found: ${argv0 ?? ''}`);
+  }
+}
+
+export interface AgentSandboxInput {
+  config: Pick<Config, 'home' | 'bwrapPath' | 'sandbox'>;
+  origin: string;
+  agentDir: string;
+  worktree: string;
+  repoPaths: string[];
+  network: 'host' | 'none';
+  /** argv[0] of everything that will run inside (setup, runtime). */
+  programs: string[];
+  /** The runtime's argv[0]: checked to exist, since inside bwrap a missing one is only an exit status. */
+  runtimeProgram: string | undefined;
+  path: string | undefined;
+  claudeLogin: boolean;
+  /** Told when an agent runs unsandboxed because none is available (mode `auto`). */
+  onUnsandboxed?: (reason: string) => void;
+}
+
+/**
+ * The launcher's one call: null when the agent runs unsandboxed (mode `off`
+ * for a local agent, or `auto` without a sandbox), its prepared sandbox
+ * otherwise; throws `sandbox_unavailable` when it must be sandboxed and cannot.
+ */
+export async function sandboxForAgent(input: AgentSandboxInput): Promise<PreparedSandbox | null> {
+  const probe = input.config.sandbox === 'off' && input.origin === 'local'
+    ? ({ available: false, reason: 'MOSAIC_SANDBOX=off' } as const)
+    : probeFor(input.config);
+  const decision = decideSandbox(input.config.sandbox, input.origin, probe);
+  if (decision.probe.available === false && decision.mechanism === null && input.config.sandbox !== 'off') {
+    input.onUnsandboxed?.(decision.probe.reason);
+  }
+  if (decision.mechanism === null || !probe.available) return null;
+  assertProgram(input.runtimeProgram, input.path, input.worktree);
+  return prepareSandbox(input.config, probe.path, input);
+}

@@ -60,7 +60,7 @@ describe('restart after the server is SIGKILLed', () => {
     await call('POST', '/repos', { name: 'app', path: repo.path });
     const spawnScript = async (taskId: string, script: string) =>
       call('POST', '/agents', { repo: 'app', taskId, prompt: 'p', runtime: { kind: 'command', argv: ['sh', '-c', script] } });
-    const survivor = await spawnScript('survivor', 'echo early > survivor.txt; while [ ! -f ../go ]; do sleep 0.05; done; echo finished-after-restart');
+    const survivor = await spawnScript('survivor', 'echo early > survivor.txt; while [ ! -f go ]; do sleep 0.05; done; echo finished-after-restart');
     const orphan = await spawnScript('orphan', 'echo saved > orphan.txt; sleep 300');
 
     const running = async (id: unknown) => {
@@ -80,9 +80,9 @@ describe('restart after the server is SIGKILLed', () => {
     const orphanGroup = orphanRunning.pgid as number;
     await new Promise((r) => server?.once('exit', r));
 
-    // The survivor keeps running while no server is up; let it finish now.
+    // The survivor keeps running while no server is up; let it finish now (through its own worktree: all a sandboxed agent sees).
     const { writeFileSync } = await import('node:fs');
-    writeFileSync(join(`${repo.path}_worktrees`, 'go'), '');
+    writeFileSync(join(String(survivor.worktreePath), 'go'), '');
 
     restarted = await startTestInstance({ killGraceMs: 300 }, home);
     const survived = await waitForState(restarted, String(survivor.id));

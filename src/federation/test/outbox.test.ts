@@ -27,8 +27,9 @@ describe('event outbox', () => {
     running.push(hub, spoke);
     cleanups.push(() => pair.repo.cleanup());
     const hubId = hub.identity.instanceId;
-    const signal = (name: string): string => join(pair.repo.path, '..', name);
-    const waitScript = (name: string): string => `echo started; while [ ! -f ${signal(name)} ]; do sleep 0.05; done; echo finished`;
+    // Signals go through each agent's own worktree: all a sandboxed agent sees.
+    const signal = (agent: PublicAgent, name: string): string => join(agent.worktreePath, name);
+    const waitScript = (name: string): string => `echo started; while [ ! -f ${name} ]; do sleep 0.05; done; echo finished`;
 
     const a = (await spawnRemote(hub, waitScript('go-a'), { taskId: 'A' })).body;
     const b = (await spawnRemote(hub, waitScript('go-b'), { taskId: 'B' })).body;
@@ -37,7 +38,7 @@ describe('event outbox', () => {
     // The hub goes away; A ends while it is down.
     await hub.stop(true);
     running.splice(running.indexOf(hub), 1);
-    writeFileSync(signal('go-a'), '');
+    writeFileSync(signal(a, 'go-a'), '');
     await waitForState(spoke, a.id, ['completed']);
     const queued = await waitFor(() => spoke.federation.store.outbox.pending(hubId).length > 0 || null, { timeoutMs: 2000 });
     expect(queued).toBe(true);
@@ -47,7 +48,7 @@ describe('event outbox', () => {
     // The spoke restarts too; B ends while it is down, and is recorded when it comes back.
     await spoke.stop(true);
     running.splice(running.indexOf(spoke), 1);
-    writeFileSync(signal('go-b'), '');
+    writeFileSync(signal(b, 'go-b'), '');
     spoke = await startTestInstance({ name: 'spoke', port: spokePort, ...FAST_FEDERATION }, spoke.home);
     running.push(spoke);
     await waitForState(spoke, b.id, ['completed']);

@@ -20,8 +20,8 @@ describe('pulling events', () => {
   it('follows a remote agent through pulls alone, each event once and in order', async () => {
     const { hub, spoke } = pair;
     expect(pair.hubConn.pull).toBe(true);
-    const go = join(pair.repo.path, '..', 'go-pull');
-    const agent = (await spawnRemote(hub, `while [ ! -f ${go} ]; do sleep 0.05; done`)).body;
+    const agent = (await spawnRemote(hub, 'while [ ! -f go-pull ]; do sleep 0.05; done')).body;
+    const go = join(agent.worktreePath, 'go-pull'); // its own worktree: all a sandboxed agent sees
     await waitFor(async () => (await hub.api<PublicAgent>('GET', `/agents/${agent.id}`)).body.state === 'running', { timeoutMs: 5000 });
     writeFileSync(go, '');
     await waitFor(async () => (await hub.api<PublicAgent>('GET', `/agents/${agent.id}`)).body.state === 'completed', { timeoutMs: 5000 });

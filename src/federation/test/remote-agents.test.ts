@@ -40,8 +40,8 @@ describe('remote agents', () => {
 
   it('runs the agent on the spoke in a worktree there, and the mirror follows every state within a second', async () => {
     const { hub, spoke } = pair;
-    const go = join(pair.repo.path, '..', 'go-1');
-    const res = await spawnRemote(hub, `echo remote-hello; echo work > remote.txt; while [ ! -f ${go} ]; do sleep 0.05; done; echo done`);
+    const res = await spawnRemote(hub, 'echo remote-hello; echo work > remote.txt; while [ ! -f go-1 ]; do sleep 0.05; done; echo done');
+    const go = join(res.body.worktreePath, 'go-1'); // its own worktree: all a sandboxed agent sees
     expect(res.status).toBe(202);
     const mirrored = res.body;
     expect(mirrored).toMatchObject({ instance: spoke.identity.instanceId, peer: 'spoke', repo: 'web', taskId: 'T1', origin: hub.identity.instanceId });

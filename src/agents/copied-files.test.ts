@@ -1,10 +1,11 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatAgent } from '../cli/agent-format.js';
 import { git, spawnCommand, waitForState } from '../test-support/agents.js';
 import { makeTempRepo } from '../test-support/git-fixtures.js';
 import { startTestInstance, type TestInstance } from '../test-support/instance.js';
+import { waitFor } from '../test-support/wait.js';
 
 /**
  * Issue 12: files copied in with `copyFiles` are usually gitignored (`.env`),
@@ -107,8 +108,14 @@ describe('snapshots with copied files', () => {
   });
 
   it('a snapshot that fails is visible on the record and in `agents show`, and the worktree is kept', async () => {
-    // The agent breaks its own worktree's link to the repository: nothing can be committed from it.
-    const agent = await waitForState(t, (await spawnCommand(t, 'echo unsaved > unsaved.txt && rm .git', { taskId: 'breaks' })).id);
+    // The worktree's link to the repository breaks (a sandboxed agent cannot remove its own .git, so the
+    // test does it from outside): nothing can be committed from it.
+    const spawned = await spawnCommand(t, 'echo unsaved > unsaved.txt && while [ ! -f go ]; do sleep 0.05; done', { taskId: 'breaks' });
+    const running = await waitForState(t, spawned.id, ['running']);
+    await waitFor(() => existsSync(join(running.worktreePath, 'unsaved.txt')), { timeoutMs: 15_000 });
+    rmSync(join(running.worktreePath, '.git'));
+    writeFileSync(join(running.worktreePath, 'go'), '');
+    const agent = await waitForState(t, spawned.id);
     expect(agent.state).toBe('completed');
     expect(agent.result?.snapshotError).toMatch(/worktree kept at/);
     expect(existsSync(join(agent.worktreePath, 'unsaved.txt'))).toBe(true);

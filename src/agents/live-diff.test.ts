@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { git, spawnCommand, waitForState } from '../test-support/agents.js';
+import { spawnCommand, waitForState } from '../test-support/agents.js';
 import { makeTempRepo } from '../test-support/git-fixtures.js';
 import { startTestInstance, type TestInstance } from '../test-support/instance.js';
 import { waitFor } from '../test-support/wait.js';
@@ -28,7 +28,13 @@ describe('diff of a running agent', () => {
       'echo staged > staged.txt && git add staged.txt',
       'echo untracked > untracked.txt',
       'echo unstaged-line >> README.md',
-      'echo done-writing && sleep 60',
+      'echo done-writing',
+      // Its own index, as it sees it once the diff was taken (a sandboxed agent's index is private to it).
+      'while [ ! -f .diff-taken ]; do sleep 0.05; done',
+      'echo "CACHED:$(git diff --cached --name-only)"',
+      'echo "OTHERS:$(git ls-files --others --exclude-standard | grep -v .diff-taken | sort | tr \'\\n\' \' \')"',
+      'echo "LAST:$(git log --format=%s -1)"',
+      'sleep 60',
     ].join(' && '));
     await waitForState(t, agent.id, ['running']);
     const diff = await waitFor(async () => {
@@ -41,9 +47,14 @@ describe('diff of a running agent', () => {
     expect(diff).not.toContain('SECRET');
     expect(diff).not.toContain('.env');
     // The agent's own index is exactly as the agent left it.
-    expect(git(agent.worktreePath, 'diff', '--cached', '--name-only')).toBe('staged.txt');
-    expect(git(agent.worktreePath, 'ls-files', '--others', '--exclude-standard').split('\n').sort()).toEqual(['.env', 'untracked.txt']);
-    expect(git(agent.worktreePath, 'log', '--format=%s', '-1')).toBe('c');
+    writeFileSync(join(agent.worktreePath, '.diff-taken'), '');
+    const lines = await waitFor(async () => {
+      const got = (await t.api<{ lines: string[] }>('GET', `/agents/${agent.id}/logs`)).body.lines;
+      return got.some((l) => l.startsWith('LAST:')) ? got : null;
+    }, { timeoutMs: 20_000, what: 'the agent to report its index' });
+    expect(lines).toContain('CACHED:staged.txt');
+    expect(lines.find((l) => l.startsWith('OTHERS:'))?.trim()).toBe('OTHERS:.env untracked.txt');
+    expect(lines).toContain('LAST:c');
     await t.api('POST', `/agents/${agent.id}/kill`);
   });
 });

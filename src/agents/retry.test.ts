@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PublicAgent } from './index.js';
@@ -58,18 +58,22 @@ describe('retry', () => {
   });
 
   it('--resume continues the recorded claude session', async () => {
-    const argvFile = `${repo.path}.argv`;
-    const spawned = await t.api<PublicAgent>('POST', '/agents', {
-      repo: 'app', taskId: 'sess', prompt: '[fake:success] work', env: { FAKE_CLAUDE_ARGV_FILE: argvFile },
-    });
+    // The fake CLI logs its argv: a sandboxed agent's files are not the test's to read.
+    const argvOf = async (id: string): Promise<string[]> => {
+      const lines = (await t.api<{ lines: string[] }>('GET', `/agents/${id}/logs`)).body.lines;
+      const line = lines.find((l) => l.startsWith('fake-claude: argv '));
+      if (line === undefined) throw new Error(`no argv line in the log of ${id}`);
+      return JSON.parse(line.slice('fake-claude: argv '.length)) as string[];
+    };
+    const spawned = await t.api<PublicAgent>('POST', '/agents', { repo: 'app', taskId: 'sess', prompt: '[fake:success] work' });
     const first = await waitForState(t, spawned.body.id);
     const session = first.result?.sessionId;
     expect(session).toEqual(expect.any(String));
-    expect(JSON.parse(readFileSync(argvFile, 'utf8'))).not.toContain('--resume');
+    expect(await argvOf(first.id)).not.toContain('--resume');
     const res = await t.api<PublicAgent>('POST', `/agents/${first.id}/retry`, { resume: true });
     expect(res.status).toBe(202);
     await waitForState(t, res.body.id);
-    const argv = JSON.parse(readFileSync(argvFile, 'utf8')) as string[];
+    const argv = await argvOf(res.body.id);
     expect(argv[argv.indexOf('--resume') + 1]).toBe(session);
   });
 

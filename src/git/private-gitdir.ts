@@ -1,4 +1,4 @@
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, type Dirent } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { invalid } from '../core/errors.js';
 import { resolveReal } from './paths.js';
@@ -77,6 +77,32 @@ async function locate(worktreePath: string): Promise<{ gitDir: string; commonDir
   return { gitDir: g, commonDir: c, objectsDir: resolveReal(resolve(worktreePath, objects)) };
 }
 
+/** Copies a file that may vanish meanwhile (other git processes rewrite refs all the time). */
+function copyIfThere(from: string, to: string): void {
+  try {
+    copyFileSync(from, to);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+}
+
+/** The loose refs, skipping git's lock files and anything that disappears while copying. */
+function copyRefs(from: string, to: string): void {
+  let entries: Dirent[];
+  try {
+    entries = readdirSync(from, { withFileTypes: true });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  mkdirSync(to, { recursive: true });
+  for (const entry of entries) {
+    if (entry.name.endsWith('.lock')) continue;
+    if (entry.isDirectory()) copyRefs(join(from, entry.name), join(to, entry.name));
+    else if (entry.isFile()) copyIfThere(join(from, entry.name), join(to, entry.name));
+  }
+}
+
 /** Object directories the repository's own `info/alternates` lists (followed one level). */
 function alternatesOf(objectsDir: string): string[] {
   const text = readText(join(objectsDir, 'info', 'alternates'));
@@ -100,14 +126,10 @@ export async function preparePrivateGitDir(worktreePath: string, dir: string): P
   mkdirSync(join(gitDir, 'logs'), { recursive: true });
 
   // Refs: a copy (loose and packed), so `git log main..` works; writes stay private.
-  if (existsSync(join(commonDir, 'refs'))) cpSync(join(commonDir, 'refs'), join(gitDir, 'refs'), { recursive: true, verbatimSymlinks: true });
-  else mkdirSync(join(gitDir, 'refs', 'heads'), { recursive: true });
-  for (const file of ['packed-refs', 'shallow', 'info/exclude']) {
-    if (existsSync(join(commonDir, file))) cpSync(join(commonDir, file), join(gitDir, file));
-  }
-  for (const file of ['HEAD', 'index']) {
-    if (existsSync(join(realGitDir, file))) cpSync(join(realGitDir, file), join(gitDir, file));
-  }
+  mkdirSync(join(gitDir, 'refs', 'heads'), { recursive: true });
+  copyRefs(join(commonDir, 'refs'), join(gitDir, 'refs'));
+  for (const file of ['packed-refs', 'shallow', 'info/exclude']) copyIfThere(join(commonDir, file), join(gitDir, file));
+  for (const file of ['HEAD', 'index']) copyIfThere(join(realGitDir, file), join(gitDir, file));
   writeFileSync(join(gitDir, 'objects', 'info', 'alternates'), `${objectsDir}\n`);
   writeFileSync(join(dir, REAL_OBJECTS_FILE), `${objectsDir}\n`);
 

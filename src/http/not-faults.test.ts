@@ -68,8 +68,9 @@ describe('errors that are not faults', () => {
   });
 
   it('records how the agent ended when its exit file could not be written at first', { timeout: 30_000 }, async () => {
-    const signal = join(repo.path, '..', 'go-exit');
-    const agent = await spawnCommand(t, `while [ ! -f ${signal} ]; do sleep 0.05; done; echo finished`);
+    // Released through its own worktree: all a sandboxed agent sees.
+    const agent = await spawnCommand(t, 'while [ ! -f go-exit ]; do sleep 0.05; done; echo finished');
+    const signal = join(agent.worktreePath, 'go-exit');
     await waitForState(t, agent.id, ['running']);
     // A directory where exit.json goes: the supervisor's atomic rename fails, as it would on a full disk.
     const exitPath = join(agentDir(t.config, agent.id), EXIT_FILE);

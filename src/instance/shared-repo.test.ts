@@ -29,8 +29,9 @@ describe('two instances on one repository', () => {
   });
 
   it("never removes the other instance's running agent's worktree, and that agent's work is kept", { timeout: 60_000 }, async () => {
-    const go = `${repo.path}-go-a`;
-    const agent = await spawnCommand(a, `echo one > one.txt; while [ ! -f ${go} ]; do sleep 0.05; done; echo two > two.txt; git add -A; git commit -qm work`);
+    // The release signal goes through the agent's own worktree: all a sandboxed agent sees.
+    const agent = await spawnCommand(a, 'echo one > one.txt; while [ ! -f .go-a ]; do sleep 0.05; done; echo two > two.txt; git add -A; git commit -qm work');
+    const go = join(agent.worktreePath, '.go-a');
     await waitForState(a, agent.id, ['running']);
     const dir = privateGitDir(agent.worktreePath)!;
     expect(readFileSync(join(dir, OWNER_FILE), 'utf8').trim()).toBe(a.identity.instanceId);

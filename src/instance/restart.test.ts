@@ -102,5 +102,5 @@ describe('restart after the server is SIGKILLed', () => {
     expect(existsSync(lost.worktreePath)).toBe(false);
     const worktrees = await restarted.api<{ worktrees: unknown[] }>('GET', '/worktrees');
     expect(worktrees.body.worktrees).toEqual([]);
-  }, 90_000); // a server started through tsx, a SIGKILL and a restart, on a shared 2-core machine
+  });
 });

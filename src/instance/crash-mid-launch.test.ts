@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { waitForState } from '../test-support/agents.js';
+import { git, waitForState } from '../test-support/agents.js';
 import { makeTempRepo } from '../test-support/git-fixtures.js';
 import { freePort } from '../test-support/federation.js';
 import { startTestInstance, type TestInstance } from '../test-support/instance.js';
@@ -33,8 +33,8 @@ describe('a crash during launch', () => {
 
   it('queues the agent again and runs it once after the restart', { timeout: 90_000 }, async () => {
     repo = await makeTempRepo();
-    const marker = `${repo.path}-setup-may-finish`;
-    const runs = `${repo.path}-runs.txt`;
+    // Setup and agent talk to the test through their worktree: all a sandboxed agent (and its setup) sees.
+    const marker = '.setup-may-finish';
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
     server = spawn(process.execPath, ['--import', 'tsx', CLI, 'up'], {
@@ -52,23 +52,28 @@ describe('a crash during launch', () => {
       return res.json() as Promise<Record<string, unknown>>;
     };
     // The setup waits for the marker: the first launch is still in it when the server dies.
-    await call('POST', '/repos', { name: 'app', path: repo.path, setup: ['sh', '-c', `while [ ! -f ${marker} ]; do sleep 0.05; done`] });
+    await call('POST', '/repos', { name: 'app', path: repo.path, setup: ['sh', '-c', `while [ ! -f ${marker} ]; do sleep 0.05; done; rm ${marker}`] });
     const agent = await call('POST', '/agents', {
-      repo: 'app', taskId: 'midlaunch', prompt: 'p', runtime: { kind: 'command', argv: ['sh', '-c', `echo run >> ${runs}; echo work > work.txt`] },
+      repo: 'app', taskId: 'midlaunch', prompt: 'p', runtime: { kind: 'command', argv: ['sh', '-c', 'echo run >> runs.txt; echo work > work.txt'] },
     });
     await waitFor(async () => (await call('GET', `/agents/${String(agent.id)}`)).state === 'spawning', { what: 'the agent to be spawning' });
     await waitFor(() => existsSync(String(agent.worktreePath)), { what: 'the worktree' });
 
     server.kill('SIGKILL');
     await new Promise((r) => server?.once('exit', r));
-    writeFileSync(marker, '');
 
     restarted = await startTestInstance({ killGraceMs: 300 }, home);
+    // The second launch made the worktree again (after cleaning the half-made one): let its setup finish.
+    const again = restarted;
+    await waitFor(async () => (await again.store.events.after(0, 10_000)).filter((e) => e.agentId === agent.id && e.data.state === 'spawning').length === 2,
+      { timeoutMs: 30_000, what: 'the second launch' });
+    await waitFor(() => existsSync(join(String(agent.worktreePath), '.git')), { timeoutMs: 30_000, what: 'the new worktree' });
+    writeFileSync(join(String(agent.worktreePath), marker), '');
     const ended = await waitForState(restarted, String(agent.id), ['completed', 'failed', 'killed'], 30_000);
     expect(ended.state).toBe('completed');
     expect(ended.error).toBeNull();
     // Run once, never twice, and its work is on its branch.
-    expect(readFileSync(runs, 'utf8')).toBe('run\n');
+    expect(git(repo.path, 'show', `${ended.branch}:runs.txt`)).toBe('run');
     const states = (await restarted.store.events.after(0, 10_000)).filter((e) => e.agentId === agent.id).map((e) => e.data.state);
     expect(states).toEqual(['queued', 'spawning', 'queued', 'spawning', 'running', 'completed']);
     expect((await restarted.api<{ worktrees: unknown[] }>('GET', '/worktrees')).body.worktrees).toEqual([]);

@@ -150,10 +150,11 @@ describe('warm pools', () => {
     await t.api('POST', '/repos', { name: 'app', path: repo.path, setup: ['sh', '-c', 'echo no-install'], poolSize: 1, shareDirs: ['node_modules'] });
     await poolReady(t, 1);
 
-    const writer = await spawnCommand(t, 'cat node_modules/dep/index.js; echo tampered > node_modules/dep/index.js; echo extra > node_modules/dep/new.js; touch ../writer-done; while [ ! -f ../go ]; do sleep 0.05; done', { taskId: 'writer' });
-    await waitFor(() => existsSync(join(`${repo.path}_worktrees`, 'writer-done')), { timeoutMs: 20_000 });
+    const writer = await spawnCommand(t, 'cat node_modules/dep/index.js; echo tampered > node_modules/dep/index.js; echo extra > node_modules/dep/new.js; touch writer-done; while [ ! -f go ]; do sleep 0.05; done', { taskId: 'writer' });
+    // Signals go through the writer's own worktree: all a sandboxed agent sees.
+    await waitFor(() => existsSync(join(writer.worktreePath, 'writer-done')), { timeoutMs: 20_000 });
     const reader = await waitForState(t, (await spawnCommand(t, 'cat node_modules/dep/index.js; ls node_modules/dep', { taskId: 'reader' })).id);
-    writeFileSync(join(`${repo.path}_worktrees`, 'go'), '');
+    writeFileSync(join(writer.worktreePath, 'go'), '');
     const wrote = await waitForState(t, writer.id);
 
     expect([wrote.pooled, reader.pooled].sort()).toEqual([false, true]); // one from the pool, one cold: both get it

@@ -199,7 +199,7 @@ describe('dashboard in a real browser', () => {
     await page.getByLabel('Task id').fill('bad id');
     await page.getByLabel('Prompt').fill('write b.txt');
     await page.getByLabel('Runtime').selectOption('command');
-    await page.getByLabel('Command, one argument per line').fill('sh\n-c\necho working; sleep 2; echo done > b.txt; git add b.txt; git commit -qm b; echo finished');
+    await page.getByLabel('Command, one argument per line').fill('sh\n-c\necho "working <img src=x onerror=window.pwned=1>"; sleep 2; echo done > b.txt; git add b.txt; git commit -qm b; echo finished');
     await page.getByRole('button', { name: 'Spawn' }).click();
     const taskError = page.locator('#taskId-error');
     await taskError.waitFor();
@@ -213,6 +213,10 @@ describe('dashboard in a real browser', () => {
     const id = decodeURIComponent(page.url().split('/').at(-1)!);
     await stateBadge(page, 'running').waitFor();
     await page.locator('.log-raw', { hasText: 'working' }).waitFor();
+    // Agent output is text, never markup.
+    expect(await page.locator('.log-raw', { hasText: 'working' }).innerText()).toBe('working <img src=x onerror=window.pwned=1>');
+    expect(await page.locator('.log-items img').count()).toBe(0);
+    expect(await page.evaluate(() => (globalThis as unknown as { pwned?: number }).pwned)).toBeUndefined();
     // Live: no reload between running and completed.
     await stateBadge(page, 'completed').waitFor({ timeout: 30_000 });
     await page.locator('.log-raw', { hasText: 'finished' }).waitFor();

@@ -10,7 +10,8 @@ const MAX_TRACKED = 10_000;
 export class PeerRateLimiter {
   private readonly windows = new Map<string, { start: number; count: number }>();
 
-  constructor(private readonly max: number, private readonly windowMs = 60_000, private readonly now: () => number = Date.now) {}
+  /** `now` is monotonic by default: a wall clock stepped back must not stretch a window. */
+  constructor(private readonly max: number, private readonly windowMs = 60_000, private readonly now: () => number = () => performance.now()) {}
 
   /** Counts one message; throws 429 `rate_limited` once the key is over its limit in the current window. */
   take(key: string): void {

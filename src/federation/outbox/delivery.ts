@@ -65,7 +65,7 @@ export class OutboxDelivery {
     }
     const now = Date.now();
     try {
-      for (const row of this.ctx.store.outbox.peersWithPending()) if (row.due <= now) this.drain(row.peer);
+      for (const row of this.ctx.store.outbox.peersWithPending()) if (this.isDue(row.due, now)) this.drain(row.peer);
     } catch (err) {
       this.ctx.logger.error({ err }, 'outbox scan failed');
     }
@@ -87,6 +87,16 @@ export class OutboxDelivery {
     this.draining.set(peer, run);
   }
 
+  /**
+   * Whether a row's next attempt is due. Retries are never scheduled more
+   * than fedRetryMaxMs ahead, so a due time further out than that means the
+   * wall clock was stepped back since: the row is due now rather than held
+   * back by the size of the step.
+   */
+  private isDue(at: number, now: number): boolean {
+    return at <= now || at - now > this.ctx.config.fedRetryMaxMs + this.baseBackoffMs;
+  }
+
   private async deliver(peer: string): Promise<void> {
     const { store } = this.ctx;
     for (;;) {
@@ -96,7 +106,7 @@ export class OutboxDelivery {
       const rows = store.outbox.pending(peer, 50);
       if (rows.length === 0) return;
       for (const row of rows) {
-        if (row.nextAttemptAt > Date.now()) return;
+        if (!this.isDue(row.nextAttemptAt, Date.now())) return;
         if (!(await this.send(targetOf(conn), row))) return;
       }
     }
@@ -119,7 +129,8 @@ export class OutboxDelivery {
         store.outbox.delivered(row.peer, row.seq, Date.now());
         return true;
       }
-      if (isPermanent(status)) {
+      // A clock that is off is fixed by an admin; the event must wait for that, not be dropped.
+      if (isPermanent(status) && response.body.error.code !== 'clock_skew') {
         this.giveUp(row, status, response.body.error.code, response.body.error.message);
         return true;
       }

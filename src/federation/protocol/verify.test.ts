@@ -76,8 +76,8 @@ describe('verifyInbound', () => {
       ['protocol version', () => deliver({ ...command(), v: 2 }), 'unsupported_protocol_version', 400],
       ['route kind', () => deliver(command(), { kind: 'EVENT' }), 'kind_mismatch', 400],
       ['to another instance', () => deliver(command({ to: stranger.id })), 'wrong_recipient', 400],
-      ['6 minutes old', () => deliver(command({ ts: NOW - 6 * 60_000 })), 'message_expired', 401],
-      ['6 minutes ahead', () => deliver(command({ ts: NOW + 6 * 60_000 })), 'message_from_future', 401],
+      ['6 minutes old', () => deliver(command({ ts: NOW - 6 * 60_000 })), 'clock_skew', 401],
+      ['6 minutes ahead', () => deliver(command({ ts: NOW + 6 * 60_000 })), 'clock_skew', 401],
       ['unknown from', () => deliver(command({ from: stranger.id }), { signer: stranger }), 'unknown_peer', 401],
       ['pending', () => deliver(command(), { state: 'pending' }), 'connection_pending', 403],
       ['suspended', () => deliver(command(), { state: 'suspended' }), 'connection_suspended', 403],
@@ -103,7 +103,7 @@ describe('verifyInbound', () => {
 
   it('checks in DESIGN order: expiry is reported before an unknown peer, a bad signature only for a known active peer', () => {
     const old = command({ from: stranger.id, ts: NOW - 10 * 60_000 });
-    expect(codeOf(() => deliver(old, { header: 'ed25519=x' })).code).toBe('message_expired');
+    expect(codeOf(() => deliver(old, { header: 'ed25519=x' })).code).toBe('clock_skew');
     expect(codeOf(() => deliver(command(), { state: 'suspended', header: 'garbage' })).code).toBe('connection_suspended');
     expect(codeOf(() => deliver({ ...command({ to: stranger.id }), v: 3 })).code).toBe('unsupported_protocol_version');
   });

@@ -69,12 +69,12 @@ export function verifyInbound<P extends PeerRecord>(input: InboundInput<P>): Ver
   if (envelope.to !== self) {
     throw new ProtocolError(400, 'wrong_recipient', `message is addressed to ${envelope.to}, not this instance (${self})`, { field: 'to' });
   }
-  if (now - envelope.ts > CLOCK_SKEW_MS) {
-    throw new ProtocolError(401, 'message_expired', `message is ${Math.round((now - envelope.ts) / 1000)}s old; at most ${CLOCK_SKEW_MS / 1000}s is accepted`);
-  }
-  if (envelope.ts - now > CLOCK_SKEW_MS) {
-    throw new ProtocolError(401, 'message_from_future',
-      `message is ${Math.round((envelope.ts - now) / 1000)}s ahead of this instance's clock; at most ${CLOCK_SKEW_MS / 1000}s is accepted`);
+  if (Math.abs(now - envelope.ts) > CLOCK_SKEW_MS) {
+    // Both clocks in the answer: the sender's admin sees which side is off, and by how much.
+    const ahead = envelope.ts > now;
+    throw new ProtocolError(401, 'clock_skew',
+      `message is ${Math.round(Math.abs(now - envelope.ts) / 1000)}s ${ahead ? 'ahead of' : 'behind'} this instance's clock; at most ${CLOCK_SKEW_MS / 1000}s is accepted`,
+      { senderTs: envelope.ts, receiverTs: now, skewMs: envelope.ts - now, maxSkewMs: CLOCK_SKEW_MS });
   }
 
   let key: Buffer;

@@ -11,7 +11,8 @@ export async function healthRoutes(app: FastifyInstance, opts: HealthOptions): P
   app.get('/health', {
     schema: {
       tags: ['health'],
-      summary: 'Liveness, version and instance id',
+      summary: 'Liveness, version and instance id (no authentication)',
+      security: [],
       response: {
         200: {
           type: 'object',

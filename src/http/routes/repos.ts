@@ -29,7 +29,7 @@ export async function repoRoutes(app: FastifyInstance, opts: { repos: RepoServic
   }, async (request) => repos.update(request.params.name, request.body));
 
   app.delete<{ Params: { name: string } }>('/repos/:name', {
-    schema: { tags, summary: 'Unregister a repository (its files are untouched)', params: nameParams, response: { ...commonErrors } },
+    schema: { tags, summary: 'Unregister a repository (its files are untouched)', params: nameParams, response: { 204: { type: 'null', description: 'unregistered' }, ...commonErrors } },
   }, async (request, reply) => {
     await repos.remove(request.params.name);
     return reply.status(204).send();

@@ -1,5 +1,5 @@
 import type { AgentCheckout, PublicAgent, RuntimeSpec } from '../agents/index.js';
-import { dash, formatAgo, formatDuration, formatFields, formatTable, formatTimestamp, safeText } from './output.js';
+import { colorState, dash, formatAgo, formatDuration, formatFields, formatTable, formatTimestamp, safeText } from './output.js';
 
 /** How agents look in human output. */
 
@@ -21,7 +21,7 @@ export function runTime(agent: PublicAgent, now = Date.now()): string {
   return formatDuration((agent.endedAt ?? now) - agent.startedAt);
 }
 
-export function formatAgentTable(agents: readonly PublicAgent[], now = Date.now()): string {
+export function formatAgentTable(agents: readonly PublicAgent[], now = Date.now(), color = false): string {
   const remote = agents.some((agent) => agent.instance);
   const headers = ['ID', 'STATE', 'TASK', 'TYPE', 'REPO', 'RUNTIME', 'CREATED', 'RAN', ...(remote ? ['INSTANCE'] : [])];
   const rows = agents.map((agent) => [
@@ -35,7 +35,8 @@ export function formatAgentTable(agents: readonly PublicAgent[], now = Date.now(
     runTime(agent, now),
     ...(remote ? [dash(agent.peer ?? agent.instance)] : []),
   ]);
-  return formatTable(headers, rows);
+  // The STATE column in the state's colour (row 0 is the header).
+  return formatTable(headers, rows, color ? (cell, row, column) => (row > 0 && column === 1 ? colorState(agents[row - 1]!.state, cell, true) : cell) : undefined);
 }
 
 /** The agent as GET /agents/:id returns it: local agents say what exists on disk now. */

@@ -49,27 +49,53 @@ export function printJsonLine(value: unknown): void {
   print(JSON.stringify(value));
 }
 
-/** Terminal cells a string takes; good enough for the ASCII, accents and symbols the CLI prints. */
+// eslint-disable-next-line no-control-regex -- SGR colour sequences take no cells
+const SGR = /\x1b\[[0-9;]*m/g;
+
+/** Terminal cells a string takes (colour codes take none); good enough for the ASCII, accents and symbols the CLI prints. */
 function width(text: string): number {
-  return [...text].length;
+  return [...text.replace(SGR, '')].length;
+}
+
+/**
+ * Whether to colour what goes to `stream`: only a terminal, never with
+ * NO_COLOR set (https://no-color.org) or TERM=dumb.
+ */
+export function colorEnabled(stream: { isTTY?: boolean } = process.stdout, env: NodeJS.ProcessEnv = process.env): boolean {
+  return stream.isTTY === true && (env.NO_COLOR === undefined || env.NO_COLOR === '') && env.TERM !== 'dumb';
+}
+
+const STATE_COLORS: Record<string, number> = { queued: 33, spawning: 33, running: 36, completed: 32, failed: 31, killed: 35 };
+
+/** An agent state in its colour (yellow waiting, cyan running, green completed, red failed, magenta killed). */
+export function colorState(state: string, text: string = state, color = colorEnabled()): string {
+  const code = STATE_COLORS[state];
+  return color && code !== undefined ? `\x1b[${code}m${text}\x1b[0m` : text;
 }
 
 /**
  * Aligned columns separated by two spaces; the last column is not padded so
  * lines carry no trailing blanks. Cells are single-line (newlines become spaces).
  */
-export function formatRows(rows: readonly (readonly string[])[]): string {
+export function formatRows(rows: readonly (readonly string[])[], decorate?: CellDecorator): string {
   const columns = Math.max(0, ...rows.map((row) => row.length));
   const clean = rows.map((row) => Array.from({ length: columns }, (_, i) => safeText((row[i] ?? '').replace(/\s*\n\s*/g, ' '))));
   const widths = Array.from({ length: columns }, (_, i) => Math.max(...clean.map((row) => width(row[i] ?? ''))));
   return clean
-    .map((row) => row.map((cell, i) => (i === columns - 1 ? cell : cell + ' '.repeat((widths[i] ?? 0) - width(cell)))).join('  ').trimEnd())
+    .map((row, r) => row.map((cell, i) => {
+      const padded = i === columns - 1 ? cell : cell + ' '.repeat((widths[i] ?? 0) - width(cell));
+      // Decorations (colours) go on after the text was made safe, around the padded cell.
+      return decorate ? decorate(padded, r, i) : padded;
+    }).join('  ').trimEnd())
     .join('\n');
 }
 
+/** Wraps a cell of a table (row 0 is the header) in, e.g., colour codes. */
+export type CellDecorator = (cell: string, row: number, column: number) => string;
+
 /** A table with a header row. */
-export function formatTable(headers: readonly string[], rows: readonly (readonly string[])[]): string {
-  return formatRows([headers, ...rows]);
+export function formatTable(headers: readonly string[], rows: readonly (readonly string[])[], decorate?: CellDecorator): string {
+  return formatRows([headers, ...rows], decorate);
 }
 
 /** `key  value` lines with the keys aligned. */

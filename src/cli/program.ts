@@ -11,6 +11,7 @@ import { reposCommand } from './commands/repos.js';
 import { statusCommand } from './commands/status.js';
 import { upCommand } from './commands/up.js';
 import { worktreesCommand } from './commands/worktrees.js';
+import { completionCommand } from './commands/completion.js';
 import { jsonRequested } from './output.js';
 
 /** Applies settings to a command and all its subcommands (`addCommand` does not inherit them). */
@@ -46,6 +47,7 @@ Exit codes: 0 ok, 1 failure (API error, server not running, failed check), 2 usa
   program.addCommand(eventsCommand());
   program.addCommand(peersCommand());
   program.addCommand(dashboardCommand());
+  program.addCommand(completionCommand(() => program));
   const json = jsonRequested();
   everyCommand(program, (command) => {
     command.exitOverride();

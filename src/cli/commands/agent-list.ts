@@ -5,7 +5,7 @@ import { formatAgentTable } from '../agent-format.js';
 import type { ApiClient } from '../client.js';
 import { clientFor } from '../context.js';
 import { integer, nameArg } from '../options.js';
-import { print, printError, printJson } from '../output.js';
+import { colorEnabled, print, printError, printJson } from '../output.js';
 import { interruptible, sleep } from '../signals.js';
 
 interface ListOptions {
@@ -32,7 +32,7 @@ async function fetchAgents(client: ApiClient, opts: ListOptions): Promise<Public
 function render(agents: PublicAgent[], opts: ListOptions): string {
   if (opts.json) return JSON.stringify({ agents }, null, 2);
   if (opts.quiet) return agents.map((agent) => agent.id).join('\n');
-  return agents.length === 0 ? 'no agents' : formatAgentTable(agents);
+  return agents.length === 0 ? 'no agents' : formatAgentTable(agents, Date.now(), colorEnabled());
 }
 
 /**

@@ -30,4 +30,15 @@ export interface AgentApi {
   diff(id: string): Promise<string>;
   land(id: string, request: LandRequest): Promise<{ agent: PublicAgent; landed: AgentLanding }>;
   retry(id: string, request: RetryRequest): Promise<PublicAgent>;
+  /** Brings a remote agent's branch into the repository here of the same name (or `repo`). */
+  fetch(id: string, request: FetchRequest): Promise<FetchResult>;
+}
+
+export interface FetchRequest {
+  repo?: string;
+}
+
+export interface FetchResult {
+  agent: PublicAgent;
+  fetched: { repo: string; branch: string; commit: string };
 }

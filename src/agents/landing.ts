@@ -20,40 +20,48 @@ function promptLine(prompt: string): string {
   return line.length > 60 ? `${line.slice(0, 57)}...` : line;
 }
 
-function defaultMessage(agent: AgentRecord, strategy: LandStrategy, into: string): string {
+function defaultMessage(agent: LandableWork, strategy: LandStrategy, into: string): string {
   const about = promptLine(agent.prompt);
   const trailer = `Agent: ${agent.id}\nTask: ${agent.taskId}\nBranch: ${agent.branch}`;
   if (strategy === 'squash') return `${agent.taskId}: ${about}\n\n${trailer}\n`;
   return `Merge ${agent.branch} into ${into}\n\n${about}\n\n${trailer}\n`;
 }
 
+/** What landing needs to know about an agent's work (a local record or a remote agent's mirror). */
+export type LandableWork = Pick<AgentRecord, 'id' | 'state' | 'taskId' | 'branch' | 'baseBranch' | 'prompt'>;
+
 /**
- * Lands a finished agent's branch (DESIGN §3 "Landing work"): the git work is
- * the worktree manager's (computed without a checkout, CAS on the target);
- * this records `landed` on the agent and emits `agent.landed`, both in one
- * store write.
+ * Lands a finished agent's branch in a repository here: the git work is the
+ * worktree manager's (computed without a checkout, CAS on the target).
  */
-export async function landAgent(ctx: AgentContext, agent: AgentRecord, request: LandRequest): Promise<{ agent: AgentRecord; landed: AgentLanding }> {
-  if (!isTerminal(agent.state)) {
-    throw conflict('agent_not_finished', `agent '${agent.id}' is ${agent.state}; land it once it has ended (or kill it first)`, { state: agent.state });
+export async function landWork(ctx: AgentContext, repoName: string, work: LandableWork, request: LandRequest): Promise<AgentLanding> {
+  if (!isTerminal(work.state)) {
+    throw conflict('agent_not_finished', `agent '${work.id}' is ${work.state}; land it once it has ended (or kill it first)`, { state: work.state });
   }
   const strategy = request.strategy ?? 'merge';
   if (!(LAND_STRATEGIES as readonly string[]).includes(strategy)) {
     throw invalid('invalid_strategy', `strategy must be one of ${LAND_STRATEGIES.join(', ')}`, { field: 'strategy' });
   }
-  const into = assertBranchName('into', request.into ?? agent.baseBranch);
-  const message = request.message ?? defaultMessage(agent, strategy, into);
+  const into = assertBranchName('into', request.into ?? work.baseBranch);
+  const message = request.message ?? defaultMessage(work, strategy, into);
   if (message.includes('\0') || message.length > MAX_LAND_MESSAGE || message.trim() === '') {
     throw invalid('invalid_message', `message must be non-empty text of at most ${MAX_LAND_MESSAGE} characters without NUL`, { field: 'message' });
   }
-  const repo = await ctx.store.repos.get(agent.repo);
-  if (!repo) throw notFound('repo_not_found', `repository '${agent.repo}' is no longer registered`);
+  const repo = await ctx.store.repos.get(repoName);
+  if (!repo) throw notFound('repo_not_found', `repository '${repoName}' is not registered`);
+  const result = await ctx.git.land({ repoPath: repo.path, source: work.branch, into, strategy, message });
+  ctx.logger.info({ agentId: work.id, repo: repo.name, into, strategy, commit: result.commit }, 'agent work landed');
+  return { commit: result.commit, into: result.into, strategy, at: Date.now() };
+}
 
-  const result = await ctx.git.land({ repoPath: repo.path, source: agent.branch, into, strategy, message });
-  const landed: AgentLanding = { commit: result.commit, into: result.into, strategy, at: Date.now() };
+/**
+ * Lands a local agent (DESIGN §3 "Landing work") and records `landed` on it
+ * with an `agent.landed` event, both in one store write.
+ */
+export async function landAgent(ctx: AgentContext, agent: AgentRecord, request: LandRequest): Promise<{ agent: AgentRecord; landed: AgentLanding }> {
+  const landed = await landWork(ctx, agent.repo, agent, request);
   const written = await ctx.store.agents.updateWithEvent(agent.id, { landed }, 'agent.landed');
   if (!written) throw notFound('agent_not_found', `agent '${agent.id}' was discarded while it was landing`);
   ctx.bus.publish(written.event);
-  ctx.logger.info({ agentId: agent.id, into, strategy, commit: result.commit }, 'agent landed');
   return { agent: written.agent, landed };
 }

@@ -1,4 +1,4 @@
-import { invalid } from '../core/errors.js';
+import { conflict, invalid } from '../core/errors.js';
 import type { AgentApi, ListQuery } from './api.js';
 import { publicAgent } from './public.js';
 import type { AgentService } from './service.js';
@@ -20,6 +20,10 @@ export function localAgentApi(service: AgentService): AgentApi {
     logs: (id, after, limit) => service.logs(id, after, limit),
     diff: (id) => service.diff(id),
     retry: async (id, request) => publicAgent(await service.retry(id, request)),
+    fetch: async (id) => {
+      const agent = await service.get(id);
+      throw conflict('agent_not_remote', `agent '${agent.id}' ran here: its branch ${agent.branch} is already in repository ${agent.repo}`);
+    },
     land: async (id, request) => {
       const { agent, landed } = await service.land(id, request);
       return { agent: publicAgent(agent), landed };

@@ -2,7 +2,7 @@ import { existsSync, rmSync } from 'node:fs';
 import type { Config } from '../core/config.js';
 import { conflict, invalid, isMosaicError, notFound, tooMany } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import { assertRefName, branchExists, resolveCommit, type WorktreeManager } from '../git/index.js';
+import { assertRefName, branchExists, resolveCommit, type BranchBundle, type WorktreeManager } from '../git/index.js';
 import type { AgentFilter, Store } from '../store/types.js';
 import { agentDir, agentLogPath, type AgentContext } from './context.js';
 import type { EventBus } from './event-bus.js';
@@ -10,7 +10,7 @@ import { AgentFinisher } from './finisher.js';
 import { AgentLauncher } from './launcher.js';
 import { ConflictWatcher } from './conflicts.js';
 import { killEach, type KillAllReport } from './kill-all.js';
-import { landAgent, type LandRequest } from './landing.js';
+import { landAgent, landWork, type LandableWork, type LandRequest } from './landing.js';
 import { buildRetryRecord, type RetryRequest } from './retry.js';
 import { isTerminal } from './lifecycle.js';
 import { readLogPage, type LogPage } from './logs.js';
@@ -208,6 +208,30 @@ export class AgentService {
     const { agent } = await this.ctx.recorder.insert(record);
     this.scheduler.pump();
     return agent;
+  }
+
+  /** A finished agent's branch as a git bundle relative to its base, for a peer to fetch (agent.bundle). */
+  async bundle(id: string): Promise<BranchBundle> {
+    const agent = await this.get(id);
+    if (!isTerminal(agent.state)) {
+      throw conflict('agent_not_finished', `agent '${id}' is ${agent.state}; its work can be fetched once it has ended`, { state: agent.state });
+    }
+    const repo = await this.ctx.store.repos.get(agent.repo);
+    if (!repo) throw notFound('repo_not_found', `repository '${agent.repo}' is no longer registered`);
+    return this.ctx.git.bundle(repo.path, agent.branch, agent.baseBranch, this.ctx.config.bundleMaxBytes);
+  }
+
+  /** Brings a bundle of a remote agent's branch into a registered repository here (see git/bundle.ts). */
+  async importBundle(repoName: string, bundle: { branch: string; head: string; base: string; bytes: Buffer }): Promise<{ repo: string; branch: string; commit: string }> {
+    const repo = await this.ctx.store.repos.get(repoName);
+    if (!repo) throw notFound('repo_not_found', `no repository '${repoName}' here to bring the work into (pass {repo})`);
+    const result = await this.ctx.git.importBundle({ repoPath: repo.path, maxBytes: this.ctx.config.bundleMaxBytes, ...bundle });
+    return { repo: repo.name, ...result };
+  }
+
+  /** Lands a branch already in a repository here (a remote agent's fetched work); nothing is recorded on an agent. */
+  landBranch(repoName: string, work: LandableWork, request: LandRequest): Promise<AgentLanding> {
+    return landWork(this.ctx, repoName, work, request);
   }
 
   worktrees(): Promise<WorktreeView[]> {

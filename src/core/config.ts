@@ -36,6 +36,8 @@ export interface Config {
   fedPendingTtlS: number;
   /** Federation: connection requests waiting at once from one source address. */
   fedPendingPerAddress: number;
+  /** Largest git bundle an agent's work may travel in between instances (`agent.bundle`, `fetch`), in bytes. */
+  bundleMaxBytes: number;
   /** Dashboard: how long a login code from `mosaic dashboard` may be exchanged, in ms (tests shorten it). */
   loginCodeTtlMs: number;
   /** `auto` (sandbox agents where possible), `required` (never run one unsandboxed) or `off` (local agents unsandboxed). */
@@ -69,6 +71,7 @@ const SETTINGS = {
   fedPendingPerAddress: 'MOSAIC_FED_PENDING_PER_ADDRESS',
   sandbox: 'MOSAIC_SANDBOX',
   bwrapPath: 'MOSAIC_BWRAP',
+  bundleMaxBytes: 'MOSAIC_BUNDLE_MAX_BYTES',
 } as const;
 
 type SettingKey = keyof typeof SETTINGS;
@@ -162,6 +165,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     fedRetryMaxMs: integer('fedRetryMaxMs', pick('fedRetryMaxMs'), 30_000, 10, 3_600_000),
     fedPendingTtlS: integer('fedPendingTtlS', pick('fedPendingTtlS'), 24 * 3600, 1, 365 * 24 * 3600),
     fedPendingPerAddress: integer('fedPendingPerAddress', pick('fedPendingPerAddress'), 5, 1, 10_000),
+    bundleMaxBytes: integer('bundleMaxBytes', pick('bundleMaxBytes'), 50 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     loginCodeTtlMs: 2 * 60_000,
     sandbox: sandboxMode(pick('sandbox')),
     bwrapPath: text(pick('bwrapPath'), 'bwrap'),

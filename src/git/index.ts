@@ -29,3 +29,5 @@ export {
 export type { PooledState, PooledWorktreeEntry } from './pool.js';
 export { importPrivateGitDir, preparePrivateGitDir, privateGitDirOf } from './private-gitdir.js';
 export type { ImportResult, PrivateGitDir } from './private-gitdir.js';
+export { createBranchBundle, importBranchBundle } from './bundle.js';
+export type { BranchBundle, ImportBundleOptions } from './bundle.js';

@@ -2,6 +2,7 @@ import { existsSync, lstatSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { conflict, invalid } from '../core/errors.js';
 import { KeyedMutex } from '../core/mutex.js';
+import { createBranchBundle, importBranchBundle, type BranchBundle, type ImportBundleOptions } from './bundle.js';
 import { captureWorktreeTree, diffWorktree, type CapturedTree } from './capture.js';
 import { copyIntoWorktree } from './copy.js';
 import { DEFAULT_MAX_DIFF_BYTES, diffBranch, summarizeBranch } from './diff.js';
@@ -264,6 +265,16 @@ export class WorktreeManager {
   async removePooled(repoPath: string, worktreePath: string, branch: string): Promise<void> {
     await this.remove(repoPath, worktreePath);
     if (existsSync(repoPath)) await this.deleteBranch(repoPath, assertBranchName('branch', branch));
+  }
+
+  /** `branch` as a git bundle relative to its fork point from `baseRef` (413 `bundle_too_large` over `maxBytes`). */
+  bundle(repoPath: string, branch: string, baseRef: string, maxBytes: number): Promise<BranchBundle> {
+    return createBranchBundle(repoPath, branch, baseRef, maxBytes);
+  }
+
+  /** Verifies a bundle and fetches it into `refs/heads/<branch>`, serialized with the repository's other ref updates. */
+  importBundle(opts: ImportBundleOptions): Promise<{ branch: string; commit: string }> {
+    return this.serialize(opts.repoPath, () => importBranchBundle(opts));
   }
 
   /** Force-deletes a branch, serialized with the repository's other ref updates; false when missing. */

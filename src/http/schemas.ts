@@ -225,3 +225,17 @@ export const retryBody = {
     resume: { type: 'boolean' },
   },
 } as const;
+
+export const fetchBody = {
+  type: ['object', 'null'],
+  additionalProperties: false,
+  properties: { repo: name },
+} as const;
+
+export const fetchResponse = {
+  type: 'object',
+  properties: {
+    agent: agentSchema,
+    fetched: { type: 'object', properties: { repo: { type: 'string' }, branch: { type: 'string' }, commit: { type: 'string' } } },
+  },
+} as const;

@@ -37,3 +37,18 @@ export function retryCommand(): Command {
       print(`${agent.id}: ${agent.state} (retry of ${id}${opts.continue ? ', on its branch' : ''}${opts.resume ? ', resuming its session' : ''}) branch ${agent.branch}`);
     });
 }
+
+/** `mosaic agents fetch <id>`: bring a remote agent's branch into the repository here. */
+export function fetchCommand(): Command {
+  return new Command('fetch')
+    .description('bring a remote agent\'s branch into the local repository of the same name (as refs/heads/<agent branch>)')
+    .argument('<id>', 'agent id')
+    .option('--repo <name>', 'local repository to fetch into (default: the agent\'s repository name)')
+    .option('--json', 'print {agent, fetched} as JSON')
+    .action(async (id: string, opts: { repo?: string; json?: boolean }, command: Command) => {
+      const result = await clientFor(command).post<{ agent: PublicAgent; fetched: { repo: string; branch: string; commit: string } }>(
+        `${agentPath(id)}/fetch`, opts.repo === undefined ? {} : { repo: opts.repo });
+      if (opts.json) return printJson(result);
+      print(`fetched ${id} into ${result.fetched.repo}: ${result.fetched.branch} at ${result.fetched.commit}`);
+    });
+}

@@ -47,6 +47,11 @@ export class CommandHandler {
         const agent = await this.owned(peer, args);
         return fitDiff(await this.ctx.agents.diff(agent.id));
       }
+      case 'agent.bundle': {
+        const agent = await this.owned(peer, args);
+        const bundle = await this.ctx.agents.bundle(agent.id);
+        return { branch: agent.branch, base: bundle.base, head: bundle.head, bytes: bundle.bytes.length, bundle: bundle.bytes.toString('base64') };
+      }
     }
   }
 

@@ -1,6 +1,7 @@
 import { isMosaicError, MosaicError } from '../../core/errors.js';
 import type { FederationContext } from '../context.js';
 import type { Dispatcher, Peer } from '../handlers/index.js';
+import { bundleAnswerLimit } from '../handlers/limits.js';
 import {
   encodeSigned, errorBody, makeResponse, MAX_BODY_BYTES, okBody, parseEnvelope, verifyInbound,
   type Envelope, type InboundKind, type JsonObject, type ResponseBody, type VerifiedInbound,
@@ -10,7 +11,7 @@ import { PeerRateLimiter } from './rate-limit.js';
 
 export type InboundAnswer = SeenResponse;
 
-const READ_COMMANDS = new Set(['agent.status', 'agent.list', 'agent.logs', 'agent.diff']);
+const READ_COMMANDS = new Set(['agent.status', 'agent.list', 'agent.logs', 'agent.diff', 'agent.bundle']);
 const MAX_REMEMBERED_READ_BYTES = 64 * 1024;
 
 type Row = Pick<MessageStart, 'messageId' | 'direction' | 'peer' | 'verified'>;
@@ -122,7 +123,10 @@ export class InboundProcessor {
   private sign(envelope: Envelope<JsonObject>, body: ResponseBody, status: number): InboundAnswer {
     const response = makeResponse(this.ctx.identity.instanceId, envelope, body);
     let signed = encodeSigned(response, this.ctx.identity.privateKey);
-    if (signed.bytes.length > MAX_BODY_BYTES) {
+    // Only an agent.bundle answer may be larger than one ordinary message: it carries the bundle.
+    const limit = envelope.kind === 'COMMAND' && envelope.body.command === 'agent.bundle'
+      ? Math.max(MAX_BODY_BYTES, bundleAnswerLimit(this.ctx.config.bundleMaxBytes)) : MAX_BODY_BYTES;
+    if (signed.bytes.length > limit) {
       const tooLarge = new MosaicError(413, 'result_too_large', 'the answer would exceed the message size limit; ask for less');
       signed = encodeSigned(makeResponse(this.ctx.identity.instanceId, envelope, errorBody(tooLarge)), this.ctx.identity.privateKey);
       status = 413;

@@ -26,6 +26,8 @@ export interface SendOpts {
   timeoutMs?: number;
   /** Abandons the send (no further attempts), e.g. when the instance stops. */
   signal?: AbortSignal;
+  /** Largest answer accepted (agent.bundle answers are large). */
+  maxResponseBytes?: number;
 }
 
 export interface MessengerOptions {
@@ -79,6 +81,7 @@ export class Messenger {
         ...(this.opts.backoffMs === undefined ? {} : { backoffMs: this.opts.backoffMs }),
         fetchImpl: countingFetch,
         ...(opts.signal ? { signal: opts.signal } : {}),
+        ...(opts.maxResponseBytes === undefined ? {} : { maxResponseBytes: opts.maxResponseBytes }),
       });
       const { body: answer } = sent.response;
       store.messages.finish(row, answer.ok

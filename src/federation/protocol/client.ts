@@ -21,6 +21,8 @@ export interface SendOptions {
   backoffMs?: number;
   /** Aborts the whole send (no further retries). */
   signal?: AbortSignal;
+  /** Largest answer accepted (default MAX_BODY_BYTES); only answers known to be large (agent.bundle) raise it. */
+  maxResponseBytes?: number;
 }
 
 export interface SendResult {
@@ -124,7 +126,7 @@ export async function sendEnvelope(opts: SendOptions): Promise<SendResult> {
     if (attempts > 0) await sleep(backoffDelay(backoffMs, attempts - 1));
     opts.signal?.throwIfAborted();
     attempts++;
-    last = await attemptOnce(fetchImpl, endpoint, bytes, signature, timeoutMs, opts.signal);
+    last = await attemptOnce(fetchImpl, endpoint, bytes, signature, timeoutMs, opts.signal, opts.maxResponseBytes);
     if (last.type === 'answer' && last.status < 500) break;
   }
 
@@ -153,6 +155,7 @@ async function attemptOnce(
   signature: string,
   timeoutMs: number,
   outer: AbortSignal | undefined,
+  maxResponseBytes: number = MAX_BODY_BYTES,
 ): Promise<Attempt> {
   const controller = new AbortController();
   let timedOut = false;
@@ -171,7 +174,7 @@ async function attemptOnce(
       // A redirect would resend the signed bytes somewhere the admin never named.
       redirect: 'manual',
     });
-    const body = await readCapped(res);
+    const body = await readCapped(res, maxResponseBytes);
     return { type: 'answer', status: res.status, bytes: body, signature: res.headers.get(SIGNATURE_HEADER) ?? undefined };
   } catch (err) {
     if (outer?.aborted) throw outer.reason;
@@ -199,6 +202,7 @@ export async function sendVerified(
     self: opts.envelope.from,
     peerId: opts.envelope.to,
     now: (opts.now ?? Date.now)(),
+    ...(opts.maxResponseBytes === undefined ? {} : { maxBytes: opts.maxResponseBytes }),
   });
   return { status: sent.status, response, attempts: sent.attempts };
 }

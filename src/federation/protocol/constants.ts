@@ -24,7 +24,8 @@ export const SIGNATURE_HEADER = 'mosaic-signature';
 export const INCOMING_PATH = '/api/v1/federation/incoming';
 
 /** `agent.diff` extends DESIGN §4's list: a hub shows the work of its remote agents as it does for local ones. */
-export const COMMANDS = ['agent.spawn', 'agent.status', 'agent.kill', 'agent.list', 'agent.logs', 'agent.diff'] as const;
+/** `agent.bundle` (DESIGN §4): the agent's branch as a git bundle relative to its base, so its work can come home. */
+export const COMMANDS = ['agent.spawn', 'agent.status', 'agent.kill', 'agent.list', 'agent.logs', 'agent.diff', 'agent.bundle'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 export const QUERIES = ['agents', 'instance', 'events'] as const;

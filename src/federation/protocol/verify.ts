@@ -111,6 +111,8 @@ export interface ResponseExpectation {
   self: string;
   peerId: string;
   now: number;
+  /** Size limit of the answer (default MAX_BODY_BYTES). */
+  maxBytes?: number;
 }
 
 const badResponse = (code: string, message: string): MosaicError => new MosaicError(502, code, message);
@@ -122,7 +124,7 @@ const badResponse = (code: string, message: string): MosaicError => new MosaicEr
  * `bad_response_signature`.
  */
 export function verifyResponse(bytes: Buffer, header: string | undefined, expected: ResponseExpectation): Envelope<ResponseBody> {
-  if (bytes.length > MAX_BODY_BYTES) throw badResponse('invalid_response', 'peer response exceeds the size limit');
+  if (bytes.length > (expected.maxBytes ?? MAX_BODY_BYTES)) throw badResponse('invalid_response', 'peer response exceeds the size limit');
   const malformed = (err: unknown): MosaicError => badResponse('invalid_response', `peer response is malformed: ${(err as Error).message}`);
   let envelope: Envelope<JsonObject>;
   try {

@@ -1,6 +1,8 @@
-import { killEach, TERMINAL_STATES, type AgentApi, type AgentCheckout, type AgentLanding, type LandRequest, type RetryRequest, type KillAllReport, type ListQuery, type PublicAgent, type SpawnRequest } from '../../agents/index.js';
+import { killEach, TERMINAL_STATES, type AgentApi, type AgentCheckout, type AgentLanding, type FetchRequest, type FetchResult, type LandRequest, type RetryRequest, type KillAllReport, type ListQuery, type PublicAgent, type SpawnRequest } from '../../agents/index.js';
 import { conflict, invalid, isMosaicError, MosaicError } from '../../core/errors.js';
 import { targetOf, type FederationContext } from '../context.js';
+import { bundleAnswerLimit } from '../handlers/limits.js';
+import { MAX_BODY_BYTES } from '../protocol/index.js';
 import type { ConnectionRecord, MirrorEntry } from '../store/index.js';
 import { parseRemoteAgent } from './agent-shape.js';
 import type { RemoteMirror } from './mirror.js';
@@ -104,9 +106,49 @@ export class FederatedAgentApi implements AgentApi {
     }
   }
 
-  /** Remote agents' work must be fetched into a local repository first (`fetch`). */
+  /**
+   * A remote agent's work is fetched first, then landed in the repository
+   * here of the same name. Its record lives on the peer, so `landed` is in
+   * this answer only.
+   */
   async land(id: string, request: LandRequest): Promise<{ agent: PublicAgent; landed: AgentLanding }> {
-    return this.local.land(id, request);
+    try {
+      return await this.local.land(id, request);
+    } catch (err) {
+      const entry = this.remoteOr(id, err);
+      const { agent, fetched } = await this.fetchRemote(entry, {});
+      const landed = await this.ctx.agents.landBranch(fetched.repo, { ...agent, branch: fetched.branch }, request);
+      return { agent: { ...agent, landed }, landed };
+    }
+  }
+
+  async fetch(id: string, request: FetchRequest): Promise<FetchResult> {
+    try {
+      return await this.local.fetch(id, request);
+    } catch (err) {
+      return this.fetchRemote(this.remoteOr(id, err), request);
+    }
+  }
+
+  /** agent.bundle from the peer running it, checked and fetched into `refs/heads/<its branch>` here. */
+  private async fetchRemote(entry: MirrorEntry, request: FetchRequest): Promise<FetchResult> {
+    const agent = this.mirror.view(entry);
+    if (!TERMINAL_STATES.includes(agent.state)) {
+      throw conflict('agent_not_finished', `agent '${agent.id}' is ${agent.state}; its work can be fetched once it has ended`, { state: agent.state });
+    }
+    const max = this.ctx.config.bundleMaxBytes;
+    const result = await this.command<{ branch?: unknown; base?: unknown; head?: unknown; bundle?: unknown }>(
+      entry, 'agent.bundle', { agentId: agent.id }, { maxResponseBytes: Math.max(MAX_BODY_BYTES, bundleAnswerLimit(max)), timeoutMs: Math.max(this.ctx.config.fedTimeoutMs, 60_000) });
+    const { branch, base, head, bundle } = result;
+    if (typeof branch !== 'string' || branch !== agent.branch || typeof base !== 'string' || typeof head !== 'string' || typeof bundle !== 'string') {
+      throw new MosaicError(502, 'invalid_response', 'the peer answered agent.bundle without a bundle of the agent\'s branch');
+    }
+    // Checked before decoding: base64 is 4/3 of the bytes it carries.
+    if (Math.floor((bundle.length * 3) / 4) > max + 2) {
+      throw new MosaicError(413, 'bundle_too_large', `the agent's bundle is larger than ${max} bytes (MOSAIC_BUNDLE_MAX_BYTES)`, { limit: max });
+    }
+    const fetched = await this.ctx.agents.importBundle(request.repo ?? agent.repo, { branch, base, head, bytes: Buffer.from(bundle, 'base64') });
+    return { agent, fetched };
   }
 
   /** Retrying runs here (a remote agent's retry is that peer's spawn: spawn again with `peer`). */
@@ -122,11 +164,11 @@ export class FederatedAgentApi implements AgentApi {
     return this.mirror.record(entry.instanceId, parseRemoteAgent(result.agent));
   }
 
-  private async command<R>(entry: MirrorEntry, command: string, args: Record<string, unknown>): Promise<R> {
+  private async command<R>(entry: MirrorEntry, command: string, args: Record<string, unknown>, opts: { maxResponseBytes?: number; timeoutMs?: number } = {}): Promise<R> {
     const conn = this.ctx.store.connections.byInstance(entry.instanceId);
     if (!conn) throw conflict('peer_not_active', `the instance running agent '${entry.agent.id}' is no longer connected`);
     this.active(conn);
-    return this.ctx.messenger.send<R>(targetOf(conn), 'COMMAND', { command, args }, { op: command });
+    return this.ctx.messenger.send<R>(targetOf(conn), 'COMMAND', { command, args }, { op: command, ...opts });
   }
 
   /** The mirror entry of a non-local id, or the local lookup's error when there is none. */

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import type { AgentApi, AgentState, LandRequest, RetryRequest, SpawnRequest } from '../../agents/index.js';
-import { agentSchema, commonErrors, errorResponse, idParams, landBody, landResponse, name, retryBody, spawnBody } from '../schemas.js';
+import type { AgentApi, AgentState, FetchRequest, LandRequest, RetryRequest, SpawnRequest } from '../../agents/index.js';
+import { agentSchema, commonErrors, errorResponse, idParams, fetchBody, fetchResponse, landBody, landResponse, name, retryBody, spawnBody } from '../schemas.js';
 import { openSse } from '../sse.js';
 
 const states = ['queued', 'spawning', 'running', 'completed', 'failed', 'killed'];
@@ -119,6 +119,19 @@ export async function agentRoutes(app: FastifyInstance, opts: { agents: AgentApi
       response: { 202: agentSchema, 429: errorResponse, ...commonErrors },
     },
   }, async (request, reply) => reply.status(202).send(await agents.retry(request.params.id, request.body ?? {})));
+
+  app.post<{ Params: { id: string }; Body: FetchRequest | undefined }>('/agents/:id/fetch', {
+    schema: {
+      tags,
+      summary: 'Bring a remote agent\'s branch into the repository here of the same name (or `repo`)',
+      description: 'The peer sends the branch as a git bundle relative to its base (signed `agent.bundle`); it is verified and '
+        + 'fetched into `refs/heads/<agent branch>`. 409 `base_missing` when this repository lacks the base commit, '
+        + '413 `bundle_too_large` over MOSAIC_BUNDLE_MAX_BYTES; nothing is written in either case.',
+      params: idParams,
+      body: fetchBody,
+      response: { 200: fetchResponse, 413: errorResponse, ...commonErrors },
+    },
+  }, async (request) => agents.fetch(request.params.id, request.body ?? {}));
 
   app.get<{ Params: { id: string }; Querystring: LogsQuerystring }>('/agents/:id/logs', {
     schema: {

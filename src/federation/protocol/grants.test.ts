@@ -49,7 +49,7 @@ describe('validateGrants', () => {
 describe('defaultGrants', () => {
   it('lists every command but lets nothing run: no repos, claude only, 0 agents', () => {
     const g = defaultGrants();
-    expect(g).toEqual({ commands: ['agent.spawn', 'agent.status', 'agent.kill', 'agent.list', 'agent.logs', 'agent.diff'], repos: [], runtimes: ['claude'], maxActiveAgents: 0 });
+    expect(g).toEqual({ commands: ['agent.spawn', 'agent.status', 'agent.kill', 'agent.list', 'agent.logs', 'agent.diff', 'agent.bundle'], repos: [], runtimes: ['claude'], maxActiveAgents: 0 });
     expect(() => checkGrant(g, { command: 'agent.list' })).not.toThrow();
     expect(rejection(() => checkGrant(g, { command: 'agent.spawn', repo: 'app', runtime: 'claude', activeAgents: 0 })).code).toBe('repo_not_granted');
     expect(rejection(() => checkGrant({ ...g, repos: ['*'] }, { command: 'agent.spawn', repo: 'app', runtime: 'claude', activeAgents: 0 })).code).toBe('max_agents_exceeded');

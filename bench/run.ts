@@ -1,5 +1,6 @@
 import type { BenchResult } from './types.js';
 import { benchAgents } from './agents.bench.js';
+import { benchPools } from './pools.bench.js';
 import { benchRadar } from './radar.bench.js';
 import { benchSandbox } from './sandbox.bench.js';
 import { benchWorktrees } from './worktree.bench.js';
@@ -13,6 +14,7 @@ const suites: Array<{ suite: string; run: () => Promise<BenchResult[]> }> = [
   { suite: 'agents', run: benchAgents },
   { suite: 'radar', run: benchRadar },
   { suite: 'sandbox', run: benchSandbox },
+  { suite: 'pools', run: benchPools },
 ];
 
 function table(rows: Array<BenchResult & { suite: string }>): string {

@@ -54,6 +54,11 @@ export function setupPidPath(home: string, repo: string, id: string): string {
   return join(repoPoolDir(home, repo), `${id}.setup.pid`);
 }
 
+/** The private directory of a pooled setup's sandbox (like an agent's `agents/<id>/`), while it runs. */
+export function setupBoxPath(home: string, repo: string, id: string): string {
+  return join(repoPoolDir(home, repo), `${id}.box`);
+}
+
 /** Atomic: written to a temporary file, then renamed over the marker. */
 export function writeMarker(home: string, marker: PoolMarker): void {
   const dir = repoPoolDir(home, marker.repo);
@@ -66,6 +71,7 @@ export function writeMarker(home: string, marker: PoolMarker): void {
 
 export function deleteMarker(home: string, repo: string, id: string): void {
   for (const file of [markerPath(home, repo, id), poolLogPath(home, repo, id), setupPidPath(home, repo, id)]) rmSync(file, { force: true });
+  rmSync(setupBoxPath(home, repo, id), { recursive: true, force: true });
 }
 
 function parseMarker(text: string, repo: string, id: string): PoolMarker | null {

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { appendFileSync, readFileSync, rmdirSync } from 'node:fs';
+import { appendFileSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
 import { messageOf } from '../../core/errors.js';
 import { base32 } from '../../core/ids.js';
 import { KeyedMutex } from '../../core/mutex.js';
@@ -13,9 +13,10 @@ import { agentEnvironment } from '../runtimes/index.js';
 import { runSetup } from '../setup.js';
 import type { AgentRecord } from '../types.js';
 import {
-  deleteMarker, markerExists, poolLogPath, readMarkers, repoPoolDir, repoPoolDirs, setupPidPath, writeMarker, type PoolMarker,
+  deleteMarker, markerExists, poolLogPath, readMarkers, repoPoolDir, repoPoolDirs, setupBoxPath, setupPidPath, writeMarker, type PoolMarker,
 } from './markers.js';
 import { provideShareDirs } from './share.js';
+import { sandboxForAgent } from '../sandbox/index.js';
 import { readPidFile, signalGroup } from '../supervisor/index.js';
 
 /** What `GET /repos/:name` shows of a pool. */
@@ -367,18 +368,38 @@ export class WarmPool {
     }
   }
 
+  /**
+   * Runs the repository's setup in a pooled worktree under the same rules as
+   * an agent's setup: the same scrubbed environment and, where agents are
+   * sandboxed, the same sandbox (its private directory lives beside the
+   * marker and goes once the setup is done; a setup's commits, which would
+   * land in the private git dir, are not kept: a pooled worktree has no work).
+   */
   private async runPoolSetup(repo: RepoRecord, entry: Entry): Promise<void> {
     if (!repo.setup) return;
-    const { config } = this.ctx;
+    const { config, logger } = this.ctx;
     const env = agentEnvironment(process.env, {
       agentId: `pool-${entry.id}`, taskId: 'pool', prompt: 'pool', port: 0, type: 'worker', userEnv: {}, forward: config.forwardEnv,
     });
-    const result = await runSetup(repo.setup, entry.path, env, poolLogPath(config.home, repo.name, entry.id), {
-      ...(entry.abort ? { signal: entry.abort.signal } : {}),
-      pidFile: setupPidPath(config.home, repo.name, entry.id),
-      priority: this.opts.setupPriority ?? 10,
+    const boxParent = setupBoxPath(config.home, repo.name, entry.id);
+    const sandbox = await sandboxForAgent({
+      config, origin: 'local', agentDir: boxParent, worktree: entry.path,
+      repoPaths: (await this.ctx.store.repos.list()).map((r) => r.path),
+      network: repo.network === 'none' ? 'none' : 'host',
+      programs: repo.setup[0] ? [repo.setup[0]] : [], runtimeProgram: repo.setup[0], path: env.PATH, claudeLogin: false,
+      onUnsandboxed: (reason) => logger.warn({ repo: repo.name, reason }, 'pool: setup runs unsandboxed (MOSAIC_SANDBOX=auto)'),
     });
-    if (!result.ok) throw new Error(`setup failed: ${result.message}`);
+    if (sandbox) env.TMPDIR = '/tmp';
+    try {
+      const result = await runSetup(sandbox ? sandbox.wrap(repo.setup) : repo.setup, entry.path, env, poolLogPath(config.home, repo.name, entry.id), {
+        ...(entry.abort ? { signal: entry.abort.signal } : {}),
+        pidFile: setupPidPath(config.home, repo.name, entry.id),
+        priority: this.opts.setupPriority ?? 10,
+      });
+      if (!result.ok) throw new Error(`setup failed: ${result.message}`);
+    } finally {
+      rmSync(boxParent, { recursive: true, force: true, maxRetries: 3 });
+    }
   }
 
   private async markReady(entry: Entry, setupCommit: string | null): Promise<void> {

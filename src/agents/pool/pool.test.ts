@@ -56,6 +56,9 @@ describe('warm pools', () => {
 
   it('1: a pooled spawn has the agent names, setup output and copyFiles, and behaves like any agent', async () => {
     const { t, repo } = await setUp(1);
+    // The pooled setup runs under the agents' sandbox rules: where agents are sandboxed, it cannot see MOSAIC_HOME.
+    const setup = [...POOL_SETUP.slice(0, 2), `${POOL_SETUP[2]}; if [ -e '${t.home}/admin-token' ]; then echo home-visible; else echo home-hidden; fi`];
+    expect((await t.api('PATCH', '/repos/app', { setup })).status).toBe(200);
     await poolReady(t, 1);
     const [pooledPath] = pooledDirs(repo.path);
     expect(pooledPath).toBeDefined();
@@ -71,6 +74,8 @@ describe('warm pools', () => {
     expect(logs).toContain('{"lock":1}'); // setup output in place
     expect(logs).toContain('runs=1'); // setup ran once, in the pool, not again at launch
     expect(logs).toContain('pool-setup-output'); // the pooled setup's output heads the agent's log
+    const sandboxed = (agent as { sandbox?: string | null }).sandbox;
+    expect(logs).toContain(sandboxed ? 'home-hidden' : 'home-visible');
     // Like any agent: its uncommitted work is a snapshot on its branch, the diff shows it, the worktree is gone.
     expect(git(repo.path, 'show', `${agent.branch}:result.txt`)).toBe('work');
     expect(git(repo.path, 'diff', '--name-only', `main...${agent.branch}`)).toBe('result.txt');

@@ -1,4 +1,5 @@
 import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { PublicAgent } from '../../agents/index.js';
 import { waitForState } from '../../test-support/agents.js';
@@ -54,14 +55,14 @@ describe('clocks', () => {
     let { hub } = pair;
     const { spoke } = pair;
     const hubId = hub.identity.instanceId;
-    const go = `${pair.repo.path}-clock-go`;
-    const spawned = await spawnRemote(hub, `while [ ! -f ${go} ]; do sleep 0.05; done`, { taskId: 'clock' });
+    // Signalled through the agent's own worktree: a sandboxed agent sees nothing else.
+    const spawned = await spawnRemote(hub, 'while [ ! -f .clock-go ]; do sleep 0.05; done', { taskId: 'clock' });
     expect(spawned.status).toBe(202);
     const local = { agent: spawned.body };
     await waitForState(spoke, local.agent.id, ['running']);
     // The hub goes away; the agent ends and its events queue.
     await hub.stop(true);
-    writeFileSync(go, '');
+    writeFileSync(join(local.agent.worktreePath, '.clock-go'), '');
     await waitForState(spoke, local.agent.id, ['completed']);
     await waitFor(() => spoke.federation.store.outbox.pending(hubId).length > 0, { what: 'queued events' });
     // As if the wall clock went back an hour after the retries were scheduled.

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { CliError, type ApiClient } from '../client.js';
+import { renderLogLine } from '../claude-log.js';
 import { clientFor } from '../context.js';
 import { integer, nameArg } from '../options.js';
 import { print, printError, printJson, printJsonLine, safeText } from '../output.js';
@@ -10,6 +11,13 @@ interface LogsOptions {
   after?: number;
   limit?: number;
   json?: boolean;
+  raw?: boolean;
+}
+
+/** A log line as people read it (claude's stream-json rendered), or as written with --raw; always made terminal-safe. */
+function show(line: string, opts: LogsOptions): void {
+  if (opts.raw) return print(safeText(line));
+  for (const shown of renderLogLine(line)) print(safeText(shown, { multiline: true }));
 }
 
 interface LogPage {
@@ -28,7 +36,7 @@ async function readLogs(client: ApiClient, id: string, opts: LogsOptions): Promi
   for (;;) {
     const page = await client.get<LogPage>(logsPath(id), { after: all.next, limit: opts.limit ?? PAGE });
     if (opts.json) all.lines.push(...page.lines);
-    else for (const line of page.lines) print(safeText(line));
+    else for (const line of page.lines) show(line, opts);
     all.next = page.next;
     all.ended = page.ended;
     if (opts.limit !== undefined) {
@@ -49,7 +57,7 @@ export async function followLogs(client: ApiClient, id: string, opts: LogsOption
       if (frame.event === 'lines') {
         const data = JSON.parse(frame.data) as { lines: string[]; next: number };
         if (opts.json) printJsonLine(data);
-        else for (const line of data.lines) print(safeText(line));
+        else for (const line of data.lines) show(line, opts);
       } else if (frame.event === 'end') {
         if (opts.json) printJsonLine({ ended: true, ...(JSON.parse(frame.data) as object) });
         return;
@@ -73,6 +81,7 @@ export function logsCommand(): Command {
     .option('-f, --follow', 'keep printing new lines until the agent ends (Ctrl-C stops)')
     .option('--after <cursor>', 'start after this cursor (the `next` of an earlier page)', integer(0))
     .option('--limit <n>', 'at most this many lines (one page)', integer(1, 10_000))
+    .option('--raw', 'print the lines exactly as the agent wrote them (claude: stream-json)')
     .option('--json', 'print {lines, next, ended} (with -f: one JSON object per frame)')
     .action(async (id: string, opts: LogsOptions, command: Command) => {
       const client = clientFor(command);

@@ -114,7 +114,9 @@ export function runGit(cwd: string, args: string[], opts: RunGitOptions = {}): P
       // `killed` and `signal`; its type does not say so precisely.
       const e = error as NodeJS.ErrnoException & { killed?: boolean; signal?: NodeJS.Signals | null; code?: number | string };
       const tooLarge = e.code === 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER';
-      const timedOut = !tooLarge && e.killed === true && e.signal === 'SIGKILL';
+      // `killed` means the timer fired and sent SIGKILL; a child that exited on its own just before
+      // the signal landed still ran out of time, so the signal itself is not required.
+      const timedOut = !tooLarge && e.killed === true;
       let reason: string | undefined;
       if (e.code === 'ENOENT') {
         reason = existsSync(cwd) ? 'git executable not found on PATH' : `directory ${cwd} does not exist`;

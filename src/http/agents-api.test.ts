@@ -66,6 +66,9 @@ describe('agents API', () => {
     while (!existsSync(pidFile) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     const setupGroup = Number(readFileSync(pidFile, 'utf8'));
     expect(groupAlive(setupGroup)).toBe(true);
+    // The pid file is written when the (sandboxed) setup process starts, before its shell has run a line.
+    const marker = join(spawned.worktreePath, 'setup.txt');
+    while (!existsSync(marker) && Date.now() < deadline + 10_000) await new Promise((r) => setTimeout(r, 20));
     const started = Date.now();
     expect((await t.api('POST', `/agents/${spawned.id}/kill`)).status).toBe(202);
     const agent = await waitForState(t, spawned.id, ['completed', 'failed', 'killed'], 5000);

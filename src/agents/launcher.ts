@@ -50,7 +50,7 @@ export class AgentLauncher {
       });
       const { argv } = agent.runtime.kind === 'command'
         ? commandInvocation(agent.runtime)
-        : claudeInvocation(agent.runtime, { claudeBin: ctx.config.claudeBin, prompt: agent.prompt, type: agent.type });
+        : claudeInvocation(agent.runtime, { claudeBin: ctx.config.claudeBin, prompt: agent.prompt, type: agent.type, shell: agent.limits?.shell ?? true });
       const sandbox = await this.sandboxFor(agent, repo, dir, argv, env);
       if (repo.setup && repo.setup.length > 0 && !worktree.setupDone) {
         const abort = new AbortController();

@@ -7,6 +7,7 @@ import type { AgentFilter, Store } from '../store/types.js';
 import { agentDir, agentLogPath, type AgentContext } from './context.js';
 import type { EventBus } from './event-bus.js';
 import { AgentFinisher } from './finisher.js';
+import { probeFor, sandboxUnavailable } from './sandbox/index.js';
 import { AgentLauncher } from './launcher.js';
 import { ConflictWatcher } from './conflicts.js';
 import { killEach, type KillAllReport } from './kill-all.js';
@@ -21,7 +22,7 @@ import { reattachSpawning } from './reattach.js';
 import { AgentRecorder } from './recorder.js';
 import { Scheduler } from './scheduler.js';
 import { buildAgentRecord } from './spawn-request.js';
-import type { AgentCheckout, AgentLanding, AgentRecord, SpawnRequest } from './types.js';
+import type { AgentCheckout, AgentLanding, AgentLimits, AgentRecord, SpawnRequest } from './types.js';
 
 export interface AgentServiceDeps {
   config: Config;
@@ -77,10 +78,15 @@ export class AgentService {
     await this.pool.stop();
   }
 
-  async spawn(request: SpawnRequest, origin = 'local'): Promise<{ agent: AgentRecord; created: boolean }> {
+  async spawn(request: SpawnRequest, origin = 'local', limits: AgentLimits | null = null): Promise<{ agent: AgentRecord; created: boolean }> {
     const repo = await this.ctx.store.repos.get(request.repo);
     if (!repo) throw invalid('unknown_repo', `repository '${request.repo}' is not registered`, { field: 'repo' });
-    const record = buildAgentRecord(request, repo, origin);
+    // A peer's agent always runs sandboxed: without a sandbox, refuse before anything is created.
+    if (origin !== 'local') {
+      const probe = probeFor(this.ctx.config);
+      if (!probe.available) throw sandboxUnavailable(probe.reason);
+    }
+    const record = { ...buildAgentRecord(request, repo, origin), limits };
     // A base given by the caller must name a commit now: failing at launch would leave a failed agent behind.
     if (request.baseBranch !== undefined && (await resolveCommit(repo.path, assertRefName('baseBranch', request.baseBranch))) === null) {
       throw invalid('unknown_base_branch', `'${request.baseBranch}' is not a branch or commit in ${repo.name}`, { field: 'baseBranch' });

@@ -56,7 +56,15 @@ export const ROLE_PROMPTS: Record<AgentType, string> = {
     'current branch. End with which tests you added and what passed or failed.',
 };
 
-function typeArgs(type: AgentType): string[] {
+/** Claude Code's tools that run shell commands. */
+const SHELL_TOOLS = ['Bash', 'BashOutput', 'KillShell', 'KillBash'];
+
+function typeArgs(type: AgentType, shell: boolean): string[] {
+  if (!shell && type !== 'reviewer') {
+    // A grant without shell: the model sees only the editing tools (`--tools`), and the shell ones are denied outright.
+    const tools = EDIT_TOOLS.filter((t) => !SHELL_TOOLS.includes(t));
+    return ['--tools', tools.join(','), '--allowedTools', tools.join(','), '--disallowedTools', SHELL_TOOLS.join(',')];
+  }
   if (type === 'reviewer') {
     return [
       '--tools', READ_TOOLS.join(','),
@@ -102,7 +110,7 @@ function validate(runtime: ClaudeRuntime, opts: { claudeBin: string; prompt: str
  */
 export function claudeInvocation(
   runtime: ClaudeRuntime,
-  opts: { claudeBin: string; prompt: string; type: AgentType },
+  opts: { claudeBin: string; prompt: string; type: AgentType; /** Shell tools allowed (default true; a peer's grant may say no). */ shell?: boolean },
 ): Invocation {
   validate(runtime, opts);
   const argv = [opts.claudeBin, '-p', '--output-format', 'stream-json', '--verbose'];
@@ -110,7 +118,7 @@ export function claudeInvocation(
   if (runtime.maxTurns !== undefined) argv.push('--max-turns', String(runtime.maxTurns));
   if (runtime.permissionMode !== undefined) argv.push('--permission-mode', runtime.permissionMode);
   if (runtime.resume !== undefined) argv.push('--resume', runtime.resume);
-  argv.push('--append-system-prompt', ROLE_PROMPTS[opts.type], ...typeArgs(opts.type));
+  argv.push('--append-system-prompt', ROLE_PROMPTS[opts.type], ...typeArgs(opts.type, opts.shell ?? true));
   argv.push('--', opts.prompt);
   return { argv };
 }

@@ -67,7 +67,9 @@ export class CommandHandler {
     checkPeerPowers(peer, request);
     // Without a key of the caller's own, the message id is the key: were this instance to crash after
     // creating the agent but before storing its answer, the peer's retry finds the agent instead of making another.
-    const { agent, created } = await this.ctx.agents.spawn({ ...request, idempotencyKey: request.idempotencyKey ?? `msg-${messageId}` }, peer.instanceId);
+    // What the grant allows goes with the agent: its claude argv (shell tools) and its sandbox (network) follow it.
+    const limits = { shell: peer.grants.shell === true, network: peer.grants.network ?? 'host' } as const;
+    const { agent, created } = await this.ctx.agents.spawn({ ...request, idempotencyKey: request.idempotencyKey ?? `msg-${messageId}` }, peer.instanceId, limits);
     this.ctx.logger.info({ peer: peer.instanceId, agentId: agent.id, repo: agent.repo }, 'agent spawned for peer');
     return { agent: boundedAgent(agent), created };
   }

@@ -21,6 +21,8 @@ export const grantsBody = {
     repos: { type: 'array', maxItems: 1000, items: { type: 'string', minLength: 1, maxLength: 64 }, description: "repository names, or ['*'] for all" },
     runtimes: { type: 'array', maxItems: RUNTIME_KINDS.length, items: { type: 'string', enum: [...RUNTIME_KINDS] } },
     maxActiveAgents: { type: 'integer', minimum: 0, maximum: MAX_ACTIVE_AGENTS_LIMIT },
+    shell: { type: 'boolean', description: "claude agents get shell tools (Bash); default false" },
+    network: { type: 'string', enum: ['host', 'none'], description: "'none': the peer's agents run without network; default host" },
   },
 } as const;
 
@@ -31,6 +33,8 @@ const grantsView = {
     repos: { type: 'array', items: { type: 'string' } },
     runtimes: { type: 'array', items: { type: 'string' } },
     maxActiveAgents: { type: 'integer' },
+    shell: { type: 'boolean' },
+    network: { type: 'string' },
   },
 } as const;
 

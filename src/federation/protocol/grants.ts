@@ -10,10 +10,16 @@ export interface Grants {
   runtimes: RuntimeKind[];
   /** How many of this peer's agents may be queued, spawning or running at once. */
   maxActiveAgents: number;
+  /** claude: the peer's agents get shell tools (Bash and the like). Absent = false. */
+  shell?: boolean;
+  /** `none`: the peer's agents run without network. Absent = `host`. */
+  network?: 'host' | 'none';
 }
 
 export const MAX_ACTIVE_AGENTS_LIMIT = 1000;
 const GRANT_FIELDS = ['commands', 'repos', 'runtimes', 'maxActiveAgents'] as const;
+/** Optional fields: left out, a grant allows no shell tools and host network. */
+const OPTIONAL_GRANT_FIELDS = ['shell', 'network'] as const;
 
 /**
  * Grants before the spoke's admin decides anything. Every command is listed
@@ -55,7 +61,7 @@ export function validateGrants(input: unknown, base?: Grants): Grants {
   }
   const obj = input as Record<string, unknown>;
   for (const key of Object.keys(obj)) {
-    if (!(GRANT_FIELDS as readonly string[]).includes(key)) throw badGrant(key, 'is not a grant');
+    if (!(GRANT_FIELDS as readonly string[]).includes(key) && !(OPTIONAL_GRANT_FIELDS as readonly string[]).includes(key)) throw badGrant(key, 'is not a grant');
   }
   for (const key of GRANT_FIELDS) {
     if (obj[key] === undefined && !base) throw badGrant(key, 'is required');
@@ -69,7 +75,15 @@ export function validateGrants(input: unknown, base?: Grants): Grants {
   if (typeof max !== 'number' || !Number.isInteger(max) || max < 0 || max > MAX_ACTIVE_AGENTS_LIMIT) {
     throw badGrant('maxActiveAgents', `must be an integer from 0 to ${MAX_ACTIVE_AGENTS_LIMIT}`);
   }
-  return { commands, repos, runtimes, maxActiveAgents: max };
+  const shell = obj.shell === undefined ? base?.shell : obj.shell;
+  if (shell !== undefined && typeof shell !== 'boolean') throw badGrant('shell', 'must be a boolean');
+  const network = obj.network === undefined ? base?.network : obj.network;
+  if (network !== undefined && network !== 'host' && network !== 'none') throw badGrant('network', "must be 'host' or 'none'");
+  return {
+    commands, repos, runtimes, maxActiveAgents: max,
+    ...(shell === undefined ? {} : { shell }),
+    ...(network === undefined ? {} : { network }),
+  };
 }
 
 export interface GrantRequest {

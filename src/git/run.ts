@@ -95,7 +95,76 @@ export function sanitizedEnv(parent: NodeJS.ProcessEnv = process.env, extra: Rec
   return { ...env, ...extra };
 }
 
-export function runGit(cwd: string, args: string[], opts: RunGitOptions = {}): Promise<GitResult> {
+/**
+ * Config that would run a program, switched off on every call through the
+ * environment (GIT_CONFIG_COUNT: command-line precedence, and inherited by
+ * the git processes git itself starts, e.g. upload-pack in a local fetch):
+ * hooks (worktree add runs post-checkout, update-ref reference-transaction),
+ * the fsmonitor program, and the `ext::` transport. Diff drivers and
+ * textconv are refused by the diff commands' own --no-ext-diff/--no-textconv.
+ */
+export const SAFE_CONFIG: ReadonlyArray<readonly [string, string]> = [
+  ['core.hooksPath', '/dev/null'],
+  ['core.fsmonitor', 'false'],
+  ['protocol.ext.allow', 'never'],
+];
+
+function safeConfigEnv(extra: ReadonlyArray<readonly [string, string]> = []): Record<string, string> {
+  const all = [...SAFE_CONFIG, ...extra];
+  const env: Record<string, string> = { GIT_CONFIG_COUNT: String(all.length) };
+  all.forEach(([key, value], i) => {
+    env[`GIT_CONFIG_KEY_${i}`] = key;
+    env[`GIT_CONFIG_VALUE_${i}`] = value;
+  });
+  return env;
+}
+
+/** Subcommands that may run a clean/smudge filter on worktree files. */
+const FILTERING = new Set(['add', 'worktree', 'checkout', 'read-tree', 'reset', 'stash', 'restore', 'switch', 'merge',
+  'cherry-pick', 'rebase', 'status', 'hash-object', 'apply', 'update-index', 'commit', 'clean']);
+
+function subcommand(args: readonly string[]): string | undefined {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] as string;
+    if (a === '-c' || a === '-C' || a === '--git-dir' || a === '--work-tree') i++;
+    else if (!a.startsWith('-')) return a;
+  }
+  return undefined;
+}
+
+/**
+ * Every filter driver the repository's config names (`filter.<x>.clean`,
+ * `smudge`, `process`), turned off: an empty command is git's "no filter",
+ * and `required=false` keeps git from refusing to work without it.
+ */
+async function filterOverrides(cwd: string): Promise<Array<[string, string]>> {
+  let names: string[] = [];
+  try {
+    const { stdout } = await execGit(cwd, ['config', '-z', '--name-only', '--get-regexp', '^filter\\.'], { env: safeConfigEnv() });
+    names = stdout.split('\0').filter((n) => n !== '');
+  } catch {
+    return []; // exit 1: no filter configured (or not a repository: the real call reports that)
+  }
+  const drivers = new Set<string>();
+  for (const key of names) {
+    const m = /^filter\.(.+)\.(smudge|clean|process|required)$/i.exec(key);
+    if (m?.[1] !== undefined) drivers.add(m[1]);
+  }
+  const off: Array<[string, string]> = [];
+  for (const driver of drivers) {
+    for (const kind of ['smudge', 'clean', 'process']) off.push([`filter.${driver}.${kind}`, '']);
+    off.push([`filter.${driver}.required`, 'false']);
+  }
+  return off;
+}
+
+export async function runGit(cwd: string, args: string[], opts: RunGitOptions = {}): Promise<GitResult> {
+  const sub = subcommand(args);
+  const filters = sub !== undefined && FILTERING.has(sub) && existsSync(cwd) ? await filterOverrides(cwd) : [];
+  return execGit(cwd, args, { ...opts, env: { ...opts.env, ...safeConfigEnv(filters) } });
+}
+
+function execGit(cwd: string, args: string[], opts: RunGitOptions = {}): Promise<GitResult> {
   return new Promise((resolve, reject) => {
     const child = execFile('git', args, {
       cwd,

@@ -76,6 +76,9 @@ export function formatAgent(agent: ShownAgent, now = Date.now()): string {
   if (agent.pid !== null && agent.pid !== undefined) fields.push(['pid', String(agent.pid)]);
   if (agent.port !== null && agent.port !== undefined) fields.push(['port', String(agent.port)]);
   if (agent.timeoutS) fields.push(['timeout', formatDuration(agent.timeoutS * 1000)]);
+  // Known once it launched: the sandbox it runs in, or that it runs unsandboxed.
+  if (agent.state !== 'queued' && agent.sandbox !== undefined) fields.push(['sandbox', agent.sandbox ?? 'none (unsandboxed)']);
+  if (agent.limits) fields.push(['grant limits', `shell ${agent.limits.shell ? 'yes' : 'no'}, network ${agent.limits.network}`]);
   fields.push(
     ['created', formatTimestamp(agent.createdAt)],
     ['started', formatTimestamp(agent.startedAt)],

@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import type Database from 'better-sqlite3';
 import { loadConfig } from '../core/config.js';
 import { homePaths, modeOf } from '../core/home.js';
+import { probeSandbox } from '../agents/sandbox/index.js';
 import { fingerprint, rawPublicKey } from '../federation/identity/index.js';
 import { ApiClient, CliError, messageOf, type Health } from './client.js';
 
@@ -163,6 +164,27 @@ export function checkConfig(ctx: CheckContext): Check {
   }
 }
 
+/** Whether agents will be sandboxed (DESIGN §3): bubblewrap present and working, against MOSAIC_SANDBOX. */
+export function checkSandbox(ctx: CheckContext): Check {
+  let mode: string;
+  let bwrap: string;
+  try {
+    const config = loadConfig(ctx.env);
+    mode = config.sandbox;
+    bwrap = config.bwrapPath;
+  } catch (err) {
+    return { name: 'sandbox', status: 'fail', detail: messageOf(err) };
+  }
+  const probe = probeSandbox(bwrap, ctx.env.PATH);
+  if (probe.available) {
+    return mode === 'off'
+      ? { name: 'sandbox', status: 'warn', detail: `MOSAIC_SANDBOX=off: local agents run unsandboxed (bubblewrap at ${probe.path} works; peers' agents still use it)` }
+      : { name: 'sandbox', status: 'ok', detail: `bubblewrap at ${probe.path} works; MOSAIC_SANDBOX=${mode}` };
+  }
+  if (mode === 'required') return { name: 'sandbox', status: 'fail', detail: `MOSAIC_SANDBOX=required but ${probe.reason}: every agent will fail` };
+  return { name: 'sandbox', status: 'warn', detail: `${probe.reason}: local agents run unsandboxed (MOSAIC_SANDBOX=${mode}), peers' spawns are refused` };
+}
+
 /** Reachability is a warning (the server may simply not be started); a rejected token is a failure. */
 export async function checkServer(ctx: CheckContext): Promise<Check> {
   const client = new ApiClient({ url: ctx.url, token: ctx.token, timeoutMs: 3000 });
@@ -217,6 +239,7 @@ export async function runChecks(ctx: CheckContext): Promise<Check[]> {
     store,
     checkIdentity(ctx.home),
     checkClaude(ctx),
+    checkSandbox(ctx),
     server,
     ...(pools ? [pools] : []),
   ];

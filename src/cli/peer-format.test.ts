@@ -27,9 +27,9 @@ describe('grant options', () => {
 describe('peer formatting', () => {
   it('shows grants on one line and warns about grants that run nothing or anything', () => {
     expect(formatGrants({ ...DEFAULT_GRANTS, repos: ['web'], runtimes: ['claude', 'command'], maxActiveAgents: 3 }))
-      .toBe('cmds=all repos=web runtimes=claude,command max=3');
+      .toBe('cmds=all repos=web runtimes=claude,command max=3 shell=no net=host');
     expect(formatGrants({ commands: ['agent.spawn', 'agent.kill'], repos: [], runtimes: [], maxActiveAgents: 0 }))
-      .toBe('cmds=spawn,kill repos=none runtimes=none max=0');
+      .toBe('cmds=spawn,kill repos=none runtimes=none max=0 shell=no net=host');
     expect(formatGrants(null)).toBe('-');
     expect(grantWarnings(DEFAULT_GRANTS)).toEqual([expect.stringContaining('no repositories granted')]);
     expect(grantWarnings({ ...DEFAULT_GRANTS, repos: ['*'], runtimes: ['command'], maxActiveAgents: 0 })).toEqual([

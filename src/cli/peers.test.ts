@@ -47,14 +47,14 @@ describe('mosaic peers', () => {
     token = /^ {2}(\S+)$/m.exec(invited.stdout)?.[1] ?? '';
     expect(token.length).toBeGreaterThan(20);
     expect(invited.stdout).toMatch(/single use, expires .*, in 1[45]m/);
-    expect(invited.stdout).toContain('cmds=spawn,status,list repos=web runtimes=command max=3');
+    expect(invited.stdout).toContain('cmds=spawn,status,list repos=web runtimes=command max=3 shell=no net=host');
     expect(invited.stdout).toContain('the command runtime is granted');
     expect(invited.stdout).toContain(`mosaic peers connect ${pair.spoke.url} --token ${token}`);
 
     const connected = await onHub('peers', 'connect', pair.spoke.url, '--token', token, '--name', 'spoke');
     expect(connected.code, connected.stderr).toBe(0);
     expect(connected.stdout).toMatch(/^connected to spoke \(\w{8}…\) at http:\/\/127\.0\.0\.1:\d+: active$/m);
-    expect(connected.stdout).toContain('we may (there): cmds=spawn,status,list repos=web runtimes=command max=3');
+    expect(connected.stdout).toContain('we may (there): cmds=spawn,status,list repos=web runtimes=command max=3 shell=no net=host');
 
     const [hubSide, spokeSide, table] = await Promise.all([listed(pair.hub), listed(pair.spoke), onSpoke('peers', 'list')]);
     expect(hubSide).toEqual([expect.objectContaining({ name: 'spoke', instanceId: pair.spoke.identity.instanceId, state: 'active', direction: 'outbound' })]);
@@ -75,7 +75,7 @@ describe('mosaic peers', () => {
 
     const widened = await onSpoke('peers', 'grant', pair.hub.identity.instanceId, '--runtimes', 'claude,command', '--repos', '*', '--max-agents', '5');
     expect(widened.code, widened.stderr).toBe(0);
-    expect(widened.stdout).toContain('hub may now (here): cmds=all repos=* runtimes=claude,command max=5');
+    expect(widened.stdout).toContain('hub may now (here): cmds=all repos=* runtimes=claude,command max=5 shell=no net=host');
     const grants = (await connections(pair.spoke))[0]?.grants as Grants;
     expect(grants).toEqual({ commands: ALL_COMMANDS, repos: ['*'], runtimes: ['claude', 'command'], maxActiveAgents: 5 });
   });

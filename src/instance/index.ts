@@ -4,6 +4,7 @@ import { AgentService, EventBus, EventFeed, localAgentApi } from '../agents/inde
 import { defaultUrl, loadConfig, type Config } from '../core/config.js';
 import { ensureAdminToken, ensureHome, homePaths } from '../core/home.js';
 import { createLogger, type Logger } from '../core/logger.js';
+import { probeFor } from '../agents/sandbox/index.js';
 import { loadOrCreateIdentity, type Identity } from '../federation/identity/index.js';
 import { createFederation, FEDERATION_MIGRATIONS, type Federation } from '../federation/index.js';
 import { WorktreeManager } from '../git/index.js';
@@ -69,6 +70,11 @@ async function startLocked(
   const bus = new EventBus();
   // Every worktree it makes records this instance, so another instance on the same repository leaves it alone.
   const git = new WorktreeManager({ owner: identity.instanceId });
+  const sandbox = config.sandbox === 'off' ? null : probeFor(config);
+  if (config.sandbox === 'off') logger.warn('sandbox: MOSAIC_SANDBOX=off, local agents run unsandboxed (peers\' agents still need one)');
+  else if (sandbox?.available) logger.info({ mechanism: sandbox.mechanism, path: sandbox.path, mode: config.sandbox }, 'sandbox: agents run in bubblewrap');
+  else logger.warn({ reason: sandbox?.reason, mode: config.sandbox }, config.sandbox === 'required'
+    ? 'sandbox: none available and MOSAIC_SANDBOX=required, every agent will fail' : 'sandbox: none available, local agents run unsandboxed and peers\' spawns are refused');
   const agents = new AgentService({ config, store, git, bus, logger });
   const repos = new RepoService(store, (repo) => agents.activeIn(repo), agents.pool);
   const feed = new EventFeed(store, bus);

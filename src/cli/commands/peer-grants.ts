@@ -11,6 +11,9 @@ export interface GrantOptions {
   repos?: string[] | false;
   runtimes?: string[];
   maxAgents?: number;
+  /** `--shell` / `--no-shell`. */
+  shell?: boolean;
+  network?: 'host' | 'none';
 }
 
 /**
@@ -60,7 +63,16 @@ export function grantOptions(command: Command, defaults: 'defaults' | 'unchanged
     .option('--repos <list>', `repositories the peer may spawn agents in: comma list of names, or '*' for all ${when('none')}`, parseRepos)
     .option('--no-repos', 'grant no repositories')
     .option('--runtimes <list>', `runtimes the peer may use: claude and/or command — command runs any program, grant it deliberately ${when('claude')}`, parseRuntimes)
-    .option('--max-agents <n>', `how many of the peer's agents may be active here at once ${when('1')}`, integer(0, MAX_ACTIVE_AGENTS_LIMIT));
+    .option('--max-agents <n>', `how many of the peer's agents may be active here at once ${when('1')}`, integer(0, MAX_ACTIVE_AGENTS_LIMIT))
+    .option('--shell', `the peer's claude agents get shell tools (Bash); they always run in the sandbox ${when('no shell')}`)
+    .option('--no-shell', "the peer's claude agents get no shell tool (only read/edit tools)")
+    .option('--network <mode>', `host or none: none runs the peer's agents without network ${when('host')}`, (v: string) => {
+      if (v !== 'host' && v !== 'none') throw new InvalidArgumentError("use host or none.");
+      return v;
+    })
+    .addHelpText('after', '\nWhat a grant allows: the peer sees and controls only agents it spawned; they run sandboxed\n' +
+      '(bubblewrap: own worktree read-write, private HOME and tmp, no access to this instance\'s home, other worktrees or\n' +
+      'processes). claude only = the model edits files; --shell adds shell commands; command runs any program.');
 }
 
 /** The grants the options name, field by field; fields without an option are left out. */
@@ -70,6 +82,8 @@ export function grantsFromOptions(opts: GrantOptions): Partial<Grants> {
   if (opts.repos !== undefined) grants.repos = opts.repos === false ? [] : opts.repos;
   if (opts.runtimes !== undefined) grants.runtimes = opts.runtimes as Grants['runtimes'];
   if (opts.maxAgents !== undefined) grants.maxActiveAgents = opts.maxAgents;
+  if (opts.shell !== undefined) grants.shell = opts.shell;
+  if (opts.network !== undefined) grants.network = opts.network;
   return grants;
 }
 

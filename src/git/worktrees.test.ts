@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -78,11 +79,14 @@ describe('WorktreeManager', () => {
   });
 
   it('cleans up the directory and branch when worktree add fails after creating them', async () => {
-    const hooks = join(repo.dir, 'hooks');
-    mkdirSync(hooks);
-    writeFileSync(join(hooks, 'post-checkout'), '#!/bin/sh\nexit 3\n', { mode: 0o755 });
-    repo.git(['config', 'core.hooksPath', hooks]);
-    await expect(manager.create({ repoPath: repo.path, name: 'hooked', branch: 'hooked', baseBranch: 'main' })).rejects.toThrow(/post-checkout|exit 3|failed/);
+    // A base commit whose blob is gone: git makes the branch and the directory, then fails to check out.
+    // (A failing post-checkout hook used to do this; Mosaic's git no longer runs hooks.)
+    const blob = execFileSync('git', ['hash-object', '-w', '--stdin'], { cwd: repo.path, input: 'lost\n' }).toString().trim();
+    const tree = execFileSync('git', ['mktree'], { cwd: repo.path, input: `100644 blob ${blob}\tlost.txt\n` }).toString().trim();
+    const commit = execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', 'commit-tree', tree, '-m', 'broken'], { cwd: repo.path }).toString().trim();
+    repo.git(['branch', 'broken', commit]);
+    rmSync(join(repo.path, '.git', 'objects', blob.slice(0, 2), blob.slice(2)));
+    await expect(manager.create({ repoPath: repo.path, name: 'hooked', branch: 'hooked', baseBranch: 'broken' })).rejects.toThrow(/failed|unable|object/);
     expect(existsSync(join(managedRoot(repo.path), 'hooked'))).toBe(false);
     expect(await branchExists(repo.path, 'hooked')).toBe(false);
     expect(await manager.list(repo.path)).toHaveLength(1);

@@ -145,6 +145,8 @@ export const repoEditableProperties = {
   poolSize: { type: 'integer', minimum: 0, maximum: 32 },
   shareDirs: { type: 'array', maxItems: 100, items: { type: 'string', minLength: 1, maxLength: 4096 } },
   setupInputs: { type: ['array', 'null'], maxItems: 100, items: { type: 'string', minLength: 1, maxLength: 1024 } },
+  // Sandbox (DESIGN §3): `none` runs the repository's agents without network.
+  network: { type: 'string', enum: ['host', 'none'] },
 } as const;
 
 export const repoBody = {
@@ -180,6 +182,7 @@ export const repoSchema = {
     poolSize: { type: 'integer' },
     shareDirs: { type: 'array', items: { type: 'string' } },
     setupInputs: { type: ['array', 'null'], items: { type: 'string' } },
+    network: { type: 'string', description: "host, or none: its sandboxed agents run without network" },
     pool: {
       type: 'object',
       description: 'worktrees the warm pool holds: ready to hand out, and being prepared',

@@ -21,6 +21,8 @@ export interface RepoEdit {
   shareDirs?: string[];
   /** null restores the default lockfiles. */
   setupInputs?: string[] | null;
+  /** `none`: its (sandboxed) agents run without network. */
+  network?: 'host' | 'none';
 }
 
 export interface RepoInput extends Omit<RepoEdit, 'setup'> {
@@ -84,6 +86,7 @@ export class RepoService {
       poolSize,
       shareDirs,
       setupInputs,
+      network: input.network ?? 'host',
       createdAt: Date.now(),
     };
     await this.store.repos.insert(record);
@@ -124,6 +127,7 @@ export class RepoService {
     if (edit.poolSize !== undefined) next.poolSize = checkPoolSize(edit.poolSize);
     if (edit.shareDirs !== undefined) next.shareDirs = checkShareDirs(edit.shareDirs);
     if (edit.setupInputs !== undefined) next.setupInputs = checkSetupInputs(edit.setupInputs);
+    if (edit.network !== undefined) next.network = edit.network;
     if (!(await this.store.repos.update(next))) throw notFound('repo_not_found', `no repository named '${name}'`);
     this.pools?.configure(next);
     return this.view(next);

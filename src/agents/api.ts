@@ -1,3 +1,4 @@
+import type { PushedBranch } from '../git/index.js';
 import type { AgentFilter } from '../store/types.js';
 import type { LogPage } from './logs.js';
 import type { PublicAgent } from './public.js';
@@ -32,6 +33,20 @@ export interface AgentApi {
   retry(id: string, request: RetryRequest): Promise<PublicAgent>;
   /** Brings a remote agent's branch into the repository here of the same name (or `repo`). */
   fetch(id: string, request: FetchRequest): Promise<FetchResult>;
+  /** Pushes a finished agent's branch to a git remote of its repository here (a remote agent's is fetched first). */
+  push(id: string, request: PushRequest): Promise<PushResult>;
+}
+
+export interface PushRequest {
+  /** A remote the repository already has (default `origin`). */
+  remote?: string;
+  /** Also open a pull request with the `gh` CLI. */
+  pr?: boolean;
+}
+
+export interface PushResult {
+  agent: PublicAgent;
+  pushed: PushedBranch;
 }
 
 export interface FetchRequest {

@@ -24,6 +24,10 @@ export function localAgentApi(service: AgentService): AgentApi {
       const agent = await service.get(id);
       throw conflict('agent_not_remote', `agent '${agent.id}' ran here: its branch ${agent.branch} is already in repository ${agent.repo}`);
     },
+    push: async (id, request) => {
+      const { agent, pushed } = await service.push(id, request);
+      return { agent: publicAgent(agent), pushed };
+    },
     land: async (id, request) => {
       const { agent, landed } = await service.land(id, request);
       return { agent: publicAgent(agent), landed };

@@ -2,8 +2,9 @@ import { existsSync, rmSync } from 'node:fs';
 import type { Config } from '../core/config.js';
 import { conflict, invalid, isMosaicError, notFound, tooMany } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import { assertRefName, branchExists, resolveCommit, type BranchBundle, type WorktreeManager } from '../git/index.js';
+import { assertRefName, branchExists, pushBranch, resolveCommit, type BranchBundle, type PushedBranch, type WorktreeManager } from '../git/index.js';
 import type { AgentFilter, Store } from '../store/types.js';
+import type { PushRequest } from './api.js';
 import { agentDir, agentLogPath, type AgentContext } from './context.js';
 import type { EventBus } from './event-bus.js';
 import { AgentFinisher } from './finisher.js';
@@ -214,6 +215,29 @@ export class AgentService {
     const { agent } = await this.ctx.recorder.insert(record);
     this.scheduler.pump();
     return agent;
+  }
+
+  /**
+   * Pushes a finished agent's branch to one of its repository's git remotes
+   * (default `origin`); `pr` also opens a pull request with `gh`, titled by
+   * the task and carrying the agent's result summary.
+   */
+  async push(id: string, request: PushRequest = {}): Promise<{ agent: AgentRecord; pushed: PushedBranch }> {
+    const agent = await this.get(id);
+    if (!isTerminal(agent.state)) {
+      throw conflict('agent_not_finished', `agent '${id}' is ${agent.state}; its branch can be pushed once it has ended`, { state: agent.state });
+    }
+    return { agent, pushed: await this.pushBranch(agent.repo, agent, request) };
+  }
+
+  /** Pushes a branch already in a repository here (a remote agent's fetched work, or a local agent's). */
+  async pushBranch(repoName: string, work: { branch: string; baseBranch: string; taskId: string; result?: AgentRecord['result'] }, request: PushRequest): Promise<PushedBranch> {
+    const repo = await this.ctx.store.repos.get(repoName);
+    if (!repo) throw notFound('repo_not_found', `repository '${repoName}' is no longer registered`);
+    const pr = request.pr === true
+      ? { base: work.baseBranch, title: work.taskId, body: work.result?.summary ?? `Work of Mosaic agent branch ${work.branch}.` }
+      : undefined;
+    return pushBranch(repo.path, request.remote ?? 'origin', work.branch, pr);
   }
 
   /** A finished agent's branch as a git bundle relative to its base, for a peer to fetch (agent.bundle). */

@@ -31,3 +31,5 @@ export { importPrivateGitDir, preparePrivateGitDir, privateGitDirOf } from './pr
 export type { ImportResult, PrivateGitDir } from './private-gitdir.js';
 export { createBranchBundle, importBranchBundle } from './bundle.js';
 export type { BranchBundle, ImportBundleOptions } from './bundle.js';
+export { pushBranch } from './push.js';
+export type { PullRequestText, PushedBranch } from './push.js';

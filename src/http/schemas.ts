@@ -229,6 +229,26 @@ export const retryBody = {
   },
 } as const;
 
+export const pushBody = {
+  type: ['object', 'null'],
+  additionalProperties: false,
+  properties: {
+    remote: { type: 'string', minLength: 1, maxLength: 255 },
+    pr: { type: 'boolean' },
+  },
+} as const;
+
+export const pushResponse = {
+  type: 'object',
+  properties: {
+    agent: agentSchema,
+    pushed: {
+      type: 'object',
+      properties: { remote: { type: 'string' }, branch: { type: 'string' }, commit: { type: 'string' }, pr: { type: 'string' } },
+    },
+  },
+} as const;
+
 export const fetchBody = {
   type: ['object', 'null'],
   additionalProperties: false,

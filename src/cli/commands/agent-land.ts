@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import type { AgentLanding, PublicAgent } from '../../agents/index.js';
+import type { AgentLanding, PublicAgent, PushResult } from '../../agents/index.js';
 import { clientFor } from '../context.js';
 import { print, printJson } from '../output.js';
 
@@ -50,5 +50,20 @@ export function fetchCommand(): Command {
         `${agentPath(id)}/fetch`, opts.repo === undefined ? {} : { repo: opts.repo });
       if (opts.json) return printJson(result);
       print(`fetched ${id} into ${result.fetched.repo}: ${result.fetched.branch} at ${result.fetched.commit}`);
+    });
+}
+
+/** `mosaic agents push <id>`: send a finished agent's branch to a git remote of its repository (`--pr` opens a pull request with gh). */
+export function pushCommand(): Command {
+  return new Command('push')
+    .description('push a finished agent\'s branch to a git remote of its repository (a remote agent\'s work is fetched first)')
+    .argument('<id>', 'agent id')
+    .option('--remote <name>', 'a remote the repository already has', 'origin')
+    .option('--pr', 'also open a pull request with the GitHub CLI (gh must be installed on the server)')
+    .option('--json', 'print {agent, pushed} as JSON')
+    .action(async (id: string, opts: { remote: string; pr?: boolean; json?: boolean }, command: Command) => {
+      const result = await clientFor(command).post<PushResult>(`${agentPath(id)}/push`, { remote: opts.remote, ...(opts.pr ? { pr: true } : {}) });
+      if (opts.json) return printJson(result);
+      print(`pushed ${result.pushed.branch} to ${result.pushed.remote} at ${result.pushed.commit}${result.pushed.pr ? `\npull request: ${result.pushed.pr}` : ''}`);
     });
 }

@@ -5,7 +5,7 @@ import { agentPath } from '../agent-wait.js';
 import { clientFor } from '../context.js';
 import { nameArg } from '../options.js';
 import { print, printError, printJson } from '../output.js';
-import { fetchCommand, landCommand, retryCommand } from './agent-land.js';
+import { fetchCommand, landCommand, pushCommand, retryCommand } from './agent-land.js';
 import { listCommand } from './agent-list.js';
 import { logsCommand } from './agent-logs.js';
 import { discardCommand, killAllCommand, killCommand } from './agent-kill.js';
@@ -51,6 +51,7 @@ export function agentsCommand(): Command {
   agents.addCommand(killAllCommand());
   agents.addCommand(discardCommand());
   agents.addCommand(landCommand());
+  agents.addCommand(pushCommand());
   agents.addCommand(retryCommand());
   agents.addCommand(fetchCommand());
   return agents;

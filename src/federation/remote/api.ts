@@ -1,4 +1,4 @@
-import { killEach, TERMINAL_STATES, type AgentApi, type AgentCheckout, type AgentLanding, type FetchRequest, type FetchResult, type LandRequest, type RetryRequest, type KillAllReport, type ListQuery, type PublicAgent, type SpawnRequest } from '../../agents/index.js';
+import { killEach, TERMINAL_STATES, type AgentApi, type AgentCheckout, type AgentLanding, type FetchRequest, type FetchResult, type PushRequest, type PushResult, type LandRequest, type RetryRequest, type KillAllReport, type ListQuery, type PublicAgent, type SpawnRequest } from '../../agents/index.js';
 import { conflict, invalid, isMosaicError, MosaicError } from '../../core/errors.js';
 import { targetOf, type FederationContext } from '../context.js';
 import { bundleAnswerLimit } from '../handlers/limits.js';
@@ -127,6 +127,17 @@ export class FederatedAgentApi implements AgentApi {
       return await this.local.fetch(id, request);
     } catch (err) {
       return this.fetchRemote(this.remoteOr(id, err), request);
+    }
+  }
+
+  /** A remote agent's work is fetched first, then pushed from the repository here of the same name. */
+  async push(id: string, request: PushRequest): Promise<PushResult> {
+    try {
+      return await this.local.push(id, request);
+    } catch (err) {
+      const { agent, fetched } = await this.fetchRemote(this.remoteOr(id, err), {});
+      const pushed = await this.ctx.agents.pushBranch(fetched.repo, { ...agent, branch: fetched.branch }, request);
+      return { agent, pushed };
     }
   }
 

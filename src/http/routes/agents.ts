@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import type { AgentApi, AgentState, FetchRequest, LandRequest, RetryRequest, SpawnRequest } from '../../agents/index.js';
-import { agentSchema, commonErrors, errorResponse, idParams, fetchBody, fetchResponse, landBody, landResponse, name, retryBody, spawnBody } from '../schemas.js';
+import type { AgentApi, AgentState, FetchRequest, LandRequest, PushRequest, RetryRequest, SpawnRequest } from '../../agents/index.js';
+import { agentSchema, commonErrors, errorResponse, idParams, fetchBody, fetchResponse, landBody, landResponse, name, pushBody, pushResponse, retryBody, spawnBody } from '../schemas.js';
 import { openSse } from '../sse.js';
 
 const states = ['queued', 'spawning', 'running', 'completed', 'failed', 'killed'];
@@ -132,6 +132,19 @@ export async function agentRoutes(app: FastifyInstance, opts: { agents: AgentApi
       response: { 200: fetchResponse, 413: errorResponse, ...commonErrors },
     },
   }, async (request) => agents.fetch(request.params.id, request.body ?? {}));
+
+  app.post<{ Params: { id: string }; Body: PushRequest | undefined }>('/agents/:id/push', {
+    schema: {
+      tags,
+      summary: 'Push a finished agent\'s branch to a git remote of its repository (`pr`: also open a pull request with gh)',
+      description: 'The remote must be one the repository has (400 `unknown_remote`); never forced, no hooks. '
+        + '409 `agent_not_finished`, `push_rejected` (the remote branch has other commits), `gh_not_installed` (nothing pushed); '
+        + '502 `push_failed`, `pr_failed` (pushed, no pull request). A remote agent\'s work is fetched here first.',
+      params: idParams,
+      body: pushBody,
+      response: { 200: pushResponse, ...commonErrors },
+    },
+  }, async (request) => agents.push(request.params.id, request.body ?? {}));
 
   app.get<{ Params: { id: string }; Querystring: LogsQuerystring }>('/agents/:id/logs', {
     schema: {

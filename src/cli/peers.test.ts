@@ -6,6 +6,7 @@ import { FAST_FEDERATION, startPair, type Pair } from '../test-support/federatio
 import { startTestInstance, type TestInstance } from '../test-support/instance.js';
 import type { MessageView } from './peer-format.js';
 import { runCli } from './test-fixtures.js';
+import { COMMANDS } from '../federation/protocol/constants.js';
 
 /** The real `mosaic peers` CLI against two (for rejection, three) real instances on loopback. */
 
@@ -27,7 +28,8 @@ async function connections(t: TestInstance): Promise<ConnectionRecord[]> {
   return (await t.api<{ connections: ConnectionRecord[] }>('GET', '/federation/connections')).body.connections;
 }
 
-const ALL_COMMANDS = ['agent.spawn', 'agent.status', 'agent.kill', 'agent.list', 'agent.logs', 'agent.diff'];
+/** Every grantable command: the default grant, and what the CLI grants when none are named. */
+const ALL_COMMANDS = [...COMMANDS];
 
 beforeAll(async () => {
   [pair, other] = await Promise.all([startPair({ connect: false }), startTestInstance({ name: 'other', ...FAST_FEDERATION })]);

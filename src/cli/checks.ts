@@ -1,12 +1,12 @@
 import { execFile } from 'node:child_process';
-import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createPrivateKey, createPublicKey } from 'node:crypto';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type Database from 'better-sqlite3';
 import { loadConfig } from '../core/config.js';
 import { homePaths, modeOf } from '../core/home.js';
-import { probeSandbox } from '../agents/sandbox/index.js';
+import { findExecutable, probeSandbox } from '../agents/sandbox/index.js';
 import { fingerprint, rawPublicKey } from '../federation/identity/index.js';
 import { ApiClient, CliError, messageOf, type Health } from './client.js';
 
@@ -127,21 +127,6 @@ export function checkIdentity(home: string): Check {
   }
 }
 
-/** Where `bin` resolves on PATH (or as a path), like `command -v`. */
-export function findExecutable(bin: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
-  const candidates = bin.includes('/') ? [bin] : (env.PATH ?? '').split(delimiter).filter(Boolean).map((dir) => join(dir, bin));
-  for (const candidate of candidates) {
-    try {
-      if (!statSync(candidate).isFile()) continue;
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // Not here; keep looking.
-    }
-  }
-  return undefined;
-}
-
 export function checkClaude(ctx: CheckContext): Check {
   let bin = ctx.env.MOSAIC_CLAUDE_BIN || 'claude';
   try {
@@ -149,7 +134,7 @@ export function checkClaude(ctx: CheckContext): Check {
   } catch {
     // A broken config.json is reported by checkConfig; fall back to the env/default.
   }
-  const found = findExecutable(bin, ctx.env);
+  const found = findExecutable(bin, ctx.env.PATH) ?? undefined;
   return found
     ? { name: 'claude', status: 'ok', detail: found }
     : { name: 'claude', status: 'warn', detail: `'${bin}' not found (set MOSAIC_CLAUDE_BIN); the command runtime works without it` };

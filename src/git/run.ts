@@ -121,7 +121,9 @@ function safeConfigEnv(extra: ReadonlyArray<readonly [string, string]> = []): Re
 
 /** Subcommands that may run a clean/smudge filter on worktree files. */
 const FILTERING = new Set(['add', 'worktree', 'checkout', 'read-tree', 'reset', 'stash', 'restore', 'switch', 'merge',
-  'cherry-pick', 'rebase', 'status', 'hash-object', 'apply', 'update-index', 'commit', 'clean']);
+  'cherry-pick', 'rebase', 'status', 'hash-object', 'apply', 'update-index', 'commit', 'clean',
+  // These compare worktree files with the index when asked to (and re-read "racily clean" ones through the clean filter).
+  'diff', 'diff-files', 'diff-index', 'ls-files', 'rm', 'mv', 'describe', 'grep']);
 
 function subcommand(args: readonly string[]): string | undefined {
   for (let i = 0; i < args.length; i++) {
@@ -142,8 +144,11 @@ async function filterOverrides(cwd: string): Promise<Array<[string, string]>> {
   try {
     const { stdout } = await execGit(cwd, ['config', '-z', '--name-only', '--get-regexp', '^filter\\.'], { env: safeConfigEnv() });
     names = stdout.split('\0').filter((n) => n !== '');
-  } catch {
-    return []; // exit 1: no filter configured (or not a repository: the real call reports that)
+  } catch (err) {
+    // Exit 1: no filter configured. Anything else (not a repository yet or any more, a timeout, a
+    // spawn failure under load) must not let the real call run with the filters on: fail closed.
+    if (err instanceof GitError && err.exitCode === 1) return [];
+    throw err;
   }
   const drivers = new Set<string>();
   for (const key of names) {

@@ -81,7 +81,9 @@ export function buildPolicy(input: PolicyInput): SandboxPolicy {
     readOnly.push(input.git.objectsDir, ...input.git.alternateDirs);
     writable.push(input.git.gitDir);
   }
-  readOnly.push(...installRoots(input.programs, input.path, input.worktree, hidden));
+  // /tmp is replaced by the agent's private one, so a program installed under it (a checkout in /tmp, as
+  // CI clones often are) is bound back like one under a hidden directory.
+  readOnly.push(...installRoots(input.programs, input.path, input.worktree, [...hidden, '/tmp', real('/tmp')]));
 
   const readOnlyFiles: [string, string][] = [];
   if (input.claudeLogin) {

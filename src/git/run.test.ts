@@ -1,8 +1,9 @@
-import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GitError, isLockError, runGit, sanitizedEnv, withLockRetry } from './run.js';
 import { makeTestRepo, type TestRepo } from '../test-support/test-repo.js';
+import { execFileSync } from 'node:child_process';
 
 describe('runGit', () => {
   let repo: TestRepo;
@@ -80,5 +81,33 @@ describe('runGit', () => {
       return runGit(repo.path, ['rev-parse', '--verify', 'nope']);
     }, { baseDelayMs: 1 })).rejects.toBeInstanceOf(GitError);
     expect(attempts).toBe(1);
+  });
+
+  it('never runs a planted clean filter, even from write-tree re-reading a racily clean entry', async () => {
+    const planted = makeTestRepo();
+    try {
+      const marker = join(planted.dir, 'clean-ran');
+      planted.write('.gitattributes', '*.txt filter=planted\n');
+      planted.git(['config', 'filter.planted.clean', `touch ${marker}; cat`]);
+      planted.write('data.txt', 'one\n');
+      // A modification time ahead of the index's makes the entry "racily clean": git re-reads
+      // its content, through the clean filter, whenever it writes that index again.
+      const later = Date.now() / 1000 + 3600;
+      utimesSync(join(planted.path, 'data.txt'), later, later);
+      const index = join(planted.dir, 'racy.index');
+      const env = { GIT_INDEX_FILE: index };
+      await runGit(planted.path, ['add', '-A'], { env });
+      await runGit(planted.path, ['write-tree'], { env });
+      await runGit(planted.path, ['status', '--porcelain'], { env });
+      expect(existsSync(marker)).toBe(false);
+      // The same write-tree without Mosaic's guard does run it: the scenario is real.
+      const unguarded = join(planted.dir, 'unguarded.index');
+      await runGit(planted.path, ['add', '-A'], { env: { GIT_INDEX_FILE: unguarded } });
+      expect(existsSync(marker)).toBe(false);
+      execFileSync('git', ['write-tree'], { cwd: planted.path, env: { ...process.env, GIT_INDEX_FILE: unguarded }, stdio: 'ignore' });
+      expect(existsSync(marker)).toBe(true);
+    } finally {
+      planted.cleanup();
+    }
   });
 });

@@ -119,11 +119,17 @@ function safeConfigEnv(extra: ReadonlyArray<readonly [string, string]> = []): Re
   return env;
 }
 
-/** Subcommands that may run a clean/smudge filter on worktree files. */
-const FILTERING = new Set(['add', 'worktree', 'checkout', 'read-tree', 'reset', 'stash', 'restore', 'switch', 'merge',
-  'cherry-pick', 'rebase', 'status', 'hash-object', 'apply', 'update-index', 'commit', 'clean',
-  // These compare worktree files with the index when asked to (and re-read "racily clean" ones through the clean filter).
-  'diff', 'diff-files', 'diff-index', 'ls-files', 'rm', 'mv', 'describe', 'grep']);
+/**
+ * Subcommands that never read or write worktree files or an index, so no
+ * clean/smudge filter can run in them. Every other subcommand gets the
+ * repository's filters switched off (default-deny): commands that merely write
+ * an index re-read "racily clean" entries through the clean filter — even
+ * `write-tree`, which is how a planted filter once ran intermittently under load.
+ */
+const WORKTREE_FREE = new Set(['rev-parse', 'config', 'update-ref', 'symbolic-ref', 'merge-base', 'rev-list', 'log',
+  'show', 'cat-file', 'for-each-ref', 'show-ref', 'ls-tree', 'diff-tree', 'mktree', 'commit-tree', 'merge-tree',
+  'bundle', 'fetch', 'remote', 'branch', 'init', 'var', 'version', 'count-objects', 'fsck', 'pack-refs', 'tag',
+  'verify-pack', 'index-pack', 'unpack-objects', 'name-rev']);
 
 function subcommand(args: readonly string[]): string | undefined {
   for (let i = 0; i < args.length; i++) {
@@ -139,7 +145,7 @@ function subcommand(args: readonly string[]): string | undefined {
  * `smudge`, `process`), turned off: an empty command is git's "no filter",
  * and `required=false` keeps git from refusing to work without it.
  */
-async function filterOverrides(cwd: string): Promise<Array<[string, string]>> {
+export async function filterOverrides(cwd: string): Promise<Array<[string, string]>> {
   let names: string[] = [];
   try {
     const { stdout } = await execGit(cwd, ['config', '-z', '--name-only', '--get-regexp', '^filter\\.'], { env: safeConfigEnv() });
@@ -165,7 +171,7 @@ async function filterOverrides(cwd: string): Promise<Array<[string, string]>> {
 
 export async function runGit(cwd: string, args: string[], opts: RunGitOptions = {}): Promise<GitResult> {
   const sub = subcommand(args);
-  const filters = sub !== undefined && FILTERING.has(sub) && existsSync(cwd) ? await filterOverrides(cwd) : [];
+  const filters = sub !== undefined && !WORKTREE_FREE.has(sub) && existsSync(cwd) ? await filterOverrides(cwd) : [];
   return execGit(cwd, args, { ...opts, env: { ...opts.env, ...safeConfigEnv(filters) } });
 }
 

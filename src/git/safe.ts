@@ -1,4 +1,4 @@
-import { GitError, runGit } from './run.js';
+import { filterOverrides } from './run.js';
 
 /**
  * `-c` settings for git commands that touch a checkout or move refs on a
@@ -10,25 +10,7 @@ import { GitError, runGit } from './run.js';
  */
 const BASE = ['-c', 'core.hooksPath=/dev/null', '-c', 'core.fsmonitor=false', '-c', 'core.splitIndex=false'];
 
-const FILTER_KEY = /^filter\.(.+)\.(smudge|clean|process)$/i;
-
 export async function safeConfigArgs(repoPath: string): Promise<string[]> {
-  let names: string[] = [];
-  try {
-    const { stdout } = await runGit(repoPath, ['config', '-z', '--name-only', '--get-regexp', '^filter\\.']);
-    names = stdout.split('\0').filter((n) => n !== '');
-  } catch (err) {
-    if (!(err instanceof GitError && err.exitCode === 1)) throw err; // 1: no such keys
-  }
-  const drivers = new Set<string>();
-  for (const key of names) {
-    const m = FILTER_KEY.exec(key);
-    if (m?.[1] !== undefined) drivers.add(m[1]);
-  }
-  const off: string[] = [];
-  for (const driver of drivers) {
-    for (const kind of ['smudge', 'clean', 'process']) off.push('-c', `filter.${driver}.${kind}=`);
-    off.push('-c', `filter.${driver}.required=false`);
-  }
-  return [...BASE, ...off];
+  const off = await filterOverrides(repoPath);
+  return [...BASE, ...off.flatMap(([key, value]) => ['-c', `${key}=${value}`])];
 }

@@ -55,10 +55,7 @@ describe("Mosaic's own git runs nothing a repository planted", () => {
     expect(after.body).toContain('+two');
     expect(git(repo.path, 'show', `${ended.branch}:new.txt`)).toBe('new');
 
-    // `clean` is left out of this list on purpose: in 2 of ~6 runs on the loaded development machine a clean
-    // marker appeared and its source was not found before the deadline (see /work/notes/issue-6.md). Every
-    // filtering command Mosaic runs gets the filter switched off; the other markers have never appeared.
-    const planted = ['fsmonitor', 'textconv', 'smudge', 'post-checkout', 'pre-commit', 'reference-transaction', 'post-index-change'];
+    const planted = ['clean', 'fsmonitor', 'textconv', 'smudge', 'post-checkout', 'pre-commit', 'reference-transaction', 'post-index-change'];
     expect(planted.filter((name) => existsSync(marker(name)))).toEqual([]);
     // The programs do run when git is not told otherwise: the markers are real.
     git(repo.path, 'status', '--short');

@@ -3,6 +3,10 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { invalid } from './errors.js';
 
+/** `auto`: human-readable log lines when stdout is a terminal, JSON lines otherwise. */
+export const LOG_FORMATS = ['auto', 'json', 'pretty'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
+
 /** Everything an instance is configured with. Env vars override `$MOSAIC_HOME/config.json`. */
 export interface Config {
   home: string;
@@ -18,6 +22,8 @@ export interface Config {
   forwardEnv: string[];
   killGraceMs: number;
   logLevel: string;
+  /** `auto` (human-readable on a terminal, JSON otherwise), `json` or `pretty`. */
+  logFormat: LogFormat;
   tlsCert: string | undefined;
   tlsKey: string | undefined;
   /** How often running agents' exit files are checked, in ms. */
@@ -59,6 +65,7 @@ const SETTINGS = {
   forwardEnv: 'MOSAIC_FORWARD_ENV',
   killGraceMs: 'MOSAIC_KILL_GRACE_MS',
   logLevel: 'MOSAIC_LOG_LEVEL',
+  logFormat: 'MOSAIC_LOG_FORMAT',
   tlsCert: 'MOSAIC_TLS_CERT',
   tlsKey: 'MOSAIC_TLS_KEY',
   pollMs: 'MOSAIC_POLL_MS',
@@ -125,6 +132,12 @@ function sandboxMode(raw: unknown): Config['sandbox'] {
   throw invalid('invalid_config', `${SETTINGS.sandbox} must be auto, required or off, got ${String(raw)}`);
 }
 
+function logFormat(raw: unknown): LogFormat {
+  if (raw === undefined || raw === '') return 'auto';
+  if ((LOG_FORMATS as readonly unknown[]).includes(raw)) return raw as LogFormat;
+  throw invalid('invalid_config', `${SETTINGS.logFormat} must be ${LOG_FORMATS.join(', ')}, got ${String(raw)}`);
+}
+
 /** The URL of an instance listening on `host:port`, used when no URL is configured. */
 export function defaultUrl(listen: Pick<Config, 'host' | 'port' | 'tlsCert' | 'tlsKey'>): string {
   const scheme = listen.tlsCert && listen.tlsKey ? 'https' : 'http';
@@ -155,6 +168,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     forwardEnv: list(pick('forwardEnv')),
     killGraceMs: integer('killGraceMs', pick('killGraceMs'), 5000, 0, 600_000),
     logLevel: text(pick('logLevel'), 'info'),
+    logFormat: logFormat(pick('logFormat')),
     tlsCert,
     tlsKey,
     pollMs: integer('pollMs', pick('pollMs'), 200, 10, 60_000),

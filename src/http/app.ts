@@ -7,6 +7,7 @@ import { DashboardSessions, dashboardPlugin } from './dashboard/index.js';
 import { installErrorHandling } from './errors.js';
 import { healthRoutes } from './health.js';
 import { registerOpenApi } from './openapi.js';
+import { DebugRequestLog } from './request-log.js';
 import { strictBodies } from './validators.js';
 import { agentRoutes } from './routes/agents.js';
 import { conflictRoutes } from './routes/conflicts.js';
@@ -37,6 +38,7 @@ export interface AppDeps {
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.logger,
+    logController: new DebugRequestLog(),
     bodyLimit: BODY_LIMIT,
     // Long ids must reach schema validation (400 invalid_id) rather than stop at 414.
     routerOptions: { maxParamLength: 512 },

@@ -32,7 +32,22 @@ export interface Instance {
   app: FastifyInstance;
   /** The URL the server listens on (with the real port when port 0 was asked for). */
   url: string;
+  /** Whether agents here run sandboxed, as found at start-up. */
+  sandbox: SandboxState;
   close(): Promise<void>;
+}
+
+/** `bubblewrap` (agents sandboxed), `off` (MOSAIC_SANDBOX=off) or `unavailable` (with why). */
+export interface SandboxState {
+  state: 'bubblewrap' | 'off' | 'unavailable';
+  mode: Config['sandbox'];
+  detail: string;
+}
+
+function sandboxState(config: Config, probe: ReturnType<typeof probeFor> | null): SandboxState {
+  if (probe === null) return { state: 'off', mode: config.sandbox, detail: 'MOSAIC_SANDBOX=off: local agents run unsandboxed' };
+  if (probe.available) return { state: 'bubblewrap', mode: config.sandbox, detail: probe.path };
+  return { state: 'unavailable', mode: config.sandbox, detail: probe.reason };
 }
 
 function listenUrl(app: FastifyInstance, config: Config): string {
@@ -61,7 +76,7 @@ async function startLocked(
   const paths = homePaths(config.home);
   const adminToken = ensureAdminToken(config.home);
   const identity = loadOrCreateIdentity(paths.identityDir);
-  const logger = options.logger ?? createLogger(config.logLevel);
+  const logger = options.logger ?? createLogger(config.logLevel, config.logFormat);
   const https = config.tlsCert && config.tlsKey ? { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) } : undefined;
 
   // Keyed by version: the federation's migrations may also have been registered globally.
@@ -112,6 +127,7 @@ async function startLocked(
     federation,
     app: server,
     url,
+    sandbox: sandboxState(config, sandbox),
     async close() {
       await server.close();
       await federation.stop();

@@ -141,7 +141,8 @@ describe('dashboard login log', () => {
     const lines: string[] = [];
     const sink = new Writable({ write(chunk: Buffer, _enc, done) { lines.push(chunk.toString()); done(); } });
     const home = makeTempDir('mosaic-dash-log-');
-    const instance = await startInstance({ env: {}, logger: pino(loggerOptions('info'), sink), config: { home: home.path, port: 0, logLevel: 'info' } });
+    // Request lines are written at debug.
+    const instance = await startInstance({ env: {}, logger: pino(loggerOptions('debug'), sink), config: { home: home.path, port: 0, logLevel: 'debug' } });
     try {
       const code = 'CODE-THAT-MUST-NOT-BE-LOGGED';
       expect((await fetch(`${instance.url}/login?code=${code}`, { redirect: 'manual' })).status).toBe(303);

@@ -40,6 +40,9 @@ describe('loadConfig', () => {
   it('refuses out-of-range numbers and a config.json that is not an object', () => {
     expect(() => loadConfig({ MOSAIC_HOME: home(), MOSAIC_MAX_AGENTS: '0' })).toThrow(/MOSAIC_MAX_AGENTS/);
     expect(() => loadConfig({ MOSAIC_HOME: home(), MOSAIC_PORT: 'http' })).toThrow(/MOSAIC_PORT/);
+    expect(() => loadConfig({ MOSAIC_HOME: home(), MOSAIC_LOG_FORMAT: 'xml' })).toThrow(/MOSAIC_LOG_FORMAT must be auto, json, pretty/);
+    expect(loadConfig({ MOSAIC_HOME: home(), MOSAIC_LOG_FORMAT: 'json' }).logFormat).toBe('json');
+    expect(loadConfig({ MOSAIC_HOME: home() }).logFormat).toBe('auto');
     const bad = home();
     writeFileSync(join(bad, 'config.json'), '[1]');
     expect(() => loadConfig({ MOSAIC_HOME: bad })).toThrow(/not a JSON object/);

@@ -1,4 +1,5 @@
 /** Human output (aligned tables, durations, timestamps) and `--json` output. */
+import { formatDuration } from '../core/duration.js';
 
 /** Whether the command line asks for JSON output (options after `--` belong to an agent's command). */
 export function jsonRequested(argv: readonly string[] = process.argv.slice(2)): boolean {
@@ -110,19 +111,7 @@ export function dash(value: unknown): string {
   return String(value);
 }
 
-/** 850ms, 12s, 3m 05s, 2h 03m, 4d 02h. */
-export function formatDuration(ms: number): string {
-  if (!Number.isFinite(ms) || ms < 0) return '-';
-  if (ms < 1000) return `${Math.round(ms)}ms`;
-  const s = Math.floor(ms / 1000);
-  if (s < 60) return `${s}s`;
-  const pad = (n: number) => String(n).padStart(2, '0');
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m}m ${pad(s % 60)}s`;
-  const h = Math.floor(m / 60);
-  if (h < 24) return `${h}h ${pad(m % 60)}m`;
-  return `${Math.floor(h / 24)}d ${pad(h % 24)}h`;
-}
+export { formatDuration };
 
 /** Local time as `YYYY-MM-DD HH:MM:SS`; today's times drop the date when `short`. */
 export function formatTimestamp(ms: number | null | undefined, opts: { short?: boolean; now?: number } = {}): string {

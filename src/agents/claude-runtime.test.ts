@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PublicAgent } from './index.js';
 import { git, waitForState } from '../test-support/agents.js';
 import { makeTempRepo } from '../test-support/git-fixtures.js';
-import { startTestInstance, type TestInstance } from '../test-support/instance.js';
+import { startInstanceWithRepo, startTestInstance, type InstanceWithRepo, type TestInstance } from '../test-support/instance.js';
 
 const FAKE_CLAUDE = fileURLToPath(new URL('../test-support/fake-claude.mjs', import.meta.url));
 
@@ -12,15 +12,12 @@ describe('claude runtime', () => {
   let t: TestInstance;
   let repo: { path: string; cleanup(): void };
 
+  let env: InstanceWithRepo;
   beforeAll(async () => {
-    repo = await makeTempRepo();
-    t = await startTestInstance({ claudeBin: FAKE_CLAUDE });
-    await t.api('POST', '/repos', { name: 'app', path: repo.path });
+    env = await startInstanceWithRepo({ config: { claudeBin: FAKE_CLAUDE } });
+    ({ t, repo } = env);
   });
-  afterAll(async () => {
-    await t.stop();
-    repo.cleanup();
-  });
+  afterAll(() => env.stop());
 
   /** The argv the fake CLI got, from its log line (a sandboxed agent's files are not the test's to read). */
   const argvOf = async (id: string): Promise<string> => {

@@ -1,23 +1,19 @@
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { git, spawnCommand, waitForState } from '../test-support/agents.js';
-import { makeTempRepo } from '../test-support/git-fixtures.js';
-import { startTestInstance, type TestInstance } from '../test-support/instance.js';
+import { startInstanceWithRepo, type InstanceWithRepo, type TestInstance } from '../test-support/instance.js';
 
 /** Issue 2, must-hold 5: twenty agents spawned at once in one repository all start; none fails on git's locks. */
 describe('twenty agents at once', () => {
   let t: TestInstance;
   let repo: { path: string; cleanup(): void };
 
+  let env: InstanceWithRepo;
   beforeAll(async () => {
-    repo = await makeTempRepo();
-    t = await startTestInstance({ maxAgents: 20 });
-    await t.api('POST', '/repos', { name: 'app', path: repo.path });
+    env = await startInstanceWithRepo({ config: { maxAgents: 20 } });
+    ({ t, repo } = env);
   });
-  afterAll(async () => {
-    await t.stop();
-    repo.cleanup();
-  });
+  afterAll(() => env.stop());
 
   it('starts and completes all of them, each with its own worktree, branch and port', async () => {
     const spawned = await Promise.all(Array.from({ length: 20 }, (_, i) =>

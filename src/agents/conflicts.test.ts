@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PublicAgent, RepoConflicts } from './index.js';
 import { spawnCommand, waitForState } from '../test-support/agents.js';
-import { makeTempRepo } from '../test-support/git-fixtures.js';
-import { startTestInstance, type TestInstance } from '../test-support/instance.js';
+import { startInstanceWithRepo, type InstanceWithRepo, type TestInstance } from '../test-support/instance.js';
 import { readSse } from '../test-support/sse.js';
 import { waitFor } from '../test-support/wait.js';
 
@@ -13,15 +12,12 @@ describe('conflict radar', () => {
   let t: TestInstance;
   let repo: { path: string; cleanup(): void };
 
+  let env: InstanceWithRepo;
   beforeAll(async () => {
-    repo = await makeTempRepo({ files: { 'shared.txt': SHARED } });
-    t = await startTestInstance();
-    expect((await t.api('POST', '/repos', { name: 'app', path: repo.path })).status).toBe(201);
+    env = await startInstanceWithRepo({ repo: { files: { 'shared.txt': SHARED } } });
+    ({ t, repo } = env);
   });
-  afterAll(async () => {
-    await t.stop();
-    repo.cleanup();
-  });
+  afterAll(() => env.stop());
 
   const done = async (script: string, taskId: string): Promise<PublicAgent> => {
     const agent = await waitForState(t, (await spawnCommand(t, script, { taskId })).id);

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getAgent, groupAlive, groupMembers, spawnCommand, waitForState } from '../test-support/agents.js';
-import { makeTempRepo } from '../test-support/git-fixtures.js';
-import { startTestInstance, type TestInstance } from '../test-support/instance.js';
+import { startInstanceWithRepo, type InstanceWithRepo, type TestInstance } from '../test-support/instance.js';
 
 const GRACE_MS = 400;
 /** A tree: sh → two sleeps, one of which ignores SIGTERM so only SIGKILL ends it. */
@@ -29,15 +28,12 @@ describe('kill', () => {
   let t: TestInstance;
   let repo: { path: string; cleanup(): void };
 
+  let env: InstanceWithRepo;
   beforeAll(async () => {
-    repo = await makeTempRepo();
-    t = await startTestInstance({ killGraceMs: GRACE_MS });
-    await t.api('POST', '/repos', { name: 'app', path: repo.path });
+    env = await startInstanceWithRepo({ config: { killGraceMs: GRACE_MS } });
+    ({ t, repo } = env);
   });
-  afterAll(async () => {
-    await t.stop();
-    repo.cleanup();
-  });
+  afterAll(() => env.stop());
 
   it('ends an agent with grandchildren, including one ignoring SIGTERM', async () => {
     const { id, pgid } = await runningTree(t, 'tree');

@@ -3,8 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AgentLanding, PublicAgent } from './index.js';
 import { git, spawnCommand, waitForState } from '../test-support/agents.js';
-import { makeTempRepo } from '../test-support/git-fixtures.js';
-import { startTestInstance, type TestInstance } from '../test-support/instance.js';
+import { startInstanceWithRepo, type InstanceWithRepo, type TestInstance } from '../test-support/instance.js';
 
 type Landed = { agent: PublicAgent; landed: AgentLanding };
 type ApiError = { error: { code: string; details?: Record<string, unknown> } };
@@ -16,15 +15,12 @@ describe('landing agents', () => {
   const main = () => git(repo.path, 'rev-parse', 'main');
   const status = () => git(repo.path, 'status', '--porcelain');
 
+  let env: InstanceWithRepo;
   beforeAll(async () => {
-    repo = await makeTempRepo({ files: { 'shared.txt': 'one\ntwo\nthree\n' } });
-    t = await startTestInstance();
-    expect((await t.api('POST', '/repos', { name: 'app', path: repo.path })).status).toBe(201);
+    env = await startInstanceWithRepo({ repo: { files: { 'shared.txt': 'one\ntwo\nthree\n' } } });
+    ({ t, repo } = env);
   });
-  afterAll(async () => {
-    await t.stop();
-    repo.cleanup();
-  });
+  afterAll(() => env.stop());
 
   const finished = async (script: string, taskId: string): Promise<PublicAgent> => {
     const agent = await waitForState(t, (await spawnCommand(t, script, { taskId })).id);

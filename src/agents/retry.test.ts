@@ -3,8 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PublicAgent } from './index.js';
 import { git, spawnCommand, waitForState } from '../test-support/agents.js';
-import { makeTempRepo } from '../test-support/git-fixtures.js';
-import { startTestInstance, type TestInstance } from '../test-support/instance.js';
+import { startInstanceWithRepo, type InstanceWithRepo, type TestInstance } from '../test-support/instance.js';
 
 const FAKE_CLAUDE = fileURLToPath(new URL('../test-support/fake-claude.mjs', import.meta.url));
 type ApiError = { error: { code: string } };
@@ -14,15 +13,12 @@ describe('retry', () => {
   let t: TestInstance;
   let repo: { path: string; cleanup(): void };
 
+  let env: InstanceWithRepo;
   beforeAll(async () => {
-    repo = await makeTempRepo();
-    t = await startTestInstance({ claudeBin: FAKE_CLAUDE });
-    expect((await t.api('POST', '/repos', { name: 'app', path: repo.path })).status).toBe(201);
+    env = await startInstanceWithRepo({ config: { claudeBin: FAKE_CLAUDE } });
+    ({ t, repo } = env);
   });
-  afterAll(async () => {
-    await t.stop();
-    repo.cleanup();
-  });
+  afterAll(() => env.stop());
 
   // Appends a line to work.txt: run twice on the same work, the file has two lines.
   const SCRIPT = 'echo "run by $MOSAIC_AGENT_ID" >> work.txt && git add work.txt && git commit -qm "run $MOSAIC_AGENT_ID" && test -n "$EXTRA"';

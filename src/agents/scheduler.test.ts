@@ -2,23 +2,19 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PublicAgent } from './index.js';
 import { spawnCommand, waitForState } from '../test-support/agents.js';
-import { makeTempRepo } from '../test-support/git-fixtures.js';
-import { startTestInstance, type TestInstance } from '../test-support/instance.js';
+import { startInstanceWithRepo, type InstanceWithRepo, type TestInstance } from '../test-support/instance.js';
 
 /** Issue 2, must-hold 4: at most MOSAIC_MAX_AGENTS run, by priority then age; a full queue is 429. */
 describe('scheduler', () => {
   let t: TestInstance;
   let repo: { path: string; cleanup(): void };
 
+  let env: InstanceWithRepo;
   beforeAll(async () => {
-    repo = await makeTempRepo();
-    t = await startTestInstance({ maxAgents: 2, maxQueue: 4 });
-    await t.api('POST', '/repos', { name: 'app', path: repo.path });
+    env = await startInstanceWithRepo({ config: { maxAgents: 2, maxQueue: 4 } });
+    ({ t, repo } = env);
   });
-  afterAll(async () => {
-    await t.stop();
-    repo.cleanup();
-  });
+  afterAll(() => env.stop());
 
   it('runs at most two at a time, highest priority first then oldest, and refuses beyond the queue', async () => {
     // Hold the two slots with agents that wait for a release file in their own worktree (all a sandboxed

@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PublicAgent } from '../agents/index.js';
 import { startPair, TEST_GRANTS, type Pair } from '../test-support/federation.js';
-import { makeTempRepo } from '../test-support/git-fixtures.js';
-import { startTestInstance, type TestInstance } from '../test-support/instance.js';
+import { startInstanceWithRepo, type InstanceWithRepo, type TestInstance } from '../test-support/instance.js';
 
 type ErrorBody = { error: { code: string; message: string; details?: { field?: string } } };
 
@@ -17,15 +16,12 @@ describe('validation at the edge', () => {
   let repo: { path: string; cleanup(): void };
   const valid = { repo: 'app', taskId: 'ok', prompt: 'p', runtime: { kind: 'command', argv: ['true'] } };
 
+  let env: InstanceWithRepo;
   beforeAll(async () => {
-    repo = await makeTempRepo();
-    t = await startTestInstance();
-    expect((await t.api('POST', '/repos', { name: 'app', path: repo.path })).status).toBe(201);
+    env = await startInstanceWithRepo();
+    ({ t, repo } = env);
   });
-  afterAll(async () => {
-    await t.stop();
-    repo.cleanup();
-  });
+  afterAll(() => env.stop());
 
   const cases: [string, Record<string, unknown>, string][] = [
     ['a numeric prompt', { prompt: 12345 }, 'invalid_prompt'],

@@ -5,8 +5,7 @@ import type { PublicAgent } from '../agents/index.js';
 import { agentDir } from '../agents/context.js';
 import { EXIT_FILE } from '../agents/supervisor/spec.js';
 import { spawnCommand, waitForState } from '../test-support/agents.js';
-import { makeTempRepo } from '../test-support/git-fixtures.js';
-import { startTestInstance, type TestInstance } from '../test-support/instance.js';
+import { startInstanceWithRepo, type InstanceWithRepo, type TestInstance } from '../test-support/instance.js';
 import { waitFor } from '../test-support/wait.js';
 
 type ErrorBody = { error: { code: string; message: string; details?: Record<string, unknown> } };
@@ -22,15 +21,12 @@ describe('errors that are not faults', () => {
   let t: TestInstance;
   let repo: { path: string; cleanup(): void };
 
+  let env: InstanceWithRepo;
   beforeAll(async () => {
-    repo = await makeTempRepo();
-    t = await startTestInstance();
-    expect((await t.api('POST', '/repos', { name: 'app', path: repo.path })).status).toBe(201);
+    env = await startInstanceWithRepo();
+    ({ t, repo } = env);
   });
-  afterAll(async () => {
-    await t.stop();
-    repo.cleanup();
-  });
+  afterAll(() => env.stop());
 
   it('answers 409 git_busy (retryable) to a discard while packed-refs.lock is held, and discards once it is released', async () => {
     const agent = await spawnCommand(t, 'echo done');

@@ -2,8 +2,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { git } from '../test-support/agents.js';
-import { makeTempRepo } from '../test-support/git-fixtures.js';
-import { startTestInstance, type TestInstance } from '../test-support/instance.js';
+import { startInstanceWithRepo, type InstanceWithRepo, type TestInstance } from '../test-support/instance.js';
 
 type ErrorBody = { error: { code: string; message: string } };
 
@@ -13,15 +12,12 @@ describe('bad input', () => {
   let repo: { path: string; cleanup(): void };
   const valid = { repo: 'app', taskId: 'ok', prompt: 'p', runtime: { kind: 'command', argv: ['true'] } };
 
+  let env: InstanceWithRepo;
   beforeAll(async () => {
-    repo = await makeTempRepo();
-    t = await startTestInstance();
-    expect((await t.api('POST', '/repos', { name: 'app', path: repo.path })).status).toBe(201);
+    env = await startInstanceWithRepo();
+    ({ t, repo } = env);
   });
-  afterAll(async () => {
-    await t.stop();
-    repo.cleanup();
-  });
+  afterAll(() => env.stop());
 
   const spawnCases: [string, Record<string, unknown>, number, string][] = [
     ['task id with ../', { taskId: '../x' }, 400, 'invalid_task_id'],

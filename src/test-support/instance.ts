@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Config } from '../core/config.js';
 import { startInstance, type Instance } from '../instance/index.js';
+import { makeTempRepo, type TempDir, type TempRepoOptions } from './git-fixtures.js';
 
 /** A real instance on loopback port 0 with a temporary home, and an authenticated fetch. */
 export interface TestInstance extends Instance {
@@ -55,4 +56,23 @@ export async function startTestInstance(config: Partial<Config> = {}, home = mkd
       if (!keepHome) rmSync(home, { recursive: true, force: true });
     },
   });
+}
+
+/** A test instance with one temporary repository registered as `app`; `stop()` ends both. */
+export interface InstanceWithRepo {
+  t: TestInstance;
+  repo: TempDir;
+  stop(): Promise<void>;
+}
+
+export async function startInstanceWithRepo(opts: { config?: Partial<Config>; repo?: TempRepoOptions } = {}): Promise<InstanceWithRepo> {
+  const repo = await makeTempRepo(opts.repo);
+  const t = await startTestInstance(opts.config);
+  const res = await t.api('POST', '/repos', { name: 'app', path: repo.path });
+  if (res.status !== 201) {
+    await t.stop();
+    repo.cleanup();
+    throw new Error(`registering the test repository answered ${res.status}: ${JSON.stringify(res.body)}`);
+  }
+  return { t, repo, async stop() { await t.stop(); repo.cleanup(); } };
 }

@@ -1,8 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnCommand, waitForState } from '../../test-support/agents.js';
-import { makeTempRepo } from '../../test-support/git-fixtures.js';
-import { startTestInstance, type TestInstance } from '../../test-support/instance.js';
+import { startInstanceWithRepo, type InstanceWithRepo, type TestInstance } from '../../test-support/instance.js';
 import { waitFor } from '../../test-support/wait.js';
 
 /** Host pids running `sleep <marker>N` (not zombies). */
@@ -33,15 +32,12 @@ describe('sandbox: processes', () => {
   let t: TestInstance;
   let repo: { path: string; cleanup(): void };
 
+  let env: InstanceWithRepo;
   beforeAll(async () => {
-    repo = await makeTempRepo();
-    t = await startTestInstance({ killGraceMs: 300 });
-    expect((await t.api('POST', '/repos', { name: 'app', path: repo.path })).status).toBe(201);
+    env = await startInstanceWithRepo({ config: { killGraceMs: 300 } });
+    ({ t, repo } = env);
   });
-  afterAll(async () => {
-    await t.stop();
-    repo.cleanup();
-  });
+  afterAll(() => env.stop());
 
   it('after kill, setsid, nohup and double-forked children are gone', async () => {
     const n = 7_000_000 + (process.pid % 100_000);

@@ -4,8 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PublicAgent } from '../index.js';
 import { spawnCommand, waitForState } from '../../test-support/agents.js';
-import { makeTempRepo } from '../../test-support/git-fixtures.js';
-import { startTestInstance, type TestInstance } from '../../test-support/instance.js';
+import { startInstanceWithRepo, type InstanceWithRepo, type TestInstance } from '../../test-support/instance.js';
 import { attackOutcome, attackScript, shq } from '../../test-support/sandbox.js';
 
 const FAKE_CLAUDE = fileURLToPath(new URL('../../test-support/fake-claude.mjs', import.meta.url));
@@ -15,15 +14,12 @@ describe('sandbox: secrets and processes', () => {
   let t: TestInstance;
   let repo: { path: string; cleanup(): void };
 
+  let env: InstanceWithRepo;
   beforeAll(async () => {
-    repo = await makeTempRepo();
-    t = await startTestInstance({ claudeBin: FAKE_CLAUDE, killGraceMs: 300 });
-    expect((await t.api('POST', '/repos', { name: 'app', path: repo.path })).status).toBe(201);
+    env = await startInstanceWithRepo({ config: { claudeBin: FAKE_CLAUDE, killGraceMs: 300 } });
+    ({ t, repo } = env);
   });
-  afterAll(async () => {
-    await t.stop();
-    repo.cleanup();
-  });
+  afterAll(() => env.stop());
 
   const logLines = async (id: string): Promise<string[]> => (await t.api<{ lines: string[] }>('GET', `/agents/${id}/logs`)).body.lines;
 

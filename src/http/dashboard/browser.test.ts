@@ -1,11 +1,10 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { chromium, type Browser, type BrowserContext, type Dialog, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, type Dialog, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PublicAgent } from '../../agents/index.js';
 import { runCli } from '../../cli/test-fixtures.js';
@@ -14,6 +13,8 @@ import { newAgentId } from '../../core/ids.js';
 import { spawnCommand, waitForState } from '../../test-support/agents.js';
 import { spawnRemote, startPair, type Pair } from '../../test-support/federation.js';
 import { git, makeTempRepo, type TempDir } from '../../test-support/git-fixtures.js';
+import { launchChromium } from '../../test-support/browser.js';
+import { startCuttableProxy } from '../../test-support/cuttable-proxy.js';
 import { FAKE_CLAUDE_BIN } from '../../test-support/index.js';
 import { waitFor } from '../../test-support/wait.js';
 
@@ -24,7 +25,6 @@ import { waitFor } from '../../test-support/wait.js';
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const WEB_DIST = join(ROOT, 'web', 'dist');
 const ARTIFACTS = join(ROOT, 'test-artifacts', 'dashboard');
-const CHROMIUM = process.env.MOSAIC_CHROMIUM ?? '/usr/bin/chromium';
 /** The page's JavaScript, gzipped, must stay under this. */
 const BUNDLE_BUDGET_BYTES = 150 * 1024;
 const FLOOD = 500;
@@ -73,42 +73,6 @@ function floodRecord(template: AgentRecord, i: number): AgentRecord {
   };
 }
 
-/** A TCP proxy to the instance whose open connections can be cut at once, like a network drop. */
-async function startCuttableProxy(target: string): Promise<{ url: string; requests: string[]; cut(): void; close(): Promise<void> }> {
-  const { hostname, port } = new URL(target);
-  const sockets = new Set<Socket>();
-  const requests: string[] = [];
-  const server = createServer((client) => {
-    const upstream = connect(Number(port), hostname);
-    sockets.add(client).add(upstream);
-    // Requests are plain HTTP/1.1 on loopback: keep each one's head to see how the page resumed.
-    client.on('data', (chunk: Buffer) => {
-      const text = chunk.toString('latin1');
-      if (/^[A-Z]+ \/\S* HTTP\/1\.1\r\n/.test(text)) requests.push(text.slice(0, text.indexOf('\r\n\r\n')));
-    });
-    client.pipe(upstream).pipe(client);
-    const drop = () => {
-      client.destroy();
-      upstream.destroy();
-      sockets.delete(client);
-      sockets.delete(upstream);
-    };
-    client.on('error', drop).on('close', drop);
-    upstream.on('error', drop).on('close', drop);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${address.port}`,
-    requests,
-    cut: () => sockets.forEach((socket) => socket.destroy()),
-    close: () => new Promise<void>((resolve) => {
-      sockets.forEach((socket) => socket.destroy());
-      server.close(() => resolve());
-    }),
-  };
-}
-
 beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
   buildWeb();
@@ -118,10 +82,7 @@ beforeAll(async () => {
   local = await makeTempRepo();
   const added = await pair.hub.api('POST', '/repos', { name: 'app', path: local.path });
   if (added.status !== 201) throw new Error(`repos add answered ${added.status}`);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
-  });
+  browser = await launchChromium();
   context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   page = await context.newPage();
   page.setDefaultTimeout(30_000);

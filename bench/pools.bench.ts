@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { reflinkSupported } from '../src/agents/pool/index.js';
+import { reflinkSupported } from '../src/agents/share/index.js';
 import { startTestInstance, type TestInstance } from '../src/test-support/instance.js';
 import { makeTestRepo, type TestRepo } from '../src/test-support/test-repo.js';
 import type { BenchResult } from './types.js';

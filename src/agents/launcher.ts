@@ -8,6 +8,7 @@ import { agentEnvironment, claudeInvocation, commandInvocation, reservePort } fr
 import { runSetup, SETUP_PID_FILE } from './setup.js';
 import { launchSupervisor } from './supervisor/index.js';
 import { sandboxForAgent, type PreparedSandbox } from './sandbox/index.js';
+import { agentLayersRoot, overlaysOf } from './share/index.js';
 import type { AgentRecord } from './types.js';
 import type { RepoRecord } from '../store/types.js';
 
@@ -112,6 +113,7 @@ export class AgentLauncher {
       network: agent.limits?.network === 'none' || repo.network === 'none' ? 'none' : 'host',
       programs: [...(repo.setup?.[0] ? [repo.setup[0]] : []), ...(argv[0] ? [argv[0]] : [])],
       runtimeProgram: argv[0], path: env.PATH, claudeLogin: agent.runtime.kind === 'claude',
+      overlays: overlaysOf(agentLayersRoot(dir), agent.worktreePath),
       onUnsandboxed: (reason) => ctx.logger.warn({ agentId: agent.id, reason }, 'agent runs unsandboxed (MOSAIC_SANDBOX=auto)'),
     });
     if (sandbox) {

@@ -3,7 +3,7 @@ import { messageOf } from '../core/errors.js';
 import { managedRoot } from '../git/index.js';
 import type { RepoRecord } from '../store/types.js';
 import { agentDir, type AgentContext } from './context.js';
-import { importSandboxWork } from './sandbox/index.js';
+import { importSandboxWork, removeSandboxDir } from './sandbox/index.js';
 import type { AgentRecord } from './types.js';
 
 export interface WorktreeView {
@@ -67,6 +67,7 @@ export class Reconciler {
           if (view.agentId !== null && view.branch !== null) await importSandboxWork(agentDir(this.ctx.config, view.agentId), repo.path, view.branch ?? '');
           await this.ctx.git.snapshot(view.path, `mosaic: snapshot of orphaned worktree ${view.path.split(sep).pop() ?? ''}`, repo.copyFiles);
           await this.ctx.git.remove(repo.path, view.path);
+          if (view.agentId !== null) removeSandboxDir(agentDir(this.ctx.config, view.agentId)); // its private dirs and shared-dir layers
           report.removed.push(view);
         } catch (err) {
           report.errors.push({ path: view.path, message: messageOf(err) });

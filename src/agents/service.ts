@@ -1,4 +1,4 @@
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import type { Config } from '../core/config.js';
 import { conflict, invalid, isMosaicError, notFound, tooMany } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
@@ -8,7 +8,7 @@ import type { PushRequest } from './api.js';
 import { agentDir, agentLogPath, type AgentContext } from './context.js';
 import type { EventBus } from './event-bus.js';
 import { AgentFinisher } from './finisher.js';
-import { probeFor, sandboxUnavailable } from './sandbox/index.js';
+import { probeFor, removeTree, sandboxUnavailable } from './sandbox/index.js';
 import { AgentLauncher } from './launcher.js';
 import { ConflictWatcher } from './conflicts.js';
 import { killEach, type KillAllReport } from './kill-all.js';
@@ -158,7 +158,7 @@ export class AgentService {
     }
     if (repo) await this.ctx.git.deleteBranch(repo.path, agent.branch);
     await this.ctx.store.agents.remove(id);
-    rmSync(agentDir(this.ctx.config, id), { recursive: true, force: true });
+    removeTree(agentDir(this.ctx.config, id));
   }
 
   /**

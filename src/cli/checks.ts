@@ -192,6 +192,29 @@ interface RepoPoolView {
   name: string;
   poolSize?: number;
   pool?: { ready: number; preparing: number; error?: string };
+  shareDirs?: string[];
+  shareMode?: 'reflink' | 'overlay' | 'copy' | null;
+}
+
+const SHARE_MODE_TEXT = {
+  reflink: 'reflink clones (copy-on-write)',
+  overlay: 'a read-only shared snapshot with a private layer per agent (sandbox overlay)',
+  copy: 'a full copy per worktree',
+} as const;
+
+/**
+ * How shareDirs reach worktrees: a full copy per worktree is a warning (no
+ * reflinks on this filesystem and no overlay under the sandbox, e.g.
+ * MOSAIC_SANDBOX=off): safe, but every worktree pays the disk.
+ */
+function checkShareDirs(repos: readonly RepoPoolView[]): Check | null {
+  const sharing = repos.filter((repo) => (repo.shareDirs?.length ?? 0) > 0 && repo.shareMode);
+  if (sharing.length === 0) return null;
+  const copying = sharing.filter((repo) => repo.shareMode === 'copy');
+  const detail = sharing.map((repo) => `${repo.name}: ${repo.shareDirs!.join(', ')} as ${SHARE_MODE_TEXT[repo.shareMode!]}`).join('; ');
+  return copying.length > 0
+    ? { name: 'share dirs', status: 'warn', detail: `${detail} (no reflinks on this filesystem and no overlay under the sandbox: no disk saved)` }
+    : { name: 'share dirs', status: 'ok', detail };
 }
 
 /**
@@ -199,19 +222,20 @@ interface RepoPoolView {
  * (its setup fails) is a warning; one still filling is fine. None when the
  * server is not reachable or no repository has a pool.
  */
-export async function checkPools(ctx: CheckContext): Promise<Check | null> {
+export async function checkPools(ctx: CheckContext): Promise<Check[]> {
   let repos: RepoPoolView[];
   try {
     repos = (await new ApiClient({ url: ctx.url, token: ctx.token, timeoutMs: 3000 }).get<{ repos: RepoPoolView[] }>('/repos')).repos;
   } catch {
-    return null;
+    return [];
   }
+  const shared = checkShareDirs(repos);
   const pooled = repos.filter((repo) => (repo.poolSize ?? 0) > 0);
-  if (pooled.length === 0) return null;
+  if (pooled.length === 0) return shared ? [shared] : [];
   const failing = pooled.filter((repo) => repo.pool?.error);
   const detail = pooled.map((repo) => `${repo.name} ${repo.pool?.ready ?? 0}/${repo.poolSize} ready`
     + (repo.pool?.preparing ? `, ${repo.pool.preparing} preparing` : '') + (repo.pool?.error ? ` (${repo.pool.error})` : '')).join('; ');
-  return { name: 'pools', status: failing.length > 0 ? 'warn' : 'ok', detail };
+  return [{ name: 'pools', status: failing.length > 0 ? 'warn' : 'ok', detail }, ...(shared ? [shared] : [])];
 }
 
 export async function runChecks(ctx: CheckContext): Promise<Check[]> {
@@ -226,6 +250,6 @@ export async function runChecks(ctx: CheckContext): Promise<Check[]> {
     checkClaude(ctx),
     checkSandbox(ctx),
     server,
-    ...(pools ? [pools] : []),
+    ...pools,
   ];
 }

@@ -183,6 +183,10 @@ export const repoSchema = {
     shareDirs: { type: 'array', items: { type: 'string' } },
     setupInputs: { type: ['array', 'null'], items: { type: 'string' } },
     network: { type: 'string', description: "host, or none: its sandboxed agents run without network" },
+    shareMode: {
+      type: ['string', 'null'],
+      description: 'how shareDirs reach each worktree here: reflink (copy-on-write clones), overlay (read-only shared snapshot with a private writable layer, in the sandbox) or copy (full copies); null without shareDirs',
+    },
     pool: {
       type: 'object',
       description: 'worktrees the warm pool holds: ready to hand out, and being prepared',

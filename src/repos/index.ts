@@ -1,1 +1,1 @@
-export { RepoService, type PoolHealth, type RepoEdit, type RepoInput, type RepoPools, type RepoView } from './service.js';
+export { RepoService, type PoolHealth, type RepoEdit, type RepoInput, type RepoPools, type RepoView, type ShareMode } from './service.js';

@@ -38,7 +38,12 @@ export interface RepoPools {
   configure(repo: RepoRecord): void;
   /** Removes its pooled worktrees (before it is unregistered). */
   removeRepo(repo: RepoRecord): Promise<void>;
+  /** How its shareDirs reach a worktree on this machine (null without shareDirs). */
+  shareMode(repo: RepoRecord): Promise<ShareMode | null>;
 }
+
+/** `reflink`: copy-on-write clones; `overlay`: read-only snapshot + private layer in the sandbox; `copy`: full copies. */
+export type ShareMode = 'reflink' | 'overlay' | 'copy';
 
 export interface PoolHealth {
   size: number;
@@ -48,7 +53,7 @@ export interface PoolHealth {
 }
 
 /** A repository as the API shows it: the record plus the state of its pool. */
-export type RepoView = RepoRecord & { pool: PoolHealth };
+export type RepoView = RepoRecord & { pool: PoolHealth; shareMode: ShareMode | null };
 
 /** The registry of repositories agents may run in (DESIGN §3 "Repositories"). */
 export class RepoService {
@@ -59,8 +64,12 @@ export class RepoService {
     private readonly pools?: RepoPools,
   ) {}
 
-  private view(repo: RepoRecord): RepoView {
-    return { ...repo, pool: this.pools?.status(repo) ?? { size: repo.poolSize, ready: 0, preparing: 0 } };
+  private async view(repo: RepoRecord): Promise<RepoView> {
+    return {
+      ...repo,
+      pool: this.pools?.status(repo) ?? { size: repo.poolSize, ready: 0, preparing: 0 },
+      shareMode: (await this.pools?.shareMode(repo)) ?? (repo.shareDirs.length > 0 ? 'copy' : null),
+    };
   }
 
   async add(input: RepoInput): Promise<RepoView> {
@@ -95,7 +104,7 @@ export class RepoService {
   }
 
   async list(): Promise<RepoView[]> {
-    return (await this.store.repos.list()).map((repo) => this.view(repo));
+    return Promise.all((await this.store.repos.list()).map((repo) => this.view(repo)));
   }
 
   async get(name: string): Promise<RepoView> {

@@ -2,6 +2,8 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync
 import { join } from 'node:path';
 import { isValidName } from '../../core/ids.js';
 import { isPoolId } from '../../git/index.js';
+import { removeTree } from '../sandbox/index.js';
+import { poolLayersRoot, type ShareMode } from '../share/index.js';
 
 /**
  * The pool's memory on disk: one JSON file per pooled worktree in
@@ -29,6 +31,8 @@ export interface PoolMarker {
   trackedStatus: string | null;
   createdAt: number;
   readyAt: number | null;
+  /** How its shareDirs were given (absent in markers older than the field: `copy`). */
+  shareMode?: ShareMode;
 }
 
 export function poolRoot(home: string): string {
@@ -71,7 +75,8 @@ export function writeMarker(home: string, marker: PoolMarker): void {
 
 export function deleteMarker(home: string, repo: string, id: string): void {
   for (const file of [markerPath(home, repo, id), poolLogPath(home, repo, id), setupPidPath(home, repo, id)]) rmSync(file, { force: true });
-  rmSync(setupBoxPath(home, repo, id), { recursive: true, force: true });
+  removeTree(setupBoxPath(home, repo, id));
+  removeTree(poolLayersRoot(home, repo, id));
 }
 
 function parseMarker(text: string, repo: string, id: string): PoolMarker | null {

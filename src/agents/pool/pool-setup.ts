@@ -4,6 +4,7 @@ import type { AgentContext } from '../context.js';
 import { agentEnvironment } from '../runtimes/index.js';
 import { sandboxForAgent } from '../sandbox/index.js';
 import { runSetup } from '../setup.js';
+import { overlaysOf, poolLayersRoot } from '../share/index.js';
 import type { Entry } from './entries.js';
 import { poolLogPath, setupBoxPath, setupPidPath } from './markers.js';
 
@@ -26,6 +27,7 @@ export async function runPoolSetup(ctx: AgentContext, repo: RepoRecord, entry: E
     repoPaths: (await ctx.store.repos.list()).map((r) => r.path),
     network: repo.network === 'none' ? 'none' : 'host',
     programs: repo.setup[0] ? [repo.setup[0]] : [], runtimeProgram: repo.setup[0], path: env.PATH, claudeLogin: false,
+    overlays: overlaysOf(poolLayersRoot(config.home, repo.name, entry.id), entry.path),
     onUnsandboxed: (reason) => logger.warn({ repo: repo.name, reason }, 'pool: setup runs unsandboxed (MOSAIC_SANDBOX=auto)'),
   });
   if (sandbox) env.TMPDIR = '/tmp';

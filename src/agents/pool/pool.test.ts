@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PublicAgent } from '../index.js';
@@ -7,6 +7,7 @@ import { git, spawnCommand, waitForState } from '../../test-support/agents.js';
 import { makeTempRepo, type TempDir } from '../../test-support/git-fixtures.js';
 import { startTestInstance, type TestInstance } from '../../test-support/instance.js';
 import { waitFor } from '../../test-support/wait.js';
+import { reflinkSupported } from '../share/index.js';
 import { POOL_SETUP, poolReady } from './test-fixtures.js';
 
 /** Pooled worktrees git lists; null while git cannot read a worktree being created at that instant. */
@@ -146,29 +147,48 @@ describe('warm pools', () => {
     expect(pooledDirs(repo.path)).toHaveLength(5);
   }, 120_000);
 
-  it('5: shareDirs content is in every worktree, and one agent\'s write reaches neither another agent nor the main checkout', async () => {
-    const { t, repo } = await setUp(1, { shareDirs: ['node_modules'], setup: ['sh', '-c', 'echo no-install'] });
+  it('5: shareDirs without a full copy: in every worktree, and one agent\'s writes reach no other agent, the main checkout or the shared snapshot', async () => {
+    repo = await makeTempRepo({ gitignore: 'node_modules/\n' });
     mkdirSync(join(repo.path, 'node_modules', 'dep'), { recursive: true });
     writeFileSync(join(repo.path, 'node_modules', 'dep', 'index.js'), 'original\n');
-    // Reconfigure so the pool is rebuilt from a main checkout that now has node_modules.
-    await t.api('DELETE', '/repos/app');
-    await t.api('POST', '/repos', { name: 'app', path: repo.path, setup: ['sh', '-c', 'echo no-install'], poolSize: 1, shareDirs: ['node_modules'] });
+    writeFileSync(join(repo.path, 'node_modules', 'dep', 'gone.js'), 'kept\n');
+    t = await startTestInstance({ killGraceMs: 300 });
+    const registered = await t.api<{ shareMode: string }>('POST', '/repos', { name: 'app', path: repo.path, setup: ['sh', '-c', 'ls node_modules/dep'], poolSize: 1, shareDirs: ['node_modules'] });
+    expect(registered.status).toBe(201);
+    // The no-copy path runs here: reflink clones where the filesystem has them, else the sandbox's overlay (ext4 here and in CI).
+    const expected = (await reflinkSupported(`${repo.path}_worktrees`)) ? 'reflink' : 'overlay';
+    expect(registered.body.shareMode).toBe(expected);
     await poolReady(t, 1);
 
-    const writer = await spawnCommand(t, 'cat node_modules/dep/index.js; echo tampered > node_modules/dep/index.js; echo extra > node_modules/dep/new.js; touch writer-done; while [ ! -f go ]; do sleep 0.05; done', { taskId: 'writer' });
+    const writer = await spawnCommand(t, 'cat node_modules/dep/index.js; echo tampered > node_modules/dep/index.js; echo extra > node_modules/dep/new.js; '
+      + 'rm node_modules/dep/gone.js; echo "writer sees: $(ls node_modules/dep | tr \'\\n\' \' \')"; touch writer-done; while [ ! -f go ]; do sleep 0.05; done', { taskId: 'writer' });
     // Signals go through the writer's own worktree: all a sandboxed agent sees.
     await waitFor(() => existsSync(join(writer.worktreePath, 'writer-done')), { timeoutMs: 20_000 });
-    const reader = await waitForState(t, (await spawnCommand(t, 'cat node_modules/dep/index.js; ls node_modules/dep', { taskId: 'reader' })).id);
+    if (expected === 'overlay') expect(readdirSync(join(writer.worktreePath, 'node_modules'))).toEqual([]); // on the host: a mount point, no copy
+    const reader = await waitForState(t, (await spawnCommand(t, 'cat node_modules/dep/index.js node_modules/dep/gone.js; echo "reader sees: $(ls node_modules/dep | tr \'\\n\' \' \')"', { taskId: 'reader' })).id);
     writeFileSync(join(writer.worktreePath, 'go'), '');
     const wrote = await waitForState(t, writer.id);
 
+    expect([wrote.state, reader.state]).toEqual(['completed', 'completed']);
     expect([wrote.pooled, reader.pooled].sort()).toEqual([false, true]); // one from the pool, one cold: both get it
-    expect((await t.api<{ lines: string[] }>('GET', `/agents/${wrote.id}/logs`)).body.lines).toContain('original');
+    const writerLines = (await t.api<{ lines: string[] }>('GET', `/agents/${wrote.id}/logs`)).body.lines;
+    expect(writerLines).toContain('original');
+    expect(writerLines).toContain('writer sees: index.js new.js '); // its own writes are there for itself
     const readerLines = (await t.api<{ lines: string[] }>('GET', `/agents/${reader.id}/logs`)).body.lines;
-    expect(readerLines).toContain('original');
+    expect(readerLines).toEqual(expect.arrayContaining(['original', 'kept', 'reader sees: gone.js index.js ']));
     expect(readerLines).not.toContain('tampered');
-    expect(readerLines).not.toContain('new.js');
-    expect(readFileSync(join(repo.path, 'node_modules', 'dep', 'index.js'), 'utf8')).toBe('original\n');
-    expect(existsSync(join(repo.path, 'node_modules', 'dep', 'new.js'))).toBe(false);
+    // The main checkout and (overlay) the shared snapshot every layer sits on are as they were.
+    const untouched = (dir: string): void => {
+      expect(readFileSync(join(dir, 'dep', 'index.js'), 'utf8')).toBe('original\n');
+      expect(readFileSync(join(dir, 'dep', 'gone.js'), 'utf8')).toBe('kept\n');
+      expect(existsSync(join(dir, 'dep', 'new.js'))).toBe(false);
+    };
+    untouched(join(repo.path, 'node_modules'));
+    if (expected === 'overlay') {
+      const snapshots = join(t.home, 'shared', 'snapshots', 'app');
+      const generations = readdirSync(snapshots).flatMap((key) => readdirSync(join(snapshots, key)).map((g) => join(snapshots, key, g)));
+      expect(generations).toHaveLength(1); // one shared copy for every worktree
+      untouched(generations[0]!);
+    }
   }, 90_000);
 });

@@ -2,6 +2,7 @@ import { rmdirSync } from 'node:fs';
 import { inspectPooled, listPooledWorktrees } from '../../git/index.js';
 import type { RepoRecord } from '../../store/types.js';
 import type { AgentContext } from '../context.js';
+import { hasLayers, poolLayersRoot, shareModeFor } from '../share/index.js';
 import { readPidFile, signalGroup } from '../supervisor/index.js';
 import { poolConfigKey, type Entry, type PoolEntries } from './entries.js';
 import { readMarkers, repoPoolDir, setupPidPath } from './markers.js';
@@ -16,6 +17,7 @@ export async function restorePool(ctx: AgentContext, pool: PoolEntries, repo: Re
   const { config } = ctx;
   const registered = new Map((await listPooledWorktrees(repo.path)).map((w) => [w.id, w]));
   const key = poolConfigKey(repo);
+  const shareMode = repo.shareDirs.length > 0 ? await shareModeFor(config, repo.path, 'local') : undefined;
   for (const marker of readMarkers(config.home, repo.name)) {
     const entry: Entry = { ...marker, taken: false, abort: null };
     const pid = readPidFile(setupPidPath(config.home, repo.name, marker.id));
@@ -24,7 +26,10 @@ export async function restorePool(ctx: AgentContext, pool: PoolEntries, repo: Re
     const usable = listed !== undefined && !listed.prunable && listed.path === marker.path && marker.repoPath === repo.path;
     const state = usable ? await inspectPooled(marker.path) : null;
     const intact = marker.state === 'ready' && state !== null && marker.configKey === key && state.branch === marker.branch
-      && state.head === marker.baseCommit && state.trackedStatus === marker.trackedStatus;
+      && state.head === marker.baseCommit && state.trackedStatus === marker.trackedStatus
+      // Shared dirs given the way this machine gives them now, and their private layers still there.
+      && (marker.shareMode ?? 'copy') === (shareMode ?? marker.shareMode ?? 'copy')
+      && (marker.shareMode !== 'overlay' || hasLayers(poolLayersRoot(config.home, repo.name, marker.id)));
     if (intact) {
       pool.of(repo.name).set(entry.id, entry);
     } else {

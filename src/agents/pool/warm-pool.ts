@@ -2,12 +2,13 @@ import { appendFileSync, readFileSync } from 'node:fs';
 import { messageOf } from '../../core/errors.js';
 import { inspectPooled, poolIdOfPath, resolveCommit, setupInputsChanged } from '../../git/index.js';
 import type { RepoRecord } from '../../store/types.js';
-import { agentLogPath, type AgentContext } from '../context.js';
+import { agentDir, agentLogPath, type AgentContext } from '../context.js';
+import { willSandbox } from '../sandbox/index.js';
+import { agentLayersRoot, dropSnapshots, moveLayers, poolLayersRoot, provideShareDirs, shareModeFor, type ShareMode } from '../share/index.js';
 import type { AgentRecord } from '../types.js';
 import { PoolEntries, poolConfigKey, setupInputsOf, type Entry } from './entries.js';
 import { deleteMarker, markerExists, poolLogPath, repoPoolDirs } from './markers.js';
 import { dropLeftovers, restorePool } from './restore.js';
-import { provideShareDirs } from './share.js';
 import { PoolWorker, type PoolWorkerOptions } from './worker.js';
 
 export { poolConfigKey } from './entries.js';
@@ -124,6 +125,7 @@ export class WarmPool {
       });
       pool.byRepo.delete(repo.name);
       pool.failures.delete(repo.name);
+      dropSnapshots(this.ctx.config.home, repo.name);
     } finally {
       pool.removing.delete(repo.name);
     }
@@ -142,15 +144,29 @@ export class WarmPool {
     const { git } = this.ctx;
     await git.create({ repoPath: repo.path, name: agent.branch, branch: agent.branch, baseBranch: startPoint });
     if (repo.copyFiles.length > 0) await git.copyFiles(repo.path, agent.worktreePath, repo.copyFiles);
-    await provideShareDirs(repo.path, agent.worktreePath, repo.shareDirs);
+    if (repo.shareDirs.length > 0) {
+      const { config } = this.ctx;
+      await provideShareDirs({
+        home: config.home, repoName: repo.name, repoPath: repo.path, worktree: agent.worktreePath, dirs: repo.shareDirs,
+        mode: await shareModeFor(config, repo.path, agent.origin), layersRoot: agentLayersRoot(agentDir(config, agent.id)),
+      });
+    }
     return { pooled: false, setupDone: false };
+  }
+
+  /** How the repository's shareDirs reach its worktrees here (null without shareDirs). */
+  async shareMode(repo: RepoRecord): Promise<ShareMode | null> {
+    return repo.shareDirs.length > 0 ? shareModeFor(this.ctx.config, repo.path, 'local') : null;
   }
 
   private async take(repo: RepoRecord, agent: AgentRecord): Promise<ObtainedWorktree | null> {
     const { pool } = this;
     if (repo.poolSize <= 0 || agent.baseBranch !== repo.baseBranch || pool.removing.has(repo.name)) return null;
     const key = poolConfigKey(repo);
-    const entry = [...pool.of(repo.name).values()].find((e) => !e.taken && e.state === 'ready' && e.configKey === key);
+    // A worktree whose shared dirs are overlays works only inside the sandbox (outside, they are empty mount points).
+    const overlayOk = willSandbox(this.ctx.config, agent.origin);
+    const entry = [...pool.of(repo.name).values()]
+      .find((e) => !e.taken && e.state === 'ready' && e.configKey === key && (e.shareMode !== 'overlay' || overlayOk));
     this.worker.schedule(repo.name);
     if (!entry) return null;
     entry.taken = true; // claimed synchronously: no other spawn and no refresh can have it now
@@ -172,6 +188,7 @@ export class WarmPool {
       }
       await git.handOverPooled(repo.path, entry, { name: agent.branch, branch: agent.branch });
       this.giveLog(entry, agent.id);
+      moveLayers(poolLayersRoot(config.home, repo.name, entry.id), agentLayersRoot(agentDir(config, agent.id)));
       pool.of(repo.name).delete(entry.id);
       deleteMarker(config.home, repo.name, entry.id);
       this.worker.schedule(repo.name); // refill (it waits until no launch is under way)

@@ -5,7 +5,7 @@ import type { AgentContext } from '../context.js';
 import { markerOf, newPoolId, poolConfigKey, setupInputsOf, type Entry, type PoolEntries } from './entries.js';
 import { writeMarker } from './markers.js';
 import { runPoolSetup } from './pool-setup.js';
-import { provideShareDirs } from './share.js';
+import { poolLayersRoot, provideShareDirs, shareModeFor } from '../share/index.js';
 
 export interface PoolWorkerOptions {
   /** Longest a refill step waits for launches under way to finish (default 15 s). */
@@ -139,7 +139,13 @@ export class PoolWorker {
       entry.baseCommit = created.baseCommit;
       writeMarker(config.home, markerOf(entry));
       if (repo.copyFiles.length > 0) await git.copyFiles(repo.path, entry.path, repo.copyFiles);
-      await provideShareDirs(repo.path, entry.path, repo.shareDirs);
+      if (repo.shareDirs.length > 0) {
+        entry.shareMode = await shareModeFor(config, repo.path, 'local');
+        await provideShareDirs({
+          home: config.home, repoName: repo.name, repoPath: repo.path, worktree: entry.path, dirs: repo.shareDirs,
+          mode: entry.shareMode, layersRoot: poolLayersRoot(config.home, repo.name, id),
+        });
+      }
       if (repo.setup) await this.setup(repo, entry);
       await this.markReady(entry, entry.baseCommit);
       this.pool.failures.delete(repo.name);

@@ -4,17 +4,20 @@
  * (its setup, its runtime) into the argv that runs it inside the sandbox.
  * See README.md in this folder.
  */
-import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../../core/config.js';
 import { MosaicError } from '../../core/errors.js';
 import { importPrivateGitDir, preparePrivateGitDir } from '../../git/index.js';
 import { bwrapArgv, type SandboxPolicy } from './bwrap.js';
 import { BUBBLEWRAP, findExecutable, probeSandbox, type SandboxMode, type SandboxProbe } from './detect.js';
+import { overlayArgv, probeOverlay, type OverlayMount, type OverlaySupport } from './overlay.js';
 import { buildPolicy } from './policy.js';
+import { removeTree } from './remove-tree.js';
 
 export { BUBBLEWRAP, findExecutable, probeSandbox, SANDBOX_MODES, type SandboxMode, type SandboxProbe } from './detect.js';
 export { bwrapArgv, type SandboxPolicy } from './bwrap.js';
+export { makeLayer, type OverlayMount, type OverlaySupport } from './overlay.js';
+export { removeTree } from './remove-tree.js';
 
 /** `$MOSAIC_HOME/agents/<id>/sandbox`: the agent's private HOME, tmp and git dir. */
 export const BOX_DIR = 'sandbox';
@@ -46,6 +49,24 @@ export function probeFor(config: Pick<Config, 'bwrapPath'>): SandboxProbe {
   return probeSandbox(config.bwrapPath, process.env.PATH);
 }
 
+/** Whether an agent of `origin` will run sandboxed (the answer `sandboxForAgent` gives, without throwing). */
+export function willSandbox(config: Pick<Config, 'bwrapPath' | 'sandbox'>, origin: string): boolean {
+  if (config.sandbox === 'off' && origin === 'local') return false;
+  return probeFor(config).available;
+}
+
+/** Scratch space for the overlay probe: `$MOSAIC_HOME/shared`, where the shared snapshots and layers live too. */
+export function sharedRoot(home: string): string {
+  return join(home, 'shared');
+}
+
+/** Whether shared directories can be overlay-mounted under this machine's sandbox (probed once). */
+export function overlaySupport(config: Pick<Config, 'home' | 'bwrapPath'>): OverlaySupport {
+  const probe = probeFor(config);
+  if (!probe.available) return { available: false, reason: probe.reason };
+  return probeOverlay(probe.path, sharedRoot(config.home));
+}
+
 export interface PrepareInput {
   agentDir: string;
   worktree: string;
@@ -55,6 +76,8 @@ export interface PrepareInput {
   programs: string[];
   path: string | undefined;
   claudeLogin: boolean;
+  /** Shared directories mounted read-only with a private writable layer (shareDirs in `overlay` mode). */
+  overlays?: readonly OverlayMount[];
 }
 
 /** One agent's prepared sandbox: wraps argvs to run inside it. */
@@ -73,7 +96,11 @@ export async function prepareSandbox(config: Pick<Config, 'home' | 'bwrapPath'>,
     network: input.network, programs: [...input.programs, process.execPath], path: input.path,
     claudeLogin: input.claudeLogin,
   });
-  return { mechanism: BUBBLEWRAP, policy, wrap: (argv) => bwrapArgv(bwrap, policy, argv) };
+  const overlays = input.overlays ?? [];
+  if (overlays.length === 0) return { mechanism: BUBBLEWRAP, policy, wrap: (argv) => bwrapArgv(bwrap, policy, argv) };
+  const support = overlaySupport(config);
+  if (!support.available) throw sandboxUnavailable(`shared directories need an overlay mount: ${support.reason}`);
+  return { mechanism: BUBBLEWRAP, policy, wrap: (argv) => overlayArgv(support, overlays, bwrapArgv(bwrap, policy, argv)) };
 }
 
 /**
@@ -86,7 +113,7 @@ export async function importSandboxWork(agentDir: string, repoPath: string, bran
 
 /** Deletes an agent's private directory once its work is home. */
 export function removeSandboxDir(agentDir: string): void {
-  rmSync(join(agentDir, BOX_DIR), { recursive: true, force: true, maxRetries: 3 });
+  removeTree(join(agentDir, BOX_DIR));
 }
 
 /** Checks that the program exists before a sandbox hides the error behind bwrap's own exit status. */
@@ -109,6 +136,7 @@ export interface AgentSandboxInput {
   runtimeProgram: string | undefined;
   path: string | undefined;
   claudeLogin: boolean;
+  overlays?: readonly OverlayMount[];
   /** Told when an agent runs unsandboxed because none is available (mode `auto`). */
   onUnsandboxed?: (reason: string) => void;
 }
@@ -126,7 +154,11 @@ export async function sandboxForAgent(input: AgentSandboxInput): Promise<Prepare
   if (decision.probe.available === false && decision.mechanism === null && input.config.sandbox !== 'off') {
     input.onUnsandboxed?.(decision.probe.reason);
   }
-  if (decision.mechanism === null || !probe.available) return null;
+  if (decision.mechanism === null || !probe.available) {
+    // Shared dirs given as overlays are empty mount points outside the sandbox: never run there without it.
+    if ((input.overlays?.length ?? 0) > 0) throw sandboxUnavailable('the worktree\'s shared directories were prepared for the sandbox');
+    return null;
+  }
   assertProgram(input.runtimeProgram, input.path, input.worktree);
   return prepareSandbox(input.config, probe.path, input);
 }

@@ -23,7 +23,14 @@ export interface EditOptions {
 }
 
 /** A repository as the API shows it, with its warm pool. */
-type RepoView = RepoRecord & { pool?: { size: number; ready: number; preparing: number; error?: string } };
+type RepoView = RepoRecord & { pool?: { size: number; ready: number; preparing: number; error?: string }; shareMode?: string | null };
+
+/** How shareDirs reach a worktree, in words. */
+const SHARE_MODES: Record<string, string> = {
+  reflink: 'reflink (copy-on-write clones)',
+  overlay: 'overlay (read-only shared snapshot, private layer per agent, in the sandbox)',
+  copy: 'copy (a full copy per worktree: no reflinks here, no overlay without the sandbox)',
+};
 
 function poolSizeOption(value: string): number {
   if (!/^\d{1,2}$/.test(value)) throw usageError(`--pool takes a number of worktrees from 0 to 32, not '${value}'`);
@@ -110,6 +117,7 @@ function repoFields(repo: RepoView): [string, string][] {
     ['copy files', repo.copyFiles.length > 0 ? repo.copyFiles.join(', ') : '-'],
     ['pool', formatPool(repo)],
     ['share dirs', repo.shareDirs && repo.shareDirs.length > 0 ? repo.shareDirs.join(', ') : '-'],
+    ...(repo.shareMode ? [['share mode', SHARE_MODES[repo.shareMode] ?? repo.shareMode] as [string, string]] : []),
     ['setup inputs', repo.setupInputs ? (repo.setupInputs.length > 0 ? repo.setupInputs.join(', ') : '(none)') : 'default lockfiles'],
   ];
 }

@@ -1,7 +1,3 @@
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { reflinkSupported } from '../src/agents/share/index.js';
 import { startTestInstance, type TestInstance } from '../src/test-support/instance.js';
 import { makeTestRepo, type TestRepo } from '../src/test-support/test-repo.js';
 import type { BenchResult } from './types.js';
@@ -9,8 +5,8 @@ import type { BenchResult } from './types.js';
 /**
  * Warm pools (issue 10): on a generated repository of 5,000 files whose
  * setup takes at least 2 s, spawn → running from a warm pool against a cold
- * spawn, twenty spawns at once on a pool of five against twenty cold ones,
- * and the disk a worktree takes with `shareDirs` against a full install.
+ * spawn, and twenty spawns at once on a pool of five against twenty cold
+ * ones (the disk a worktree takes with `shareDirs` is share.bench.ts).
  * Times come from the agent records (createdAt → startedAt), so polling does
  * not blur them.
  */
@@ -74,10 +70,6 @@ async function withInstance<T>(repo: TestRepo, poolSize: number, extra: Record<s
   }
 }
 
-function kib(path: string): number {
-  return Number(execFileSync('du', ['-sk', path], { encoding: 'utf8' }).split('\t')[0]);
-}
-
 const round = (ms: number): number => Math.round(ms * 10) / 10;
 const row = (name: string, baselineMs: number, mosaicMs: number, notes: string): BenchResult =>
   ({ name, baselineMs: round(baselineMs), mosaicMs: round(mosaicMs), ratio: Math.round((mosaicMs / baselineMs) * 1000) / 1000, notes });
@@ -113,27 +105,11 @@ export async function benchPools(): Promise<BenchResult[]> {
     const burstCold = await burst(0);
     const burstPool = await burst(5);
 
-    // 3. Disk per worktree: node_modules installed by setup in each worktree against shareDirs from the main checkout.
-    mkdirSync(join(repo.path, 'node_modules'), { recursive: true });
-    execFileSync('sh', ['-c', INSTALL.replace('sleep 2; ', '')], { cwd: repo.path });
-    const disk = async (extra: Record<string, unknown>): Promise<number> => withInstance(repo, 1, extra, async (t) => {
-      await poolReady(t, 1);
-      const listed = (await t.api<{ worktrees: { path: string; pooled: boolean }[] }>('GET', '/worktrees')).body.worktrees;
-      const pooled = listed.find((w) => w.pooled);
-      if (!pooled) throw new Error('no pooled worktree');
-      return kib(join(pooled.path, 'node_modules'));
-    });
-    const installKiB = await disk({});
-    const sharedKiB = await disk({ setup: ['true'], shareDirs: ['node_modules'] });
-    const mode = (await reflinkSupported(`${repo.path}_worktrees`)) ? 'reflink clones' : 'plain copies (no reflink on this filesystem)';
-
     return [
       row('spawn → running, warm pool vs cold (5,000 files, 2 s setup)', median(cold), median(warm),
         `median of ${ROUNDS}; baseline: cold spawn with checkout and setup`),
       row('20 spawns at once: pool of 5 vs all cold, to all running', burstCold.ms, burstPool.ms,
         `${burstPool.pooled} from the pool, ${20 - burstPool.pooled} cold`),
-      { name: 'node_modules per worktree: shareDirs vs full install (KiB, du)', baselineMs: installKiB, mosaicMs: sharedKiB,
-        ratio: Math.round((sharedKiB / installKiB) * 1000) / 1000, notes: `sizes in KiB, not ms; shareDirs made ${mode}` },
     ];
   } finally {
     repo.cleanup();

@@ -3,6 +3,7 @@ import { benchAgents } from './agents.bench.js';
 import { benchPools } from './pools.bench.js';
 import { benchRadar } from './radar.bench.js';
 import { benchSandbox } from './sandbox.bench.js';
+import { benchShare } from './share.bench.js';
 import { benchWorktrees } from './worktree.bench.js';
 
 /**
@@ -15,6 +16,7 @@ const suites: Array<{ suite: string; run: () => Promise<BenchResult[]> }> = [
   { suite: 'radar', run: benchRadar },
   { suite: 'sandbox', run: benchSandbox },
   { suite: 'pools', run: benchPools },
+  { suite: 'share', run: benchShare },
 ];
 
 function table(rows: Array<BenchResult & { suite: string }>): string {

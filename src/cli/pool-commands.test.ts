@@ -39,9 +39,12 @@ describe('warm pool settings from the CLI', () => {
     const [shown, status, doctor] = await Promise.all([cli('repos', 'show', 'app'), cli('status', '--json'), cli('doctor', '--json')]);
     expect(shown.stdout).toMatch(/pool\s+2 ready of 2/);
     expect(shown.stdout).toMatch(/share dirs\s+node_modules/);
+    expect(shown.stdout).toMatch(/share mode\s+(overlay|reflink) \(/); // no full copy on this machine (bubblewrap, overlay or reflinks)
     expect(json<{ pools: unknown[] }>(status.stdout).pools).toEqual([{ repo: 'app', size: 2, ready: 2, preparing: 0 }]);
     expect(json<{ checks: { name: string; status: string; detail: string }[] }>(doctor.stdout).checks)
       .toContainEqual({ name: 'pools', status: 'ok', detail: 'app 2/2 ready' });
+    expect(json<{ checks: { name: string; status: string; detail: string }[] }>(doctor.stdout).checks)
+      .toContainEqual({ name: 'share dirs', status: 'ok', detail: expect.stringMatching(/^app: node_modules as (a read-only shared snapshot|reflink clones)/) });
 
     const set = await cli('repos', 'set', 'app', '--pool', '1', '--setup-input', 'deps.lock', '--json');
     expect(set.code, set.stderr).toBe(0);

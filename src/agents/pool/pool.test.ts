@@ -191,4 +191,19 @@ describe('warm pools', () => {
       untouched(generations[0]!);
     }
   }, 90_000);
+
+  it('5: without the sandboxed overlay (and no reflinks) shareDirs fall back to a full copy, and say so', async () => {
+    repo = await makeTempRepo({ gitignore: 'node_modules/\n' });
+    mkdirSync(join(repo.path, 'node_modules', 'dep'), { recursive: true });
+    writeFileSync(join(repo.path, 'node_modules', 'dep', 'index.js'), 'original\n');
+    t = await startTestInstance({ killGraceMs: 300, sandbox: 'off' });
+    const registered = await t.api<{ shareMode: string }>('POST', '/repos', { name: 'app', path: repo.path, shareDirs: ['node_modules'] });
+    if (await reflinkSupported(`${repo.path}_worktrees`)) return; // clones work unsandboxed too: nothing falls back here
+    expect(registered.body.shareMode).toBe('copy');
+    const agent = await waitForState(t, (await spawnCommand(t, 'cat node_modules/dep/index.js; echo tampered > node_modules/dep/index.js')).id);
+    expect(agent.state).toBe('completed');
+    expect((await t.api<{ lines: string[] }>('GET', `/agents/${agent.id}/logs`)).body.lines).toContain('original');
+    expect(readFileSync(join(repo.path, 'node_modules', 'dep', 'index.js'), 'utf8')).toBe('original\n');
+    expect(existsSync(join(t.home, 'shared', 'snapshots'))).toBe(false); // a copy needs no snapshot
+  }, 60_000);
 });

@@ -44,6 +44,10 @@ export interface Config {
   fedPendingPerAddress: number;
   /** Largest git bundle an agent's work may travel in between instances (`agent.bundle`, `fetch`), in bytes. */
   bundleMaxBytes: number;
+  /** SSE: unread output one event-stream client may hold in server memory before it is dropped, in bytes. */
+  sseMaxBufferBytes: number;
+  /** SSE: how long a stream whose client is not reading may stay backed up before the client is dropped, in ms. */
+  sseStallMs: number;
   /** Dashboard: how long a login code from `mosaic dashboard` may be exchanged, in ms (tests shorten it). */
   loginCodeTtlMs: number;
   /** `auto` (sandbox agents where possible), `required` (never run one unsandboxed) or `off` (local agents unsandboxed). */
@@ -79,6 +83,8 @@ const SETTINGS = {
   sandbox: 'MOSAIC_SANDBOX',
   bwrapPath: 'MOSAIC_BWRAP',
   bundleMaxBytes: 'MOSAIC_BUNDLE_MAX_BYTES',
+  sseMaxBufferBytes: 'MOSAIC_SSE_MAX_BUFFER_BYTES',
+  sseStallMs: 'MOSAIC_SSE_STALL_MS',
 } as const;
 
 type SettingKey = keyof typeof SETTINGS;
@@ -180,6 +186,8 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     fedPendingTtlS: integer('fedPendingTtlS', pick('fedPendingTtlS'), 24 * 3600, 1, 365 * 24 * 3600),
     fedPendingPerAddress: integer('fedPendingPerAddress', pick('fedPendingPerAddress'), 5, 1, 10_000),
     bundleMaxBytes: integer('bundleMaxBytes', pick('bundleMaxBytes'), 50 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    sseMaxBufferBytes: integer('sseMaxBufferBytes', pick('sseMaxBufferBytes'), 1024 * 1024, 16 * 1024, 256 * 1024 * 1024),
+    sseStallMs: integer('sseStallMs', pick('sseStallMs'), 30_000, 100, 3_600_000),
     loginCodeTtlMs: 2 * 60_000,
     sandbox: sandboxMode(pick('sandbox')),
     bwrapPath: text(pick('bwrapPath'), 'bwrap'),

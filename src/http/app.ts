@@ -8,6 +8,7 @@ import { installErrorHandling } from './errors.js';
 import { healthRoutes } from './health.js';
 import { registerOpenApi } from './openapi.js';
 import { DebugRequestLog } from './request-log.js';
+import type { SseLimits } from './sse.js';
 import { strictBodies } from './validators.js';
 import { agentRoutes } from './routes/agents.js';
 import { conflictRoutes } from './routes/conflicts.js';
@@ -30,6 +31,8 @@ export interface AppDeps {
   feed: EventFeed;
   /** Dashboard sign-in: how long login codes live (default two minutes); where the built page is. */
   dashboard?: { loginCodeTtlMs?: number; webRoot?: string };
+  /** Bounds on what a slow SSE reader may cost (see sse.ts for the defaults). */
+  sse?: SseLimits;
   /** Extra plugins (federation) registered under /api/v1, given the admin guard to use. */
   plugins?: ((app: FastifyInstance, adminGuard: ReturnType<typeof requireAdmin>) => Promise<void>)[];
 }
@@ -59,8 +62,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(async (admin) => {
     admin.addHook('onRequest', adminGuard);
     await admin.register(repoRoutes, { repos: deps.repos });
-    await admin.register(agentRoutes, { agents: deps.agentApi });
-    await admin.register(eventRoutes, { feed: deps.feed, conflicts: deps.agentService.conflicts });
+    await admin.register(agentRoutes, { agents: deps.agentApi, sse: deps.sse });
+    await admin.register(eventRoutes, { feed: deps.feed, conflicts: deps.agentService.conflicts, sse: deps.sse });
     await admin.register(conflictRoutes, { conflicts: deps.agentService.conflicts });
     await admin.register(worktreeRoutes, { agents: deps.agentService });
   }, { prefix: '/api/v1' });

@@ -102,6 +102,7 @@ async function startLocked(
       logger, instanceId: identity.instanceId, adminToken, startedAt: Date.now(), https,
       agentApi: federation.agentApi(localAgentApi(agents)), agentService: agents, repos, feed,
       dashboard: { loginCodeTtlMs: config.loginCodeTtlMs },
+      sse: { maxBufferBytes: config.sseMaxBufferBytes, stallMs: config.sseStallMs },
       plugins: [(scope, adminGuard) => federation.plugin(scope, adminGuard)],
     });
     await app.listen({ host: config.host, port: config.port });

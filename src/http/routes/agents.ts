@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { AgentApi, AgentState, FetchRequest, LandRequest, PushRequest, RetryRequest, SpawnRequest } from '../../agents/index.js';
 import { agentSchema, commonErrors, errorResponse, idParams, fetchBody, fetchResponse, landBody, landResponse, name, pushBody, pushResponse, retryBody, spawnBody } from '../schemas.js';
-import { openSse } from '../sse.js';
+import { openSse, type SseLimits } from '../sse.js';
 
 const states = ['queued', 'spawning', 'running', 'completed', 'failed', 'killed'];
 const LOG_POLL_MS = 200;
@@ -9,7 +9,7 @@ const LOG_POLL_MS = 200;
 interface ListQuerystring { state?: AgentState; repo?: string; taskId?: string; scope?: 'local' | 'all' }
 interface LogsQuerystring { after?: number; limit?: number; follow?: '1' | '0' | 'true' | 'false' }
 
-export async function agentRoutes(app: FastifyInstance, opts: { agents: AgentApi }): Promise<void> {
+export async function agentRoutes(app: FastifyInstance, opts: { agents: AgentApi; sse?: SseLimits }): Promise<void> {
   const { agents } = opts;
   const tags = ['agents'];
 
@@ -173,10 +173,11 @@ export async function agentRoutes(app: FastifyInstance, opts: { agents: AgentApi
     const follow = request.query.follow === '1' || request.query.follow === 'true';
     if (!follow) return first;
 
-    const stream = openSse(request, reply);
+    const stream = openSse(request, reply, opts.sse);
     let page = first;
     while (!stream.closed) {
-      if (page.lines.length > 0) stream.send({ id: page.next, event: 'lines', data: { lines: page.lines, next: page.next } });
+      // The next page is read only once the client has taken this one (or it is dropped for not reading).
+      if (page.lines.length > 0 && !(stream.send({ id: page.next, event: 'lines', data: { lines: page.lines, next: page.next } }) && await stream.drained())) break;
       cursor = page.next;
       if (page.lines.length === 0) {
         if (page.ended) {

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import type { ConflictWatcher, EventFeed } from '../../agents/index.js';
+import type { ConflictWatcher, EventFeed, FeedEvent } from '../../agents/index.js';
 import { invalid } from '../../core/errors.js';
-import { openSse } from '../sse.js';
+import { openSse, sseFrame, type SseLimits } from '../sse.js';
 
 /** GET /events — every agent event as SSE; `Last-Event-ID` (or `?after=`) resumes after that seq; `?since=now` starts from now. */
 /**
@@ -9,7 +9,17 @@ import { openSse } from '../sse.js';
  * `id:` line: they are not in the event log, so they never move a client's
  * Last-Event-ID and agent events keep their contiguous seqs.
  */
-export async function eventRoutes(app: FastifyInstance, opts: { feed: EventFeed; conflicts?: ConflictWatcher }): Promise<void> {
+export async function eventRoutes(app: FastifyInstance, opts: { feed: EventFeed; conflicts?: ConflictWatcher; sse?: SseLimits }): Promise<void> {
+  // The feed shares its recent events among followers; each is serialized once for every stream that sends it.
+  const frames = new WeakMap<FeedEvent, Buffer>();
+  const frameOf = (event: FeedEvent): Buffer => {
+    let frame = frames.get(event);
+    if (!frame) {
+      frame = sseFrame({ id: event.seq, event: event.type, data: event.data });
+      frames.set(event, frame);
+    }
+    return frame;
+  };
   app.get<{ Querystring: { after?: number; since?: 'now' } }>('/events', {
     schema: {
       tags: ['events'],
@@ -29,9 +39,11 @@ export async function eventRoutes(app: FastifyInstance, opts: { feed: EventFeed;
       if (!/^\d{1,15}$/.test(header)) throw invalid('invalid_last_event_id', 'Last-Event-ID must be an event seq number');
       after = Number(header);
     }
-    const stream = openSse(request, reply);
+    const stream = openSse(request, reply, opts.sse);
     try {
-      const stop = await opts.feed.follow(after, (event) => stream.send({ id: event.seq, event: event.type, data: event.data }), (err) => {
+      // The next event is read from the store only once this client has taken the last one: a slow reader's backlog stays in the store.
+      const deliver = (event: FeedEvent) => stream.sendFrame(frameOf(event)) && stream.drained();
+      const stop = await opts.feed.follow(after, deliver, (err) => {
         request.log.error({ err }, 'event stream failed');
         stream.close();
       });

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,7 +30,9 @@ describe('warm pool across a server restart', () => {
   });
 
   it('keeps intact pooled worktrees, rebuilds damaged ones, and reports none as orphan', async () => {
-    repo = await makeTempRepo({ files: { 'package-lock.json': '{"lock":1}\n' } });
+    repo = await makeTempRepo({ files: { 'package-lock.json': '{"lock":1}\n' }, gitignore: 'node_modules/\nvendor/\n' });
+    mkdirSync(join(repo.path, 'vendor'));
+    writeFileSync(join(repo.path, 'vendor', 'lib.txt'), 'shared vendor\n'); // a shared dir: its layers must survive the restart too
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
     server = spawn(process.execPath, ['--import', 'tsx', CLI, 'up'], {
@@ -47,7 +49,7 @@ describe('warm pool across a server restart', () => {
       });
       return res.json() as Promise<T>;
     };
-    await call('POST', '/repos', { name: 'app', path: repo.path, setup: POOL_SETUP, poolSize: 3 });
+    await call('POST', '/repos', { name: 'app', path: repo.path, setup: POOL_SETUP, poolSize: 3, shareDirs: ['vendor'] });
     const pooled = await waitFor(async () => {
       const worktrees = (await call<{ worktrees: WorktreeView[] }>('GET', '/worktrees')).worktrees;
       const repoView = await call<{ pool: { ready: number } }>('GET', '/repos/app');
@@ -79,8 +81,9 @@ describe('warm pool across a server restart', () => {
     expect(report.removed).toEqual([]);
 
     // And the pool still serves spawns.
-    const agent = await waitForState(restarted, (await spawnCommand(restarted, 'cat node_modules/.lock-seen')).id);
+    const agent = await waitForState(restarted, (await spawnCommand(restarted, 'cat node_modules/.lock-seen vendor/lib.txt')).id);
     expect(agent.state).toBe('completed');
     expect(agent.pooled).toBe(true);
+    expect((await restarted.api<{ lines: string[] }>('GET', `/agents/${agent.id}/logs`)).body.lines).toContain('shared vendor');
   }, 120_000);
 });

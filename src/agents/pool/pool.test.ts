@@ -161,15 +161,17 @@ describe('warm pools', () => {
     await poolReady(t, 1);
 
     const writer = await spawnCommand(t, 'cat node_modules/dep/index.js; echo tampered > node_modules/dep/index.js; echo extra > node_modules/dep/new.js; '
-      + 'rm node_modules/dep/gone.js; echo "writer sees: $(ls node_modules/dep | tr \'\\n\' \' \')"; touch writer-done; while [ ! -f go ]; do sleep 0.05; done', { taskId: 'writer' });
+      + 'rm node_modules/dep/gone.js; echo "writer sees: $(ls node_modules/dep | tr \'\\n\' \' \')"; touch writer-done; sleep 60', { taskId: 'writer' });
     // Signals go through the writer's own worktree: all a sandboxed agent sees.
     await waitFor(() => existsSync(join(writer.worktreePath, 'writer-done')), { timeoutMs: 20_000 });
     if (expected === 'overlay') expect(readdirSync(join(writer.worktreePath, 'node_modules'))).toEqual([]); // on the host: a mount point, no copy
     const reader = await waitForState(t, (await spawnCommand(t, 'cat node_modules/dep/index.js node_modules/dep/gone.js; echo "reader sees: $(ls node_modules/dep | tr \'\\n\' \' \')"', { taskId: 'reader' })).id);
-    writeFileSync(join(writer.worktreePath, 'go'), '');
+    // A kill ends the writer inside its overlay-mounting wrapper like any sandboxed agent (its tracked work kept).
+    expect((await t.api('POST', `/agents/${writer.id}/kill`)).status).toBeLessThan(300);
     const wrote = await waitForState(t, writer.id);
 
-    expect([wrote.state, reader.state]).toEqual(['completed', 'completed']);
+    expect([wrote.state, reader.state]).toEqual(['killed', 'completed']);
+    expect(git(repo.path, 'show', `${wrote.branch}:writer-done`)).toBe('');
     expect([wrote.pooled, reader.pooled].sort()).toEqual([false, true]); // one from the pool, one cold: both get it
     const writerLines = (await t.api<{ lines: string[] }>('GET', `/agents/${wrote.id}/logs`)).body.lines;
     expect(writerLines).toContain('original');

@@ -56,9 +56,9 @@ export async function provideShareDirs(input: ProvideInput): Promise<SharedDir[]
     const there = await lstat(dest).catch(() => null);
     if (input.mode === 'overlay') {
       if (there && !(there.isDirectory() && isEmptyDir(dest))) continue;
-      const snapshot = await sharedSnapshot(input.home, input.repoName, dir, src, () => lowersUnder(allLayerRoots(input.home)));
       await mkdir(dest, { recursive: true });
-      addLayer(input.layersRoot, dir, snapshot);
+      await sharedSnapshot(input.home, input.repoName, dir, src, () => lowersUnder(allLayerRoots(input.home)),
+        (snapshot) => addLayer(input.layersRoot, dir, snapshot));
     } else {
       if (there) continue;
       await mkdir(dirname(dest), { recursive: true });

@@ -50,13 +50,19 @@ const locks = new KeyedMutex();
 /**
  * The snapshot of `source` (a real directory of the main checkout) for
  * `repo`/`dir`, made now if its content changed since the last one.
- * `inUse` lists the snapshots layers still point at (kept by the clean-up).
+ * `inUse` lists the snapshots layers still point at (kept by the clean-up);
+ * `use` runs under the same lock with the snapshot (make the layer there, so
+ * no clean-up can delete the snapshot before the layer points at it).
  */
-export function sharedSnapshot(home: string, repo: string, dir: string, source: string, inUse: () => Set<string>): Promise<string> {
+export function sharedSnapshot(home: string, repo: string, dir: string, source: string, inUse: () => Set<string>,
+  use: (snapshot: string) => void = () => undefined): Promise<string> {
   const base = snapshotsOf(home, repo, dir);
   return locks.run(base, async () => {
     const dest = join(base, await treeSignature(source));
-    if (existsSync(dest)) return dest;
+    if (existsSync(dest)) {
+      use(dest);
+      return dest;
+    }
     await mkdir(base, { recursive: true, mode: 0o700 });
     const tmp = join(base, `.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
     try {
@@ -70,6 +76,7 @@ export function sharedSnapshot(home: string, repo: string, dir: string, source: 
       const old = join(base, name);
       if (old !== dest && !name.startsWith('.tmp-') && !used.has(old)) removeTree(old);
     }
+    use(dest);
     return dest;
   });
 }

@@ -44,6 +44,14 @@ export interface Config {
   fedPendingPerAddress: number;
   /** Largest git bundle an agent's work may travel in between instances (`agent.bundle`, `fetch`), in bytes. */
   bundleMaxBytes: number;
+  /** HTTP: time to receive a whole request before 408 and close, in ms (long answers such as SSE are not cut). */
+  requestTimeoutMs: number;
+  /** HTTP: time to receive a request's headers, in ms. */
+  headersTimeoutMs: number;
+  /** HTTP: an idle keep-alive connection is closed after this, in ms. */
+  keepAliveTimeoutMs: number;
+  /** HTTP: open connections from one source address; more are closed when accepted. */
+  maxConnectionsPerAddress: number;
   /** SSE: unread output one event-stream client may hold in server memory before it is dropped, in bytes. */
   sseMaxBufferBytes: number;
   /** SSE: how long a stream whose client is not reading may stay backed up before the client is dropped, in ms. */
@@ -83,6 +91,10 @@ const SETTINGS = {
   sandbox: 'MOSAIC_SANDBOX',
   bwrapPath: 'MOSAIC_BWRAP',
   bundleMaxBytes: 'MOSAIC_BUNDLE_MAX_BYTES',
+  requestTimeoutMs: 'MOSAIC_REQUEST_TIMEOUT_MS',
+  headersTimeoutMs: 'MOSAIC_HEADERS_TIMEOUT_MS',
+  keepAliveTimeoutMs: 'MOSAIC_KEEP_ALIVE_TIMEOUT_MS',
+  maxConnectionsPerAddress: 'MOSAIC_MAX_CONNECTIONS_PER_ADDRESS',
   sseMaxBufferBytes: 'MOSAIC_SSE_MAX_BUFFER_BYTES',
   sseStallMs: 'MOSAIC_SSE_STALL_MS',
 } as const;
@@ -186,6 +198,10 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     fedPendingTtlS: integer('fedPendingTtlS', pick('fedPendingTtlS'), 24 * 3600, 1, 365 * 24 * 3600),
     fedPendingPerAddress: integer('fedPendingPerAddress', pick('fedPendingPerAddress'), 5, 1, 10_000),
     bundleMaxBytes: integer('bundleMaxBytes', pick('bundleMaxBytes'), 50 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    requestTimeoutMs: integer('requestTimeoutMs', pick('requestTimeoutMs'), 30_000, 500, 3_600_000),
+    headersTimeoutMs: integer('headersTimeoutMs', pick('headersTimeoutMs'), 10_000, 500, 3_600_000),
+    keepAliveTimeoutMs: integer('keepAliveTimeoutMs', pick('keepAliveTimeoutMs'), 5_000, 100, 3_600_000),
+    maxConnectionsPerAddress: integer('maxConnectionsPerAddress', pick('maxConnectionsPerAddress'), 64, 1, 1_000_000),
     sseMaxBufferBytes: integer('sseMaxBufferBytes', pick('sseMaxBufferBytes'), 1024 * 1024, 16 * 1024, 256 * 1024 * 1024),
     sseStallMs: integer('sseStallMs', pick('sseStallMs'), 30_000, 100, 3_600_000),
     loginCodeTtlMs: 2 * 60_000,

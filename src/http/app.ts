@@ -4,6 +4,7 @@ import type { Logger } from '../core/logger.js';
 import type { RepoService } from '../repos/index.js';
 import { requireAdmin } from './auth.js';
 import { DashboardSessions, dashboardPlugin } from './dashboard/index.js';
+import { applyConnectionLimits, DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from './connection-limits.js';
 import { installErrorHandling } from './errors.js';
 import { healthRoutes } from './health.js';
 import { registerOpenApi } from './openapi.js';
@@ -31,6 +32,8 @@ export interface AppDeps {
   feed: EventFeed;
   /** Dashboard sign-in: how long login codes live (default two minutes); where the built page is. */
   dashboard?: { loginCodeTtlMs?: number; webRoot?: string };
+  /** Timeouts and the per-address connection cap (see connection-limits.ts for the defaults). */
+  connections?: Partial<ConnectionLimits>;
   /** Bounds on what a slow SSE reader may cost (see sse.ts for the defaults). */
   sse?: SseLimits;
   /** Extra plugins (federation) registered under /api/v1, given the admin guard to use. */
@@ -52,6 +55,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ...(deps.https ? { https: deps.https } : {}),
   }) as unknown as FastifyInstance; // the https and http instances share the routing surface used here
   installErrorHandling(app);
+  applyConnectionLimits(app, { ...DEFAULT_CONNECTION_LIMITS, ...deps.connections });
   await registerOpenApi(app);
 
   // One guard for every admin route: the bearer token, or the dashboard's session cookie with its same-origin checks.

@@ -100,7 +100,7 @@ describe('slow SSE readers', () => {
 
   it('are dropped, memory stays bounded, and no event is lost', { timeout: 150_000 }, async () => {
     repo = await makeTempRepo();
-    const s = await startServerChild({ env: { MOSAIC_SSE_STALL_MS: '1000' } });
+    const s = await startServerChild({ env: { MOSAIC_SSE_STALL_MS: '1000', MOSAIC_MAX_CONNECTIONS_PER_ADDRESS: '1000' } });
     server = s;
     expect((await s.api('POST', '/repos', { name: 'app', path: repo.path })).status).toBe(201);
     const spawn = async (taskId: string) => {

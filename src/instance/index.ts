@@ -103,6 +103,12 @@ async function startLocked(
       agentApi: federation.agentApi(localAgentApi(agents)), agentService: agents, repos, feed,
       dashboard: { loginCodeTtlMs: config.loginCodeTtlMs },
       sse: { maxBufferBytes: config.sseMaxBufferBytes, stallMs: config.sseStallMs },
+      connections: {
+        requestTimeoutMs: config.requestTimeoutMs,
+        headersTimeoutMs: config.headersTimeoutMs,
+        keepAliveTimeoutMs: config.keepAliveTimeoutMs,
+        maxConnectionsPerAddress: config.maxConnectionsPerAddress,
+      },
       plugins: [(scope, adminGuard) => federation.plugin(scope, adminGuard)],
     });
     await app.listen({ host: config.host, port: config.port });

@@ -5,6 +5,10 @@ export type PublicAgent = Omit<AgentRecord, 'env'> & {
   /** For an agent running on another instance: that instance's id and the connection name. */
   instance?: string;
   peer?: string;
+  /** A remote agent not finished whose peer is unreachable or silent: its state here may be out of date. */
+  stale?: boolean;
+  /** A remote agent's peer: when it was last heard from, since when it cannot be reached (ms, null when not). */
+  peerContact?: { lastContactAt: number | null; unreachableSince: number | null; error: string | null };
 };
 
 export function publicAgent(agent: AgentRecord | PublicAgent): PublicAgent {

@@ -26,7 +26,7 @@ export function formatAgentTable(agents: readonly PublicAgent[], now = Date.now(
   const headers = ['ID', 'STATE', 'TASK', 'TYPE', 'REPO', 'RUNTIME', 'CREATED', 'RAN', ...(remote ? ['INSTANCE'] : [])];
   const rows = agents.map((agent) => [
     agent.id,
-    agent.state + (agent.error ? ` (${agent.error.code})` : ''),
+    agent.state + (agent.error ? ` (${agent.error.code})` : '') + staleMark(agent, now),
     agent.taskId,
     agent.type,
     agent.repo,
@@ -37,6 +37,39 @@ export function formatAgentTable(agents: readonly PublicAgent[], now = Date.now(
   ]);
   // The STATE column in the state's colour (row 0 is the header).
   return formatTable(headers, rows, color ? (cell, row, column) => (row > 0 && column === 1 ? colorState(agents[row - 1]!.state, cell, true) : cell) : undefined);
+}
+
+/** How long ago the peer of a remote agent was last heard from, compactly ('12m'), or null when never. */
+function silentFor(agent: PublicAgent, now: number): string | null {
+  const last = agent.peerContact?.lastContactAt;
+  return typeof last === 'number' ? formatDuration(Math.max(0, now - last)).split(' ')[0]! : null;
+}
+
+/** ` (stale 12m)` after the state of a remote agent whose peer is unreachable or silent; '' otherwise. */
+export function staleMark(agent: PublicAgent, now = Date.now()): string {
+  if (!agent.stale) return '';
+  const age = silentFor(agent, now);
+  return age ? ` (stale ${age})` : ' (stale)';
+}
+
+/**
+ * One note per peer whose agents are marked stale, for stderr: which peer,
+ * since when it cannot be reached (and why) or how long it has been silent.
+ */
+export function staleNotes(agents: readonly PublicAgent[], now = Date.now()): string[] {
+  const byPeer = new Map<string, PublicAgent>();
+  for (const agent of agents) {
+    const peer = agent.peer ?? agent.instance;
+    if (agent.stale && peer && !byPeer.has(peer)) byPeer.set(peer, agent);
+  }
+  return [...byPeer].map(([peer, agent]) => {
+    const contact = agent.peerContact;
+    const heard = typeof contact?.lastContactAt === 'number' ? `last heard from ${formatAgo(contact.lastContactAt, now)}` : 'not heard from since this server started';
+    const state = typeof contact?.unreachableSince === 'number'
+      ? `unreachable since ${formatTimestamp(contact.unreachableSince, { short: true, now })}${contact.error ? ` (${oneLine(contact.error, 120)})` : ''}, ${heard}`
+      : heard;
+    return `note: peer ${peer} ${state}; its agents may be out of date`;
+  });
 }
 
 /** The agent as GET /agents/:id returns it: local agents say what exists on disk now. */
@@ -62,7 +95,7 @@ function worktreeText(agent: ShownAgent): string {
 export function formatAgent(agent: ShownAgent, now = Date.now()): string {
   const fields: [string, string][] = [
     ['id', agent.id],
-    ['state', agent.state],
+    ['state', agent.state + staleMark(agent, now)],
     ['task', agent.taskId],
     ['type', agent.type],
     ['repo', agent.repo],

@@ -42,6 +42,8 @@ export interface Config {
   fedPendingTtlS: number;
   /** Federation: connection requests waiting at once from one source address. */
   fedPendingPerAddress: number;
+  /** Federation: a peer not heard from for this long (or that cannot be reached) has its mirrored agents marked stale, in seconds. */
+  fedStaleS: number;
   /** Largest git bundle an agent's work may travel in between instances (`agent.bundle`, `fetch`), in bytes. */
   bundleMaxBytes: number;
   /** HTTP: time to receive a whole request before 408 and close, in ms (long answers such as SSE are not cut). */
@@ -97,6 +99,7 @@ const SETTINGS = {
   maxConnectionsPerAddress: 'MOSAIC_MAX_CONNECTIONS_PER_ADDRESS',
   sseMaxBufferBytes: 'MOSAIC_SSE_MAX_BUFFER_BYTES',
   sseStallMs: 'MOSAIC_SSE_STALL_MS',
+  fedStaleS: 'MOSAIC_FED_STALE_S',
 } as const;
 
 type SettingKey = keyof typeof SETTINGS;
@@ -197,6 +200,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     fedRetryMaxMs: integer('fedRetryMaxMs', pick('fedRetryMaxMs'), 30_000, 10, 3_600_000),
     fedPendingTtlS: integer('fedPendingTtlS', pick('fedPendingTtlS'), 24 * 3600, 1, 365 * 24 * 3600),
     fedPendingPerAddress: integer('fedPendingPerAddress', pick('fedPendingPerAddress'), 5, 1, 10_000),
+    fedStaleS: integer('fedStaleS', pick('fedStaleS'), 120, 1, 24 * 3600),
     bundleMaxBytes: integer('bundleMaxBytes', pick('bundleMaxBytes'), 50 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     requestTimeoutMs: integer('requestTimeoutMs', pick('requestTimeoutMs'), 30_000, 500, 3_600_000),
     headersTimeoutMs: integer('headersTimeoutMs', pick('headersTimeoutMs'), 10_000, 500, 3_600_000),

@@ -3,7 +3,7 @@ import type { Config } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
 import type { SqliteStore } from '../store/index.js';
 import type { Identity } from './identity/index.js';
-import type { Messenger, PeerTarget } from './outbound/index.js';
+import type { Messenger, PeerContacts, PeerTarget } from './outbound/index.js';
 import { PROTOCOL_VERSION, type ConnectResult } from './protocol/index.js';
 import type { ConnectionRecord, FederationStore } from './store/index.js';
 
@@ -26,6 +26,8 @@ export interface FederationContext {
   bus: EventBus;
   logger: Logger;
   messenger: Messenger;
+  /** When each peer was last heard from, and since when it cannot be reached. */
+  contacts: PeerContacts;
   /** Nudges the outbox worker of a peer (a transition happened, or the peer is reachable again). */
   wakeOutbox(peer?: string): void;
   /** Aborted when the server starts closing: long polls answer at once. */

@@ -11,12 +11,13 @@ import { adminFederationRoutes } from './http/admin-routes.js';
 import type { Identity } from './identity/index.js';
 import { publicFederationRoutes } from './inbound/plugin.js';
 import { InboundProcessor } from './inbound/processor.js';
-import { Messenger, type InstanceDoc } from './outbound/index.js';
+import { Messenger, PeerContacts, type InstanceDoc } from './outbound/index.js';
 import { OutboxDelivery } from './outbox/delivery.js';
 import { EventPuller } from './outbox/pull.js';
 import { COMMANDS, PROTOCOL_VERSION, REPLAY_WINDOW_MS } from './protocol/index.js';
 import { FederatedAgentApi } from './remote/api.js';
 import { RemoteMirror } from './remote/mirror.js';
+import { PeerProber } from './remote/prober.js';
 import { openFederationStore, type FederationStore } from './store/index.js';
 
 export { FEDERATION_MIGRATIONS } from './store/index.js';
@@ -59,12 +60,14 @@ export function createFederation(deps: FederationDeps): Federation {
   const self = { instanceId: deps.identity.instanceId, name: deps.config.name.slice(0, 100), url: deps.config.url, publicKey: deps.identity.publicKeyBase64 };
   let delivery: OutboxDelivery | undefined;
   let puller: EventPuller | undefined;
+  let prober: PeerProber | undefined;
   const closing = new AbortController();
+  const contacts = new PeerContacts();
   const messenger = new Messenger({
-    identity: deps.identity, store, logger: deps.logger, timeoutMs: deps.config.fedTimeoutMs, retries: deps.config.fedRetries,
+    identity: deps.identity, store, logger: deps.logger, timeoutMs: deps.config.fedTimeoutMs, retries: deps.config.fedRetries, contacts,
   });
   const ctx: FederationContext = {
-    config: deps.config, identity: deps.identity, self, store, core: deps.store, agents: deps.agents, bus: deps.bus, logger: deps.logger, messenger,
+    config: deps.config, identity: deps.identity, self, store, core: deps.store, agents: deps.agents, bus: deps.bus, logger: deps.logger, messenger, contacts,
     wakeOutbox: (peer) => {
       delivery?.wake(peer);
       puller?.scan();
@@ -111,13 +114,16 @@ export function createFederation(deps: FederationDeps): Federation {
       delivery.start();
       puller = new EventPuller(ctx, mirror);
       puller.start();
+      prober = new PeerProber(ctx);
+      prober.start();
     },
     async stop() {
       closing.abort();
       if (housekeeping) clearInterval(housekeeping);
-      await Promise.all([delivery?.stop(), puller?.stop()]);
+      await Promise.all([delivery?.stop(), puller?.stop(), prober?.stop()]);
       delivery = undefined;
       puller = undefined;
+      prober = undefined;
     },
   };
 }

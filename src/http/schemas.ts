@@ -104,6 +104,13 @@ export const agentSchema = {
     runtime: { type: 'object', additionalProperties: true },
     origin: { type: 'string' },
     instance: { type: 'string', description: 'instanceId running the agent, for remote agents' },
+    peer: { type: 'string', description: 'the connection name of that instance, for remote agents' },
+    stale: { type: 'boolean', description: 'remote agents: not finished, and its peer is unreachable or not heard from for MOSAIC_FED_STALE_S, so this state may be out of date' },
+    peerContact: {
+      type: 'object',
+      description: 'remote agents: when its peer was last heard from and since when it cannot be reached (ms since epoch, null when not)',
+      properties: { lastContactAt: nullableInteger, unreachableSince: nullableInteger, error: nullableString },
+    },
     pid: nullableInteger,
     exitCode: nullableInteger,
     error: { type: ['object', 'null'], additionalProperties: true },

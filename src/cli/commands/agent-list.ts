@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import type { PublicAgent } from '../../agents/index.js';
 import { AGENT_STATES } from '../../agents/types.js';
-import { formatAgentTable } from '../agent-format.js';
+import { formatAgentTable, staleNotes } from '../agent-format.js';
 import type { ApiClient } from '../client.js';
 import { clientFor } from '../context.js';
 import { integer, nameArg } from '../options.js';
@@ -85,5 +85,7 @@ export function listCommand(): Command {
       const agents = await fetchAgents(client, opts);
       const text = render(agents, opts);
       if (text !== '') print(text);
+      // On stderr, so the table, ids or JSON on stdout stay as they are.
+      for (const note of staleNotes(agents)) printError(note);
     });
 }

@@ -53,6 +53,8 @@ export class InboundProcessor {
     }
     const { envelope } = verified;
     const row: Row = { messageId: envelope.id, direction: 'in', peer: envelope.from, verified: true };
+    // Signed with a stored peer's key: it is there (whatever this message asks). A first CONNECT is not a peer yet.
+    if (verified.peer?.state === 'active') this.ctx.contacts.heard(envelope.from);
     store.messages.start({ ...row, kind: envelope.kind, op: opOf(envelope), correlationId: envelope.correlationId ?? null });
     try {
       this.limiter.take(envelope.from);

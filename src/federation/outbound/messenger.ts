@@ -6,6 +6,7 @@ import {
   type Envelope, type ErrorInfo, type InboundKind, type JsonObject, type ResponseBody,
 } from '../protocol/index.js';
 import type { FederationStore, MessageStatus } from '../store/index.js';
+import type { PeerContacts } from './contacts.js';
 
 /** Where a message goes: enough to address, send and verify, with or without a stored connection. */
 export interface PeerTarget {
@@ -38,6 +39,8 @@ export interface MessengerOptions {
   retries: number;
   backoffMs?: number;
   fetchImpl?: typeof fetch;
+  /** Told of every verified answer and every failed send, so stale mirrors can be shown as such. */
+  contacts?: PeerContacts;
 }
 
 export interface Exchange {
@@ -84,6 +87,8 @@ export class Messenger {
         ...(opts.maxResponseBytes === undefined ? {} : { maxResponseBytes: opts.maxResponseBytes }),
       });
       const { body: answer } = sent.response;
+      // A verified answer, ok or a refusal, is contact: the peer is there and speaking for itself.
+      this.opts.contacts?.heard(peer.instanceId);
       store.messages.finish(row, answer.ok
         ? { status: 'delivered', httpStatus: sent.status, attempts }
         : { status: 'failed', httpStatus: sent.status, errorCode: answer.error.code, errorMessage: answer.error.message, attempts });
@@ -95,6 +100,7 @@ export class Messenger {
       store.messages.finish(row, {
         status, httpStatus: peerStatus, errorCode: e.code, errorMessage: e.message, attempts: Math.max(1, attempts),
       });
+      if (!opts.signal?.aborted) this.opts.contacts?.failed(peer.instanceId, e.message);
       this.opts.logger.warn({ peer: peer.instanceId, kind, op: opts.op, code: e.code }, 'federation message failed');
       throw e;
     }

@@ -35,7 +35,7 @@ export class FederatedAgentApi implements AgentApi {
       return await this.local.get(id);
     } catch (err) {
       const entry = this.remoteOr(id, err);
-      return this.mirror.view(entry);
+      return this.mirror.freshView(entry);
     }
   }
 

@@ -1,4 +1,4 @@
-import type { PublicAgent } from '../../agents/index.js';
+import { TERMINAL_STATES, type PublicAgent } from '../../agents/index.js';
 import type { AgentFilter } from '../../store/index.js';
 import type { FederationContext } from '../context.js';
 import { ProtocolError, type EventName } from '../protocol/index.js';
@@ -34,12 +34,24 @@ export class RemoteMirror {
     return { ...entry.agent, instance: entry.instanceId, ...(name ? { peer: name } : {}) };
   }
 
+  /**
+   * The view with how current it is: `peerContact` (when the peer was last
+   * heard from, since when it cannot be reached) and `stale` for an agent
+   * that is not finished while its peer is unreachable or silent for longer
+   * than MOSAIC_FED_STALE_S (a finished agent's state never changes).
+   */
+  freshView(entry: MirrorEntry): PublicAgent {
+    const view = this.view(entry);
+    const stale = !TERMINAL_STATES.includes(view.state) && this.ctx.contacts.isStale(entry.instanceId, this.ctx.config.fedStaleS * 1000);
+    return { ...view, stale, peerContact: this.ctx.contacts.get(entry.instanceId) };
+  }
+
   get(agentId: string): MirrorEntry | undefined {
     return this.ctx.store.mirror.get(agentId);
   }
 
   list(filter: AgentFilter & { instanceId?: string } = {}): PublicAgent[] {
-    return this.ctx.store.mirror.list(filter).map((e) => this.view(e));
+    return this.ctx.store.mirror.list(filter).map((e) => this.freshView(e));
   }
 
   /** Keeps what a peer answered about one of our agents there, unless a later view is already held. */

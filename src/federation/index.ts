@@ -53,7 +53,7 @@ const MESSAGE_RETENTION_MS = 7 * DAY_MS;
 /** Messages refused before their sender was verified, kept for the admin to see forgeries. */
 const MAX_UNVERIFIED_MESSAGES = 10_000;
 
-export const CAPABILITIES = [...COMMANDS, 'query:agents', 'query:instance', 'query:events', 'event:agent.state', 'event:seq'];
+export const CAPABILITIES = [...COMMANDS, 'query:agents', 'query:instance', 'query:events', 'event:agent.state', 'event:seq', 'event:grant.changed'];
 
 export function createFederation(deps: FederationDeps): Federation {
   const store = openFederationStore(deps.store);

@@ -150,7 +150,11 @@ export class ConnectionService {
       }
       patch.url = url;
     }
-    if (change.grants !== undefined) patch.grants = validateGrants(change.grants, conn.grants);
+    if (change.grants !== undefined) {
+      patch.grants = validateGrants(change.grants, conn.grants);
+      // A real change is owed to the peer as a signed grant.changed notice (sent by the outbox worker, retried until told).
+      if (JSON.stringify(patch.grants) !== JSON.stringify(conn.grants)) patch.grantsVersion = Math.max(Date.now(), conn.grantsVersion + 1);
+    }
     if (change.name !== undefined && change.name !== conn.name) patch.name = change.name;
     if (change.pull !== undefined) patch.pull = change.pull;
     if (change.state !== undefined && change.state !== conn.state) {

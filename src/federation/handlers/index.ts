@@ -1,12 +1,13 @@
 import type { FederationContext } from '../context.js';
 import {
-  parseCommandBody, parseDisconnectBody, parseEventBody, parseQueryBody, type PeerRecord, type VerifiedInbound,
+  GRANT_CHANGED, parseCommandBody, parseDisconnectBody, parseEventBody, parseQueryBody, type PeerRecord, type VerifiedInbound,
 } from '../protocol/index.js';
 import { parseRemoteAgent } from '../remote/agent-shape.js';
 import type { RemoteMirror } from '../remote/mirror.js';
 import type { ConnectionRecord } from '../store/index.js';
 import { CommandHandler } from './commands.js';
 import { handleConnect, handleDisconnect } from './connect.js';
+import { applyGrantNotice } from './grant-notice.js';
 import { handleQuery } from './queries.js';
 
 /** A connection as the receiver's check pipeline sees it. */
@@ -35,6 +36,7 @@ export class Dispatcher {
         return handleQuery(this.ctx, connection, parseQueryBody(envelope.body));
       case 'EVENT': {
         const body = parseEventBody(envelope.body);
+        if (body.event === GRANT_CHANGED) return applyGrantNotice(this.ctx, connection, body);
         return this.mirror.applyEvent(body.event, connection, parseRemoteAgent(body.agent), body.seq);
       }
       default:

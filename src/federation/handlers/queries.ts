@@ -27,7 +27,11 @@ export async function handleQuery(ctx: FederationContext, peer: ConnectionRecord
       const after = optionalInt(args.after, 'after', 0, Number.MAX_SAFE_INTEGER, 0);
       const waitMs = optionalInt(args.waitMs, 'waitMs', 0, MAX_PULL_WAIT_MS, 0);
       const limit = optionalInt(args.limit, 'limit', 1, 500, 100);
-      return pullEvents(ctx, peer.instanceId, after, waitMs, limit);
+      const pulled = await pullEvents(ctx, peer.instanceId, after, waitMs, limit);
+      if (peer.grantsVersion === 0) return pulled;
+      // A hub that pulls may be one this instance cannot reach: every pull also carries the current grants (grant.changed).
+      ctx.store.connections.markGrantsNotified(peer.id, peer.grantsVersion);
+      return { ...pulled, grants: { version: peer.grantsVersion, grants: peer.grants } };
     }
   }
 }

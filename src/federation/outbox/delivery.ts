@@ -1,7 +1,8 @@
 import { isMosaicError } from '../../core/errors.js';
 import { targetOf, type FederationContext } from '../context.js';
 import { deterministicUuid } from '../outbound/index.js';
-import type { OutboxRow } from '../store/index.js';
+import { GRANT_CHANGED } from '../protocol/index.js';
+import type { ConnectionRecord, OutboxRow } from '../store/index.js';
 import { outboxEvent } from './events.js';
 
 export interface DeliveryOptions {
@@ -29,6 +30,8 @@ export function isPermanent(status: number): boolean {
 export class OutboxDelivery {
   private readonly draining = new Map<string, Promise<void>>();
   private readonly again = new Set<string>();
+  /** Grant notices that failed: when each peer's may be tried again, and how often it failed (in memory: a restart retries at once). */
+  private readonly noticeBackoff = new Map<string, { attempts: number; at: number }>();
   private readonly abort = new AbortController();
   private readonly baseBackoffMs: number;
   private readonly tickMs: number;
@@ -66,6 +69,7 @@ export class OutboxDelivery {
     const now = Date.now();
     try {
       for (const row of this.ctx.store.outbox.peersWithPending()) if (this.isDue(row.due, now)) this.drain(row.peer);
+      for (const conn of this.ctx.store.connections.list()) if (this.noticeDue(conn, now)) this.drain(conn.instanceId);
     } catch (err) {
       this.ctx.logger.error({ err }, 'outbox scan failed');
     }
@@ -103,6 +107,7 @@ export class OutboxDelivery {
       if (this.abort.signal.aborted) return;
       const conn = store.connections.byInstance(peer);
       if (!conn || conn.state !== 'active') return;
+      if (this.noticeDue(conn, Date.now())) await this.sendGrantNotice(conn);
       const rows = store.outbox.pending(peer, 50);
       if (rows.length === 0) return;
       for (const row of rows) {
@@ -147,6 +152,52 @@ export class OutboxDelivery {
       this.retryLater(row, isMosaicError(err) ? err.code : String(err));
       return false;
     }
+  }
+
+  /** Whether the peer must still be told of this side's grants, and its last failed attempt's backoff is over. */
+  private noticeDue(conn: ConnectionRecord, now: number): boolean {
+    if (conn.state !== 'active' || conn.grantsVersion <= conn.grantsNotified) return false;
+    const backoff = this.noticeBackoff.get(conn.instanceId);
+    return backoff === undefined || this.isDue(backoff.at, now);
+  }
+
+  /**
+   * EVENT `grant.changed` with the connection's current grants and their
+   * version. Only the latest grants are owed (several changes while the peer
+   * is away make one notice); the id is derived from the version, so a retry
+   * whose first answer was lost is recognised by the peer. A refusal for good
+   * (a peer that does not know the notice) stops the retries.
+   */
+  private async sendGrantNotice(conn: ConnectionRecord): Promise<void> {
+    const version = conn.grantsVersion;
+    const id = deterministicUuid('mosaic-grant-notice', this.ctx.identity.instanceId, conn.instanceId, String(version));
+    let status: number | undefined;
+    let code: string;
+    try {
+      const answer = await this.ctx.messenger.exchange(targetOf(conn), 'EVENT', { event: GRANT_CHANGED, grants: { ...conn.grants }, version }, {
+        id, op: GRANT_CHANGED, retries: 0, signal: this.abort.signal,
+      });
+      if (answer.response.body.ok) {
+        this.ctx.store.connections.markGrantsNotified(conn.id, version);
+        this.noticeBackoff.delete(conn.instanceId);
+        return;
+      }
+      status = answer.status;
+      code = answer.response.body.error.code;
+    } catch (err) {
+      if (this.abort.signal.aborted) return;
+      status = isMosaicError(err) && typeof err.details?.peerStatus === 'number' ? err.details.peerStatus : undefined;
+      code = isMosaicError(err) ? err.code : String(err);
+    }
+    if (status !== undefined && isPermanent(status) && code !== 'clock_skew') {
+      this.ctx.logger.warn({ peer: conn.instanceId, status, code }, 'peer refused the grant notice for good; not sending it again');
+      this.ctx.store.connections.markGrantsNotified(conn.id, version);
+      this.noticeBackoff.delete(conn.instanceId);
+      return;
+    }
+    const attempts = (this.noticeBackoff.get(conn.instanceId)?.attempts ?? 0) + 1;
+    const step = Math.min(this.ctx.config.fedRetryMaxMs, this.baseBackoffMs * 2 ** Math.min(attempts, 20));
+    this.noticeBackoff.set(conn.instanceId, { attempts, at: Date.now() + step / 2 + Math.random() * (step / 2) });
   }
 
   private giveUp(row: OutboxRow, status: number, code: string, message: string): void {

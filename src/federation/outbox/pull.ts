@@ -1,7 +1,8 @@
 import { isMosaicError } from '../../core/errors.js';
 import { targetOf, type FederationContext } from '../context.js';
 import { MAX_PULL_WAIT_MS } from '../handlers/queries.js';
-import { EVENTS, isPlainObject, type EventName } from '../protocol/index.js';
+import { applyGrantNotice } from '../handlers/grant-notice.js';
+import { EVENTS, GRANT_CHANGED, isPlainObject, parseEventBody, type EventName } from '../protocol/index.js';
 import { parseRemoteAgent } from '../remote/agent-shape.js';
 import type { RemoteMirror } from '../remote/mirror.js';
 import type { ConnectionRecord } from '../store/index.js';
@@ -75,7 +76,7 @@ export class EventPuller {
   private async pullOnce(conn: ConnectionRecord): Promise<void> {
     // The peer holds the query open until an event comes or waitMs passes; it must answer within our timeout.
     const waitMs = Math.max(0, Math.min(MAX_PULL_WAIT_MS, this.ctx.config.fedTimeoutMs - 1000));
-    const result = await this.ctx.messenger.send<{ events?: unknown }>(targetOf(conn), 'QUERY',
+    const result = await this.ctx.messenger.send<{ events?: unknown; grants?: unknown }>(targetOf(conn), 'QUERY',
       { query: 'events', args: { after: conn.pullAfter, waitMs } }, { op: 'events', retries: 0, signal: this.abort.signal });
     const events = Array.isArray(result.events) ? result.events : [];
     let after = conn.pullAfter;
@@ -91,5 +92,16 @@ export class EventPuller {
       after = item.seq as number;
     }
     if (after !== conn.pullAfter) this.ctx.store.connections.update(conn.id, { pullAfter: after });
+    if (result.grants !== undefined) this.applyGrants(conn, result.grants);
+  }
+
+  /** The peer's current grants for this instance, as a pull answer carries them (the pull side of grant.changed). */
+  private applyGrants(conn: ConnectionRecord, value: unknown): void {
+    try {
+      const notice = parseEventBody({ ...(isPlainObject(value) ? value : {}), event: GRANT_CHANGED });
+      if (notice.event === GRANT_CHANGED) applyGrantNotice(this.ctx, this.ctx.store.connections.get(conn.id) ?? conn, notice);
+    } catch (err) {
+      this.ctx.logger.warn({ peer: conn.instanceId, code: isMosaicError(err) ? err.code : String(err) }, 'pulled grants refused');
+    }
   }
 }

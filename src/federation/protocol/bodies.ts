@@ -1,4 +1,4 @@
-import { COMMANDS, EVENTS, INSTANCE_ID_RE, PROTOCOL_VERSION, QUERIES, type Command, type EventName, type QueryName } from './constants.js';
+import { COMMANDS, EVENTS, GRANT_CHANGED, INSTANCE_ID_RE, PROTOCOL_VERSION, QUERIES, type Command, type EventName, type QueryName } from './constants.js';
 import { validateGrants, type Grants } from './grants.js';
 import { isPlainObject, ProtocolError, type ErrorInfo, type JsonObject, type ResponseBody } from './envelope.js';
 
@@ -27,6 +27,12 @@ export interface EventBody {
   agent: JsonObject;
   /** The sender's event sequence number: lets the receiver apply each event once and in order, past the replay window. */
   seq?: number;
+}
+/** EVENT `grant.changed`: what the sender now lets the receiver do there, and the change's version (only newer ones apply). */
+export interface GrantNoticeBody {
+  event: typeof GRANT_CHANGED;
+  grants: Grants;
+  version: number;
 }
 /** What CONNECT's RESPONSE carries in `result`. */
 export interface ConnectResult {
@@ -128,10 +134,11 @@ export function parseCommandBody(body: JsonObject): CommandBody {
   return { command, args };
 }
 
-export function parseEventBody(body: JsonObject): EventBody {
+export function parseEventBody(body: JsonObject): EventBody | GrantNoticeBody {
+  if (body.event === GRANT_CHANGED) return parseGrantNotice(body);
   onlyKeys(body, ['event', 'agent', 'seq'], 'body.');
   if (!(EVENTS as readonly unknown[]).includes(body.event)) {
-    throw badBody('body.event', `body.event must be one of ${EVENTS.join(', ')}`, 'unknown_event');
+    throw badBody('body.event', `body.event must be one of ${[...EVENTS, GRANT_CHANGED].join(', ')}`, 'unknown_event');
   }
   const out: EventBody = { event: body.event as EventName, agent: object(body.agent, 'body.agent') };
   if (body.seq !== undefined) {
@@ -139,6 +146,14 @@ export function parseEventBody(body: JsonObject): EventBody {
     out.seq = body.seq;
   }
   return out;
+}
+
+function parseGrantNotice(body: JsonObject): GrantNoticeBody {
+  onlyKeys(body, ['event', 'grants', 'version'], 'body.');
+  if (typeof body.version !== 'number' || !Number.isSafeInteger(body.version) || body.version < 1) {
+    throw badBody('body.version', 'body.version must be a positive integer');
+  }
+  return { event: GRANT_CHANGED, grants: bodyGrants(body.grants, 'body.grants'), version: body.version };
 }
 
 /** Grants inside a message body: a malformed one is the sender's fault, reported like any other bad body field. */

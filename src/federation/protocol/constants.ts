@@ -35,6 +35,13 @@ export type QueryName = (typeof QUERIES)[number];
 export const EVENTS = ['agent.state', 'agent.progress'] as const;
 export type EventName = (typeof EVENTS)[number];
 
+/**
+ * EVENTs about a connection rather than an agent. `grant.changed`: the
+ * sender's admin changed what the receiver may do at the sender; the
+ * receiver keeps it as `peerGrants` (informational, it decides nothing there).
+ */
+export const GRANT_CHANGED = 'grant.changed';
+
 export const RUNTIME_KINDS = ['claude', 'command'] as const;
 export type RuntimeKind = (typeof RUNTIME_KINDS)[number];
 

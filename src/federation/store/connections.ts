@@ -16,6 +16,10 @@ interface ConnectionRow {
   peer_grants: string | null;
   pull: number;
   pull_after: number;
+  grants_version: number;
+  grants_notified: number;
+  peer_grants_version: number;
+  peer_grants_at: number | null;
   created_at: number;
   updated_at: number;
 }
@@ -33,6 +37,10 @@ function toRecord(row: ConnectionRow): ConnectionRecord {
     peerGrants: row.peer_grants === null ? null : (JSON.parse(row.peer_grants) as Grants),
     pull: row.pull === 1,
     pullAfter: row.pull_after,
+    grantsVersion: row.grants_version,
+    grantsNotified: row.grants_notified,
+    peerGrantsVersion: row.peer_grants_version,
+    peerGrantsAt: row.peer_grants_at,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -51,12 +59,19 @@ function toRow(c: ConnectionRecord): ConnectionRow {
     peer_grants: c.peerGrants === null ? null : JSON.stringify(c.peerGrants),
     pull: c.pull ? 1 : 0,
     pull_after: c.pullAfter,
+    grants_version: c.grantsVersion,
+    grants_notified: c.grantsNotified,
+    peer_grants_version: c.peerGrantsVersion,
+    peer_grants_at: c.peerGrantsAt,
     created_at: c.createdAt,
     updated_at: c.updatedAt,
   };
 }
 
-const COLUMNS = ['id', 'instance_id', 'name', 'url', 'public_key', 'state', 'direction', 'grants', 'peer_grants', 'pull', 'pull_after', 'created_at', 'updated_at'];
+const COLUMNS = ['id', 'instance_id', 'name', 'url', 'public_key', 'state', 'direction', 'grants', 'peer_grants', 'pull', 'pull_after',
+  'grants_version', 'peer_grants_version', 'peer_grants_at', 'created_at', 'updated_at'];
+/** grants_notified is written only by markGrantsNotified, so an update of other fields never moves it back. */
+const INSERT_COLUMNS = [...COLUMNS, 'grants_notified'];
 
 /** The `federation_connections` table: one record per peer instance. */
 export class SqliteConnectionStore {
@@ -67,6 +82,7 @@ export class SqliteConnectionStore {
   private readonly insertStmt;
   private readonly updateStmt;
   private readonly removeStmt;
+  private readonly notifiedStmt;
 
   constructor(db: SqliteDatabase, private readonly now: () => number = Date.now) {
     this.byIdStmt = db.prepare<[string], ConnectionRow>('SELECT * FROM federation_connections WHERE id = ?');
@@ -74,7 +90,9 @@ export class SqliteConnectionStore {
     this.byNameStmt = db.prepare<[string], ConnectionRow>('SELECT * FROM federation_connections WHERE name = ?');
     this.listStmt = db.prepare<[], ConnectionRow>('SELECT * FROM federation_connections ORDER BY created_at, rowid');
     this.insertStmt = db.prepare<[ConnectionRow]>(
-      `INSERT INTO federation_connections (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map((c) => `@${c}`).join(', ')})`);
+      `INSERT INTO federation_connections (${INSERT_COLUMNS.join(', ')}) VALUES (${INSERT_COLUMNS.map((c) => `@${c}`).join(', ')})`);
+    this.notifiedStmt = db.prepare<[number, string]>(
+      'UPDATE federation_connections SET grants_notified = max(grants_notified, ?) WHERE id = ?');
     this.updateStmt = db.prepare<[ConnectionRow]>(
       `UPDATE federation_connections SET ${COLUMNS.filter((c) => c !== 'id').map((c) => `${c} = @${c}`).join(', ')} WHERE id = @id`);
     this.removeStmt = db.prepare<[string]>('DELETE FROM federation_connections WHERE id = ?');
@@ -110,9 +128,12 @@ export class SqliteConnectionStore {
     return this.listStmt.all().map(toRecord);
   }
 
-  insert(fields: Omit<ConnectionRecord, 'id' | 'createdAt' | 'updatedAt' | 'pull' | 'pullAfter'> & Partial<Pick<ConnectionRecord, 'pull'>>): ConnectionRecord {
+  insert(fields: Omit<ConnectionRecord, 'id' | 'createdAt' | 'updatedAt' | 'pull' | 'pullAfter' | GrantNoticeFields> & Partial<Pick<ConnectionRecord, 'pull'>>): ConnectionRecord {
     const at = this.now();
-    const record: ConnectionRecord = { pull: false, pullAfter: 0, ...fields, id: randomUUID(), createdAt: at, updatedAt: at };
+    const record: ConnectionRecord = {
+      pull: false, pullAfter: 0, grantsVersion: 0, grantsNotified: 0, peerGrantsVersion: 0, peerGrantsAt: fields.peerGrants ? at : null,
+      ...fields, id: randomUUID(), createdAt: at, updatedAt: at,
+    };
     try {
       this.insertStmt.run(toRow(record));
     } catch (err) {
@@ -124,7 +145,10 @@ export class SqliteConnectionStore {
   update(id: string, patch: ConnectionPatch): ConnectionRecord | undefined {
     const current = this.get(id);
     if (!current) return undefined;
-    const next: ConnectionRecord = { ...current, ...definedOnly(patch), updatedAt: this.now() };
+    const at = this.now();
+    const next: ConnectionRecord = { ...current, ...definedOnly(patch), updatedAt: at };
+    // Whatever told this instance what the peer grants it (CONNECT, its answer, a notice), that is when it learned it.
+    if (patch.peerGrants !== undefined && patch.peerGrantsAt === undefined) next.peerGrantsAt = patch.peerGrants === null ? null : at;
     try {
       this.updateStmt.run(toRow(next));
     } catch (err) {
@@ -133,10 +157,17 @@ export class SqliteConnectionStore {
     return next;
   }
 
+  /** The peer has been told of grants version `version` (never moves back). */
+  markGrantsNotified(id: string, version: number): void {
+    this.notifiedStmt.run(version, id);
+  }
+
   remove(id: string): boolean {
     return this.removeStmt.run(id).changes > 0;
   }
 }
+
+type GrantNoticeFields = 'grantsVersion' | 'grantsNotified' | 'peerGrantsVersion' | 'peerGrantsAt';
 
 function definedOnly(patch: ConnectionPatch): ConnectionPatch {
   return Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as ConnectionPatch;

@@ -122,4 +122,15 @@ export const FEDERATION_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX federation_requests_source ON federation_requests (source);
     `,
   },
+  {
+    version: 102,
+    name: 'federation: grant change notices (version told to the peer, version and time learned from it)',
+    up: `
+      ALTER TABLE federation_connections ADD COLUMN grants_version INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE federation_connections ADD COLUMN grants_notified INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE federation_connections ADD COLUMN peer_grants_version INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE federation_connections ADD COLUMN peer_grants_at INTEGER;
+      UPDATE federation_connections SET peer_grants_at = updated_at WHERE peer_grants IS NOT NULL;
+    `,
+  },
 ];

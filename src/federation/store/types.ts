@@ -23,11 +23,20 @@ export interface ConnectionRecord {
   pull: boolean;
   /** The peer's last event seq pulled so far. */
   pullAfter: number;
+  /** Version of `grants`, raised at every change (never below the wall clock in ms, so it only grows). */
+  grantsVersion: number;
+  /** The version of `grants` the peer has been told of (grant.changed), 0 when none. */
+  grantsNotified: number;
+  /** The version of `peerGrants` the peer's last grant.changed notice carried, 0 when learned otherwise. */
+  peerGrantsVersion: number;
+  /** When this instance learned `peerGrants` (ms), null when it knows none. */
+  peerGrantsAt: number | null;
   createdAt: number;
   updatedAt: number;
 }
 
-export type ConnectionPatch = Partial<Pick<ConnectionRecord, 'name' | 'url' | 'publicKey' | 'state' | 'direction' | 'grants' | 'peerGrants' | 'pull' | 'pullAfter'>>;
+export type ConnectionPatch = Partial<Pick<ConnectionRecord,
+  'name' | 'url' | 'publicKey' | 'state' | 'direction' | 'grants' | 'peerGrants' | 'pull' | 'pullAfter' | 'grantsVersion' | 'peerGrantsVersion' | 'peerGrantsAt'>>;
 
 export interface InviteRecord {
   tokenHash: string;

@@ -76,7 +76,7 @@ export async function dashboardStatic(app: FastifyInstance, opts: { root?: strin
 
   app.get('/', { schema: { hide: true } }, async (_request, reply) => {
     const index = assets.get('/index.html');
-    if (!index) throw unavailable('dashboard_not_built', 'the dashboard is not built: run `npm run build:web` (or `npm install`)');
+    if (!index) throw unavailable('dashboard_not_built', 'the dashboard is not built: run `npm run build` (or `npm run build:web` for the page alone)');
     return securityHeaders(reply).header('cache-control', 'no-cache').type(index.type).send(index.body);
   });
 

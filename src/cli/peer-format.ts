@@ -1,7 +1,7 @@
-import type { ConnectionRecord, MessageRecord } from '../federation/index.js';
+import type { ConnectionRecord, MessageRecord, PeerContact } from '../federation/index.js';
 import { COMMANDS } from '../federation/protocol/constants.js';
 import type { Grants } from '../federation/protocol/grants.js';
-import { dash, formatFields, formatTable, formatTimestamp } from './output.js';
+import { dash, formatAgo, formatFields, formatTable, formatTimestamp } from './output.js';
 
 /** How peers (federation connections) and their messages look in human output. */
 
@@ -46,7 +46,16 @@ export function formatConnectionTable(connections: readonly ConnectionRecord[]):
   );
 }
 
-export function formatConnection(c: ConnectionRecord): string {
+type ShownConnection = ConnectionRecord & { contact?: PeerContact };
+
+/** `last heard from 4s ago`, or since when the peer cannot be reached and why. */
+function contactText(contact: PeerContact, now = Date.now()): string {
+  const heard = contact.lastContactAt === null ? 'not heard from since this server started' : `last heard from ${formatAgo(contact.lastContactAt, now)}`;
+  if (contact.unreachableSince === null) return heard;
+  return `unreachable since ${formatTimestamp(contact.unreachableSince)}${contact.error ? ` (${contact.error.slice(0, 160)})` : ''}; ${heard}`;
+}
+
+export function formatConnection(c: ShownConnection): string {
   return formatFields([
     ['name', c.name],
     ['instance', c.instanceId],
@@ -57,6 +66,7 @@ export function formatConnection(c: ConnectionRecord): string {
     ['we may (there)', formatGrants(c.peerGrants) + (c.peerGrants && c.peerGrantsAt ? ` (as the peer said at ${formatTimestamp(c.peerGrantsAt)})` : '')],
     ...(c.grantsVersion > c.grantsNotified ? [['peer told', 'not yet: the change of its grants is sent again until it answers'] as [string, string]] : []),
     ['events', c.pull ? 'pulled from the peer' : 'pushed by the peer'],
+    ...(c.contact ? [['contact', contactText(c.contact)] as [string, string]] : []),
     ['id', c.id],
     ['created', formatTimestamp(c.createdAt)],
     ['updated', formatTimestamp(c.updatedAt)],

@@ -37,6 +37,7 @@ describe('stale remote views', () => {
     expect(fresh.stdout).toMatch(new RegExp(`${long.id}\\s+running\\s`));
     expect(fresh.stdout).not.toContain('stale');
     expect(fresh.stderr).toBe('');
+    expect((await runCli(['peers', 'show', 'spoke'], { MOSAIC_HOME: hub.home, MOSAIC_URL: hub.url })).stdout).toMatch(/contact\s+last heard from \d+(ms|s) ago\n/);
     const view = (await remote()).find((a) => a.id === long.id)!;
     expect(view).toMatchObject({ stale: false, peerContact: { unreachableSince: null } });
     expect(view.peerContact?.lastContactAt).toBeGreaterThan(Date.now() - 10_000);
@@ -53,6 +54,8 @@ describe('stale remote views', () => {
     expect(marked.stdout).toMatch(new RegExp(`${long.id}\\s+running \\(stale \\d+(ms|s|m)\\)`));
     expect(marked.stdout).toMatch(new RegExp(`${done.id}\\s+completed\\s`));
     expect(marked.stderr).toMatch(/^note: peer spoke unreachable since \d\d:\d\d:\d\d \(.+\), last heard from .+ ago; its agents may be out of date\n$/);
+    const peer = await runCli(['peers', 'show', 'spoke'], { MOSAIC_HOME: hub.home, MOSAIC_URL: hub.url });
+    expect(peer.stdout).toMatch(/contact\s+unreachable since \d{4}-\d\d-\d\d \d\d:\d\d:\d\d \(.+\); last heard from .+ ago/);
     const json = await runCli(['agents', 'list', '--all', '--json'], { MOSAIC_HOME: hub.home, MOSAIC_URL: hub.url });
     expect((JSON.parse(json.stdout) as { agents: PublicAgent[] }).agents.find((a) => a.id === long.id)?.stale).toBe(true);
     expect(json.stderr).toContain('note: peer spoke unreachable');

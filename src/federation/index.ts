@@ -22,6 +22,7 @@ import { openFederationStore, type FederationStore } from './store/index.js';
 
 export { FEDERATION_MIGRATIONS } from './store/index.js';
 export type { ConnectionRecord, MessageRecord } from './store/index.js';
+export type { PeerContact } from './outbound/index.js';
 
 export interface FederationDeps {
   config: Config;

@@ -1,6 +1,6 @@
 import { conflict, invalid, MosaicError, notFound } from '../../core/errors.js';
 import { connectBody, targetOf, type FederationContext } from '../context.js';
-import { fetchInstanceDoc } from '../outbound/index.js';
+import { fetchInstanceDoc, type PeerContact } from '../outbound/index.js';
 import {
   createInviteToken, DEFAULT_INVITE_TTL_S, defaultGrants, parseConnectResult, peerOrigin, validateGrants, type Grants,
 } from '../protocol/index.js';
@@ -45,6 +45,11 @@ export class ConnectionService {
 
   list(): ConnectionRecord[] {
     return this.ctx.store.connections.list();
+  }
+
+  /** The record with when the peer was last heard from and since when it cannot be reached (see outbound/contacts.ts). */
+  withContact(conn: ConnectionRecord): ConnectionRecord & { contact: PeerContact } {
+    return { ...conn, contact: this.ctx.contacts.get(conn.instanceId) };
   }
 
   resolve(ref: string): ConnectionRecord {

@@ -30,7 +30,7 @@ export async function adminFederationRoutes(app: FastifyInstance, opts: AdminRou
 
   app.get('/federation/connections', {
     schema: { tags, summary: 'List connections', response: { 200: { type: 'object', properties: { connections: { type: 'array', items: connectionSchema } } }, ...adminErrors } },
-  }, async () => ({ connections: connections.list() }));
+  }, async () => ({ connections: connections.list().map((c) => connections.withContact(c)) }));
 
   app.post<{ Body: ConnectRequest }>('/federation/connections', {
     schema: {
@@ -43,7 +43,7 @@ export async function adminFederationRoutes(app: FastifyInstance, opts: AdminRou
 
   app.get<Params>('/federation/connections/:id', {
     schema: { tags, summary: 'One connection (by id, name or instance id)', params: connectionParams, response: one },
-  }, async (request) => connections.resolve(request.params.id));
+  }, async (request) => connections.withContact(connections.resolve(request.params.id)));
 
   app.post<Params & { Body: { grants?: unknown } | null }>('/federation/connections/:id/accept', {
     schema: { tags, summary: 'Accept a pending request, optionally setting its grants', params: connectionParams, body: acceptBody, response: one },

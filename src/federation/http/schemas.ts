@@ -55,6 +55,11 @@ export const connectionSchema = {
     grantsVersion: { type: 'integer', description: 'version of grants, raised at every change; 0 when never changed since connecting' },
     grantsNotified: { type: 'integer', description: 'the grants version the peer has been told of (grant.changed); below grantsVersion while the notice is still being retried' },
     pull: { type: 'boolean', description: "this instance pulls the peer's events (QUERY events) rather than waiting for pushes" },
+    contact: {
+      type: 'object',
+      description: 'GET only: when this instance last heard from the peer (a verified message or answer) and since when it cannot reach it (ms, null when not); in memory since the server started',
+      properties: { lastContactAt: { type: ['integer', 'null'] }, unreachableSince: { type: ['integer', 'null'] }, error: { type: ['string', 'null'] } },
+    },
     createdAt: { type: 'integer' },
     updatedAt: { type: 'integer' },
   },

@@ -18,7 +18,11 @@ export interface PeerContact {
 export class PeerContacts {
   private readonly byPeer = new Map<string, PeerContact>();
 
-  constructor(private readonly now: () => number = Date.now) {}
+  private readonly startedAt: number;
+
+  constructor(private readonly now: () => number = Date.now) {
+    this.startedAt = now();
+  }
 
   get(instanceId: string): PeerContact {
     return { ...(this.byPeer.get(instanceId) ?? { lastContactAt: null, unreachableSince: null, error: null }) };
@@ -39,12 +43,13 @@ export class PeerContacts {
 
   /**
    * Whether what this instance mirrors of the peer may be out of date: it
-   * cannot reach the peer, or has not heard from it for `staleMs` (with
-   * nothing heard since start, only a failed attempt makes it stale).
+   * cannot reach the peer, or has not heard from it for `staleMs` (counted
+   * from this server's start when nothing was heard since: a suspended or
+   * disconnected peer is never probed, so its silence is all there is to go by).
    */
   isStale(instanceId: string, staleMs: number): boolean {
     const contact = this.get(instanceId);
     if (contact.unreachableSince !== null) return true;
-    return contact.lastContactAt !== null && this.now() - contact.lastContactAt > staleMs;
+    return this.now() - (contact.lastContactAt ?? this.startedAt) > staleMs;
   }
 }

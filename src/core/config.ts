@@ -54,6 +54,10 @@ export interface Config {
   keepAliveTimeoutMs: number;
   /** HTTP: open connections from one source address; more are closed when accepted. */
   maxConnectionsPerAddress: number;
+  /** Events, tracked federation messages and settled outbox rows older than this many days are pruned. */
+  retentionDays: number;
+  /** At most this many rows of each of those tables (and of the replay cache) are kept; the oldest go first. */
+  retentionMaxRows: number;
   /** SSE: unread output one event-stream client may hold in server memory before it is dropped, in bytes. */
   sseMaxBufferBytes: number;
   /** SSE: how long a stream whose client is not reading may stay backed up before the client is dropped, in ms. */
@@ -97,6 +101,8 @@ const SETTINGS = {
   headersTimeoutMs: 'MOSAIC_HEADERS_TIMEOUT_MS',
   keepAliveTimeoutMs: 'MOSAIC_KEEP_ALIVE_TIMEOUT_MS',
   maxConnectionsPerAddress: 'MOSAIC_MAX_CONNECTIONS_PER_ADDRESS',
+  retentionDays: 'MOSAIC_RETENTION_DAYS',
+  retentionMaxRows: 'MOSAIC_RETENTION_MAX_ROWS',
   sseMaxBufferBytes: 'MOSAIC_SSE_MAX_BUFFER_BYTES',
   sseStallMs: 'MOSAIC_SSE_STALL_MS',
   fedStaleS: 'MOSAIC_FED_STALE_S',
@@ -206,6 +212,8 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     headersTimeoutMs: integer('headersTimeoutMs', pick('headersTimeoutMs'), 10_000, 500, 3_600_000),
     keepAliveTimeoutMs: integer('keepAliveTimeoutMs', pick('keepAliveTimeoutMs'), 5_000, 100, 3_600_000),
     maxConnectionsPerAddress: integer('maxConnectionsPerAddress', pick('maxConnectionsPerAddress'), 64, 1, 1_000_000),
+    retentionDays: integer('retentionDays', pick('retentionDays'), 7, 1, 36_500),
+    retentionMaxRows: integer('retentionMaxRows', pick('retentionMaxRows'), 100_000, 100, 100_000_000),
     sseMaxBufferBytes: integer('sseMaxBufferBytes', pick('sseMaxBufferBytes'), 1024 * 1024, 16 * 1024, 256 * 1024 * 1024),
     sseStallMs: integer('sseStallMs', pick('sseStallMs'), 30_000, 100, 3_600_000),
     loginCodeTtlMs: 2 * 60_000,

@@ -5,3 +5,4 @@ export * from './ids.js';
 export * from './logger.js';
 export * from './mutex.js';
 export * from './version.js';
+export * from './text-bounds.js';

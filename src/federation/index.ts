@@ -42,15 +42,25 @@ export interface Federation {
   agentApi(local: AgentApi): AgentApi;
   /** Registered under /api/v1 by buildApp. */
   plugin(app: FastifyInstance, adminGuard: ReturnType<typeof requireAdmin>): Promise<void>;
-  /** Starts delivery and housekeeping; `url` is where peers reach this instance (known once the server listens). */
+  /** Starts delivery; `url` is where peers reach this instance (known once the server listens). */
   start(url: string): void;
+  /**
+   * Drops what peers made grow past its retention (config `retentionDays`,
+   * `retentionMaxRows`): tracked messages, settled outbox rows, replay-cache
+   * answers past the replay window, expired invites. Never a pending row.
+   * The instance runs it at start and periodically.
+   */
+  prune(now?: number): FederationPruned;
   stop(): Promise<void>;
 }
 
-const HOUSEKEEPING_MS = 60_000;
+export interface FederationPruned {
+  messages: number;
+  outbox: number;
+  seen: number;
+}
+
 const DAY_MS = 24 * 3600_000;
-/** Settled outbox rows and messages are kept this long for the message list and pulling hubs. */
-const MESSAGE_RETENTION_MS = 7 * DAY_MS;
 /** Messages refused before their sender was verified, kept for the admin to see forgeries. */
 const MAX_UNVERIFIED_MESSAGES = 10_000;
 
@@ -79,19 +89,15 @@ export function createFederation(deps: FederationDeps): Federation {
   const connections = new ConnectionService(ctx);
   const processor = new InboundProcessor(ctx, new Dispatcher(ctx, mirror));
   const instanceDoc = (): InstanceDoc => ({ ...self, protocolVersion: PROTOCOL_VERSION, capabilities: CAPABILITIES });
-  let housekeeping: NodeJS.Timeout | undefined;
 
-  const prune = (): void => {
-    const now = Date.now();
-    try {
-      store.seen.prune(now - REPLAY_WINDOW_MS);
-      store.invites.prune(now - DAY_MS);
-      store.messages.prune(now - MESSAGE_RETENTION_MS);
-      store.messages.trimUnverified(MAX_UNVERIFIED_MESSAGES);
-      store.outbox.prune(now - MESSAGE_RETENTION_MS);
-    } catch (err) {
-      deps.logger.error({ err }, 'federation housekeeping failed');
-    }
+  const prune = (now = Date.now()): FederationPruned => {
+    const { retentionDays, retentionMaxRows } = deps.config;
+    const before = now - retentionDays * DAY_MS;
+    store.invites.prune(now - DAY_MS);
+    const seen = store.seen.prune(now - REPLAY_WINDOW_MS) + store.seen.cap(retentionMaxRows);
+    const messages = store.messages.prune(before) + store.messages.trimUnverified(MAX_UNVERIFIED_MESSAGES) + store.messages.cap(retentionMaxRows);
+    const outbox = store.outbox.prune(before) + store.outbox.cap(retentionMaxRows);
+    return { messages, outbox, seen };
   };
 
   return {
@@ -106,11 +112,9 @@ export function createFederation(deps: FederationDeps): Federation {
         await adminFederationRoutes(admin, { connections, store });
       });
     },
+    prune,
     start(url) {
       self.url = url;
-      prune();
-      housekeeping = setInterval(prune, HOUSEKEEPING_MS);
-      housekeeping.unref();
       delivery = new OutboxDelivery(ctx);
       delivery.start();
       puller = new EventPuller(ctx, mirror);
@@ -120,7 +124,6 @@ export function createFederation(deps: FederationDeps): Federation {
     },
     async stop() {
       closing.abort();
-      if (housekeeping) clearInterval(housekeeping);
       await Promise.all([delivery?.stop(), puller?.stop(), prober?.stop()]);
       delivery = undefined;
       puller = undefined;

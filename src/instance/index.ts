@@ -10,9 +10,10 @@ import { createFederation, FEDERATION_MIGRATIONS, type Federation } from '../fed
 import { WorktreeManager } from '../git/index.js';
 import { buildApp } from '../http/app.js';
 import { RepoService } from '../repos/index.js';
-import { openSqliteStore, type Store } from '../store/index.js';
+import { openSqliteStore, type SqliteStore } from '../store/index.js';
 import { registeredMigrations } from '../store/sqlite/index.js';
 import { acquireHomeLock } from './home-lock.js';
+import { startRetention } from './retention.js';
 
 export interface StartOptions {
   /** Settings that win over env and config.json (tests, the demo). */
@@ -26,7 +27,7 @@ export interface Instance {
   config: Config;
   identity: Identity;
   adminToken: string;
-  store: Store;
+  store: SqliteStore;
   agents: AgentService;
   federation: Federation;
   app: FastifyInstance;
@@ -82,6 +83,13 @@ async function startLocked(
   // Keyed by version: the federation's migrations may also have been registered globally.
   const migrations = [...new Map([...registeredMigrations(), ...FEDERATION_MIGRATIONS].map((m) => [m.version, m])).values()];
   const store = openSqliteStore(paths.db, { migrations });
+  // A store from before incremental vacuum is rewritten once, so pruning can give space back.
+  try {
+    if (store.ensureIncrementalVacuum()) logger.info({ db: paths.db }, 'store converted to incremental vacuum');
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
   const bus = new EventBus();
   // Every worktree it makes records this instance, so another instance on the same repository leaves it alone.
   const git = new WorktreeManager({ owner: identity.instanceId });
@@ -122,6 +130,7 @@ async function startLocked(
   // Port 0 without a configured URL: peers must be told the port the OS picked.
   if (config.port === 0 && config.url === defaultUrl(config)) config = { ...config, url };
   federation.start(config.url);
+  const stopRetention = startRetention(store, federation, config, logger);
   lock.setUrl(url);
 
   const server = app;
@@ -136,6 +145,7 @@ async function startLocked(
     url,
     sandbox: sandboxState(config, sandbox),
     async close() {
+      stopRetention();
       await server.close();
       await federation.stop();
       await agents.stop();

@@ -1,5 +1,8 @@
 import { publicAgent, type AgentRecord, type PublicAgent } from '../../agents/index.js';
+import { cutText, PROMPT_ECHO_CHARS, TRUNCATED_MARKER } from '../../core/text-bounds.js';
 import { MAX_RESULT_BYTES } from './limits.js';
+
+export { cutText, TRUNCATED_MARKER };
 
 /**
  * Limits (in characters) of the long texts of an agent record that travels
@@ -9,7 +12,7 @@ import { MAX_RESULT_BYTES } from './limits.js';
  * instance that ran the agent (its local API).
  */
 export const PEER_TEXT_LIMITS = {
-  prompt: 8 * 1024,
+  prompt: PROMPT_ECHO_CHARS,
   summary: 16 * 1024,
   errorMessage: 4 * 1024,
   errorCode: 100,
@@ -21,13 +24,6 @@ export const PEER_TEXT_LIMITS = {
   tools: 50,
 } as const;
 
-/** Whatever a bounded record adds to a cut text, so a reader sees it was cut. */
-export const TRUNCATED_MARKER = '…[truncated by mosaic; the full text is on the instance that ran the agent]';
-
-export function cutText(text: string, max: number): string {
-  if (text.length <= max) return text;
-  return `${text.slice(0, max)}${TRUNCATED_MARKER}`;
-}
 
 function boundArgv(argv: string[]): string[] {
   const out: string[] = [];

@@ -12,7 +12,14 @@ import { PeerRateLimiter } from './rate-limit.js';
 export type InboundAnswer = SeenResponse;
 
 const READ_COMMANDS = new Set(['agent.status', 'agent.list', 'agent.logs', 'agent.diff', 'agent.bundle']);
-const MAX_REMEMBERED_READ_BYTES = 64 * 1024;
+/**
+ * Commands a repeat may simply run again: reads, and agent.spawn (its message
+ * id, or the caller's idempotencyKey, is its idempotency key, so a repeat
+ * answers the same agent with the same status).
+ */
+const REPEATABLE_COMMANDS = new Set([...READ_COMMANDS, 'agent.spawn']);
+/** The largest answer the replay cache keeps for a repeatable message. */
+const MAX_REMEMBERED_BYTES = 64 * 1024;
 
 type Row = Pick<MessageStart, 'messageId' | 'direction' | 'peer' | 'verified'>;
 
@@ -87,14 +94,16 @@ export class InboundProcessor {
   /**
    * Whether a repeat of this message must get this very answer. A fault of
    * ours (5xx) must not be: the sender's retry should run it again. Nor must
-   * a large answer to a read (QUERY, or a command that changes nothing, such
-   * as a page of logs): running a read again is harmless, and a peer
-   * following logs would otherwise fill the cache with copies of them.
+   * a large answer to a message that is safe to run again (a QUERY, a read
+   * command such as a page of logs, an agent.spawn): the replay cache stays
+   * small (a peer following logs or repeating a spawn with a large prompt
+   * would otherwise fill it), and the repeat gets the same answer by running
+   * again. Other answers (CONNECT, EVENT, agent.kill) are small and bounded.
    */
   private remember(envelope: Envelope<JsonObject>, answer: InboundAnswer): boolean {
     if (answer.status >= 500) return false;
-    const read = envelope.kind === 'QUERY' || (envelope.kind === 'COMMAND' && READ_COMMANDS.has(String(envelope.body.command)));
-    return !read || answer.bytes.length <= MAX_REMEMBERED_READ_BYTES;
+    const repeatable = envelope.kind === 'QUERY' || (envelope.kind === 'COMMAND' && REPEATABLE_COMMANDS.has(String(envelope.body.command)));
+    return !repeatable || answer.bytes.length <= MAX_REMEMBERED_BYTES;
   }
 
   private lookup(instanceId: string): Peer | undefined {

@@ -70,6 +70,7 @@ export class SqliteMessageStore {
   private readonly startUnverifiedStmt;
   private readonly finishStmt;
   private readonly pruneStmt;
+  private readonly capStmt;
   private readonly trimStmt;
   private readonly listStmts = new Map<string, Database.Statement<(string | number)[], MessageRow>>();
 
@@ -88,6 +89,9 @@ export class SqliteMessageStore {
          error_message = @errorMessage, attempts = attempts + @attempts, updated_at = @at
        WHERE direction = @direction AND peer = @peer AND message_id = @messageId AND verified = @verified`);
     this.pruneStmt = db.prepare<[number]>('DELETE FROM federation_messages WHERE updated_at < ?');
+    // Settled rows past the newest `keep`; a message still pending is never dropped under its sender.
+    this.capStmt = db.prepare<[number]>(`DELETE FROM federation_messages WHERE status <> 'pending'
+      AND seq <= (SELECT seq FROM federation_messages ORDER BY seq DESC LIMIT 1 OFFSET ?)`);
     this.trimStmt = db.prepare<[number]>(
       `DELETE FROM federation_messages WHERE verified = 0 AND seq <=
          (SELECT seq FROM federation_messages WHERE verified = 0 ORDER BY seq DESC LIMIT 1 OFFSET ?)`);
@@ -137,6 +141,11 @@ export class SqliteMessageStore {
 
   prune(before: number): number {
     return this.pruneStmt.run(before).changes;
+  }
+
+  /** Keeps the newest `keep` messages (and any still pending). */
+  cap(keep: number): number {
+    return this.capStmt.run(keep).changes;
   }
 
   /**

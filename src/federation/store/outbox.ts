@@ -24,6 +24,8 @@ export class SqliteOutboxStore {
   private readonly retryStmt;
   private readonly afterStmt;
   private readonly pruneStmt;
+  private readonly capStmt;
+  private readonly oldestPendingStmt;
   private readonly ackStmt;
 
   constructor(db: SqliteDatabase) {
@@ -44,6 +46,9 @@ export class SqliteOutboxStore {
     this.ackStmt = db.prepare<[number, string, number]>(
       "UPDATE federation_outbox SET status = 'delivered', delivered_at = ? WHERE peer = ? AND seq <= ? AND status = 'pending'");
     this.pruneStmt = db.prepare<[number]>("DELETE FROM federation_outbox WHERE status <> 'pending' AND created_at < ?");
+    this.capStmt = db.prepare<[number]>(`DELETE FROM federation_outbox WHERE status <> 'pending'
+      AND rowid <= (SELECT rowid FROM federation_outbox WHERE status <> 'pending' ORDER BY rowid DESC LIMIT 1 OFFSET ?)`);
+    this.oldestPendingStmt = db.prepare<[], { seq: number | null }>("SELECT min(seq) AS seq FROM federation_outbox WHERE status = 'pending'");
   }
 
   /** The peer's undelivered rows, oldest first. */
@@ -82,5 +87,15 @@ export class SqliteOutboxStore {
   /** Forgets settled rows created before `before`. */
   prune(before: number): number {
     return this.pruneStmt.run(before).changes;
+  }
+
+  /** Keeps the newest `keep` settled rows; pending rows are never dropped. */
+  cap(keep: number): number {
+    return this.capStmt.run(keep).changes;
+  }
+
+  /** The seq of the oldest event still to be delivered to some peer: events from it on must be kept. */
+  oldestPendingSeq(): number | undefined {
+    return this.oldestPendingStmt.get()?.seq ?? undefined;
   }
 }

@@ -12,6 +12,7 @@ export class SqliteSeenStore {
   private readonly getStmt;
   private readonly putStmt;
   private readonly pruneStmt;
+  private readonly capStmt;
 
   constructor(db: SqliteDatabase, private readonly now: () => number = Date.now) {
     this.getStmt = db.prepare<[string, string], SeenRow>(
@@ -20,6 +21,8 @@ export class SqliteSeenStore {
     this.putStmt = db.prepare<[string, string, number, Buffer, string, number]>(
       'INSERT OR IGNORE INTO federation_seen (peer, message_id, http_status, response, signature, created_at) VALUES (?, ?, ?, ?, ?, ?)');
     this.pruneStmt = db.prepare<[number]>('DELETE FROM federation_seen WHERE created_at < ?');
+    this.capStmt = db.prepare<[number]>(
+      'DELETE FROM federation_seen WHERE rowid <= (SELECT rowid FROM federation_seen ORDER BY rowid DESC LIMIT 1 OFFSET ?)');
   }
 
   get(peer: string, messageId: string): SeenResponse | undefined {
@@ -33,5 +36,14 @@ export class SqliteSeenStore {
 
   prune(before: number): number {
     return this.pruneStmt.run(before).changes;
+  }
+
+  /**
+   * Keeps the newest `keep` answers. A repeat of an older message is then run
+   * again: agent.spawn is idempotent by its message id, EVENTs by seq, and a
+   * second kill is refused, so nothing happens twice.
+   */
+  cap(keep: number): number {
+    return this.capStmt.run(keep).changes;
   }
 }

@@ -95,6 +95,35 @@ describe('federation store', () => {
     expect(fed.messages.trimUnverified(2)).toBe(0);
   });
 
+  it('caps messages, settled outbox rows and the replay cache by count, never dropping a pending row (issue 7, point 2)', async () => {
+    for (let i = 0; i < 6; i += 1) {
+      const row = { messageId: `m${i}`, direction: 'in' as const, peer: PEER, verified: true };
+      fed.messages.start({ ...row, kind: 'COMMAND' });
+      if (i !== 0) fed.messages.finish(row, { status: 'delivered', httpStatus: 200 }); // m0 is still pending
+    }
+    expect(fed.messages.cap(2)).toBe(3);
+    expect(fed.messages.list().map((m) => m.messageId).sort()).toEqual(['m0', 'm4', 'm5']);
+
+    for (let i = 0; i < 5; i += 1) fed.seen.put(PEER, `s${i}`, { status: 200, bytes: Buffer.from(`answer ${i}`), signature: 'sig' });
+    expect(fed.seen.cap(2)).toBe(3);
+    expect(['s0', 's1', 's2', 's3', 's4'].map((id) => fed.seen.get(PEER, id) !== undefined)).toEqual([false, false, false, true, true]);
+
+    await core.agents.insert(makeAgent({ id: 'r1', origin: PEER }));
+    await core.agents.transition('r1', ['queued'], 'spawning');
+    await core.agents.transition('r1', ['spawning'], 'running');
+    await core.agents.transition('r1', ['running'], 'completed');
+    const rows = fed.outbox.pending(PEER);
+    expect(rows).toHaveLength(4);
+    expect(fed.outbox.oldestPendingSeq()).toBe(rows[0]!.seq);
+    fed.outbox.delivered(PEER, rows[0]!.seq, 1);
+    fed.outbox.delivered(PEER, rows[1]!.seq, 1);
+    fed.outbox.delivered(PEER, rows[3]!.seq, 1);
+    expect(fed.outbox.oldestPendingSeq()).toBe(rows[2]!.seq);
+    expect(fed.outbox.cap(1)).toBe(2);
+    // The newest settled row and the pending one stay.
+    expect(fed.outbox.after(PEER, 0, 10).map((r) => r.seq)).toEqual([rows[2]!.seq, rows[3]!.seq]);
+  });
+
   describe('mirror', () => {
     const view = (overrides: Partial<PublicAgent>): PublicAgent => publicAgent(makeAgent({ id: 'm1', origin: 'hub', ...overrides }));
 

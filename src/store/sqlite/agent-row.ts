@@ -1,4 +1,5 @@
 import type { AgentRecord } from '../../core/agent-model.js';
+import { cutText, PROMPT_ECHO_CHARS } from '../../core/text-bounds.js';
 
 /**
  * How a field is stored: as is, as JSON text (SQL NULL for null), as JSON
@@ -108,7 +109,9 @@ export function applyPatch(agent: AgentRecord, patch: object | undefined): Agent
  * The record as written into the event log: `env` may hold secrets the user
  * passed to the agent and is never shown by the API, while events are
  * streamed (SSE) and pushed to peers — so it is kept only in the agents row.
+ * The prompt is cut (with a marker): every transition repeats the record,
+ * and the agents row keeps the whole prompt.
  */
 export function eventView(agent: AgentRecord): AgentRecord {
-  return { ...agent, env: {} };
+  return { ...agent, env: {}, prompt: cutText(agent.prompt, PROMPT_ECHO_CHARS) };
 }

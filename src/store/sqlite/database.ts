@@ -5,6 +5,7 @@ export type SqliteDatabase = Database.Database;
 
 /** How long a writer waits for another connection's lock before SQLITE_BUSY. */
 export const BUSY_TIMEOUT_MS = 5000;
+const WAL_SIZE_LIMIT_BYTES = 16 * 1024 * 1024;
 
 /**
  * Opens (creating if needed) a SQLite database configured the way every
@@ -24,7 +25,12 @@ export function openDatabase(file: string): SqliteDatabase {
   }
   const db = new Database(file, { timeout: BUSY_TIMEOUT_MS });
   try {
+    // Takes effect only in a new file (before its first table): pruned rows' pages can then be given back
+    // (see space.ts; an older store is converted once by the server).
+    db.pragma('auto_vacuum = INCREMENTAL');
     db.pragma('journal_mode = WAL');
+    // A checkpointed WAL is cut back to this, so one large transaction does not leave a large file behind.
+    db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`);
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     db.pragma('foreign_keys = ON');
     db.pragma('synchronous = NORMAL');

@@ -22,6 +22,7 @@ export class SqliteEventStore implements EventStore {
   private readonly insertStmt;
   private readonly afterStmt;
   private readonly lastSeqStmt;
+  private readonly pruneStmt;
 
   constructor(db: SqliteDatabase, private readonly now: () => number = Date.now) {
     this.insertStmt = db.prepare<[string, string, string, number], EventRow>(
@@ -30,6 +31,20 @@ export class SqliteEventStore implements EventStore {
     // sqlite_sequence rather than max(seq): it stays right after old events are pruned.
     this.lastSeqStmt = db.prepare<[], { seq: number }>(
       "SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0) AS seq");
+    // Older than `before`, or past the newest `maxRows`; never at or after `keepFrom`.
+    this.pruneStmt = db.prepare<{ before: number; maxRows: number; keepFrom: number }>(`
+      DELETE FROM events WHERE seq < @keepFrom AND (
+        created_at < @before
+        OR seq <= (SELECT seq FROM events ORDER BY seq DESC LIMIT 1 OFFSET @maxRows))`);
+  }
+
+  /**
+   * Deletes events older than `before` or beyond the newest `maxRows`,
+   * keeping every event from `keepFrom` on (events still to be delivered to a
+   * peer). Seqs are never reused, so readers resuming by seq stay correct.
+   */
+  prune(opts: { before: number; maxRows: number; keepFrom?: number }): number {
+    return this.pruneStmt.run({ before: opts.before, maxRows: opts.maxRows, keepFrom: opts.keepFrom ?? Number.MAX_SAFE_INTEGER }).changes;
   }
 
   /**

@@ -4,6 +4,7 @@ import { openDatabase, type SqliteDatabase } from './database.js';
 import { SqliteEventStore } from './events.js';
 import { registeredMigrations, runMigrations, type Migration } from './migrations.js';
 import { SqliteRepoStore } from './repos.js';
+import { ensureIncrementalVacuum, reclaimSpace } from './space.js';
 
 export interface SqliteStoreOptions {
   /** The schema to apply; defaults to every registered migration. */
@@ -36,6 +37,16 @@ export class SqliteStore implements Store {
    */
   transaction<T>(fn: () => T): T {
     return this.db.transaction(fn).immediate();
+  }
+
+  /** Converts an older file so pruned space can be given back (a one-time VACUUM); true when it did. */
+  ensureIncrementalVacuum(): boolean {
+    return ensureIncrementalVacuum(this.db);
+  }
+
+  /** Gives pruned rows' pages back and checkpoints the WAL; the pages freed. */
+  reclaimSpace(): number {
+    return reclaimSpace(this.db);
   }
 
   async close(): Promise<void> {

@@ -103,4 +103,12 @@ export const CORE_MIGRATIONS: readonly Migration[] = [
       ALTER TABLE repos ADD COLUMN network TEXT NOT NULL DEFAULT 'host' CHECK (network IN ('host', 'none'));
     `,
   },
+  {
+    // Retention (issue 7): old events are pruned by age, which wants an index on their time.
+    version: 50,
+    name: 'core: events by creation time',
+    up: `
+      CREATE INDEX events_created ON events (created_at);
+    `,
+  },
 ];

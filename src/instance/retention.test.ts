@@ -1,0 +1,110 @@
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnCommand, waitForState } from '../test-support/agents.js';
+import { makeTempDir } from '../test-support/git-fixtures.js';
+import { startInstanceWithRepo, type InstanceWithRepo } from '../test-support/instance.js';
+import { readSse } from '../test-support/sse.js';
+import { ensureIncrementalVacuum } from '../store/sqlite/space.js';
+import { pruneStore } from './retention.js';
+
+const DAY_MS = 24 * 3600_000;
+
+/**
+ * Issue 7, must-hold 2 (retention): events older than the retention or past
+ * the newest `retentionMaxRows` are pruned, newer ones stay, events still to
+ * be delivered to a peer are never pruned, agents' records are untouched,
+ * `/events` resumes over the gap, and the freed space goes back to the disk.
+ */
+describe('store retention', () => {
+  let env: InstanceWithRepo;
+  beforeAll(async () => {
+    env = await startInstanceWithRepo();
+  });
+  afterAll(async () => {
+    await env.stop();
+  });
+
+  it('prunes events by age and by count, keeps what a peer still needs, and /events still resumes', { timeout: 60_000 }, async () => {
+    const { t } = env;
+    const agents = [];
+    for (const taskId of ['old', 'mid', 'new']) {
+      const agent = await spawnCommand(t, 'true', { taskId });
+      agents.push(await waitForState(t, agent.id));
+    }
+    const [old, mid] = agents;
+    const seqsOf = async (id?: string) => (await t.store.events.after(0, 10_000)).filter((e) => !id || e.agentId === id).map((e) => e.seq);
+    const all = await seqsOf();
+    const oldSeqs = await seqsOf(old!.id);
+    expect(oldSeqs.length).toBeGreaterThanOrEqual(4);
+
+    // The first agent's events are 8 days old; retention is 7 days.
+    t.store.db.prepare('UPDATE events SET created_at = ? WHERE agent_id = ?').run(Date.now() - 8 * DAY_MS, old!.id);
+    const byAge = pruneStore(t.store, t.federation, t.config);
+    expect(byAge.events).toBe(oldSeqs.length);
+    expect(await seqsOf()).toEqual(all.filter((seq) => !oldSeqs.includes(seq)));
+    // The agent itself is untouched.
+    expect((await t.api<{ state: string }>('GET', `/agents/${old!.id}`)).body.state).toBe('completed');
+
+    // /events from the start, and resumed from a pruned seq, give what is left, in order.
+    const left = await seqsOf();
+    // (Conflict-radar notices carry no id and are left out.)
+    const ids = (events: { id?: string }[]) => events.filter((e) => e.id !== undefined).map((e) => Number(e.id));
+    const replay = await readSse(t, '/events', (events) => ids(events).length >= left.length);
+    expect(ids(replay.events)).toEqual(left);
+    const resumed = await readSse(t, '/events', (events) => ids(events).length >= left.length, { lastEventId: oldSeqs[1] });
+    expect(ids(resumed.events)).toEqual(left);
+
+    // By count: the newest 3 stay — and an event still queued for a peer, with everything after it.
+    const midSeqs = await seqsOf(mid!.id);
+    const queued = midSeqs[1]!;
+    t.store.db.prepare("INSERT INTO federation_outbox (peer, seq, agent_id, created_at) VALUES ('peer-not-reached', ?, ?, ?)").run(queued, mid!.id, Date.now());
+    try {
+      pruneStore(t.store, t.federation, { ...t.config, retentionMaxRows: 3 });
+      expect(await seqsOf()).toEqual(left.filter((seq) => seq >= queued));
+    } finally {
+      t.store.db.prepare("DELETE FROM federation_outbox WHERE peer = 'peer-not-reached'").run();
+    }
+    pruneStore(t.store, t.federation, { ...t.config, retentionMaxRows: 3 });
+    expect(await seqsOf()).toEqual(left.slice(-3));
+    // Seqs are never reused: the next event follows the last one ever written.
+    const next = await spawnCommand(t, 'true', { taskId: 'after' });
+    await waitForState(t, next.id);
+    expect((await seqsOf(next.id))[0]).toBe(all.at(-1)! + 1);
+  });
+
+  it('gives the pruned rows\' space back to the disk', async () => {
+    const { t } = env;
+    const file = join(t.home, 'mosaic.db');
+    const size = () => {
+      t.store.db.pragma('wal_checkpoint(TRUNCATE)');
+      return statSync(file).size;
+    };
+    expect(t.store.db.pragma('auto_vacuum', { simple: true })).toBe(2); // incremental, from the first table on
+    const [agent] = await t.store.agents.list({});
+    const big = { ...agent!, prompt: 'x'.repeat(1800) }; // cut to 2 KiB in events anyway
+    for (let i = 0; i < 3000; i += 1) await t.store.events.append('agent.progress', big.id, big);
+    const grown = size();
+    pruneStore(t.store, t.federation, { ...t.config, retentionMaxRows: 100 });
+    const after = size();
+    expect(grown).toBeGreaterThan(5_000_000);
+    expect(after).toBeLessThan(grown / 4);
+  });
+
+  it('converts an older store (made without auto_vacuum) once', () => {
+    const dir = makeTempDir();
+    try {
+      const db = new Database(join(dir.path, 'old.db'));
+      db.pragma('journal_mode = WAL');
+      db.exec('CREATE TABLE t (x TEXT)');
+      expect(db.pragma('auto_vacuum', { simple: true })).toBe(0);
+      expect(ensureIncrementalVacuum(db)).toBe(true);
+      expect(db.pragma('auto_vacuum', { simple: true })).toBe(2);
+      expect(ensureIncrementalVacuum(db)).toBe(false);
+      db.close();
+    } finally {
+      dir.cleanup();
+    }
+  });
+});

@@ -12,6 +12,15 @@ export interface FeedEvent {
 const PAGE = 500;
 /** The newest events are read from the store once and shared by every follower (hundreds of open streams). */
 const RECENT = 64;
+/** ...as long as they stay under this many characters of long text (a claude result can be megabytes). */
+const RECENT_CHARS = 8 * 1024 * 1024;
+
+/** The long texts of a record, roughly: what keeping it costs. */
+function weight(event: FeedEvent): number {
+  const { prompt, result, error, progress } = event.data;
+  return 1024 + prompt.length + (typeof result?.summary === 'string' ? result.summary.length : 0)
+    + (error?.message.length ?? 0) + (typeof progress?.lastText === 'string' ? progress.lastText.length : 0);
+}
 
 /**
  * `deliver`'s answer: nothing or true to go on, false to stop following, or a
@@ -31,6 +40,7 @@ export type Delivered = void | boolean | Promise<boolean>;
  */
 export class EventFeed {
   private readonly recent = new Map<number, FeedEvent>();
+  private recentChars = 0;
   /** Store reads in flight, so followers woken by the same event share one read (and one parse). */
   private readonly reads = new Map<string, Promise<FeedEvent[]>>();
 
@@ -76,9 +86,11 @@ export class EventFeed {
   private remember(event: FeedEvent): void {
     if (this.recent.has(event.seq)) return;
     this.recent.set(event.seq, event);
-    if (this.recent.size > RECENT) {
+    this.recentChars += weight(event);
+    while (this.recent.size > RECENT || (this.recentChars > RECENT_CHARS && this.recent.size > 1)) {
       // Evict the oldest seq, so a replay of old history does not push out what live followers share.
       const oldest = Math.min(...this.recent.keys());
+      this.recentChars -= weight(this.recent.get(oldest) as FeedEvent);
       this.recent.delete(oldest);
     }
   }

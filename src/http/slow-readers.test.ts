@@ -2,20 +2,27 @@ import { connect, type Socket } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseSse } from '../cli/client.js';
 import { makeTempRepo, type TempDir } from '../test-support/git-fixtures.js';
+import { FAKE_CLAUDE_BIN } from '../test-support/index.js';
 import { startServerChild, type ServerChild } from '../test-support/server-child.js';
 import { waitFor } from '../test-support/wait.js';
 
 const READERS = 300;
 const AGENTS = 20;
-/** Every event carries the agent record, prompt included: 20 agents × 4 states × 100 KB is 8 MB per reader. */
-const PROMPT = `${'slow readers '.repeat(7_690)}end`;
+/**
+ * Every event carries the agent record; a claude agent's `completed` event
+ * carries its result, here 500 KB (the fake claude returns what the command
+ * printed): 20 agents make 10 MB per reader, more than the kernel's socket
+ * buffers take (about 4 MB on loopback).
+ */
+const PROMPT = "[fake:shell] head -c 500000 /dev/zero | tr '\\0' x";
 /**
  * The stated bound: while 300 readers do not read, the server's resident
  * memory grows by less than this over its idle size. Without a bound on what
  * it buffers per reader it grew by about 2 GiB here (each reader's unread
- * events, kernel socket buffers aside); with it, by about 40 MiB.
+ * events, kernel socket buffers aside); with it, by about 80 MiB, of which
+ * about 50 MiB is the 20 agents' own work without any reader.
  */
-const RSS_GROWTH_BOUND_MIB = 128;
+const RSS_GROWTH_BOUND_MIB = 160;
 
 interface PausedReader {
   socket: Socket;
@@ -100,12 +107,12 @@ describe('slow SSE readers', () => {
 
   it('are dropped, memory stays bounded, and no event is lost', { timeout: 150_000 }, async () => {
     repo = await makeTempRepo();
-    const s = await startServerChild({ env: { MOSAIC_SSE_STALL_MS: '1000', MOSAIC_MAX_CONNECTIONS_PER_ADDRESS: '1000' } });
+    const s = await startServerChild({ env: { MOSAIC_SSE_STALL_MS: '1000', MOSAIC_MAX_CONNECTIONS_PER_ADDRESS: '1000', MOSAIC_CLAUDE_BIN: FAKE_CLAUDE_BIN } });
     server = s;
     expect((await s.api('POST', '/repos', { name: 'app', path: repo.path })).status).toBe(201);
     const spawn = async (taskId: string) => {
       const res = await s.api<{ id: string }>('POST', '/agents', {
-        repo: 'app', taskId, prompt: PROMPT, runtime: { kind: 'command', argv: ['sh', '-c', 'echo working; echo done'] },
+        repo: 'app', taskId, prompt: PROMPT, runtime: { kind: 'claude' },
       });
       expect(res.status).toBe(202);
       return res.body.id;

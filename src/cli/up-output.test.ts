@@ -30,8 +30,9 @@ async function up(name: string, args: string[], env: Record<string, string>): Pr
   child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (err += chunk.toString()));
   const done = finished(child);
-  const url = await waitFor(() => /is up at (http:\/\/\S+)/.exec(err)?.[1], { timeoutMs: 30_000, what: `the banner (stderr so far: ${err})` });
-  running = { child, done, out: () => out, err: () => err, url };
+  // Known before the banner, so afterEach kills a server that never printed one.
+  running = { child, done, out: () => out, err: () => err, url: '' };
+  running.url = await waitFor(() => /is up at (http:\/\/\S+)/.exec(err)?.[1], { timeoutMs: 30_000, what: 'the banner on stderr' });
   return running;
 }
 

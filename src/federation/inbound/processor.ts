@@ -19,7 +19,7 @@ const READ_COMMANDS = new Set(['agent.status', 'agent.list', 'agent.logs', 'agen
  */
 const REPEATABLE_COMMANDS = new Set([...READ_COMMANDS, 'agent.spawn']);
 /** The largest answer the replay cache keeps for a repeatable message. */
-const MAX_REMEMBERED_BYTES = 64 * 1024;
+const MAX_REMEMBERED_BYTES = 16 * 1024;
 
 type Row = Pick<MessageStart, 'messageId' | 'direction' | 'peer' | 'verified'>;
 

@@ -67,4 +67,24 @@ describe('store growth from repeated spawns', () => {
     const grownMB = (storeBytes(p) - before) / 1e6;
     expect(grownMB).toBeLessThan(10);
   });
+
+  it('keeps no answer over 16 KiB in the replay cache: a repeat of such a spawn runs again and answers the same agent', { timeout: 60_000 }, async () => {
+    const p = pair as Pair;
+    const hubId = p.hub.identity.instanceId;
+    // 8 K control characters of argv come back whole (the argv bound) and escape to 48 KB: over 16 KiB.
+    const argv = ['sh', '-c', `exit 0 # ${PROMPT.slice(0, 8 * 1024 - 20)}`];
+    const env = envelope('COMMAND', hubId, p.spoke.identity.instanceId, {
+      command: 'agent.spawn', args: spawnArgs({ taskId: 'large-answer', prompt: PROMPT, runtime: { kind: 'command', argv } }),
+    });
+    const { bytes, signature } = sign(env, p.hub.identity.privateKey);
+    const first = await postRaw(p.spoke, 'command', bytes, signature);
+    expect(first.status).toBe(200);
+    const seen = p.spoke.store.db.prepare('SELECT count(*) AS n FROM federation_seen WHERE message_id = ?').get(env.id) as { n: number };
+    expect(seen.n).toBe(0);
+    const again = await postRaw(p.spoke, 'command', bytes, signature);
+    expect(again.status).toBe(200);
+    const agentOf = (a: typeof first) => (a.body.body?.result as { agent: PublicAgent }).agent.id;
+    expect(agentOf(again)).toBe(agentOf(first));
+    expect((await p.spoke.store.agents.list({ origin: hubId })).filter((a) => a.taskId === 'large-answer')).toHaveLength(1);
+  });
 });

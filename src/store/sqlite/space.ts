@@ -17,13 +17,15 @@ export function ensureIncrementalVacuum(db: SqliteDatabase): boolean {
 
 /**
  * Gives the pages that pruning freed back to the file system (incremental
- * vacuum), then checkpoints the WAL so the database file and its -wal stop
- * holding them. Returns the pages freed.
+ * vacuum), then checkpoints the WAL so the database file shrinks. The
+ * checkpoint is PASSIVE: it never waits for another process's readers (a
+ * TRUNCATE would block the server for up to the busy timeout); what it cannot
+ * do now, a later checkpoint does, and journal_size_limit cuts the -wal back.
+ * Returns the pages freed.
  */
 export function reclaimSpace(db: SqliteDatabase): number {
   const free = Number(db.pragma('freelist_count', { simple: true }));
   if (free > 0) db.pragma('incremental_vacuum');
-  // TRUNCATE when no reader is in the way; otherwise SQLite does what it can and the next run finishes.
-  db.pragma('wal_checkpoint(TRUNCATE)');
+  db.pragma('wal_checkpoint(PASSIVE)');
   return free;
 }

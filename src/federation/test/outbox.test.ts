@@ -42,8 +42,12 @@ describe('event outbox', () => {
     await waitForState(spoke, a.id, ['completed']);
     const queued = await waitFor(() => spoke.federation.store.outbox.pending(hubId).length > 0 || null, { timeoutMs: 2000 });
     expect(queued).toBe(true);
-    const failedSends = (await spoke.api<{ messages: { kind: string; status: string }[] }>('GET', '/federation/messages?direction=out&kind=EVENT')).body.messages;
-    expect(failedSends.some((m) => m.status === 'failed')).toBe(true);
+    // The outbox worker tries the hub and records the failed attempt (on its own schedule, hence the wait).
+    const failedSend = await waitFor(async () => {
+      const sends = (await spoke.api<{ messages: { kind: string; status: string }[] }>('GET', '/federation/messages?direction=out&kind=EVENT')).body.messages;
+      return sends.some((m) => m.status === 'failed') || null;
+    }, { timeoutMs: 10_000, what: 'a failed EVENT send to the stopped hub' });
+    expect(failedSend).toBe(true);
 
     // The spoke restarts too; B ends while it is down, and is recorded when it comes back.
     await spoke.stop(true);

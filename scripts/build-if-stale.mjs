@@ -38,7 +38,8 @@ const built = Math.min(mtime(join(ROOT, 'dist', 'cli', 'main.js')), mtime(join(R
 if (built < sources) {
   process.stderr.write(built < 0 ? 'mosaic: building (first start)…\n' : 'mosaic: sources changed since the last build; building…\n');
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-  const result = spawnSync(npm, ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'inherit' });
+  // The build's output goes to stderr: `npm run mosaic -- ... --json` must keep stdout for the command.
+  const result = spawnSync(npm, ['run', '--silent', 'build'], { cwd: ROOT, stdio: ['ignore', 2, 2] });
   if (result.status !== 0) {
     process.stderr.write('mosaic: the build failed; not starting an older build\n');
     process.exit(result.status ?? 1);

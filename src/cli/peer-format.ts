@@ -37,16 +37,25 @@ export function grantWarnings(grants: Grants): string[] {
   return notes;
 }
 
-export function formatConnectionTable(connections: readonly ConnectionRecord[]): string {
+/** A connection as GET /federation/connections answers it: with its contact when the server tracks one. */
+export type ShownConnection = ConnectionRecord & { contact?: PeerContact };
+
+/** The CONTACT cell: `4s ago`, `unreachable 3m 05s`, or `-` when the peer has not been heard from since start. */
+function contactCell(contact: PeerContact | undefined, now = Date.now()): string {
+  if (!contact) return '-';
+  if (contact.unreachableSince !== null) return `unreachable ${formatAgo(contact.unreachableSince, now).replace(/ ago$/, '')}`;
+  return contact.lastContactAt === null ? '-' : formatAgo(contact.lastContactAt, now);
+}
+
+export function formatConnectionTable(connections: readonly ShownConnection[], now = Date.now()): string {
   return formatTable(
-    ['NAME', 'INSTANCE', 'URL', 'STATE', 'DIRECTION', 'EVENTS', 'PEER MAY (HERE)', 'WE MAY (THERE)'],
+    ['NAME', 'INSTANCE', 'URL', 'STATE', 'DIRECTION', 'EVENTS', 'CONTACT', 'PEER MAY (HERE)', 'WE MAY (THERE)'],
     connections.map((c) => [
-      c.name, shortId(c.instanceId), c.url, c.state, c.direction, c.pull ? 'pull' : 'push', formatGrants(c.grants), formatGrants(c.peerGrants),
+      c.name, shortId(c.instanceId), c.url, c.state, c.direction, c.pull ? 'pull' : 'push', contactCell(c.contact, now),
+      formatGrants(c.grants), formatGrants(c.peerGrants),
     ]),
   );
 }
-
-type ShownConnection = ConnectionRecord & { contact?: PeerContact };
 
 /** `last heard from 4s ago`, or since when the peer cannot be reached and why. */
 function contactText(contact: PeerContact, now = Date.now()): string {

@@ -63,8 +63,8 @@ describe('mosaic peers', () => {
     expect(spokeSide).toEqual([expect.objectContaining({ name: 'hub', instanceId: pair.hub.identity.instanceId, state: 'active', direction: 'inbound' })]);
     expect(spokeSide[0]?.grants).toEqual({ commands: ['agent.spawn', 'agent.status', 'agent.list'], repos: ['web'], runtimes: ['command'], maxActiveAgents: 3 });
     const lines = table.stdout.trimEnd().split('\n');
-    expect(lines[0]).toMatch(/^NAME\s+INSTANCE\s+URL\s+STATE\s+DIRECTION\s+EVENTS\s+PEER MAY \(HERE\)\s+WE MAY \(THERE\)$/);
-    expect(lines[1]).toMatch(new RegExp(`^hub\\s+${pair.hub.identity.instanceId.slice(0, 8)}…\\s+${pair.hub.url}\\s+active\\s+inbound\\s+push\\s+cmds=spawn,status,list`));
+    expect(lines[0]).toMatch(/^NAME\s+INSTANCE\s+URL\s+STATE\s+DIRECTION\s+EVENTS\s+CONTACT\s+PEER MAY \(HERE\)\s+WE MAY \(THERE\)$/);
+    expect(lines[1]).toMatch(new RegExp(`^hub\\s+${pair.hub.identity.instanceId.slice(0, 8)}…\\s+${pair.hub.url}\\s+active\\s+inbound\\s+push\\s+(-|[\\dms ]+ ago)\\s+cmds=spawn,status,list`));
   });
 
   it('grant changes what the peer may do, and the spoke enforces it', async () => {

@@ -38,6 +38,7 @@ describe('stale remote views', () => {
     expect(fresh.stdout).not.toContain('stale');
     expect(fresh.stderr).toBe('');
     expect((await runCli(['peers', 'show', 'spoke'], { MOSAIC_HOME: hub.home, MOSAIC_URL: hub.url })).stdout).toMatch(/contact\s+last heard from \d+(ms|s) ago\n/);
+    expect((await runCli(['peers', 'list'], { MOSAIC_HOME: hub.home, MOSAIC_URL: hub.url })).stdout).toMatch(/^spoke\s.*\s\d+(ms|s) ago\s/m);
     const view = (await remote()).find((a) => a.id === long.id)!;
     expect(view).toMatchObject({ stale: false, peerContact: { unreachableSince: null } });
     expect(view.peerContact?.lastContactAt).toBeGreaterThan(Date.now() - 10_000);
@@ -54,6 +55,9 @@ describe('stale remote views', () => {
     expect(marked.stdout).toMatch(new RegExp(`${long.id}\\s+running \\(stale \\d+(ms|s|m)\\)`));
     expect(marked.stdout).toMatch(new RegExp(`${done.id}\\s+completed\\s`));
     expect(marked.stderr).toMatch(/^note: peer spoke unreachable since \d\d:\d\d:\d\d \(.+\), last heard from .+ ago; its agents may be out of date\n$/);
+    const peerTable = await runCli(['peers', 'list'], { MOSAIC_HOME: hub.home, MOSAIC_URL: hub.url });
+    expect(peerTable.stdout).toMatch(/CONTACT/);
+    expect(peerTable.stdout).toMatch(/^spoke\s.*\sunreachable \d+(ms|s|m)/m);
     const peer = await runCli(['peers', 'show', 'spoke'], { MOSAIC_HOME: hub.home, MOSAIC_URL: hub.url });
     expect(peer.stdout).toMatch(/contact\s+unreachable since \d{4}-\d\d-\d\d \d\d:\d\d:\d\d \(.+\); last heard from .+ ago/);
     const json = await runCli(['agents', 'list', '--all', '--json'], { MOSAIC_HOME: hub.home, MOSAIC_URL: hub.url });

@@ -6,7 +6,7 @@ import { type ApiClient, usageError } from '../client.js';
 import { clientFor } from '../context.js';
 import { integer } from '../options.js';
 import { formatDuration, formatTimestamp, print, printJson } from '../output.js';
-import { formatConnection, formatConnectionTable, formatGrants, formatMessageTable, grantWarnings, shortId, type MessageView } from '../peer-format.js';
+import { formatConnection, formatConnectionTable, formatGrants, formatMessageTable, grantWarnings, shortId, type MessageView, type ShownConnection } from '../peer-format.js';
 import { grantOptions, grantsFromOptions, grantsWithDefaults, type GrantOptions } from './peer-grants.js';
 
 const connectionPath = (peer: string) => `/federation/connections/${encodeURIComponent(peer)}`;
@@ -193,7 +193,7 @@ export function peersCommand(): Command {
     .description('list peers with their state and grants both ways')
     .option('--json', 'print {connections: [...]} as JSON')
     .action(async (opts: JsonOption, command: Command) => {
-      const result = await clientFor(command).get<{ connections: ConnectionRecord[] }>('/federation/connections');
+      const result = await clientFor(command).get<{ connections: ShownConnection[] }>('/federation/connections');
       if (opts.json) return printJson(result);
       if (result.connections.length === 0) {
         return print('no peers — invite one with `mosaic peers invite`, or connect with `mosaic peers connect <url>`');

@@ -1,5 +1,5 @@
 import { api, messageOf, signalSignedOut } from './api';
-import type { Agent, RepoConflicts } from './types';
+import { ACTIVE, type Agent, type RepoConflicts } from './types';
 
 export type StreamStatus = 'connecting' | 'live' | 'reconnecting';
 
@@ -11,6 +11,11 @@ const BATCH_MS = 50;
 /** How long the first load waits for the stream before fetching the list anyway. */
 const OPEN_WAIT_MS = 3000;
 const EVENT_TYPES = ['agent.state', 'agent.progress', 'agent.landed'];
+/**
+ * How often the list is fetched again while remote agents are unfinished: a
+ * peer that went silent sends no event, and only the list says it is stale.
+ */
+const REMOTE_REFRESH_MS = 10_000;
 
 /**
  * Every agent this instance knows (its own and mirrored remote ones), kept
@@ -34,6 +39,7 @@ export class Fleet {
   private readonly listeners = new Set<Listener>();
   private stopped = false;
   private onOpened: (() => void) | undefined;
+  private refresh: ReturnType<typeof setInterval> | undefined;
 
   subscribe(listener: Listener): () => void {
     this.listeners.add(listener);
@@ -49,8 +55,17 @@ export class Fleet {
       setTimeout(resolve, OPEN_WAIT_MS);
     });
     this.open();
+    clearInterval(this.refresh);
+    this.refresh = setInterval(() => {
+      if (this.remoteUnfinished()) void this.reload();
+    }, REMOTE_REFRESH_MS);
     await opened;
     await this.reload();
+  }
+
+  private remoteUnfinished(): boolean {
+    for (const agent of this.agents.values()) if (agent.instance && ACTIVE.includes(agent.state)) return true;
+    return false;
   }
 
   stop(): void {
@@ -58,6 +73,7 @@ export class Fleet {
     this.source?.close();
     this.source = undefined;
     clearTimeout(this.retry);
+    clearInterval(this.refresh);
   }
 
   async reload(): Promise<void> {

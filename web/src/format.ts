@@ -1,3 +1,4 @@
+import { formatDuration } from '../../src/core/duration';
 import type { Agent, AgentState } from './types';
 
 /** Each state has its own symbol as well as its word and colour, so none relies on colour alone. */
@@ -11,7 +12,7 @@ export const STATE_SYMBOL: Record<AgentState, string> = {
 };
 
 /** As the CLI prints durations: 850ms, 12s, 3m 05s, 2h 03m, 4d 02h. */
-export { formatDuration as duration } from '../../src/core/duration';
+export const duration = formatDuration;
 
 export const cost = (usd: number | undefined): string => (usd === undefined ? '' : `$${usd.toFixed(usd < 1 ? 4 : 2)}`);
 
@@ -26,6 +27,14 @@ export function runtimeLabel(agent: Agent): string {
 
 /** Where the agent runs: this instance, or the peer (by connection name when known). */
 export const placeOf = (agent: Agent): string => (agent.instance ? (agent.peer ?? agent.instance.slice(0, 12)) : 'local');
+
+/** Why a remote agent's view may be out of date, for its stale mark. */
+export function staleReason(agent: Agent, now: number): string {
+  const contact = agent.peerContact;
+  const heard = contact?.lastContactAt ? `last heard from ${duration(now - contact.lastContactAt)} ago` : 'not heard from since the server started';
+  if (contact?.unreachableSince) return `${placeOf(agent)} unreachable for ${duration(now - contact.unreachableSince)}; ${heard}`;
+  return `${placeOf(agent)} silent; ${heard}`;
+}
 
 export const time = (ms: number | null | undefined): string => (ms ? new Date(ms).toLocaleString() : '-');
 

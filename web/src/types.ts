@@ -19,6 +19,9 @@ export interface Agent {
   /** Set for an agent running on another instance. */
   instance?: string;
   peer?: string;
+  /** A remote agent not finished whose peer is unreachable or silent: what is shown may be out of date. */
+  stale?: boolean;
+  peerContact?: { lastContactAt: number | null; unreachableSince: number | null; error?: string | null };
   exitCode: number | null;
   error: { code: string; message: string } | null;
   result: {

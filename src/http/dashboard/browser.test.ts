@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -78,7 +78,8 @@ beforeAll(async () => {
   buildWeb();
   // Instances read the built page when they start: build first.
   // The hub runs Claude Code agents with the fake `claude`, which prints real stream-json.
-  pair = await startPair({ hubConfig: { claudeBin: FAKE_CLAUDE_BIN } });
+  // fedStaleS: a silent peer's agents are marked stale after 2 s (the stale-mark test).
+  pair = await startPair({ hubConfig: { claudeBin: FAKE_CLAUDE_BIN, fedStaleS: 2 } });
   local = await makeTempRepo();
   const added = await pair.hub.api('POST', '/repos', { name: 'app', path: local.path });
   if (added.status !== 201) throw new Error(`repos add answered ${added.status}`);
@@ -405,6 +406,23 @@ describe('dashboard in a real browser', { timeout: 120_000 }, () => {
     expect(longestTaskMs).toBeLessThan(5_000);
     expect(filterMs).toBeLessThan(10_000);
     await fresh.close();
+  });
+
+  it('marks a remote agent stale once its peer stops answering, without any event to say so', async () => {
+    const remote = await spawnRemote(pair.hub, 'sleep 20');
+    expect(remote.status).toBe(202);
+    await page.goto(`${pair.hub.url}/`);
+    const remoteRow = row(page, remote.body.id);
+    await remoteRow.filter({ hasText: 'running' }).waitFor({ timeout: 30_000 });
+    expect(await remoteRow.locator('.stale').count()).toBe(0);
+    // The spoke goes away (its agent keeps running there): only the page's periodic refresh can show it.
+    const spokeHome = pair.spoke.home;
+    await pair.spoke.stop(true);
+    cleanups.push(() => rmSync(spokeHome, { recursive: true, force: true }));
+    const mark = remoteRow.locator('.stale');
+    await mark.waitFor({ timeout: 45_000 });
+    expect(await mark.getAttribute('title')).toMatch(/^May be out of date: spoke (unreachable for|silent)/);
+    await shot(page, 'fleet-stale');
   });
 
   it('signs out: the session ends on the server, and the page asks for sign-in again', async () => {

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError, messageOf } from '../api';
 import { fleet } from '../fleet';
-import { cost, duration, placeOf, runtimeLabel, time, turns } from '../format';
+import { cost, duration, placeOf, runtimeLabel, staleReason, time, turns } from '../format';
 import { agentHref, navigate } from '../router';
 import { ACTIVE, type Agent } from '../types';
 import { Diff } from './Diff';
@@ -16,7 +16,7 @@ function Summary({ agent, now }: { agent: Agent; now: number }) {
     ['Repository', `${agent.repo} (${agent.branch} from ${agent.baseBranch})`],
     ['Task', agent.taskId],
     ['Type', agent.type],
-    ['Instance', placeOf(agent)],
+    ['Instance', placeOf(agent) + (agent.stale ? ` — may be out of date: ${staleReason(agent, now)}` : '')],
     ['Priority', String(agent.priority)],
     ['Created', time(agent.createdAt)],
     ['Ran for', agent.startedAt ? duration(end - agent.startedAt) : '-'],

@@ -1,6 +1,6 @@
 import { useMemo, useState } from 'preact/hooks';
 import { api, messageOf } from '../api';
-import { cost, duration, placeOf, runtimeLabel, turns } from '../format';
+import { cost, duration, placeOf, runtimeLabel, staleReason, turns } from '../format';
 import { agentHref } from '../router';
 import { STATES, type Agent, type AgentState } from '../types';
 import { StateBadge } from './StateBadge';
@@ -20,7 +20,10 @@ function Row({ agent, now }: { agent: Agent; now: number }) {
   const usd = agent.result?.costUsd;
   return (
     <tr data-agent={agent.id} data-state={agent.state}>
-      <td data-label="State"><StateBadge state={agent.state} /></td>
+      <td data-label="State">
+        <StateBadge state={agent.state} />
+        {agent.stale && <span class="stale" title={`May be out of date: ${staleReason(agent, now)}`}> (stale)</span>}
+      </td>
       <td data-label="Agent"><a href={agentHref(agent.id)}>{agent.id}</a></td>
       <td data-label="Repository">{agent.repo}</td>
       <td data-label="Task">{agent.taskId}</td>

@@ -64,6 +64,7 @@ describe('warm pool settings from the CLI', () => {
       [{ shareDirs: ['.git/objects'] }, 'invalid_share_dir'],
       [{ shareDirs: ['/abs'] }, 'invalid_share_dir'],
       [{ shareDirs: ['node_modules', 'node_modules/x'] }, 'invalid_share_dir'],
+      [{ shareDirs: ['src'] }, 'share_dir_not_ignored'], // git would commit it: an agent's changes there are its work
       [{ setupInputs: [':(top)x'] }, 'invalid_setup_input'],
       [{ setupInputs: ['../x.lock'] }, 'invalid_setup_input'],
     ];

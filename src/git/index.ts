@@ -32,4 +32,5 @@ export type { ImportResult, PrivateGitDir } from './private-gitdir.js';
 export { createBranchBundle, importBranchBundle } from './bundle.js';
 export type { BranchBundle, ImportBundleOptions } from './bundle.js';
 export { pushBranch } from './push.js';
+export { isIgnoredDir } from './ignore.js';
 export type { PullRequestText, PushedBranch } from './push.js';

@@ -1,5 +1,5 @@
 import { invalid, MosaicError } from '../core/errors.js';
-import { normalizeCopyEntry, normalizeSetupInput } from '../git/index.js';
+import { isIgnoredDir, normalizeCopyEntry, normalizeSetupInput } from '../git/index.js';
 
 /** Upper bound of `poolSize`: each pooled worktree is a full checkout plus its setup output on disk. */
 export const MAX_POOL_SIZE = 32;
@@ -35,6 +35,23 @@ export function checkShareDirs(value: unknown): string[] {
     dirs.push(rel);
   }
   return dirs;
+}
+
+/**
+ * Every shareDirs entry must be a directory git ignores in the repository
+ * (`node_modules/`, `.venv/`, `target/`): a shared directory is never part of an
+ * agent's commits, so sharing one git would commit would lose the agent's
+ * changes there (an overlay keeps them in its private layer) or commit a
+ * copy of the whole directory.
+ */
+export async function checkShareDirsIgnored(repoPath: string, dirs: readonly string[]): Promise<void> {
+  for (const dir of dirs) {
+    if (!(await isIgnoredDir(repoPath, dir))) {
+      throw invalid('share_dir_not_ignored',
+        `shareDirs entry '${dir}' is not ignored by git in ${repoPath}: add '${dir}/' to .gitignore (a shared directory is never committed, so only ignored ones can be shared)`,
+        { field: 'shareDirs' });
+    }
+  }
 }
 
 /** `setupInputs`: relative globs (null keeps the default lockfiles). */

@@ -3,7 +3,7 @@ import { conflict, invalid, notFound } from '../core/errors.js';
 import { assertName } from '../core/ids.js';
 import { assertBranchName, branchExists, inspectRepo, normalizeCopyEntry } from '../git/index.js';
 import type { RepoRecord, Store } from '../store/types.js';
-import { checkPoolSize, checkSetupInputs, checkShareDirs } from './pool-fields.js';
+import { checkPoolSize, checkSetupInputs, checkShareDirs, checkShareDirsIgnored } from './pool-fields.js';
 
 /**
  * The fields of a repository that can be edited after registration (`PATCH
@@ -82,6 +82,7 @@ export class RepoService {
     for (const file of input.copyFiles ?? []) checkCopyFile(file);
     const poolSize = checkPoolSize(input.poolSize ?? 0);
     const shareDirs = checkShareDirs(input.shareDirs ?? []);
+    await checkShareDirsIgnored(info.path, shareDirs);
     const setupInputs = checkSetupInputs(input.setupInputs ?? null);
     if (await this.store.repos.get(name)) throw conflict('repo_exists', `a repository named '${name}' is already registered`);
     const taken = (await this.store.repos.list()).find((repo) => repo.path === info.path);
@@ -134,7 +135,10 @@ export class RepoService {
       next.copyFiles = [...edit.copyFiles];
     }
     if (edit.poolSize !== undefined) next.poolSize = checkPoolSize(edit.poolSize);
-    if (edit.shareDirs !== undefined) next.shareDirs = checkShareDirs(edit.shareDirs);
+    if (edit.shareDirs !== undefined) {
+      next.shareDirs = checkShareDirs(edit.shareDirs);
+      await checkShareDirsIgnored(current.path, next.shareDirs);
+    }
     if (edit.setupInputs !== undefined) next.setupInputs = checkSetupInputs(edit.setupInputs);
     if (edit.network !== undefined) next.network = edit.network;
     if (!(await this.store.repos.update(next))) throw notFound('repo_not_found', `no repository named '${name}'`);

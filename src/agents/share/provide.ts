@@ -1,7 +1,7 @@
 import { constants, readdirSync } from 'node:fs';
 import { cp, lstat, mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { assertInside, resolveReal } from '../../git/index.js';
+import { assertInside, isIgnoredDir, resolveReal } from '../../git/index.js';
 import { addLayer, allLayerRoots, lowersUnder } from './layers.js';
 import type { ShareMode } from './mode.js';
 import { sharedSnapshot } from './snapshot.js';
@@ -38,7 +38,10 @@ function isEmptyDir(path: string): boolean {
  *   there (setup, agent);
  * - `copy`: a plain copy (safe, but no disk saved).
  * A directory missing in the main checkout (or a symlink there) is skipped; one
- * the worktree already has (tracked content) is left alone. Symlinks inside
+ * the worktree already has (tracked content) is left alone; so is one the
+ * worktree's .gitignore does not ignore (registration refuses those, but the
+ * base branch may have changed since): its content would be committed work,
+ * and in `overlay` mode an agent's writes there would never reach a snapshot. Symlinks inside
  * are copied as links, never followed.
  */
 export async function provideShareDirs(input: ProvideInput): Promise<SharedDir[]> {
@@ -54,6 +57,7 @@ export async function provideShareDirs(input: ProvideInput): Promise<SharedDir[]
     if (src === join(repo, '.git') || src.startsWith(join(repo, '.git') + '/')) continue;
     const dest = assertInside(worktree, join(worktree, dir));
     const there = await lstat(dest).catch(() => null);
+    if (!there && !(await isIgnoredDir(worktree, dir))) continue;
     if (input.mode === 'overlay') {
       if (there && !(there.isDirectory() && isEmptyDir(dest))) continue;
       await mkdir(dest, { recursive: true });

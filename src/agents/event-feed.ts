@@ -54,6 +54,14 @@ export class EventFeed {
     return this.store.events.lastSeq();
   }
 
+  /**
+   * The seq of the first event kept after `after` (undefined when none is):
+   * more than `after + 1` means retention pruned the events in between.
+   */
+  async firstSeqAfter(after: number): Promise<number | undefined> {
+    return (await this.store.events.after(after, 1))[0]?.seq;
+  }
+
   /** Up to `limit` events after `after`: the cached run first, then the store. */
   private async page(after: number, limit: number): Promise<FeedEvent[]> {
     const events: FeedEvent[] = [];

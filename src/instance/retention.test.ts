@@ -6,6 +6,7 @@ import { spawnCommand, waitForState } from '../test-support/agents.js';
 import { makeTempDir } from '../test-support/git-fixtures.js';
 import { startInstanceWithRepo, type InstanceWithRepo } from '../test-support/instance.js';
 import { readSse } from '../test-support/sse.js';
+import { eventually, finished, startCli } from '../cli/test-fixtures.js';
 import { ensureIncrementalVacuum } from '../store/sqlite/space.js';
 import { pruneStore } from './retention.js';
 
@@ -55,6 +56,26 @@ describe('store retention', () => {
     expect(ids(replay.events)).toEqual(left);
     const resumed = await readSse(t, '/events', (events) => ids(events).length >= left.length, { lastEventId: oldSeqs[1] });
     expect(ids(resumed.events)).toEqual(left);
+    // Both say first that what they asked for is partly gone; a reader whose cursor is still kept hears nothing of it.
+    const gaps = (events: { event: string; data: string }[]) => events.filter((e) => e.event === 'events.gap').map((e) => JSON.parse(e.data) as unknown);
+    const gap = (after: number) => ({ after, next: left[0], message: `events ${after + 1} to ${left[0]! - 1} are no longer kept (retention)` });
+    expect(replay.events[0]?.event).toBe('events.gap');
+    expect(gaps(replay.events)).toEqual([gap(0)]);
+    expect(gaps(resumed.events)).toEqual([gap(oldSeqs[1]!)]);
+    const kept = await readSse(t, '/events', (events) => ids(events).length >= left.length - 1, { lastEventId: left[0] });
+    expect(ids(kept.events)).toEqual(left.slice(1));
+    expect(gaps(kept.events)).toEqual([]);
+    // `mosaic events --after 0` says so on stderr and still prints what is kept.
+    const cli = startCli(['events', '--after', '0', '--json'], { MOSAIC_HOME: t.home, MOSAIC_URL: t.url });
+    const cliDone = finished(cli);
+    let cliOut = '';
+    cli.stdout?.on('data', (chunk: Buffer) => (cliOut += chunk.toString()));
+    await eventually(() => cliOut, (text) => text.split('\n').filter(Boolean).length >= left.length);
+    cli.kill('SIGINT');
+    const cliResult = await cliDone;
+    expect(cliResult.code, cliResult.stderr).toBe(0);
+    expect(cliResult.stderr).toContain(`note: events 1 to ${left[0]! - 1} are no longer kept (retention); \`mosaic agents list\` shows the current state`);
+    expect(cliOut.split('\n').filter(Boolean).map((line) => (JSON.parse(line) as { seq: number }).seq)).toEqual(left);
 
     // By count: the newest 3 stay — and an event still queued for a peer, with everything after it.
     const midSeqs = await seqsOf(mid!.id);

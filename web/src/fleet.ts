@@ -129,6 +129,8 @@ export class Fleet {
         // skipped, as above
       }
     }) as EventListener);
+    // Events the stream would have replayed were pruned by retention: the list has the current state.
+    source.addEventListener('events.gap', () => void this.reload());
     source.onopen = () => {
       // A stream that had seen no event yet cannot resume by seq: the list fills the gap instead.
       const gap = this.status === 'reconnecting' && this.lastSeq === 0;

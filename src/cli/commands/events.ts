@@ -4,7 +4,7 @@ import { formatEvent } from '../agent-format.js';
 import { CliError, messageOf } from '../client.js';
 import { clientFor } from '../context.js';
 import { integer, nameArg } from '../options.js';
-import { print, printError, printJsonLine } from '../output.js';
+import { print, printError, printJsonLine, safeText } from '../output.js';
 import { interruptible, sleep } from '../signals.js';
 
 const RETRY_MS = 1000;
@@ -50,6 +50,11 @@ export function eventsCommand(): Command {
               }
               const seq = Number(frame.id);
               if (Number.isSafeInteger(seq)) last = seq;
+              if (frame.event === 'events.gap') {
+                const gap = JSON.parse(frame.data) as { message?: unknown };
+                printError(`note: ${typeof gap.message === 'string' ? safeText(gap.message) : 'some events are no longer kept'}; \`mosaic agents list\` shows the current state`);
+                continue;
+              }
               if (!EVENT_TYPES.has(frame.event)) continue;
               const agent = JSON.parse(frame.data) as PublicAgent;
               if (!wanted(agent)) continue;

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -27,6 +27,15 @@ function makeSpec(argv: string[], extra: Partial<SupervisorSpec> = {}): Supervis
   };
 }
 
+/** Whether the process runs (a zombie child of ours counts as gone). */
+function isAlive(pid: number): boolean {
+  try {
+    return !/^\S+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
 const exitOf = (dir: string) => waitFor(() => readExitRecord(dir), { timeoutMs: 10_000, what: `exit.json in ${dir}` });
 
 describe('launchSupervisor', () => {
@@ -47,6 +56,18 @@ describe('launchSupervisor', () => {
     expect(statSync(spec.agentDir).mode & 0o777).toBe(0o700);
     // The spec (written 0600) carries the env: the supervisor deletes it once read.
     expect(existsSync(join(spec.agentDir, 'spec.json'))).toBe(false);
+  });
+
+  it('gives up at once, not after minutes of retries, when its agent directory was deleted meanwhile', async () => {
+    const spec = makeSpec(['sh', '-c', 'while [ ! -f go ]; do sleep 0.05; done'], { cwd: tmp.path });
+    mkdirSync(join(tmp.path, 'gone-cwd'), { recursive: true });
+    spec.cwd = join(tmp.path, 'gone-cwd');
+    const launched = await launchSupervisor(spec);
+    await waitFor(() => existsSync(join(spec.agentDir, 'child.pid')), { timeoutMs: 10_000 });
+    rmSync(spec.agentDir, { recursive: true, force: true });
+    writeFileSync(join(spec.cwd, 'go'), '');
+    // The exit record cannot be written anywhere: the supervisor ends instead of retrying for ten minutes.
+    await waitFor(() => !isAlive(launched.supervisorPid), { timeoutMs: 10_000, what: 'the supervisor to exit' });
   });
 
   it('returns the pgid while the agent runs, and the agent leads its own process group', async () => {

@@ -16,7 +16,7 @@
  * supervisor without exit.json is how the server detects `orchestrator_lost`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, closeSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { groupMembers, isGroupAlive, signalGroup, signalPid, writeFileAtomic } from './proc.js';
 import {
@@ -78,7 +78,9 @@ function finish(record: Omit<ExitRecord, 'startedAt' | 'endedAt'>): never {
       } catch {
         // best effort
       }
-      if (Date.now() >= deadline) {
+      // A deleted agent directory (the agent was removed, or its whole home) has no reader left: waiting
+      // out the patience would only keep an idle process alive for minutes.
+      if (Date.now() >= deadline || !existsSync(agentDir)) {
         // Nothing else can record it; the server will see a dead supervisor without exit.json.
         process.exit(1);
       }

@@ -6,7 +6,7 @@ import { conflict, invalid, MosaicError, notFound } from '../core/errors.js';
 import { resolveCommit } from './repo.js';
 import { assertBranchName, assertRefName } from './refs.js';
 import { GitError, runGit } from './run.js';
-import { safeConfigArgs } from './safe.js';
+import { SAFE_CHECKOUT_ARGS } from './safe.js';
 
 /**
  * An agent's branch travelling between instances as a git bundle: only the
@@ -79,7 +79,6 @@ export async function importBranchBundle(opts: ImportBundleOptions): Promise<{ b
     throw conflict('base_missing', `this repository does not have the base commit ${opts.base.slice(0, 12)} the agent's work starts from; fetch or pull it first`,
       { base: opts.base });
   }
-  const safe = await safeConfigArgs(opts.repoPath);
   return withTempDir(async (dir) => {
     const file = join(dir, `${randomUUID()}.bundle`);
     writeFileSync(file, opts.bytes, { mode: 0o600 });
@@ -100,12 +99,12 @@ export async function importBranchBundle(opts: ImportBundleOptions): Promise<{ b
     // Fetch the objects under a private ref, then move the branch with a CAS (fast-forward only).
     const temp = `refs/mosaic/fetch/${randomUUID()}`;
     try {
-      await runGit(opts.repoPath, [...safe, 'fetch', '--quiet', '--no-tags', '--no-write-fetch-head', file, `+${heads[0][1]}:${temp}`], { timeoutMs: 10 * 60_000 });
+      await runGit(opts.repoPath, [...SAFE_CHECKOUT_ARGS, 'fetch', '--quiet', '--no-tags', '--no-write-fetch-head', file, `+${heads[0][1]}:${temp}`], { timeoutMs: 10 * 60_000 });
       if (current !== null) {
         const ff = await runGit(opts.repoPath, ['merge-base', '--is-ancestor', current, opts.head]).then(() => true, () => false);
         if (!ff) throw conflict('branch_diverged', `${branch} exists here with commits the fetched work does not have`, { branch });
       }
-      await runGit(opts.repoPath, [...safe, 'update-ref', '-m', 'mosaic: fetch agent work', ref, opts.head, current ?? '']);
+      await runGit(opts.repoPath, [...SAFE_CHECKOUT_ARGS, 'update-ref', '-m', 'mosaic: fetch agent work', ref, opts.head, current ?? '']);
     } finally {
       await runGit(opts.repoPath, ['update-ref', '-d', temp]).catch(() => undefined);
     }

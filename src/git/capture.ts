@@ -6,7 +6,7 @@ import { STABLE_DIFF_OPTIONS } from './diff.js';
 import { resolveCommit } from './repo.js';
 import { assertRefName } from './refs.js';
 import { GitError, runGit } from './run.js';
-import { safeConfigArgs } from './safe.js';
+import { SAFE_CHECKOUT_ARGS } from './safe.js';
 import { inspectWorktree, unstageExcluded } from './snapshot.js';
 
 /**
@@ -29,15 +29,14 @@ const CAPTURE_TIMEOUT_MS = 5 * 60_000;
 
 export async function captureWorktreeTree(worktreePath: string, exclude: readonly string[] = []): Promise<CapturedTree> {
   const state = await inspectWorktree(worktreePath);
-  const safe = await safeConfigArgs(state.path);
   const tmpIndex = join(state.gitDir, `mosaic-capture-${randomUUID()}.index`);
   const env = { GIT_INDEX_FILE: tmpIndex };
   const opts = { env, timeoutMs: CAPTURE_TIMEOUT_MS };
   try {
     const realIndex = join(state.gitDir, 'index');
     if (existsSync(realIndex)) copyFileSync(realIndex, tmpIndex);
-    else if (state.head) await runGit(state.path, [...safe, 'read-tree', state.head], opts);
-    await runGit(state.path, [...safe, 'add', '-A', '--', '.'], opts);
+    else if (state.head) await runGit(state.path, [...SAFE_CHECKOUT_ARGS, 'read-tree', state.head], opts);
+    await runGit(state.path, [...SAFE_CHECKOUT_ARGS, 'add', '-A', '--', '.'], opts);
     if (exclude.length > 0) await unstageExcluded(state.path, state.head, exclude, opts);
     const tree = (await runGit(state.path, ['write-tree'], opts)).stdout.trim();
     return { head: state.head, tree, dirty: tree !== state.headTree };

@@ -5,7 +5,7 @@ import { commitTree, identityEnv, mergeCommits, mergeTrees, readCommit, repoIden
 import { resolveCommit } from './repo.js';
 import { assertBranchName } from './refs.js';
 import { gitTest, GitError, runGit } from './run.js';
-import { safeConfigArgs } from './safe.js';
+import { SAFE_CHECKOUT_ARGS } from './safe.js';
 
 /**
  * Landing a branch into another without checking anything out: the result
@@ -57,11 +57,10 @@ export async function landBranch(opts: LandOptions): Promise<LandResult> {
     throw invalid('invalid_strategy', `strategy must be one of ${LAND_STRATEGIES.join(', ')}`, { field: 'strategy' });
   }
   const repo = opts.repoPath;
-  const safe = await safeConfigArgs(repo);
   const attempts = opts.attempts ?? 3;
   for (let attempt = 1; ; attempt++) {
     try {
-      return await landOnce(repo, safe, source, into, opts);
+      return await landOnce(repo, source, into, opts);
     } catch (err) {
       if (!(err instanceof TargetMoved)) throw err;
       if (attempt >= attempts) {
@@ -71,7 +70,7 @@ export async function landBranch(opts: LandOptions): Promise<LandResult> {
   }
 }
 
-async function landOnce(repo: string, safe: string[], source: string, into: string, opts: LandOptions): Promise<LandResult> {
+async function landOnce(repo: string, source: string, into: string, opts: LandOptions): Promise<LandResult> {
   const ref = `refs/heads/${into}`;
   const [previous, head] = await Promise.all([resolveCommit(repo, ref), resolveCommit(repo, `refs/heads/${source}`)]);
   if (previous === null) throw notFound('branch_not_found', `branch ${into} does not exist`);
@@ -87,7 +86,7 @@ async function landOnce(repo: string, safe: string[], source: string, into: stri
 
   const checkouts = (await listWorktrees(repo)).filter((w) => w.branch === into && !w.bare && !w.prunable).map((w) => w.path);
   for (const path of checkouts) {
-    const dirty = await uncommitted(path, safe);
+    const dirty = await uncommitted(path);
     if (dirty.length > 0) {
       throw conflict('target_dirty', `${into} is checked out at ${path} with uncommitted changes; commit or stash them first`,
         { into, path, paths: dirty.slice(0, 100) });
@@ -96,7 +95,7 @@ async function landOnce(repo: string, safe: string[], source: string, into: stri
 
   if (opts.beforeUpdate) await opts.beforeUpdate({ previous, commit });
   try {
-    await runGit(repo, [...safe, 'update-ref', '-m', `mosaic: land ${source} (${opts.strategy})`, ref, commit, previous]);
+    await runGit(repo, [...SAFE_CHECKOUT_ARGS, 'update-ref', '-m', `mosaic: land ${source} (${opts.strategy})`, ref, commit, previous]);
   } catch (err) {
     if (err instanceof GitError && (await resolveCommit(repo, ref)) !== previous) throw new TargetMoved();
     throw err;
@@ -105,12 +104,12 @@ async function landOnce(repo: string, safe: string[], source: string, into: stri
   const updated: string[] = [];
   for (const path of checkouts) {
     try {
-      await runGit(path, [...safe, 'read-tree', '-m', '-u', previous, commit]);
-      await runGit(path, [...safe, 'update-index', '-q', '--refresh']).catch(() => undefined);
+      await runGit(path, [...SAFE_CHECKOUT_ARGS, 'read-tree', '-m', '-u', previous, commit]);
+      await runGit(path, [...SAFE_CHECKOUT_ARGS, 'update-index', '-q', '--refresh']).catch(() => undefined);
       updated.push(path);
     } catch (err) {
       // Someone changed that checkout after the check: put the ref back (only if still ours) and report it as dirty.
-      const restored = await runGit(repo, [...safe, 'update-ref', '-m', 'mosaic: land undone', ref, previous, commit]).then(() => true, () => false);
+      const restored = await runGit(repo, [...SAFE_CHECKOUT_ARGS, 'update-ref', '-m', 'mosaic: land undone', ref, previous, commit]).then(() => true, () => false);
       const why = err instanceof GitError ? err.stderr.trim().split('\n')[0] ?? '' : String(err);
       throw conflict('target_dirty', `${path} changed while ${into} was being updated (${why})`,
         { into, path, restored, updatedCheckouts: updated });
@@ -159,8 +158,8 @@ function landConflict(paths: string[], commit?: string): MosaicError {
 }
 
 /** Tracked files with staged or unstaged changes in the work tree at `path` (untracked files are never overwritten anyway). */
-async function uncommitted(path: string, safe: string[]): Promise<string[]> {
-  const { stdout } = await runGit(path, ['--no-optional-locks', ...safe, 'status', '--porcelain=v1', '-z', '--untracked-files=no']);
+async function uncommitted(path: string): Promise<string[]> {
+  const { stdout } = await runGit(path, ['--no-optional-locks', ...SAFE_CHECKOUT_ARGS, 'status', '--porcelain=v1', '-z', '--untracked-files=no']);
   const out: string[] = [];
   const fields = stdout.split('\0');
   for (let i = 0; i < fields.length; i++) {

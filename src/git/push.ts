@@ -3,7 +3,7 @@ import { conflict, invalid, MosaicError } from '../core/errors.js';
 import { assertBranchName } from './refs.js';
 import { resolveCommit } from './repo.js';
 import { GitError, runGit, sanitizedEnv } from './run.js';
-import { safeConfigArgs } from './safe.js';
+import { SAFE_CHECKOUT_ARGS } from './safe.js';
 
 /**
  * Sending an agent's branch to one of the repository's own git remotes, and
@@ -69,7 +69,7 @@ export async function pushBranch(repoPath: string, remote: string, branch: strin
   }
   const refspec = `refs/heads/${branch}:refs/heads/${branch}`;
   try {
-    await runGit(repoPath, [...(await safeConfigArgs(repoPath)), 'push', '--porcelain', '--no-verify', remote, refspec], { timeoutMs: PUSH_TIMEOUT_MS });
+    await runGit(repoPath, [...SAFE_CHECKOUT_ARGS, 'push', '--porcelain', '--no-verify', remote, refspec], { timeoutMs: PUSH_TIMEOUT_MS });
   } catch (err) {
     if (!(err instanceof GitError)) throw err;
     const detail = `${err.stdout}\n${err.stderr}`;

@@ -1,16 +1,8 @@
-import { filterOverrides } from './run.js';
-
 /**
- * `-c` settings for git commands that touch a checkout or move refs on a
- * user's repository: no hook (update-ref runs `reference-transaction`), no
- * fsmonitor program (status, read-tree), and every configured filter driver
- * (smudge/clean/process, named by the repository's own .gitattributes)
- * turned off, so landing work never runs a program the repository chose.
- * An empty filter command is how git spells "no filter".
+ * `-c` settings for git commands that touch a checkout on a user's
+ * repository, beyond what runGit already applies to every call (no hooks, no
+ * fsmonitor program, the repository's filter drivers off for every command
+ * that could run one): git must not switch the checkout's index to a split
+ * index, whatever the repository's config says.
  */
-const BASE = ['-c', 'core.hooksPath=/dev/null', '-c', 'core.fsmonitor=false', '-c', 'core.splitIndex=false'];
-
-export async function safeConfigArgs(repoPath: string): Promise<string[]> {
-  const off = await filterOverrides(repoPath);
-  return [...BASE, ...off.flatMap(([key, value]) => ['-c', `${key}=${value}`])];
-}
+export const SAFE_CHECKOUT_ARGS: readonly string[] = ['-c', 'core.splitIndex=false'];

@@ -1,16 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { git, waitForState } from '../test-support/agents.js';
 import { makeTempRepo } from '../test-support/git-fixtures.js';
-import { freePort } from '../test-support/federation.js';
 import { startTestInstance, type TestInstance } from '../test-support/instance.js';
+import { startServerChild, type ServerChild } from '../test-support/server-child.js';
 import { waitFor } from '../test-support/wait.js';
-
-const CLI = fileURLToPath(new URL('../cli/main.ts', import.meta.url));
 
 /**
  * Issue 7, must-hold 15: a crash during launch does not fail agents. An agent
@@ -20,12 +16,12 @@ const CLI = fileURLToPath(new URL('../cli/main.ts', import.meta.url));
  */
 describe('a crash during launch', () => {
   const home = mkdtempSync(join(tmpdir(), 'mosaic-midlaunch-'));
-  let server: ChildProcess | undefined;
+  let server: ServerChild | undefined;
   let restarted: TestInstance | undefined;
   let repo: { path: string; cleanup(): void } | undefined;
 
   afterAll(async () => {
-    server?.kill('SIGKILL');
+    await server?.crash();
     await restarted?.stop();
     repo?.cleanup();
     rmSync(home, { recursive: true, force: true });
@@ -35,22 +31,9 @@ describe('a crash during launch', () => {
     repo = await makeTempRepo();
     // Setup and agent talk to the test through their worktree: all a sandboxed agent (and its setup) sees.
     const marker = '.setup-may-finish';
-    const port = await freePort();
-    const url = `http://127.0.0.1:${port}`;
-    server = spawn(process.execPath, ['--import', 'tsx', CLI, 'up'], {
-      env: { ...process.env, MOSAIC_HOME: home, MOSAIC_PORT: String(port), MOSAIC_LOG_LEVEL: 'silent', MOSAIC_POLL_MS: '50', MOSAIC_KILL_GRACE_MS: '300' },
-      stdio: 'ignore',
-    });
-    await waitFor(async () => (await fetch(`${url}/api/v1/health`).catch(() => null))?.ok === true, { timeoutMs: 30_000, what: 'the server' });
-    const token = readFileSync(join(home, 'admin-token'), 'utf8').trim();
-    const call = async (method: string, path: string, body?: unknown): Promise<Record<string, unknown>> => {
-      const res = await fetch(`${url}/api/v1${path}`, {
-        method,
-        headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-        ...(body ? { body: JSON.stringify(body) } : {}),
-      });
-      return res.json() as Promise<Record<string, unknown>>;
-    };
+    server = await startServerChild({ home });
+    const { api } = server;
+    const call = async (method: string, path: string, body?: unknown) => (await api<Record<string, unknown>>(method, path, body)).body;
     // The setup waits for the marker: the first launch is still in it when the server dies.
     await call('POST', '/repos', { name: 'app', path: repo.path, setup: ['sh', '-c', `while [ ! -f ${marker} ]; do sleep 0.05; done; rm ${marker}`] });
     const agent = await call('POST', '/agents', {
@@ -59,8 +42,7 @@ describe('a crash during launch', () => {
     await waitFor(async () => (await call('GET', `/agents/${String(agent.id)}`)).state === 'spawning', { what: 'the agent to be spawning' });
     await waitFor(() => existsSync(String(agent.worktreePath)), { what: 'the worktree' });
 
-    server.kill('SIGKILL');
-    await new Promise((r) => server?.once('exit', r));
+    await server.crash();
 
     restarted = await startTestInstance({ killGraceMs: 300 }, home);
     // The second launch made the worktree again (after cleaning the half-made one): let its setup finish.

@@ -1,39 +1,21 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { git, groupAlive, waitForState } from '../test-support/agents.js';
 import { makeTempRepo } from '../test-support/git-fixtures.js';
-import { freePort } from '../test-support/federation.js';
 import { startTestInstance, type TestInstance } from '../test-support/instance.js';
-
-const CLI = fileURLToPath(new URL('../cli/main.ts', import.meta.url));
-
-async function waitHealthy(url: string, child: ChildProcess): Promise<void> {
-  const deadline = Date.now() + 45_000; // a tsx server starts slowly on a loaded 2-core machine
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
-    try {
-      if ((await fetch(`${url}/api/v1/health`)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('server did not become healthy');
-}
+import { startServerChild, type ServerChild } from '../test-support/server-child.js';
 
 /** Issue 2, must-hold 6: the server is SIGKILLed while agents run; a restart re-attaches or ends them, losing nothing. */
 describe('restart after the server is SIGKILLed', () => {
   const home = mkdtempSync(join(tmpdir(), 'mosaic-restart-'));
-  let server: ChildProcess | undefined;
+  let server: ServerChild | undefined;
   let restarted: TestInstance | undefined;
   let repo: { path: string; cleanup(): void } | undefined;
 
   afterAll(async () => {
-    server?.kill('SIGKILL');
+    await server?.crash();
     await restarted?.stop(true);
     repo?.cleanup();
     rmSync(home, { recursive: true, force: true });
@@ -41,22 +23,9 @@ describe('restart after the server is SIGKILLed', () => {
 
   it('re-attaches running agents and ends orphaned ones as orchestrator_lost with their work saved', { timeout: 90_000 }, async () => {
     repo = await makeTempRepo();
-    const port = await freePort();
-    const url = `http://127.0.0.1:${port}`;
-    server = spawn(process.execPath, ['--import', 'tsx', CLI, 'up'], {
-      env: { ...process.env, MOSAIC_HOME: home, MOSAIC_PORT: String(port), MOSAIC_LOG_LEVEL: 'silent', MOSAIC_POLL_MS: '50', MOSAIC_KILL_GRACE_MS: '300' },
-      stdio: 'ignore',
-    });
-    await waitHealthy(url, server);
-    const token = readFileSync(join(home, 'admin-token'), 'utf8').trim();
-    const call = async (method: string, path: string, body?: unknown) => {
-      const res = await fetch(`${url}/api/v1${path}`, {
-        method,
-        headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-        ...(body ? { body: JSON.stringify(body) } : {}),
-      });
-      return res.json() as Promise<Record<string, unknown>>;
-    };
+    server = await startServerChild({ home });
+    const { api } = server;
+    const call = async (method: string, path: string, body?: unknown) => (await api<Record<string, unknown>>(method, path, body)).body;
     await call('POST', '/repos', { name: 'app', path: repo.path });
     const spawnScript = async (taskId: string, script: string) =>
       call('POST', '/agents', { repo: 'app', taskId, prompt: 'p', runtime: { kind: 'command', argv: ['sh', '-c', script] } });
@@ -75,10 +44,9 @@ describe('restart after the server is SIGKILLed', () => {
     await new Promise((r) => setTimeout(r, 300)); // let both scripts write their files
 
     // Crash the server, and the orphan's supervisor with it.
-    server.kill('SIGKILL');
+    await server.crash();
     process.kill(orphanRunning.pid as number, 'SIGKILL');
     const orphanGroup = orphanRunning.pgid as number;
-    await new Promise((r) => server?.once('exit', r));
 
     // The survivor keeps running while no server is up; let it finish now (through its own worktree: all a sandboxed agent sees).
     const { writeFileSync } = await import('node:fs');

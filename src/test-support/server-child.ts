@@ -27,7 +27,9 @@ export interface ServerChild {
   rssKiB(): number;
   /** How many sockets the server process has open now (from /proc/<pid>/fd). */
   openSockets(): number;
-  /** Kills any agent still active, stops the server and deletes the home. */
+  /** SIGKILLs the server (its agents keep running under their supervisors) and waits for it to be gone. */
+  crash(): Promise<void>;
+  /** Kills any agent still active, stops the server and deletes the home (unless the caller gave it). */
   stop(): Promise<void>;
 }
 
@@ -36,10 +38,13 @@ export interface ServerChildOptions {
   env?: Record<string, string>;
   /** A command the server runs under, e.g. `['prlimit', '--nofile=256:256']` (it must exec its argument). */
   wrapper?: string[];
+  /** An existing home to serve (for a restart on it later); the caller deletes it. Default: a new temp home. */
+  home?: string;
 }
 
 export async function startServerChild(opts: ServerChildOptions = {}): Promise<ServerChild> {
-  const home = mkdtempSync(join(tmpdir(), 'mosaic-child-'));
+  const home = opts.home ?? mkdtempSync(join(tmpdir(), 'mosaic-child-'));
+  const ownsHome = opts.home === undefined;
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const built = freshBuiltCli();
@@ -60,7 +65,7 @@ export async function startServerChild(opts: ServerChildOptions = {}): Promise<S
     }, { timeoutMs: 45_000, intervalMs: 100, what: 'the server child' });
   } catch (err) {
     child.kill('SIGKILL');
-    rmSync(home, { recursive: true, force: true });
+    if (ownsHome) rmSync(home, { recursive: true, force: true });
     throw err;
   }
   const adminToken = readFileSync(join(home, 'admin-token'), 'utf8').trim();
@@ -92,6 +97,12 @@ export async function startServerChild(opts: ServerChildOptions = {}): Promise<S
       }
       return sockets;
     },
+    async crash() {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGKILL');
+        await exited;
+      }
+    },
     async stop() {
       if (child.exitCode === null) {
         // Agents outlive their server by design; a test that is done must not leave them running.
@@ -103,7 +114,7 @@ export async function startServerChild(opts: ServerChildOptions = {}): Promise<S
         await exited;
         clearTimeout(killer);
       }
-      rmSync(home, { recursive: true, force: true });
+      if (ownsHome) rmSync(home, { recursive: true, force: true });
     },
   };
 }

@@ -1,29 +1,25 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawnCommand, waitForState } from '../../test-support/agents.js';
-import { freePort } from '../../test-support/federation.js';
 import { git, makeTempRepo, type TempDir } from '../../test-support/git-fixtures.js';
 import { startTestInstance, type TestInstance } from '../../test-support/instance.js';
+import { startServerChild, type ServerChild } from '../../test-support/server-child.js';
 import { waitFor } from '../../test-support/wait.js';
 import { POOL_SETUP, poolReady } from './test-fixtures.js';
-
-const CLI = fileURLToPath(new URL('../../cli/main.ts', import.meta.url));
 
 interface WorktreeView { path: string; pooled: boolean; orphan: boolean }
 
 /** Issue 10, must-hold 4: a full pool survives a server crash; a worktree damaged meanwhile is rebuilt. */
 describe('warm pool across a server restart', () => {
   const home = mkdtempSync(join(tmpdir(), 'mosaic-pool-restart-'));
-  let server: ChildProcess | undefined;
+  let server: ServerChild | undefined;
   let restarted: TestInstance | undefined;
   let repo: TempDir | undefined;
 
   afterAll(async () => {
-    server?.kill('SIGKILL');
+    await server?.crash();
     await restarted?.stop(true);
     repo?.cleanup();
     rmSync(home, { recursive: true, force: true });
@@ -33,22 +29,9 @@ describe('warm pool across a server restart', () => {
     repo = await makeTempRepo({ files: { 'package-lock.json': '{"lock":1}\n' }, gitignore: 'node_modules/\nvendor/\n' });
     mkdirSync(join(repo.path, 'vendor'));
     writeFileSync(join(repo.path, 'vendor', 'lib.txt'), 'shared vendor\n'); // a shared dir: its layers must survive the restart too
-    const port = await freePort();
-    const url = `http://127.0.0.1:${port}`;
-    server = spawn(process.execPath, ['--import', 'tsx', CLI, 'up'], {
-      env: { ...process.env, MOSAIC_HOME: home, MOSAIC_PORT: String(port), MOSAIC_LOG_LEVEL: 'silent', MOSAIC_POLL_MS: '50' },
-      stdio: 'ignore',
-    });
-    await waitFor(async () => (await fetch(`${url}/api/v1/health`).catch(() => null))?.ok, { timeoutMs: 30_000, intervalMs: 100, what: 'the server to listen' });
-    const token = readFileSync(join(home, 'admin-token'), 'utf8').trim();
-    const call = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
-      const res = await fetch(`${url}/api/v1${path}`, {
-        method,
-        headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-        ...(body ? { body: JSON.stringify(body) } : {}),
-      });
-      return res.json() as Promise<T>;
-    };
+    server = await startServerChild({ home });
+    const { api } = server;
+    const call = async <T>(method: string, path: string, body?: unknown): Promise<T> => (await api<T>(method, path, body)).body;
     await call('POST', '/repos', { name: 'app', path: repo.path, setup: POOL_SETUP, poolSize: 3, shareDirs: ['vendor'] });
     const pooled = await waitFor(async () => {
       const worktrees = (await call<{ worktrees: WorktreeView[] }>('GET', '/worktrees')).worktrees;
@@ -58,8 +41,7 @@ describe('warm pool across a server restart', () => {
     expect(pooled.every((w) => w.pooled && !w.orphan)).toBe(true);
 
     // Crash the server with a full pool, then damage two pooled worktrees while it is down.
-    server.kill('SIGKILL');
-    await new Promise((r) => server?.once('exit', r));
+    await server.crash();
     const [intact, edited, deleted] = pooled.map((w) => w.path) as [string, string, string];
     writeFileSync(join(edited, 'README.md'), 'tampered while the server was down\n');
     rmSync(deleted, { recursive: true, force: true });

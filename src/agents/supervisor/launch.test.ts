@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { makeTempDir, waitFor } from '../../test-support/index.js';
 import { freshBuild, launchSupervisor, supervisorCommandFor } from './launch.js';
 import { readExitRecord, readPidFile } from './probe.js';
-import { readCmdline } from './proc.js';
+import { isPidAlive, readCmdline } from './proc.js';
 import type { SupervisorSpec } from './spec.js';
 
 const tmp = makeTempDir('mosaic-sup-launch-');
@@ -25,15 +25,6 @@ function makeSpec(argv: string[], extra: Partial<SupervisorSpec> = {}): Supervis
     killGraceMs: 300,
     ...extra,
   };
-}
-
-/** Whether the process runs (a zombie child of ours counts as gone). */
-function isAlive(pid: number): boolean {
-  try {
-    return !/^\S+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
 }
 
 const exitOf = (dir: string) => waitFor(() => readExitRecord(dir), { timeoutMs: 10_000, what: `exit.json in ${dir}` });
@@ -67,7 +58,7 @@ describe('launchSupervisor', () => {
     rmSync(spec.agentDir, { recursive: true, force: true });
     writeFileSync(join(spec.cwd, 'go'), '');
     // The exit record cannot be written anywhere: the supervisor ends instead of retrying for ten minutes.
-    await waitFor(() => !isAlive(launched.supervisorPid), { timeoutMs: 10_000, what: 'the supervisor to exit' });
+    await waitFor(() => !isPidAlive(launched.supervisorPid), { timeoutMs: 10_000, what: 'the supervisor to exit' });
   });
 
   it('returns the pgid while the agent runs, and the agent leads its own process group', async () => {

@@ -4,7 +4,7 @@ import type { PublicAgent } from '../agents/index.js';
 import { git, spawnCommand, waitForState } from '../test-support/agents.js';
 import { makeTempRepo, type TempDir } from '../test-support/git-fixtures.js';
 import { startTestInstance, type TestInstance } from '../test-support/instance.js';
-import { cliArgv, cliEnv, eventually, runCli, type CliResult } from './test-fixtures.js';
+import { cliArgv, cliEnv, eventually, runCli, type CliResult } from '../test-support/cli.js';
 
 /** Issue 9 points 2, 3, 5, 6, 8: pipes, kill and wait, errors, show, discard. One instance, one agent slot. */
 

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PublicAgent } from '../agents/index.js';
 import type { RepoRecord } from '../store/types.js';
 import { startTestInstance, type TestInstance } from '../test-support/instance.js';
-import { eventually, finished, runCli, startCli } from './test-fixtures.js';
+import { eventually, finished, runCli, startCli } from '../test-support/cli.js';
 
 let t: TestInstance;
 let dir: string;

@@ -8,7 +8,7 @@ import { spawnCommand, waitForState } from '../test-support/agents.js';
 import { makeTempDir, makeTempRepo, type TempDir } from '../test-support/git-fixtures.js';
 import { startTestInstance, type TestInstance } from '../test-support/instance.js';
 import { colorEnabled } from './output.js';
-import { cliArgv, cliEnv, eventually, finished, runCli, startCli } from './test-fixtures.js';
+import { cliArgv, cliEnv, eventually, finished, runCli, startCli } from '../test-support/cli.js';
 
 /** Issue 9 point 11: list order and options, events filters and start, colours, completion. */
 

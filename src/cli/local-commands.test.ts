@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestInstance, type TestInstance } from '../test-support/instance.js';
 import { buildProgram } from './program.js';
-import { eventually, finished, runCli, startCli } from './test-fixtures.js';
+import { eventually, finished, runCli, startCli } from '../test-support/cli.js';
 
 /** The verbs that work without a server (init, doctor), help, and the not-running message. */
 

@@ -5,7 +5,7 @@ import type { Grants } from '../federation/protocol/grants.js';
 import { FAST_FEDERATION, startPair, type Pair } from '../test-support/federation.js';
 import { startTestInstance, type TestInstance } from '../test-support/instance.js';
 import type { MessageView } from './peer-format.js';
-import { runCli } from './test-fixtures.js';
+import { runCli } from '../test-support/cli.js';
 import { COMMANDS } from '../federation/protocol/constants.js';
 
 /** The real `mosaic peers` CLI against two (for rejection, three) real instances on loopback. */

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTempRepo, type TempDir } from '../test-support/git-fixtures.js';
 import { startTestInstance, type TestInstance } from '../test-support/instance.js';
 import { waitFor } from '../test-support/wait.js';
-import { runCli } from './test-fixtures.js';
+import { runCli } from '../test-support/cli.js';
 
 /** Issue 10: `repos add --pool/--share-dir`, `repos set --pool`, pool health in status and doctor, bad input refused. */
 

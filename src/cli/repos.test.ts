@@ -5,7 +5,7 @@ import type { RepoRecord } from '../store/types.js';
 import { git, spawnCommand, waitForState } from '../test-support/agents.js';
 import { makeTempRepo, type TempDir } from '../test-support/git-fixtures.js';
 import { startTestInstance, type TestInstance } from '../test-support/instance.js';
-import { runCli } from './test-fixtures.js';
+import { runCli } from '../test-support/cli.js';
 
 /** `repos add --setup/--setup-arg` and `repos set` against a real instance (PATCH /api/v1/repos/:name). */
 

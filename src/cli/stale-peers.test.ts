@@ -3,7 +3,7 @@ import type { PublicAgent } from '../agents/index.js';
 import { spawnRemote, startPair, type Pair } from '../test-support/federation.js';
 import { startTestInstance, type TestInstance } from '../test-support/instance.js';
 import { waitFor } from '../test-support/wait.js';
-import { runCli } from './test-fixtures.js';
+import { runCli } from '../test-support/cli.js';
 
 /** Issue 9, point 7: `list --all` marks the agents of a peer that went away, and says so on stderr. */
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { waitFor } from '../test-support/wait.js';
-import { finished, ROOT, runCli, startCli, type CliResult } from './test-fixtures.js';
+import { finished, ROOT, runCli, startCli, type CliResult } from '../test-support/cli.js';
 
 /** Issue 9, point 12: what `mosaic up` prints — log lines for machines or people, requests at debug, the banner. */
 

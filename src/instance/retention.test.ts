@@ -6,7 +6,7 @@ import { spawnCommand, waitForState } from '../test-support/agents.js';
 import { makeTempDir } from '../test-support/git-fixtures.js';
 import { startInstanceWithRepo, type InstanceWithRepo } from '../test-support/instance.js';
 import { readSse } from '../test-support/sse.js';
-import { eventually, finished, startCli } from '../cli/test-fixtures.js';
+import { eventually, finished, startCli } from '../test-support/cli.js';
 import { ensureIncrementalVacuum } from '../store/sqlite/space.js';
 import { pruneStore } from './retention.js';
 

@@ -8,7 +8,7 @@ import { makeTempRepo, type TempDir } from '../../test-support/git-fixtures.js';
 import { startTestInstance, type TestInstance } from '../../test-support/instance.js';
 import { waitFor } from '../../test-support/wait.js';
 import { reflinkSupported } from '../share/index.js';
-import { POOL_SETUP, poolReady } from './test-fixtures.js';
+import { POOL_SETUP, poolReady } from '../../test-support/pool.js';
 
 /** Pooled worktrees git lists; null while git cannot read a worktree being created at that instant. */
 function pooledDirsNow(repoPath: string): string[] | null {

@@ -7,7 +7,7 @@ import { git, makeTempRepo, type TempDir } from '../../test-support/git-fixtures
 import { startTestInstance, type TestInstance } from '../../test-support/instance.js';
 import { startServerChild, type ServerChild } from '../../test-support/server-child.js';
 import { waitFor } from '../../test-support/wait.js';
-import { POOL_SETUP, poolReady } from './test-fixtures.js';
+import { POOL_SETUP, poolReady } from '../../test-support/pool.js';
 
 interface WorktreeView { path: string; pooled: boolean; orphan: boolean }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { publicAgent } from '../../agents/index.js';
-import { makeAgent } from '../../store/sqlite/test-fixtures.js';
+import { makeAgent } from '../../test-support/store-records.js';
 import { parseRemoteAgent } from './agent-shape.js';
 
 describe('parseRemoteAgent', () => {

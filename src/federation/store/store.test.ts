@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { publicAgent, type PublicAgent } from '../../agents/index.js';
 import { openSqliteStore, type SqliteStore } from '../../store/index.js';
 import { registeredMigrations } from '../../store/sqlite/index.js';
-import { makeAgent, tempDir } from '../../store/sqlite/test-fixtures.js';
+import { makeAgent, tempDir } from '../../test-support/store-records.js';
 import { defaultGrants } from '../protocol/index.js';
 import { FEDERATION_MIGRATIONS, isNewer, openFederationStore, type FederationStore } from './index.js';
 

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../cli/test-fixtures.js';
+import { runCli } from '../../test-support/cli.js';
 import { connectionOn, postRaw, startPair, TEST_GRANTS, type Pair } from '../../test-support/federation.js';
 import { envelope, sign } from '../../test-support/federation-forge.js';
 import { startTestInstance, type TestInstance } from '../../test-support/instance.js';

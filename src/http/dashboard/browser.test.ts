@@ -7,7 +7,7 @@ import { gzipSync } from 'node:zlib';
 import { type Browser, type BrowserContext, type Dialog, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PublicAgent } from '../../agents/index.js';
-import { runCli } from '../../cli/test-fixtures.js';
+import { runCli } from '../../test-support/cli.js';
 import type { AgentRecord } from '../../core/agent-model.js';
 import { newAgentId } from '../../core/ids.js';
 import { spawnCommand, waitForState } from '../../test-support/agents.js';

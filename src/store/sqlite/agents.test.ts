@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AgentRecord } from '../../core/agent-model.js';
 import { openSqliteStore, type SqliteStore } from './index.js';
-import { makeAgent, tempDir } from './test-fixtures.js';
+import { makeAgent, tempDir } from '../../test-support/store-records.js';
 
 describe('SqliteAgentStore', () => {
   let store: SqliteStore;

@@ -2,7 +2,7 @@ import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase } from './database.js';
-import { tempDir } from './test-fixtures.js';
+import { tempDir } from '../../test-support/store-records.js';
 
 describe('openDatabase', () => {
   const cleanups: Array<() => void> = [];

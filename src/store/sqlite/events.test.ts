@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openSqliteStore, type SqliteStore } from './index.js';
-import { makeAgent, tempDir } from './test-fixtures.js';
+import { makeAgent, tempDir } from '../../test-support/store-records.js';
 
 describe('SqliteEventStore', () => {
   let store: SqliteStore;

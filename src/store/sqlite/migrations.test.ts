@@ -5,7 +5,7 @@ import { isMosaicError } from '../../core/errors.js';
 import { openSqliteStore } from './index.js';
 import { appliedMigrations, registeredMigrations, registerMigrations, type Migration } from './migrations.js';
 import { CORE_MIGRATIONS } from './migrations/001-core.js';
-import { tempDir } from './test-fixtures.js';
+import { tempDir } from '../../test-support/store-records.js';
 
 const CORE_VERSIONS = CORE_MIGRATIONS.map((m) => m.version);
 

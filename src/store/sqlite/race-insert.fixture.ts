@@ -4,7 +4,7 @@
  * to this process), printing one JSON line per key.
  */
 import { openSqliteStore } from './index.js';
-import { makeAgent } from './test-fixtures.js';
+import { makeAgent } from '../../test-support/store-records.js';
 
 const [file, name, keyCount] = process.argv.slice(2);
 if (file === undefined || name === undefined || keyCount === undefined) throw new Error('usage: file name keyCount');

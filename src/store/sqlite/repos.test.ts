@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { RepoRecord } from '../types.js';
 import { openSqliteStore, type SqliteStore } from './index.js';
-import { tempDir } from './test-fixtures.js';
+import { tempDir } from '../../test-support/store-records.js';
 
 describe('SqliteRepoStore', () => {
   let store: SqliteStore;

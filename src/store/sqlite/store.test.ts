@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { openSqliteStore } from './index.js';
 import { appliedMigrations } from './migrations.js';
 import { CORE_MIGRATIONS } from './migrations/001-core.js';
-import { makeAgent, tempDir } from './test-fixtures.js';
+import { makeAgent, tempDir } from '../../test-support/store-records.js';
 
 const FIXTURE = fileURLToPath(new URL('./race-insert.fixture.ts', import.meta.url));
 

@@ -1,5 +1,5 @@
-import type { TestInstance } from '../../test-support/instance.js';
-import { waitFor } from '../../test-support/wait.js';
+import type { TestInstance } from './instance.js';
+import { waitFor } from './wait.js';
 
 /**
  * A setup for pool tests: takes ~0.3 s and leaves what it saw in

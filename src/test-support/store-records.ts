@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AgentRecord } from '../../core/agent-model.js';
+import type { AgentRecord } from '../core/agent-model.js';
 
 /** A fresh temp folder and a function that removes it. */
 export function tempDir(prefix = 'mosaic-store-'): { dir: string; cleanup: () => void } {

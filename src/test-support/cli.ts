@@ -1,12 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { freshBuiltCli } from '../test-support/build.js';
+import { freshBuiltCli } from './build.js';
 
 /** Runs the real `mosaic` CLI as a child process, for tests: compiled when `dist/` is fresh, else through tsx. */
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
+const MAIN = fileURLToPath(new URL('../cli/main.ts', import.meta.url));
 /** tsx's loader by absolute URL, so the CLI can run from any working directory. */
 const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 

@@ -14,6 +14,8 @@ export interface Config {
   port: number;
   /** The URL peers use to reach this instance. */
   url: string;
+  /** Host names the dashboard, /mcp and /a2a answer to besides MOSAIC_HOST, localhost, 127.0.0.1 and the URL's host. */
+  allowedHosts: string[];
   name: string;
   maxAgents: number;
   maxQueue: number;
@@ -76,6 +78,7 @@ const SETTINGS = {
   host: 'MOSAIC_HOST',
   port: 'MOSAIC_PORT',
   url: 'MOSAIC_URL',
+  allowedHosts: 'MOSAIC_ALLOWED_HOSTS',
   name: 'MOSAIC_NAME',
   maxAgents: 'MOSAIC_MAX_AGENTS',
   maxQueue: 'MOSAIC_MAX_QUEUE',
@@ -188,6 +191,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     port,
     // Derived from the listen address after overrides, so an overridden port is the one peers are told.
     url: text(pick('url'), defaultUrl({ host, port, tlsCert, tlsKey })),
+    allowedHosts: list(pick('allowedHosts')),
     name: text(pick('name'), 'mosaic'),
     maxAgents: integer('maxAgents', pick('maxAgents'), 8, 1, 10_000),
     maxQueue: integer('maxQueue', pick('maxQueue'), 1000, 0, 1_000_000),

@@ -2,6 +2,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { AgentApi, AgentService, EventFeed } from '../agents/index.js';
 import type { Logger } from '../core/logger.js';
 import type { RepoService } from '../repos/index.js';
+import type { HostAllowList } from './allowed-hosts.js';
 import { requireAdmin } from './auth.js';
 import { DashboardSessions, dashboardPlugin } from './dashboard/index.js';
 import { applyConnectionLimits, DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from './connection-limits.js';
@@ -30,6 +31,8 @@ export interface AppDeps {
   agentService: AgentService;
   repos: RepoService;
   feed: EventFeed;
+  /** The host names the dashboard (and /mcp, /a2a) answer to. */
+  hosts: HostAllowList;
   /** Dashboard sign-in: how long login codes live (default two minutes); where the built page is. */
   dashboard?: { loginCodeTtlMs?: number; webRoot?: string };
   /** Timeouts and the per-address connection cap (see connection-limits.ts for the defaults). */
@@ -60,8 +63,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   // One guard for every admin route: the bearer token, or the dashboard's session cookie with its same-origin checks.
   const sessions = new DashboardSessions({ loginCodeTtlMs: deps.dashboard?.loginCodeTtlMs });
-  const adminGuard = requireAdmin(deps.adminToken, sessions);
-  await app.register(dashboardPlugin, { adminToken: deps.adminToken, sessions, adminGuard, webRoot: deps.dashboard?.webRoot });
+  const adminGuard = requireAdmin(deps.adminToken, sessions, deps.hosts);
+  await app.register(dashboardPlugin, { adminToken: deps.adminToken, sessions, adminGuard, hosts: deps.hosts, webRoot: deps.dashboard?.webRoot });
   await app.register(healthRoutes, { prefix: '/api/v1', instanceId: deps.instanceId, startedAt: deps.startedAt });
   await app.register(async (admin) => {
     admin.addHook('onRequest', adminGuard);

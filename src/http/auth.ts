@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { forbidden, unauthorized } from '../core/errors.js';
+import type { HostAllowList } from './allowed-hosts.js';
 import { readCookie } from './cookies.js';
 
 /** Constant-time comparison of two secrets of any length (hashing equalizes lengths). */
@@ -56,10 +57,11 @@ export function checkSameOrigin(request: FastifyRequest): void {
 
 /**
  * The admin guard: `Authorization: Bearer <admin token>`, or (when `sessions`
- * is given) the dashboard's session cookie with the same-origin checks above.
+ * is given) the dashboard's session cookie with the same-origin checks above,
+ * under one of the host names the dashboard answers to (`hosts`).
  * A request with an Authorization header is judged by that header alone.
  */
-export function requireAdmin(token: string, sessions?: SessionCheck) {
+export function requireAdmin(token: string, sessions?: SessionCheck, hosts?: HostAllowList) {
   return async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
     const header = request.headers.authorization;
     if (header) {
@@ -69,6 +71,7 @@ export function requireAdmin(token: string, sessions?: SessionCheck) {
     }
     const session = sessions ? readCookie(request.headers.cookie, SESSION_COOKIE) : undefined;
     if (!sessions || session === undefined) throw unauthorized('auth_required', 'missing Authorization: Bearer <admin token>');
+    hosts?.check(request);
     if (sessions.sessionExpiry(session) === undefined) throw unauthorized('session_invalid', 'the dashboard session is over or unknown: sign in again');
     checkSameOrigin(request);
   };

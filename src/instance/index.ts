@@ -8,6 +8,7 @@ import { probeFor } from '../agents/sandbox/index.js';
 import { loadOrCreateIdentity, type Identity } from '../federation/identity/index.js';
 import { createFederation, FEDERATION_MIGRATIONS, type Federation } from '../federation/index.js';
 import { WorktreeManager } from '../git/index.js';
+import { HostAllowList } from '../http/allowed-hosts.js';
 import { buildApp } from '../http/app.js';
 import { RepoService } from '../repos/index.js';
 import { openSqliteStore, type SqliteStore } from '../store/index.js';
@@ -109,6 +110,7 @@ async function startLocked(
     app = await buildApp({
       logger, instanceId: identity.instanceId, adminToken, startedAt: Date.now(), https,
       agentApi: federation.agentApi(localAgentApi(agents)), agentService: agents, repos, feed,
+      hosts: new HostAllowList(config),
       dashboard: { loginCodeTtlMs: config.loginCodeTtlMs },
       sse: { maxBufferBytes: config.sseMaxBufferBytes, stallMs: config.sseStallMs },
       connections: {

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { HostAllowList } from '../allowed-hosts.js';
 import { dashboardApiRoutes, loginRoute } from './routes.js';
 import type { DashboardSessions } from './sessions.js';
 import { dashboardStatic } from './static.js';
@@ -10,6 +11,8 @@ export interface DashboardOptions {
   adminToken: string;
   sessions: DashboardSessions;
   adminGuard: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+  /** Host names the dashboard answers to: any other is a DNS-rebinding page (421). */
+  hosts: HostAllowList;
   /** The built dashboard (default web/dist). */
   webRoot?: string;
 }
@@ -20,6 +23,7 @@ export interface DashboardOptions {
  * itself talks to the public API only; the admin guard accepts its session cookie.
  */
 export async function dashboardPlugin(app: FastifyInstance, opts: DashboardOptions): Promise<void> {
+  app.addHook('onRequest', opts.hosts.hook());
   await app.register(dashboardStatic, { ...(opts.webRoot ? { root: opts.webRoot } : {}) });
   await app.register(loginRoute, { sessions: opts.sessions });
   await app.register(dashboardApiRoutes, { prefix: '/api/v1', ...opts });

@@ -1,7 +1,7 @@
 import type { PublicAgent } from '../agents/index.js';
 import { TERMINAL_STATES } from '../agents/types.js';
 import { CliError, type ApiClient } from './client.js';
-import { interruptible, sleep } from './signals.js';
+import { exitStatusFor, interruptible, sleep } from './signals.js';
 
 /**
  * Exit codes of `spawn --wait` / `spawn --follow` (DESIGN §6): 0 completed,
@@ -29,7 +29,9 @@ export async function waitTerminal(client: ApiClient, id: string, timeoutS?: num
     for (;;) {
       const agent = await client.get<PublicAgent>(agentPath(id));
       if (TERMINAL_STATES.includes(agent.state)) return agent;
-      if (interrupt.signal.aborted) throw new CliError('interrupted', `stopped waiting; ${id} is still ${agent.state}`);
+      if (interrupt.by) {
+        throw new CliError('interrupted', `stopped waiting; ${id} is still ${agent.state} (\`mosaic agents kill ${id}\` stops it)`, { exitCode: exitStatusFor(interrupt.by) });
+      }
       if (Date.now() > deadline) throw new CliError('wait_timeout', `${id} is still ${agent.state} after ${timeoutS}s`);
       await sleep(POLL_MS, interrupt.signal);
     }

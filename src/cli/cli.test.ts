@@ -188,7 +188,7 @@ describe('mosaic status, worktrees, events', () => {
     expect(execFileSync('git', ['-C', repoPath, 'show', 'stray-branch:unsaved.txt'], { encoding: 'utf8' })).toBe('work in progress\n');
   });
 
-  it('events streams state changes until interrupted, then exits 0', async () => {
+  it('events streams state changes until interrupted, then exits 130 as an interrupted command does', async () => {
     const child = startCli(['events', '--json', '--after', '0'], env);
     const done = finished(child);
     let out = '';
@@ -202,7 +202,7 @@ describe('mosaic status, worktrees, events', () => {
     expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
     child.kill('SIGINT');
     const result = await done;
-    expect(result.code, result.stderr).toBe(0);
+    expect(result.code, result.stderr).toBe(130);
   });
 
   it('explains a missing admin token', async () => {

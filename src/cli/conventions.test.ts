@@ -83,7 +83,7 @@ describe('events', () => {
     await eventually(() => out, (text) => text.includes('completed'));
     live.kill('SIGINT');
     const result = await done;
-    expect(result.code, result.stderr).toBe(0);
+    expect(result.code, result.stderr).toBe(130); // Ctrl-C: the shell's status for an interrupted command
     expect(out).toContain(third.id);
     expect(out).not.toContain(first.id);
     expect(out).toMatch(new RegExp(`${third.id}\\s+completed\\s+task=third\\s+repo=app`));

@@ -41,7 +41,7 @@ function render(agents: PublicAgent[], opts: ListOptions): string {
  * until Ctrl-C or until the reader goes away.
  */
 async function watch(client: ApiClient, opts: ListOptions): Promise<void> {
-  const interrupt = interruptible();
+  const interrupt = interruptible({ streaming: true });
   const tty = process.stdout.isTTY === true && !opts.json;
   const show = async () => {
     const text = render(await fetchAgents(client, opts), opts);

@@ -1,4 +1,6 @@
 import { Command } from 'commander';
+import type { PublicAgent } from '../../agents/index.js';
+import { agentPath, endLine } from '../agent-wait.js';
 import { CliError, type ApiClient } from '../client.js';
 import { renderLogLine } from '../claude-log.js';
 import { clientFor } from '../context.js';
@@ -30,6 +32,9 @@ const PAGE = 1000;
 
 const logsPath = (id: string) => `/agents/${encodeURIComponent(id)}/logs`;
 
+/** What Ctrl-C while following leaves behind: the agent, still running, and how to stop it. */
+export const stillRunning = (id: string): string => `stopped following; ${id} keeps running (\`mosaic agents kill ${id}\` stops it)`;
+
 /** Without --limit, pages through the whole log written so far. */
 async function readLogs(client: ApiClient, id: string, opts: LogsOptions): Promise<void> {
   const all: LogPage = { lines: [], next: opts.after ?? 0, ended: false };
@@ -48,9 +53,12 @@ async function readLogs(client: ApiClient, id: string, opts: LogsOptions): Promi
   if (opts.json) printJson(all);
 }
 
-/** Streams new lines until the agent ends (the server sends `end`) or Ctrl-C. */
-export async function followLogs(client: ApiClient, id: string, opts: LogsOptions): Promise<void> {
-  const interrupt = interruptible();
+/**
+ * Streams new lines until the agent ends (the server sends `end`: 'ended')
+ * or Ctrl-C ('interrupted'; the process then exits 130, the agent runs on).
+ */
+export async function followLogs(client: ApiClient, id: string, opts: LogsOptions): Promise<'ended' | 'interrupted'> {
+  const interrupt = interruptible({ streaming: true });
   try {
     const query = { follow: true, after: opts.after, limit: opts.limit };
     for await (const frame of client.stream(logsPath(id), { query, signal: interrupt.signal })) {
@@ -60,7 +68,7 @@ export async function followLogs(client: ApiClient, id: string, opts: LogsOption
         else for (const line of data.lines) show(line, opts);
       } else if (frame.event === 'end') {
         if (opts.json) printJsonLine({ ended: true, ...(JSON.parse(frame.data) as object) });
-        return;
+        return 'ended';
       } else if (frame.event === 'error') {
         const data = JSON.parse(frame.data) as { message?: string };
         throw new CliError('logs_failed', data.message ?? 'the server could not read the log');
@@ -69,6 +77,7 @@ export async function followLogs(client: ApiClient, id: string, opts: LogsOption
     if (!interrupt.signal.aborted) {
       throw new CliError('stream_closed', 'the server closed the log stream before the agent ended (is it still up?)');
     }
+    return 'interrupted';
   } finally {
     interrupt.dispose();
   }
@@ -85,7 +94,9 @@ export function logsCommand(): Command {
     .option('--json', 'print {lines, next, ended} (with -f: one JSON object per frame)')
     .action(async (id: string, opts: LogsOptions, command: Command) => {
       const client = clientFor(command);
-      if (opts.follow) await followLogs(client, id, opts);
-      else await readLogs(client, id, opts);
+      if (!opts.follow) return readLogs(client, id, opts);
+      if ((await followLogs(client, id, opts)) === 'interrupted') return printError(stillRunning(id));
+      // How it ended, on stderr: stdout stays the agent's output (--json: the end frame said it).
+      if (!opts.json) printError(endLine(await client.get<PublicAgent>(agentPath(id))));
     });
 }

@@ -8,7 +8,7 @@ import { clientFor } from '../context.js';
 import { integer, keyValue, nameArg } from '../options.js';
 import { endLine, exitCodeFor, waitTerminal } from '../agent-wait.js';
 import { print, printError, printJson } from '../output.js';
-import { followLogs } from './agent-logs.js';
+import { followLogs, stillRunning } from './agent-logs.js';
 
 interface SpawnOptions {
   repo: string;
@@ -89,7 +89,7 @@ export function spawnCommand(): Command {
     .option('--json', 'print the agent as JSON (with --wait: the final record)')
     .addHelpText('after', `
 Exit codes with --wait or --follow: 0 the agent completed, 1 it failed (or the spawn was refused),
-3 it was killed, 2 usage error. Ctrl-C stops waiting; the agent keeps running.`)
+3 it was killed, 2 usage error, 130 Ctrl-C (it stops waiting; the agent keeps running).`)
     .action(async (argv: string[], opts: SpawnOptions, command: Command) => {
       if (opts.wait && opts.follow) throw usageError('use either --wait or --follow, not both');
       if (opts.follow && opts.json) throw usageError('--follow prints the agent\'s output; use --wait --json for the final record');
@@ -117,7 +117,7 @@ Exit codes with --wait or --follow: 0 the agent completed, 1 it failed (or the s
       }
       if (opts.follow) {
         printError(spawned);
-        await followLogs(client, agent.id, {});
+        if ((await followLogs(client, agent.id, {})) === 'interrupted') return printError(stillRunning(agent.id));
       } else if (!opts.json) {
         print(spawned);
       }

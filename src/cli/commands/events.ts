@@ -33,7 +33,7 @@ export function eventsCommand(): Command {
     .option('--json', 'one JSON object per line: {seq, type, agent}')
     .action(async (opts: EventsOptions, command: Command) => {
       const client = clientFor(command);
-      const interrupt = interruptible();
+      const interrupt = interruptible({ streaming: true });
       let last: number | undefined = opts.after;
       let connected = false;
       let warned = false;

@@ -7,6 +7,7 @@ export type { ReconcileReport, WorktreeView } from './reconciler.js';
 export * from './types.js';
 export { EventFeed, type FeedEvent } from './event-feed.js';
 export { publicAgent, type PublicAgent } from './public.js';
+export { agentBranchName } from './spawn-request.js';
 export type { AgentApi, FetchRequest, FetchResult, ListQuery, PushRequest, PushResult } from './api.js';
 export { localAgentApi } from './local-api.js';
 export type { LandRequest } from './landing.js';

@@ -44,6 +44,19 @@ export function base32(bytes: Uint8Array): string {
 }
 
 /** Agent ids: 10 base32 characters (50 random bits), short enough for branch names. */
+/**
+ * What an agent id Mosaic makes looks like: lowercase letters and digits
+ * (newAgentId), so `agent-<id>-<task>` splits one way only. Ids a peer
+ * reports are held to it: a peer cannot pick an id whose branch is another
+ * agent's (`a-b` + task `c` against `a` + task `b-c`).
+ */
+export const AGENT_ID_PATTERN = '^[a-z0-9]{1,64}$';
+const AGENT_ID_RE = new RegExp(AGENT_ID_PATTERN);
+
+export function isAgentId(value: unknown): value is string {
+  return typeof value === 'string' && AGENT_ID_RE.test(value);
+}
+
 export function newAgentId(): string {
   return base32(randomBytes(7)).slice(0, 10);
 }

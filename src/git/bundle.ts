@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { conflict, invalid, MosaicError, notFound } from '../core/errors.js';
 import { resolveCommit } from './repo.js';
-import { assertBranchName, assertRefName } from './refs.js';
+import { assertBranchName, assertRefName, isAgentBranchName } from './refs.js';
 import { GitError, runGit } from './run.js';
 import { SAFE_CHECKOUT_ARGS } from './safe.js';
 
@@ -67,12 +67,17 @@ export interface ImportBundleOptions {
 
 /**
  * Checks the bundle (size, `git bundle verify`: well-formed and every
- * prerequisite present, with the announced base among them and the
- * announced head as its only ref), then fetches it into `refs/heads/<branch>`.
+ * prerequisite present; exactly one ref, `refs/heads/<branch>` at the
+ * announced head; every object it brings passes `index-pack --strict` in a
+ * quarantine), then fetches it into `refs/heads/<branch>`, which must be an
+ * agent branch: what a bundle carries never picks or moves any other ref.
  * An existing branch is only moved forward (never loses commits).
  */
 export async function importBranchBundle(opts: ImportBundleOptions): Promise<{ branch: string; commit: string }> {
   const branch = assertBranchName('branch', opts.branch);
+  if (!isAgentBranchName(branch)) {
+    throw invalid('invalid_branch', `work from a bundle is fetched only into an agent branch (agent-<id>-<task>), not '${branch}'`, { field: 'branch' });
+  }
   if (!HEX.test(opts.head) || !HEX.test(opts.base)) throw invalid('invalid_bundle', 'bundle head and base must be commit ids');
   if (opts.bytes.length > opts.maxBytes) throw tooLarge(opts.bytes.length, opts.maxBytes);
   if ((await resolveCommit(opts.repoPath, opts.base)) === null) {
@@ -91,15 +96,20 @@ export async function importBranchBundle(opts: ImportBundleOptions): Promise<{ b
       if (/lacks these prerequisite|prerequisite commits/i.test(why)) throw conflict('base_missing', `the bundle needs commits this repository lacks: ${why}`);
       throw invalid('invalid_bundle', `the bundle does not verify: ${why}`);
     }
-    const heads = listed.split('\n').filter(Boolean).map((line) => line.split(' '));
-    if (heads.length !== 1 || heads[0]?.[0] !== opts.head) throw invalid('invalid_bundle', 'the bundle must carry exactly the announced branch tip');
     const ref = `refs/heads/${branch}`;
+    const heads = listed.split('\n').filter(Boolean).map((line) => line.split(' '));
+    if (heads.length !== 1 || heads[0]?.[0] !== opts.head || heads[0]?.[1] !== ref) {
+      // The names are the sender's: shown cut short, as data.
+      throw invalid('invalid_bundle', `the bundle must carry exactly one ref, ${ref} at the announced tip; it carries ${heads.length}`,
+        { refs: heads.slice(0, 5).map((h) => (h[1] ?? '').slice(0, 200)) });
+    }
+    await checkBundleObjects(opts.repoPath, opts.bytes, dir);
     const current = await resolveCommit(opts.repoPath, ref);
     if (current === opts.head) return { branch, commit: opts.head };
     // Fetch the objects under a private ref, then move the branch with a CAS (fast-forward only).
     const temp = `refs/mosaic/fetch/${randomUUID()}`;
     try {
-      await runGit(opts.repoPath, [...SAFE_CHECKOUT_ARGS, 'fetch', '--quiet', '--no-tags', '--no-write-fetch-head', file, `+${heads[0][1]}:${temp}`], { timeoutMs: 10 * 60_000 });
+      await runGit(opts.repoPath, [...SAFE_CHECKOUT_ARGS, 'fetch', '--quiet', '--no-tags', '--no-write-fetch-head', file, `+${ref}:${temp}`], { timeoutMs: 10 * 60_000 });
       if (current !== null) {
         const ff = await runGit(opts.repoPath, ['merge-base', '--is-ancestor', current, opts.head]).then(() => true, () => false);
         if (!ff) throw conflict('branch_diverged', `${branch} exists here with commits the fetched work does not have`, { branch });
@@ -110,4 +120,32 @@ export async function importBranchBundle(opts: ImportBundleOptions): Promise<{ b
     }
     return { branch, commit: opts.head };
   });
+}
+
+/**
+ * Every object the bundle brings, checked by `index-pack --strict` (git's
+ * fsck checks: a tree naming `.git`, a malformed commit, a missing link)
+ * into a quarantine object directory that has the repository's objects as
+ * alternates (the bundle's pack is thin). Nothing reaches the repository
+ * when a check fails. Needed because `git fetch` from a bundle does not
+ * apply fetch.fsckObjects (git 2.39).
+ */
+async function checkBundleObjects(repoPath: string, bytes: Buffer, dir: string): Promise<void> {
+  // A bundle is its header (lines, ended by an empty line) and then a pack; `bundle verify` has read the header.
+  const end = bytes.indexOf('\n\n');
+  if (end < 0) throw invalid('invalid_bundle', 'the bundle carries no pack');
+  const quarantine = join(dir, 'quarantine');
+  mkdirSync(join(quarantine, 'pack'), { recursive: true });
+  const objects = (await runGit(repoPath, ['rev-parse', '--path-format=absolute', '--git-path', 'objects'])).stdout.trim();
+  try {
+    await runGit(repoPath, ['index-pack', '--strict', '--fix-thin', '--stdin'], {
+      input: bytes.subarray(end + 2),
+      env: { GIT_OBJECT_DIRECTORY: quarantine, GIT_ALTERNATE_OBJECT_DIRECTORIES: objects },
+      timeoutMs: 10 * 60_000,
+    });
+  } catch (err) {
+    if (!(err instanceof GitError)) throw err;
+    const why = err.stderr.trim().split('\n').filter((l) => !l.startsWith('fatal:')).slice(-1)[0] ?? err.stderr.trim().slice(-200);
+    throw invalid('invalid_bundle', `the bundle's objects fail git's checks: ${why.slice(0, 300)}`);
+  }
 }

@@ -5,7 +5,7 @@ export {
 } from './run.js';
 export type { GitResult, RetryOptions, RunGitOptions } from './run.js';
 export { assertInside, assertManagedWorktree, isInside, MANAGED_SUFFIX, managedRoot, resolveReal, worktreePathFor } from './paths.js';
-export { assertBranchName, assertRefName, isValidBranchName, isValidRefName } from './refs.js';
+export { assertBranchName, assertRefName, isAgentBranchName, isValidBranchName, isValidRefName } from './refs.js';
 export { assertRepoTopLevel, branchExists, deleteBranch, inspectRepo, inspectTopLevel, resolveCommit } from './repo.js';
 export type { RepoInfo } from './repo.js';
 export { listWorktrees, parseWorktreeList } from './list.js';

@@ -26,6 +26,16 @@ export function isValidBranchName(name: unknown): name is string {
   return isValidRefName(name) && name !== 'HEAD' && !name.startsWith('refs/');
 }
 
+/**
+ * The branches Mosaic writes for agents' work: `agent-<agentId>-<taskId>`,
+ * both parts names without '/' (core/ids.ts). Work that comes from elsewhere
+ * (a peer's bundle) is written only under such a name, so it can never move
+ * a user's branch, a tag or anything outside refs/heads/agent-*.
+ */
+export function isAgentBranchName(name: unknown): name is string {
+  return isValidBranchName(name) && /^agent-[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name);
+}
+
 function codeFor(field: string): string {
   return `invalid_${field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}`;
 }

@@ -12,7 +12,7 @@ export interface RunGitOptions {
   /** Kill git after this long (default 60 s). */
   timeoutMs?: number;
   /** Written to git's standard input; without it stdin is closed at once. */
-  input?: string;
+  input?: string | Buffer;
   /** Added on top of the sanitized environment (these may set GIT_* vars). */
   env?: Record<string, string>;
   /** Output larger than this fails the call (default 64 MiB). */

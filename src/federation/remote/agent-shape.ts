@@ -1,5 +1,5 @@
 import { AGENT_STATES, AGENT_TYPES, type PublicAgent } from '../../agents/index.js';
-import { isValidName } from '../../core/ids.js';
+import { isAgentId, isValidName } from '../../core/ids.js';
 import { isPlainObject, ProtocolError } from '../protocol/index.js';
 
 const bad = (field: string, why: string): ProtocolError => new ProtocolError(400, 'invalid_agent', `agent.${field} ${why}`, { field: `agent.${field}` });
@@ -7,6 +7,12 @@ const bad = (field: string, why: string): ProtocolError => new ProtocolError(400
 function string(o: Record<string, unknown>, key: string, max = 4096): string {
   const v = o[key];
   if (typeof v !== 'string' || v.length > max) throw bad(key, 'must be a string');
+  return v;
+}
+
+function name(o: Record<string, unknown>, key: string): string {
+  const v = o[key];
+  if (!isValidName(v)) throw bad(key, 'must be a name');
   return v;
 }
 
@@ -45,7 +51,7 @@ export function parseRemoteAgent(value: unknown): PublicAgent {
   if (!isPlainObject(value)) throw new ProtocolError(400, 'invalid_agent', 'agent must be an object', { field: 'agent' });
   const o = value;
   const id = o.id;
-  if (!isValidName(id)) throw bad('id', 'must be an agent id');
+  if (!isAgentId(id)) throw bad('id', 'must be an agent id (lowercase letters and digits)');
   const state = o.state;
   if (!(AGENT_STATES as readonly unknown[]).includes(state)) throw bad('state', `must be one of ${AGENT_STATES.join(', ')}`);
   const type = o.type;
@@ -58,9 +64,9 @@ export function parseRemoteAgent(value: unknown): PublicAgent {
   return {
     id,
     state: state as PublicAgent['state'],
-    taskId: string(o, 'taskId', 64),
+    taskId: name(o, 'taskId'),
     type: type as PublicAgent['type'],
-    repo: string(o, 'repo', 64),
+    repo: name(o, 'repo'),
     branch: string(o, 'branch', 300),
     baseBranch: string(o, 'baseBranch', 300),
     worktreePath: string(o, 'worktreePath'),

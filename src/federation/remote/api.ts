@@ -1,10 +1,11 @@
 import { killEach, TERMINAL_STATES, type AgentApi, type AgentCheckout, type AgentLanding, type FetchRequest, type FetchResult, type PushRequest, type PushResult, type LandRequest, type RetryRequest, type KillAllReport, type ListQuery, type PublicAgent, type SpawnRequest } from '../../agents/index.js';
-import { conflict, invalid, isMosaicError, MosaicError } from '../../core/errors.js';
+import { conflict, invalid, isMosaicError, MosaicError, notFound } from '../../core/errors.js';
 import { targetOf, type FederationContext } from '../context.js';
 import { bundleAnswerLimit } from '../handlers/limits.js';
 import { MAX_BODY_BYTES } from '../protocol/index.js';
 import type { ConnectionRecord, MirrorEntry } from '../store/index.js';
 import { parseRemoteAgent } from './agent-shape.js';
+import { checkSpawnAnswer, localBranchOf, peerMisreported } from './names.js';
 import type { RemoteMirror } from './mirror.js';
 
 const isNotFound = (err: unknown): boolean => isMosaicError(err) && err.code === 'agent_not_found';
@@ -25,7 +26,9 @@ export class FederatedAgentApi implements AgentApi {
     const { peer: _peer, ...args } = request;
     return this.mirror.spawning(conn.instanceId, async () => {
       const result = await this.ctx.messenger.send<{ agent: unknown; created?: unknown }>(targetOf(conn), 'COMMAND', { command: 'agent.spawn', args: { ...args } }, { op: 'agent.spawn' });
-      const agent = this.mirror.record(conn.instanceId, parseRemoteAgent(result.agent));
+      const answered = parseRemoteAgent(result.agent);
+      checkSpawnAnswer(request, answered);
+      const agent = this.mirror.record(conn.instanceId, answered);
       return { agent, created: result.created !== false };
     });
   }
@@ -108,8 +111,9 @@ export class FederatedAgentApi implements AgentApi {
 
   /**
    * A remote agent's work is fetched first, then landed in the repository
-   * here of the same name. Its record lives on the peer, so `landed` is in
-   * this answer only.
+   * here of the same name: into `into`, or that repository's base branch
+   * here (never a branch the peer named). Its record lives on the peer, so
+   * `landed` is in this answer only.
    */
   async land(id: string, request: LandRequest): Promise<{ agent: PublicAgent; landed: AgentLanding }> {
     try {
@@ -117,7 +121,7 @@ export class FederatedAgentApi implements AgentApi {
     } catch (err) {
       const entry = this.remoteOr(id, err);
       const { agent, fetched } = await this.fetchRemote(entry, {});
-      const landed = await this.ctx.agents.landBranch(fetched.repo, { ...agent, branch: fetched.branch }, request);
+      const landed = await this.ctx.agents.landBranch(fetched.repo, await this.workHere(agent, fetched), request);
       return { agent: { ...agent, landed }, landed };
     }
   }
@@ -130,36 +134,57 @@ export class FederatedAgentApi implements AgentApi {
     }
   }
 
-  /** A remote agent's work is fetched first, then pushed from the repository here of the same name. */
+  /** A remote agent's work is fetched first, then pushed from the repository here of the same name (a pull request's base: that repository's base branch). */
   async push(id: string, request: PushRequest): Promise<PushResult> {
     try {
       return await this.local.push(id, request);
     } catch (err) {
       const { agent, fetched } = await this.fetchRemote(this.remoteOr(id, err), {});
-      const pushed = await this.ctx.agents.pushBranch(fetched.repo, { ...agent, branch: fetched.branch }, request);
+      const pushed = await this.ctx.agents.pushBranch(fetched.repo, await this.workHere(agent, fetched), request);
       return { agent, pushed };
     }
   }
 
-  /** agent.bundle from the peer running it, checked and fetched into `refs/heads/<its branch>` here. */
+  /**
+   * agent.bundle from the peer running it, checked and fetched into
+   * `refs/heads/agent-<id>-<task>` here, a name derived from this side's
+   * record (names.ts): a bundle or answer naming anything else, or whose
+   * objects fail git's checks, is `502 peer_misreported` and nothing is written.
+   */
   private async fetchRemote(entry: MirrorEntry, request: FetchRequest): Promise<FetchResult> {
     const agent = this.mirror.view(entry);
     if (!TERMINAL_STATES.includes(agent.state)) {
       throw conflict('agent_not_finished', `agent '${agent.id}' is ${agent.state}; its work can be fetched once it has ended`, { state: agent.state });
     }
+    const branch = localBranchOf(agent);
+    if (agent.branch !== branch) throw peerMisreported(`the peer reports agent '${agent.id}' on another branch than ${branch}`, { agentId: agent.id });
     const max = this.ctx.config.bundleMaxBytes;
     const result = await this.command<{ branch?: unknown; base?: unknown; head?: unknown; bundle?: unknown }>(
       entry, 'agent.bundle', { agentId: agent.id }, { maxResponseBytes: Math.max(MAX_BODY_BYTES, bundleAnswerLimit(max)), timeoutMs: Math.max(this.ctx.config.fedTimeoutMs, 60_000) });
-    const { branch, base, head, bundle } = result;
-    if (typeof branch !== 'string' || branch !== agent.branch || typeof base !== 'string' || typeof head !== 'string' || typeof bundle !== 'string') {
+    const { base, head, bundle } = result;
+    if (typeof base !== 'string' || typeof head !== 'string' || typeof bundle !== 'string') {
       throw new MosaicError(502, 'invalid_response', 'the peer answered agent.bundle without a bundle of the agent\'s branch');
     }
+    if (result.branch !== branch) throw peerMisreported(`the peer sent agent '${agent.id}'s work as another branch than ${branch}`, { agentId: agent.id });
     // Checked before decoding: base64 is 4/3 of the bytes it carries.
     if (Math.floor((bundle.length * 3) / 4) > max + 2) {
       throw new MosaicError(413, 'bundle_too_large', `the agent's bundle is larger than ${max} bytes (MOSAIC_BUNDLE_MAX_BYTES)`, { limit: max });
     }
-    const fetched = await this.ctx.agents.importBundle(request.repo ?? agent.repo, { branch, base, head, bytes: Buffer.from(bundle, 'base64') });
-    return { agent, fetched };
+    try {
+      const fetched = await this.ctx.agents.importBundle(request.repo ?? agent.repo, { branch, base, head, bytes: Buffer.from(bundle, 'base64') });
+      return { agent, fetched };
+    } catch (err) {
+      // A bundle that does not hold what the peer announced (other refs, bad objects) is the peer's fault, not the caller's.
+      if (isMosaicError(err) && err.code === 'invalid_bundle') throw peerMisreported(err.message, { agentId: agent.id, ...err.details });
+      throw err;
+    }
+  }
+
+  /** The fetched work as this side names it: its branch here, and this repository's base branch as its base. */
+  private async workHere(agent: PublicAgent, fetched: FetchResult['fetched']): Promise<PublicAgent> {
+    const repo = await this.ctx.core.repos.get(fetched.repo);
+    if (!repo) throw notFound('repo_not_found', `repository '${fetched.repo}' is no longer registered`);
+    return { ...agent, branch: fetched.branch, baseBranch: repo.baseBranch };
   }
 
   /** Retrying runs here (a remote agent's retry is that peer's spawn: spawn again with `peer`). */

@@ -3,6 +3,7 @@ import type { AgentFilter } from '../../store/index.js';
 import type { FederationContext } from '../context.js';
 import { ProtocolError, type EventName } from '../protocol/index.js';
 import type { ConnectionRecord, MirrorEntry } from '../store/index.js';
+import { changedFixedFields, peerMisreported } from './names.js';
 
 /**
  * The hub's view of agents it spawned on peers: kept from command answers
@@ -58,6 +59,8 @@ export class RemoteMirror {
   record(instanceId: string, agent: PublicAgent): PublicAgent {
     this.checkOrigin(agent);
     this.checkIdentity(agent);
+    const changed = this.changedFixed(agent);
+    if (changed.length > 0) throw peerMisreported(`the peer reported agent '${agent.id}' with other ${changed.join(', ')} than it was spawned with`, { agentId: agent.id, fields: changed });
     const written = this.ctx.store.mirror.write(instanceId, agent);
     if (written.outcome === 'foreign') throw conflictWithOther(agent.id);
     return this.view(written.entry);
@@ -71,12 +74,22 @@ export class RemoteMirror {
     this.checkOrigin(agent);
     this.checkIdentity(agent);
     await this.checkSpawnedThere(peer.instanceId, agent.id);
+    const changed = this.changedFixed(agent);
+    if (changed.length > 0) {
+      throw new ProtocolError(400, 'peer_misreported', `agent '${agent.id}' was spawned with other ${changed.join(', ')}`, { agentId: agent.id, fields: changed });
+    }
     const view = this.view({ agent, instanceId: peer.instanceId, lastSeq: 0 });
     const result = this.ctx.store.mirror.applyEvent(type, peer.instanceId, agent, seq, view);
     if (result.outcome === 'foreign') throw conflictWithOther(agent.id);
     if (result.outcome === 'duplicate') return { applied: false };
     this.ctx.bus.publish(result.event);
     return { applied: true };
+  }
+
+  /** Task, repository and branch names are fixed at spawn (see names.ts): a peer cannot rename the work later. */
+  private changedFixed(agent: PublicAgent): string[] {
+    const current = this.ctx.store.mirror.get(agent.id);
+    return current ? changedFixedFields(current.agent, agent) : [];
   }
 
   /** Only agents this instance spawned are mirrored: a peer cannot plant others in our lists. */

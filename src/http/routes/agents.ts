@@ -125,8 +125,9 @@ export async function agentRoutes(app: FastifyInstance, opts: { agents: AgentApi
       tags,
       summary: 'Bring a remote agent\'s branch into the repository here of the same name (or `repo`)',
       description: 'The peer sends the branch as a git bundle relative to its base (signed `agent.bundle`); it is verified and '
-        + 'fetched into `refs/heads/<agent branch>`. 409 `base_missing` when this repository lacks the base commit, '
-        + '413 `bundle_too_large` over MOSAIC_BUNDLE_MAX_BYTES; nothing is written in either case.',
+        + 'fetched into `refs/heads/agent-<id>-<task>` (a name this instance derives). 409 `base_missing` when this repository lacks '
+        + 'the base commit, 413 `bundle_too_large` over MOSAIC_BUNDLE_MAX_BYTES, 502 `peer_misreported` when the peer names another '
+        + 'branch or ref or its objects fail fsck; nothing is written in any of these cases.',
       params: idParams,
       body: fetchBody,
       response: { 200: fetchResponse, 413: errorResponse, ...commonErrors },

@@ -23,6 +23,8 @@ export interface Check {
 export interface CheckContext {
   home: string;
   url: string;
+  /** `lock`: the URL is the live server's, read from `$MOSAIC_HOME/server.lock` (doctor says so). */
+  urlFrom?: 'flag' | 'env' | 'lock' | 'config';
   token: string | undefined;
   env: NodeJS.ProcessEnv;
 }
@@ -185,7 +187,8 @@ export async function checkServer(ctx: CheckContext): Promise<Check> {
   } catch (err) {
     return { name: 'server', status: 'fail', detail: `${ctx.url} is up but refused the admin token: ${messageOf(err)}` };
   }
-  return { name: 'server', status: 'ok', detail: `${ctx.url} (instance ${health.instanceId}, version ${health.version})` };
+  const found = ctx.urlFrom === 'lock' ? `, found through ${join(ctx.home, 'server.lock')}` : '';
+  return { name: 'server', status: 'ok', detail: `${ctx.url} (instance ${health.instanceId}, version ${health.version}${found})` };
 }
 
 interface RepoPoolView {

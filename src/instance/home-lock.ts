@@ -1,6 +1,9 @@
-import { closeSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, openSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { MosaicError } from '../core/errors.js';
+import { isRunning, LOCK_FILE, procStart, readLock, type LockContent } from '../core/server-lock.js';
+
+export { LOCK_FILE } from '../core/server-lock.js';
 
 /**
  * One home, one server. Two servers on one `$MOSAIC_HOME` would run the same
@@ -8,56 +11,6 @@ import { MosaicError } from '../core/errors.js';
  * `$MOSAIC_HOME/server.lock` ({pid, url, startedAt}) while it runs. A lock
  * whose process is gone (a crashed server) is taken over.
  */
-export const LOCK_FILE = 'server.lock';
-
-interface LockContent {
-  pid: number;
-  url: string | null;
-  startedAt: number;
-  /** The kernel's start time of the process (Linux), so a reused pid is not taken for the server. */
-  procStart?: string;
-}
-
-/** Field 22 of /proc/<pid>/stat: when the process started, in clock ticks since boot; undefined off Linux. */
-function procStart(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name (field 2) may hold spaces and parentheses: count from the last ')'.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return fields[19];
-  } catch {
-    return undefined;
-  }
-}
-
-function isRunning(lock: LockContent): boolean {
-  try {
-    process.kill(lock.pid, 0);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
-  }
-  // A zombie or a process that started after the lock was written is not the server that wrote it.
-  const start = procStart(lock.pid);
-  if (lock.procStart !== undefined && start !== undefined && start !== lock.procStart) return false;
-  try {
-    if (/^\S+ \(.*\) Z/.test(readFileSync(`/proc/${lock.pid}/stat`, 'utf8'))) return false;
-  } catch {
-    // not Linux: kill(0) is all there is
-  }
-  return true;
-}
-
-function readLock(path: string): LockContent | null {
-  try {
-    const parsed = JSON.parse(readFileSync(path, 'utf8')) as Partial<LockContent>;
-    if (!Number.isSafeInteger(parsed.pid) || (parsed.pid as number) <= 0) return null;
-    return { pid: parsed.pid as number, url: typeof parsed.url === 'string' ? parsed.url : null, startedAt: Number(parsed.startedAt) || 0,
-      ...(typeof parsed.procStart === 'string' ? { procStart: parsed.procStart } : {}) };
-  } catch {
-    return null;
-  }
-}
-
 export interface HomeLock {
   /** Records the URL the server listens on, once it is known. */
   setUrl(url: string): void;

@@ -23,7 +23,7 @@ export function doctorCommand(): Command {
         // A broken config.json still deserves a report: the config check explains it.
         target = resolveTarget({ url: globals.url ?? env.MOSAIC_URL ?? DEFAULT_URL }, env);
       }
-      const checks = await runChecks({ home: target.home, url: target.url, token: target.token, env });
+      const checks = await runChecks({ home: target.home, url: target.url, urlFrom: target.urlFrom, token: target.token, env });
       const failed = checks.filter((check) => check.status === 'fail').length;
       const warned = checks.filter((check) => check.status === 'warn').length;
       if (opts.json) {

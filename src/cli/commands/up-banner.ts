@@ -8,8 +8,14 @@ export interface BannerInput {
   home: string;
   sandbox: { state: 'bubblewrap' | 'off' | 'unavailable'; mode: string; detail: string };
   logFormat: 'json' | 'pretty';
-  /** The URL the other verbs would use from this shell without being told (MOSAIC_URL or the configured one). */
+  /**
+   * The URL a shell's CLI would use without this server's lock: MOSAIC_URL or
+   * the configured one. The CLI of the same home finds the server through its
+   * lock; a shell with another home, or on another host, needs MOSAIC_URL.
+   */
   cliDefaultUrl: string | undefined;
+  /** Repositories already registered (a restart): then the next step is a spawn, not `repos add`. */
+  repos: number;
 }
 
 function sandboxLine(sandbox: BannerInput['sandbox']): string {
@@ -26,8 +32,13 @@ function sandboxLine(sandbox: BannerInput['sandbox']): string {
  */
 export function upBanner(input: BannerInput): string {
   const exports: string[] = [];
-  if (resolve(input.home) !== resolve(join(homedir(), '.mosaic'))) exports.push(`MOSAIC_HOME=${input.home}`);
+  const otherHome = resolve(input.home) !== resolve(join(homedir(), '.mosaic'));
+  if (otherHome) exports.push(`MOSAIC_HOME=${input.home}`);
   if (input.cliDefaultUrl !== input.url) exports.push(`MOSAIC_URL=${input.url}`);
+  // Only the URL differs: this home's CLI finds the server through its lock; other homes and hosts need it.
+  const exportLine = exports.length === 0 ? []
+    : otherHome ? [`  export ${exports.join(' ')}`]
+      : [`  export ${exports.join(' ')}   # for shells with another MOSAIC_HOME (this home's CLI finds it by itself)`];
   const lines = [
     `Mosaic ${input.version} is up at ${input.url}`,
     `  home       ${input.home}`,
@@ -36,8 +47,8 @@ export function upBanner(input: BannerInput): string {
     `  logs       ${input.logFormat === 'pretty' ? 'human-readable (--log-format json for JSON lines)' : 'JSON lines on stdout (--log-format pretty for human-readable)'}`,
     '',
     'Next, in another terminal:',
-    ...(exports.length ? [`  export ${exports.join(' ')}`] : []),
-    '  mosaic repos add <name> <path-to-git-repo>',
+    ...exportLine,
+    ...(input.repos === 0 ? ['  mosaic repos add <name> <path-to-git-repo>'] : [`  mosaic repos list   (${input.repos} registered)`]),
     '  mosaic agents spawn --repo <name> --task <task> --prompt "..."   (or: ... -- sh -c \'make test\')',
     '  mosaic agents list',
     '',

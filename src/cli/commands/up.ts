@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import { LOG_FORMATS, loadConfig } from '../../core/config.js';
 import { VERSION } from '../../core/version.js';
+import { CliError } from '../client.js';
 import { upBanner } from './up-banner.js';
 
 /** `mosaic up`: run the instance in the foreground until SIGINT/SIGTERM. */
@@ -23,13 +24,16 @@ Once the server listens, a banner on stderr names its URL, home, version and san
       const [{ startInstance }, { resolveLogFormat }] = await Promise.all([
         import('../../instance/index.js'), import('../../core/logger.js'),
       ]);
-      const instance = await startInstance({ env });
+      const instance = await startInstance({ env }).catch((err: unknown) => {
+        throw portInUse(err) ?? err;
+      });
       const { config, sandbox, url } = instance;
       instance.app.log.info({ url, instanceId: instance.identity.instanceId, home: config.home, version: VERSION, sandbox: sandbox.state }, 'mosaic is up');
       process.stderr.write(upBanner({
         version: VERSION, url, home: config.home, sandbox,
         logFormat: resolveLogFormat(config.logFormat),
         cliDefaultUrl: cliDefaultUrl(),
+        repos: (await instance.store.repos.list()).length,
       }));
       const stop = (signal: string) => {
         instance.app.log.info({ signal }, 'stopping; running agents keep running under their supervisors');
@@ -40,7 +44,15 @@ Once the server listens, a banner on stderr names its URL, home, version and san
     });
 }
 
-/** The URL `mosaic <verb>` finds from this shell's environment, to tell whether it must be exported. */
+/** A port another program holds, said with what to do about it (`listen EADDRINUSE` alone does not). */
+function portInUse(err: unknown): CliError | undefined {
+  const e = err as NodeJS.ErrnoException & { address?: string; port?: number };
+  if (e?.code !== 'EADDRINUSE') return undefined;
+  const where = e.port !== undefined ? `${e.address ?? ''}:${e.port}` : 'the address';
+  return new CliError('port_in_use', `${where} is already in use (another Mosaic server, or another program): start with --port <n> (or MOSAIC_PORT), or stop what listens there`, { details: { address: e.address, port: e.port } });
+}
+
+/** The URL `mosaic <verb>` finds from this shell's environment without a lock, to tell whether it must be exported. */
 function cliDefaultUrl(): string | undefined {
   try {
     return process.env.MOSAIC_URL ?? loadConfig(process.env).url;

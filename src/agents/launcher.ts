@@ -57,8 +57,10 @@ export class AgentLauncher {
         const abort = new AbortController();
         this.setups.set(agent.id, abort);
         if ((await ctx.store.agents.get(agent.id))?.killRequested) abort.abort(); // a kill that came before the map knew it
-        const setup = await runSetup(sandbox ? sandbox.wrap(repo.setup) : repo.setup, agent.worktreePath, env, agentLogPath(ctx.config, agent.id), {
-          signal: abort.signal, pidFile: join(dir, SETUP_PID_FILE),
+        const setupArgv = sandbox ? sandbox.wrap(repo.setup) : repo.setup;
+        if (sandbox) ctx.logger.debug({ agentId: agent.id, argv: setupArgv }, 'setup runs sandboxed');
+        const setup = await runSetup(setupArgv, agent.worktreePath, env, agentLogPath(ctx.config, agent.id), {
+          signal: abort.signal, pidFile: join(dir, SETUP_PID_FILE), shown: repo.setup,
         }).finally(() => this.setups.delete(agent.id));
         if (await this.killedMeanwhile(agent.id)) return;
         if (!setup.ok) {

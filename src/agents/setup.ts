@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { setPriority } from 'node:os';
+import { quote } from 'shell-quote';
 import { signalGroup } from './supervisor/index.js';
 
 export const SETUP_TIMEOUT_MS = 15 * 60 * 1000;
@@ -15,6 +16,18 @@ export interface SetupOptions {
   timeoutMs?: number;
   /** Nice value for the setup's process (e.g. 10 for a warm pool's, so agents' spawns go first). */
   priority?: number;
+  /**
+   * The setup as the repository has it, for the log's first line, when
+   * `argv` is that setup wrapped in the sandbox: people read their own
+   * command there, not bubblewrap's argv (the server logs that at debug).
+   */
+  shown?: readonly string[];
+}
+
+/** A setup argv as the user wrote it: `sh -c <text>` (what `--setup "…"` stores) shows the text alone. */
+export function setupText(argv: readonly string[]): string {
+  if (argv.length === 3 && argv[0] === 'sh' && argv[1] === '-c') return argv[2]!;
+  return quote([...argv]);
 }
 
 /**
@@ -27,7 +40,7 @@ export function runSetup(argv: string[], cwd: string, env: Record<string, string
   const [command, ...args] = argv;
   if (!command) return Promise.resolve({ ok: false, message: 'setup is empty' });
   const logFd = openSync(logPath, 'a', 0o600);
-  writeSync(logFd, `[mosaic] setup: ${JSON.stringify(argv)}\n`);
+  writeSync(logFd, `[mosaic] setup: ${setupText(opts.shown ?? argv)}\n`);
   return new Promise((resolve) => {
     let settled = false;
     const finish = (result: { ok: boolean; message: string }) => {

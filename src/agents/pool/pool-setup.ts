@@ -32,7 +32,10 @@ export async function runPoolSetup(ctx: AgentContext, repo: RepoRecord, entry: E
   });
   if (sandbox) env.TMPDIR = '/tmp';
   try {
-    const result = await runSetup(sandbox ? sandbox.wrap(repo.setup) : repo.setup, entry.path, env, poolLogPath(config.home, repo.name, entry.id), {
+    const setupArgv = sandbox ? sandbox.wrap(repo.setup) : repo.setup;
+    if (sandbox) logger.debug({ repo: repo.name, argv: setupArgv }, 'pool: setup runs sandboxed');
+    const result = await runSetup(setupArgv, entry.path, env, poolLogPath(config.home, repo.name, entry.id), {
+      shown: repo.setup,
       ...(entry.abort ? { signal: entry.abort.signal } : {}),
       pidFile: setupPidPath(config.home, repo.name, entry.id),
       priority,

@@ -4,7 +4,7 @@ import { isMosaicError, messageOf } from '../core/errors.js';
 import { agentDir, agentLogPath, type AgentContext } from './context.js';
 import type { AgentFinisher } from './finisher.js';
 import type { WarmPool } from './pool/index.js';
-import { agentEnvironment, claudeInvocation, commandInvocation, reservePort } from './runtimes/index.js';
+import { agentEnvironment, reservePort, runtimeBins, runtimeOf } from './runtimes/index.js';
 import { runSetup, SETUP_PID_FILE } from './setup.js';
 import { launchSupervisor } from './supervisor/index.js';
 import { sandboxForAgent, type PreparedSandbox } from './sandbox/index.js';
@@ -49,9 +49,10 @@ export class AgentLauncher {
         agentId: agent.id, taskId: agent.taskId, prompt: agent.prompt, port, type: agent.type, userEnv: agent.env,
         forward: ctx.config.forwardEnv,
       });
-      const { argv } = agent.runtime.kind === 'command'
-        ? commandInvocation(agent.runtime)
-        : claudeInvocation(agent.runtime, { claudeBin: ctx.config.claudeBin, prompt: agent.prompt, type: agent.type, shell: agent.limits?.shell ?? true });
+      const { argv, env: runtimeEnv } = runtimeOf(agent.runtime).invocation(agent.runtime, {
+        bins: runtimeBins(ctx.config), prompt: agent.prompt, type: agent.type, shell: agent.limits?.shell ?? true,
+      });
+      Object.assign(env, runtimeEnv);
       const sandbox = await this.sandboxFor(agent, repo, dir, argv, env);
       if (repo.setup && repo.setup.length > 0 && !worktree.setupDone) {
         const abort = new AbortController();

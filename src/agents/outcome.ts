@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { summarizeClaudeLog, type ClaudeSummary } from './runtimes/index.js';
+import { runtimeOf, type RunSummary } from './runtimes/index.js';
 import type { ExitRecord } from './supervisor/index.js';
 import type { AgentError, AgentRecord, AgentResult } from './types.js';
 
@@ -14,11 +14,12 @@ export interface Judgement {
   result: AgentResult;
 }
 
-function claudeResult(summary: ClaudeSummary): AgentResult {
+/** The result fields a run's stream gave, in the shape every runtime shares. */
+export function streamResult(summary: RunSummary): AgentResult {
   const result: AgentResult = {};
   if (summary.sessionId !== undefined) result.sessionId = summary.sessionId;
   if (summary.turns !== undefined) result.turns = summary.turns;
-  if (summary.costUsd !== undefined) result.costUsd = summary.costUsd;
+  if (summary.reportedCostUsd !== undefined) result.costUsd = summary.reportedCostUsd;
   if (summary.usage !== undefined) result.usage = summary.usage;
   if (summary.resultText !== undefined) result.summary = summary.resultText;
   return result;
@@ -32,24 +33,42 @@ function readLog(path: string): string {
   }
 }
 
+/** Reads a whole log with a runtime's stream reader; null for runtimes whose output is opaque. */
+export function summarizeLog(agent: AgentRecord, logPath: string): RunSummary | null {
+  const stream = runtimeOf(agent.runtime).stream();
+  if (stream === null) return null;
+  for (const line of readLog(logPath).split(/\r?\n/)) stream.push(line);
+  return stream.summary();
+}
+
+/** Why a run that printed a readable stream failed, or null when it did not. */
+function streamFailure(agent: AgentRecord, summary: RunSummary, exit: ExitRecord): AgentError | null {
+  const kind = agent.runtime.kind;
+  if (summary.isError) {
+    return { code: `${kind}_error`, message: summary.errorMessage ?? summary.resultText ?? `${kind} reported an error` };
+  }
+  if (!summary.sawFinal) {
+    return { code: `${kind}_no_result`, message: `${kind} ended without a result (exit code ${exit.exitCode ?? exit.signal ?? 'unknown'})` };
+  }
+  return null;
+}
+
 /**
  * Decides how an agent ended from its supervisor's exit record and, for
- * claude, its stream-json log. A claude `result` with `is_error: true` is a
- * failure whatever the exit code (the unauthenticated CLI exits 1 with
- * "Not logged in"; other errors may exit 0), and a stream that stops without
- * any `result` line crashed mid-run.
+ * runtimes with a machine-readable stream, its log. An error reported in the
+ * stream is a failure whatever the exit code (the unauthenticated claude
+ * exits 1 with "Not logged in"; other errors may exit 0), and a stream that
+ * stops without its final event crashed mid-run.
  */
 export function judgeExit(agent: AgentRecord, exit: ExitRecord, logPath: string): Judgement {
   const exitCode = exit.exitCode;
   let result: AgentResult = {};
-  let claudeFailure: AgentError | null = null;
-  if (agent.runtime.kind === 'claude' && !exit.spawnError) {
-    const summary = summarizeClaudeLog(readLog(logPath));
-    result = claudeResult(summary);
-    if (summary.isError) {
-      claudeFailure = { code: 'claude_error', message: summary.errorMessage ?? summary.resultText ?? 'claude reported an error' };
-    } else if (!summary.sawResult) {
-      claudeFailure = { code: 'claude_no_result', message: `claude ended without a result (exit code ${exitCode ?? exit.signal ?? 'unknown'})` };
+  let runtimeFailure: AgentError | null = null;
+  if (!exit.spawnError) {
+    const summary = summarizeLog(agent, logPath);
+    if (summary !== null) {
+      result = streamResult(summary);
+      runtimeFailure = streamFailure(agent, summary, exit);
     }
   }
 
@@ -57,7 +76,7 @@ export function judgeExit(agent: AgentRecord, exit: ExitRecord, logPath: string)
   if (exit.spawnError) outcome = { kind: 'failed', error: exit.spawnError };
   else if (agent.killRequested || exit.killed) outcome = { kind: 'killed' };
   else if (exit.timedOut) outcome = { kind: 'failed', error: { code: 'timeout', message: `timed out after ${agent.timeoutS} s` } };
-  else if (claudeFailure) outcome = { kind: 'failed', error: claudeFailure };
+  else if (runtimeFailure) outcome = { kind: 'failed', error: runtimeFailure };
   else if (exitCode !== 0) {
     const how = exitCode === null ? `killed by ${exit.signal ?? 'a signal'}` : `exited with code ${exitCode}`;
     outcome = { kind: 'failed', error: { code: 'exit_nonzero', message: `agent ${how}` } };

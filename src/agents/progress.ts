@@ -1,21 +1,43 @@
 import { readLogPage } from './logs.js';
 import { agentLogPath, type AgentContext } from './context.js';
-import { ClaudeStreamState } from './runtimes/index.js';
+import { runtimeOf, type RuntimeStream } from './runtimes/index.js';
 import type { AgentProgress, AgentRecord } from './types.js';
 
 interface Tail {
   offset: number;
-  stream: ClaudeStreamState;
+  stream: RuntimeStream;
 }
 
 const MAX_TEXT = 500;
 const LINES_PER_PASS = 2000;
 
+/** The progress a stream's summary shows, or null before its first turn. */
+function progressOf(stream: RuntimeStream): AgentProgress | null {
+  const s = stream.summary();
+  if (s.turns === undefined || s.turns === 0) return null;
+  return {
+    turns: s.turns,
+    ...(s.sessionId ? { sessionId: s.sessionId } : {}),
+    ...(s.lastText ? { lastText: s.lastText.slice(0, MAX_TEXT) } : {}),
+    ...(s.lastTools && s.lastTools.length > 0 ? { tools: s.lastTools } : {}),
+    ...(s.usage ? { usage: s.usage } : {}),
+  };
+}
+
+/** Something a reader of progress would notice: a new turn, new text or tools, more tokens. */
+function changed(before: AgentProgress | null, after: AgentProgress): boolean {
+  if (!before) return true;
+  return after.turns > before.turns
+    || after.lastText !== before.lastText
+    || (after.usage?.outputTokens ?? 0) + (after.usage?.inputTokens ?? 0) > (before.usage?.outputTokens ?? 0) + (before.usage?.inputTokens ?? 0);
+}
+
 /**
- * Follows running claude agents' stream-json output and turns each new
- * assistant turn into an `agent.progress` event (the agent record with its
+ * Follows running agents' streams (every runtime with one) and turns what
+ * changed into an `agent.progress` event (the agent record with its
  * `progress` updated). After a restart the log is read again from the start,
- * and only turns past the recorded one are announced, so none is repeated.
+ * and only what is past the recorded progress is announced, so nothing is
+ * repeated.
  */
 export class ProgressTracker {
   private readonly tails = new Map<string, Tail>();
@@ -23,27 +45,19 @@ export class ProgressTracker {
   constructor(private readonly ctx: AgentContext) {}
 
   async track(agent: AgentRecord): Promise<void> {
-    if (agent.runtime.kind !== 'claude') return;
     let tail = this.tails.get(agent.id);
     if (!tail) {
-      tail = { offset: 0, stream: new ClaudeStreamState() };
+      const stream = runtimeOf(agent.runtime).stream();
+      if (stream === null) return;
+      tail = { offset: 0, stream };
       this.tails.set(agent.id, tail);
     }
     const page = readLogPage(agentLogPath(this.ctx.config, agent.id), tail.offset, LINES_PER_PASS, false);
+    if (page.lines.length === 0) return;
     tail.offset = page.next;
-    let latest: AgentProgress | null = null;
-    for (const line of page.lines) {
-      const seen = tail.stream.push(line);
-      if (seen?.kind !== 'assistant') continue;
-      const { sessionId } = tail.stream.summary();
-      latest = {
-        turns: seen.turn,
-        ...(sessionId ? { sessionId } : {}),
-        ...(seen.text ? { lastText: seen.text.slice(0, MAX_TEXT) } : {}),
-        ...(seen.toolUses.length > 0 ? { tools: seen.toolUses } : {}),
-      };
-    }
-    if (!latest || latest.turns <= (agent.progress?.turns ?? 0)) return;
+    for (const line of page.lines) tail.stream.push(line);
+    const latest = progressOf(tail.stream);
+    if (!latest || latest.turns < (agent.progress?.turns ?? 0) || !changed(agent.progress, latest)) return;
     const updated = await this.ctx.store.agents.update(agent.id, { progress: latest });
     if (updated?.state === 'running') this.ctx.bus.publish(await this.ctx.store.events.append('agent.progress', agent.id, updated));
   }

@@ -2,7 +2,7 @@ import { conflict, invalid, notFound } from '../core/errors.js';
 import { resolveCommit } from '../git/index.js';
 import type { RepoRecord } from '../store/types.js';
 import { isTerminal } from './lifecycle.js';
-import { SESSION_RE } from './runtimes/index.js';
+import { runtimeOf, SESSION_RE } from './runtimes/index.js';
 import { buildAgentRecord } from './spawn-request.js';
 import type { AgentRecord, SpawnRequest } from './types.js';
 
@@ -36,18 +36,19 @@ export async function buildRetryRecord(agent: AgentRecord, repo: RepoRecord, req
   const record = buildAgentRecord(spawn, repo, 'local');
 
   let resumed: string | null = null;
+  const runtime = runtimeOf(record.runtime);
+  // A plain retry starts a fresh session even when the old agent itself was a resume.
+  record.runtime = runtime.fresh(record.runtime);
   if (request.resume === true) {
-    if (agent.runtime.kind !== 'claude') throw invalid('resume_not_supported', 'only claude agents have a session to resume', { field: 'resume' });
+    if (runtime.resume === undefined) {
+      throw invalid('resume_not_supported', `${record.runtime.kind} agents have no session to resume`, { field: 'resume' });
+    }
     const session = agent.result?.sessionId ?? agent.progress?.sessionId;
     if (typeof session !== 'string' || !SESSION_RE.test(session)) {
-      throw conflict('no_session', `agent '${agent.id}' recorded no claude session id to resume`);
+      throw conflict('no_session', `agent '${agent.id}' recorded no ${record.runtime.kind} session id to resume`);
     }
     resumed = session;
-    record.runtime = { ...record.runtime, kind: 'claude', resume: session };
-  } else if (record.runtime.kind === 'claude') {
-    // A plain retry starts a fresh session even when the old agent itself was a resume.
-    const { resume: _dropped, ...fresh } = record.runtime;
-    record.runtime = fresh;
+    record.runtime = runtime.resume(record.runtime, session);
   }
 
   let startPoint: string | null = null;

@@ -3,8 +3,11 @@ import { invalid } from '../core/errors.js';
 import { assertName, newAgentId } from '../core/ids.js';
 import { managedRoot } from '../git/index.js';
 import type { RepoRecord } from '../store/types.js';
-import { claudeInvocation, commandInvocation, validateUserEnv } from './runtimes/index.js';
-import type { AgentRecord, RuntimeSpec, SpawnRequest } from './types.js';
+import { runtimeOf, validateUserEnv, type RuntimeBins } from './runtimes/index.js';
+import type { AgentRecord, SpawnRequest } from './types.js';
+
+/** Only the shape of an invocation is checked at spawn time; the configured binaries are used at launch. */
+const PLACEHOLDER_BINS: RuntimeBins = { claude: 'claude', codex: 'codex', gemini: 'gemini', opencode: 'opencode' };
 
 export const DEFAULT_PRIORITY = 5;
 /** Linux refuses an argv or env string over 128 KiB, and the prompt is passed as both. */
@@ -13,22 +16,6 @@ export const MAX_PROMPT_BYTES = 128 * 1024 - 1024;
 /** The branch and worktree directory name of an agent: `agent-<agentId>-<taskId>`. */
 export function agentBranchName(agentId: string, taskId: string): string {
   return `agent-${agentId}-${taskId}`;
-}
-
-function checkRuntime(runtime: RuntimeSpec): RuntimeSpec {
-  if (runtime.kind === 'command') {
-    if (runtime.argv.length === 0) throw invalid('invalid_runtime', 'runtime.argv must not be empty', { field: 'runtime.argv' });
-    if (runtime.argv.some((arg) => arg.includes('\0'))) throw invalid('invalid_runtime', 'runtime.argv must not contain NUL bytes', { field: 'runtime.argv' });
-    return { kind: 'command', argv: [...runtime.argv] };
-  }
-  const claude: RuntimeSpec = { kind: 'claude' };
-  if (runtime.model !== undefined) {
-    if (runtime.model.startsWith('-')) throw invalid('invalid_runtime', 'runtime.model must not start with "-"', { field: 'runtime.model' });
-    claude.model = runtime.model;
-  }
-  if (runtime.maxTurns !== undefined) claude.maxTurns = runtime.maxTurns;
-  if (runtime.permissionMode !== undefined) claude.permissionMode = runtime.permissionMode;
-  return claude;
 }
 
 /**
@@ -42,13 +29,13 @@ export function buildAgentRecord(request: SpawnRequest, repo: RepoRecord, origin
     throw invalid('prompt_too_large', `prompt must be at most ${MAX_PROMPT_BYTES} bytes`, { field: 'prompt' });
   }
   if (request.prompt.includes('\0')) throw invalid('invalid_prompt', 'prompt must not contain NUL bytes', { field: 'prompt' });
-  const runtime = checkRuntime(request.runtime ?? { kind: 'claude' });
+  const requested = request.runtime ?? { kind: 'claude' };
+  const runtime = runtimeOf(requested).normalize(requested);
   const id = newAgentId();
   const type = request.type ?? 'worker';
   // Everything the launch would refuse (model names, permission modes, maxTurns, argv, prompt) is refused
   // now, with the launch's own checks: a bad spawn is a 400, never a 202 followed by a failed agent.
-  if (runtime.kind === 'command') commandInvocation(runtime);
-  else claudeInvocation(runtime, { claudeBin: 'claude', prompt: request.prompt, type });
+  runtimeOf(runtime).invocation(runtime, { bins: PLACEHOLDER_BINS, prompt: request.prompt, type, shell: true });
   // Validate env keys now so a bad request creates nothing; the real env is built at launch.
   const env = validateUserEnv(request.env);
 

@@ -128,7 +128,12 @@ export function formatAgent(agent: ShownAgent, now = Date.now()): string {
     if (result.snapshotError) fields.push(['snapshot failed', result.snapshotError]);
     if (result.sessionId) fields.push(['session', result.sessionId]);
     if (result.turns !== undefined) fields.push(['turns', String(result.turns)]);
-    if (result.costUsd !== undefined) fields.push(['cost', `$${result.costUsd.toFixed(4)}`]);
+    if (typeof result.costUsd === 'number') fields.push(['cost', `$${result.costUsd.toFixed(4)}${result.costEstimated ? ' (estimated)' : ''}`]);
+    else if (result.costUsd === null) fields.push(['cost', `unknown${result.costNote ? ` (${result.costNote})` : ''}`]);
+    if (result.usage) {
+      const u = result.usage;
+      fields.push(['tokens', `${u.inputTokens} in (${u.cachedInputTokens} cached), ${u.outputTokens} out (${u.reasoningTokens} reasoning)`]);
+    }
   }
   let text = formatFields(fields);
   if (result?.summary) text += `\n\nsummary:\n${safeText(result.summary, { multiline: true })}`;

@@ -23,6 +23,18 @@ export interface CommandRuntime {
 export type RuntimeSpec = ClaudeRuntime | CommandRuntime;
 export type RuntimeKind = RuntimeSpec['kind'];
 
+/**
+ * Tokens one run used, in one convention for every runtime: `inputTokens`
+ * includes the cached ones, `outputTokens` includes the reasoning ones
+ * (`reasoningTokens` is 0 when the runtime does not report them apart).
+ */
+export interface TokenUsage {
+  inputTokens: number;
+  outputTokens: number;
+  cachedInputTokens: number;
+  reasoningTokens: number;
+}
+
 /** A validated spawn request (the HTTP schema guarantees shapes; the service checks meaning). */
 export interface SpawnRequest {
   taskId: string;
@@ -43,15 +55,20 @@ export interface AgentError {
   message: string;
 }
 
-/** What a running claude agent is doing, from its stream-json output. */
+/** What a running agent is doing, from its runtime's stream (every runtime but command). */
 export interface AgentProgress {
   sessionId?: string;
-  /** Assistant turns seen so far. */
+  /** Turns (or steps) seen so far. */
   turns: number;
   /** The latest assistant text, shortened. */
   lastText?: string;
   /** Tools the latest turn used. */
   tools?: string[];
+  /** Tokens used so far (codex: the thread's running total). */
+  usage?: TokenUsage;
+  /** Cost so far, as on the result (reported, estimated, or null when the model's price is unknown). */
+  costUsd?: number | null;
+  costEstimated?: boolean;
 }
 
 /**
@@ -75,12 +92,20 @@ export interface AgentResult {
    * incomplete until then.
    */
   snapshotError?: string;
-  /** claude only */
+  /** Runtimes with a stream (claude, codex, gemini, opencode): the session a retry can resume. */
   sessionId?: string;
+  /** The runtime's turns or steps (1 for a single codex exec). */
   turns?: number;
-  costUsd?: number;
-  usage?: Record<string, unknown>;
-  /** claude's final `result` text (the review, for reviewers). */
+  /**
+   * USD: reported by the runtime (claude, opencode) or computed from usage and
+   * the price table (`costEstimated: true`); null when the model's price is
+   * unknown (`costNote` says why), never a made-up number.
+   */
+  costUsd?: number | null;
+  costEstimated?: boolean;
+  costNote?: string;
+  usage?: TokenUsage;
+  /** The runtime's final text (the review, for reviewers). */
   summary?: string;
 }
 
@@ -143,7 +168,7 @@ export interface AgentRecord {
   exitCode: number | null;
   error: AgentError | null;
   result: AgentResult | null;
-  /** Live progress of a claude agent (null for other runtimes or before its first turn). */
+  /** Live progress of an agent whose runtime has a stream (null for command agents or before its first turn). */
   progress: AgentProgress | null;
   /** Set when a kill was asked for, so the exit is recorded as `killed`. */
   killRequested: boolean;

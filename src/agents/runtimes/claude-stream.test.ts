@@ -21,7 +21,7 @@ describe('parseClaudeLine', () => {
   it('normalizes each line type', () => {
     expect(parseClaudeLine(init)).toEqual({ kind: 'init', sessionId: sid, model: 'claude-x', tools: ['Read', 'Edit'], cwd: '/w' });
     expect(parseClaudeLine(assistant('m1', [{ type: 'text', text: 'hi' }, { type: 'tool_use', id: 't1', name: 'Edit', input: {} }]))).toEqual({
-      kind: 'assistant', messageId: 'm1', sessionId: sid, texts: ['hi'], toolUses: ['Edit'],
+      kind: 'assistant', messageId: 'm1', sessionId: sid, texts: ['hi'], toolUses: ['Edit'], usage: { output_tokens: 3 },
     });
     expect(parseClaudeLine(toolResult(true))).toEqual({ kind: 'tool_result', sessionId: sid, isError: true });
     expect(parseClaudeLine(line({ type: 'result', subtype: 'success', is_error: false, num_turns: 3, total_cost_usd: 0.5, usage, result: 'ok', session_id: sid }))).toEqual({
@@ -57,9 +57,9 @@ describe('ClaudeStreamState', () => {
     expect(events).toEqual([
       { kind: 'init', sessionId: sid, model: 'claude-x' },
       null,
-      { kind: 'assistant', turn: 1, text: 'Let me edit.', toolUses: ['Edit'] },
+      { kind: 'assistant', turn: 1, text: 'Let me edit.', toolUses: ['Edit'], messageId: 'm1', usage: { output_tokens: 3 } },
       { kind: 'tool_result', isError: false },
-      { kind: 'assistant', turn: 2, text: 'Done.', toolUses: [] },
+      { kind: 'assistant', turn: 2, text: 'Done.', toolUses: [], messageId: 'm2', usage: { output_tokens: 3 } },
       { kind: 'result', isError: false, subtype: 'success', turns: 2, costUsd: 0.0123, resultText: 'All done' },
     ]);
     expect(state.summary()).toEqual({

@@ -31,6 +31,8 @@ export type ClaudeLine =
       toolUses: string[];
       /** e.g. `authentication_failed` on the unauthenticated CLI. */
       error?: string;
+      /** The message's usage so far (repeated on each line of a message split over several). */
+      usage?: Record<string, unknown>;
     }
   | { kind: 'tool_result'; sessionId?: string; isError: boolean }
   | {
@@ -48,7 +50,7 @@ export type ClaudeLine =
 
 export type ClaudeProgress =
   | { kind: 'init'; sessionId?: string; model?: string }
-  | { kind: 'assistant'; turn: number; text?: string; toolUses: string[]; error?: string }
+  | { kind: 'assistant'; turn: number; text?: string; toolUses: string[]; error?: string; messageId?: string; usage?: Record<string, unknown> }
   | { kind: 'tool_result'; isError: boolean }
   | { kind: 'result'; isError: boolean; subtype?: string; turns?: number; costUsd?: number; resultText?: string };
 
@@ -115,7 +117,8 @@ export function parseClaudeLine(line: string): ClaudeLine | null {
       const texts = blocks.filter((b) => b.type === 'text').map((b) => str(b.text)).filter((t): t is string => t !== undefined);
       const toolUses = blocks.filter((b) => b.type === 'tool_use').map((b) => str(b.name) ?? 'unknown');
       const messageId = isObject(obj.message) ? str(obj.message.id) : undefined;
-      return compact<ClaudeLine>({ kind: 'assistant', messageId, sessionId, texts, toolUses, error: str(obj.error) });
+      const usage = isObject(obj.message) && isObject(obj.message.usage) ? obj.message.usage : undefined;
+      return compact<ClaudeLine>({ kind: 'assistant', messageId, sessionId, texts, toolUses, error: str(obj.error), usage });
     }
     case 'user': {
       const results = contentBlocks(obj.message).filter((b) => b.type === 'tool_result');
@@ -169,7 +172,9 @@ export class ClaudeStreamState {
           s.assistantError ??= parsed.error;
           s.errorMessage ??= text !== undefined ? `${parsed.error}: ${text}` : parsed.error;
         }
-        return compact<ClaudeProgress>({ kind: 'assistant', turn: this.turn, text, toolUses: parsed.toolUses, error: parsed.error });
+        return compact<ClaudeProgress>({
+          kind: 'assistant', turn: this.turn, text, toolUses: parsed.toolUses, error: parsed.error, messageId: parsed.messageId, usage: parsed.usage,
+        });
       }
       case 'tool_result':
         return { kind: 'tool_result', isError: parsed.isError };

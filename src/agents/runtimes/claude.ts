@@ -20,8 +20,9 @@
  */
 import { invalid } from '../../core/errors.js';
 import type { AgentType, ClaudeRuntime } from '../types.js';
-import type { Invocation } from './command.js';
-import { MAX_ARG_BYTES } from './environment.js';
+import { ClaudeRunStream } from './claude-run.js';
+import { checkBin, checkPrompt } from './prompt.js';
+import type { AgentRuntime, Invocation } from './runtime.js';
 
 export const PERMISSION_MODES = ['acceptEdits', 'auto', 'bypassPermissions', 'default', 'dontAsk', 'plan'] as const;
 export type PermissionMode = (typeof PERMISSION_MODES)[number];
@@ -78,15 +79,7 @@ function typeArgs(type: AgentType, shell: boolean): string[] {
 /** Claude Code session ids are UUIDs; anything option-like or odd is refused. */
 export const SESSION_RE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
 
-function validate(runtime: ClaudeRuntime, opts: { claudeBin: string; prompt: string }): void {
-  if (opts.claudeBin === '' || opts.claudeBin.includes('\0')) {
-    throw invalid('invalid_claude_bin', 'the claude binary (MOSAIC_CLAUDE_BIN) must be a non-empty path without NUL');
-  }
-  if (opts.prompt.trim() === '') throw invalid('invalid_prompt', 'prompt must not be empty', { field: 'prompt' });
-  if (opts.prompt.includes('\0')) throw invalid('invalid_prompt', 'prompt must not contain NUL characters', { field: 'prompt' });
-  if (Buffer.byteLength(opts.prompt) > MAX_ARG_BYTES) {
-    throw invalid('invalid_prompt', `prompt is too large (at most ${MAX_ARG_BYTES} bytes)`, { field: 'prompt' });
-  }
+function validateSpec(runtime: ClaudeRuntime): void {
   const { model, maxTurns, permissionMode, resume } = runtime;
   if (resume !== undefined && (typeof resume !== 'string' || !SESSION_RE.test(resume))) {
     throw invalid('invalid_runtime', `runtime.resume must match ${SESSION_RE.source}`, { field: 'runtime.resume' });
@@ -112,7 +105,9 @@ export function claudeInvocation(
   runtime: ClaudeRuntime,
   opts: { claudeBin: string; prompt: string; type: AgentType; /** Shell tools allowed (default true; a peer's grant may say no). */ shell?: boolean },
 ): Invocation {
-  validate(runtime, opts);
+  checkBin('claude', 'MOSAIC_CLAUDE_BIN', opts.claudeBin);
+  checkPrompt(opts.prompt);
+  validateSpec(runtime);
   const argv = [opts.claudeBin, '-p', '--output-format', 'stream-json', '--verbose'];
   if (runtime.model !== undefined) argv.push('--model', runtime.model);
   if (runtime.maxTurns !== undefined) argv.push('--max-turns', String(runtime.maxTurns));
@@ -122,3 +117,23 @@ export function claudeInvocation(
   argv.push('--', opts.prompt);
   return { argv };
 }
+
+/** The claude runtime behind the common interface (see runtime.ts). */
+export const claudeRuntime: AgentRuntime<ClaudeRuntime> = {
+  kind: 'claude',
+  normalize(spec) {
+    const out: ClaudeRuntime = { kind: 'claude' };
+    if (spec.model !== undefined) out.model = spec.model;
+    if (spec.maxTurns !== undefined) out.maxTurns = spec.maxTurns;
+    if (spec.permissionMode !== undefined) out.permissionMode = spec.permissionMode;
+    validateSpec(out);
+    return out;
+  },
+  invocation: (spec, input) => claudeInvocation(spec, { claudeBin: input.bins.claude, prompt: input.prompt, type: input.type, shell: input.shell }),
+  stream: () => new ClaudeRunStream(),
+  resume: (spec, sessionId) => ({ ...spec, resume: sessionId }),
+  fresh(spec) {
+    const { resume: _dropped, ...fresh } = spec;
+    return fresh;
+  },
+};

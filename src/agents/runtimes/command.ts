@@ -2,12 +2,9 @@
 import { invalid } from '../../core/errors.js';
 import type { CommandRuntime } from '../types.js';
 import { MAX_ARG_BYTES } from './environment.js';
+import type { AgentRuntime, Invocation } from './runtime.js';
 
 export const MAX_COMMAND_ARGS = 1000;
-
-export interface Invocation {
-  argv: string[];
-}
 
 export function commandInvocation(runtime: CommandRuntime): Invocation {
   const { argv } = runtime as { argv: unknown };
@@ -26,3 +23,12 @@ export function commandInvocation(runtime: CommandRuntime): Invocation {
   if (argv[0] === '') throw invalid('invalid_runtime', 'runtime.argv[0] (the program) must not be empty', { field: 'runtime.argv[0]' });
   return { argv: [...(argv as string[])] };
 }
+
+/** The command runtime behind the common interface: opaque output, judged by its exit code alone. */
+export const commandRuntime: AgentRuntime<CommandRuntime> = {
+  kind: 'command',
+  normalize: (spec) => ({ kind: 'command', argv: commandInvocation(spec).argv }),
+  invocation: (spec) => commandInvocation(spec),
+  stream: () => null,
+  fresh: (spec) => spec,
+};

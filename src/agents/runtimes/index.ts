@@ -1,6 +1,6 @@
-/** Agent runtimes: how an agent is invoked, with what environment and port, and how claude's output is read. */
+/** Agent runtimes: how an agent is invoked, with what environment and port, and how its output is read. */
 export { agentEnvironment, validateUserEnv, MAX_ARG_BYTES, type AgentEnvironmentExtra } from './environment.js';
-export { commandInvocation, MAX_COMMAND_ARGS, type Invocation } from './command.js';
+export { commandInvocation, MAX_COMMAND_ARGS } from './command.js';
 export { claudeInvocation, PERMISSION_MODES, ROLE_PROMPTS, SESSION_RE, type PermissionMode } from './claude.js';
 export {
   ClaudeStreamState,
@@ -10,4 +10,6 @@ export {
   type ClaudeProgress,
   type ClaudeSummary,
 } from './claude-stream.js';
+export { runtimeBins, runtimeOf, RUNTIME_KINDS } from './registry.js';
+export type { AgentRuntime, Invocation, InvocationInput, RunSummary, RuntimeBins, RuntimeStream, StreamEvent } from './runtime.js';
 export { reservePort } from './ports.js';

@@ -19,8 +19,6 @@ export const PEER_TEXT_LIMITS = {
   lastText: 2 * 1024,
   /** All argv strings together. */
   argv: 8 * 1024,
-  /** JSON of claude's usage object. */
-  usage: 4 * 1024,
   tools: 50,
 } as const;
 
@@ -55,7 +53,6 @@ export function boundedAgent(agent: AgentRecord | PublicAgent): PublicAgent {
   if (pub.result) {
     const result = { ...pub.result };
     if (typeof result.summary === 'string') result.summary = cutText(result.summary, PEER_TEXT_LIMITS.summary);
-    if (result.usage !== undefined && JSON.stringify(result.usage).length > PEER_TEXT_LIMITS.usage) result.usage = { truncated: true };
     if (typeof result.sessionId === 'string') result.sessionId = cutText(result.sessionId, 200);
     out.result = result;
   }

@@ -40,7 +40,7 @@ describe('SqliteAgentStore', () => {
       port: 41000,
       exitCode: 0,
       error: { code: 'exit_nonzero', message: 'exit 3 — “quoted” ünïcode' },
-      result: { commitsAhead: 2, filesChanged: 3, snapshotCommit: null, sessionId: 's', turns: 4, costUsd: 0.0123, usage: { input_tokens: 10, nested: { a: [1, null] } }, summary: 'ok' },
+      result: { commitsAhead: 2, filesChanged: 3, snapshotCommit: null, sessionId: 's', turns: 4, costUsd: 0.0123, usage: { inputTokens: 10, outputTokens: 5, cachedInputTokens: 2, reasoningTokens: 1 }, summary: 'ok' },
       killRequested: true,
       startedAt: 1, endedAt: 2,
     });

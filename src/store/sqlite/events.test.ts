@@ -23,7 +23,7 @@ describe('SqliteEventStore', () => {
   });
 
   it('appends with strictly increasing seq and round-trips the data', async () => {
-    const agent = makeAgent({ result: { summary: 'progress', usage: { x: 1 } } });
+    const agent = makeAgent({ result: { summary: 'progress', usage: { inputTokens: 1, outputTokens: 2, cachedInputTokens: 0, reasoningTokens: 0 } } });
     const seqs: number[] = [];
     for (let i = 0; i < 20; i += 1) {
       const e = await store.events.append(i % 2 ? 'agent.progress' : 'agent.remote', agent.id, agent);

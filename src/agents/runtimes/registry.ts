@@ -1,0 +1,22 @@
+/** Every runtime by kind: the only place that knows which runtimes exist. */
+import type { Config } from '../../core/config.js';
+import type { RuntimeKind, RuntimeSpec } from '../types.js';
+import { claudeRuntime } from './claude.js';
+import { commandRuntime } from './command.js';
+import type { AgentRuntime, RuntimeBins, SpecOf } from './runtime.js';
+
+const RUNTIMES: { [K in RuntimeKind]: AgentRuntime<SpecOf<K>> } = {
+  claude: claudeRuntime,
+  command: commandRuntime,
+};
+
+export const RUNTIME_KINDS = Object.keys(RUNTIMES) as RuntimeKind[];
+
+/** The runtime of a spec (typed loosely: callers hold a RuntimeSpec whose kind picks the runtime). */
+export function runtimeOf(spec: RuntimeSpec): AgentRuntime {
+  return RUNTIMES[spec.kind] as unknown as AgentRuntime;
+}
+
+export function runtimeBins(config: Pick<Config, 'claudeBin'>): RuntimeBins {
+  return { claude: config.claudeBin, codex: 'codex', gemini: 'gemini', opencode: 'opencode' };
+}

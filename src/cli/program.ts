@@ -6,6 +6,7 @@ import { dashboardCommand } from './commands/dashboard.js';
 import { doctorCommand } from './commands/doctor.js';
 import { eventsCommand } from './commands/events.js';
 import { initCommand } from './commands/init.js';
+import { mcpCommand } from './commands/mcp.js';
 import { peersCommand } from './commands/peers.js';
 import { reposCommand } from './commands/repos.js';
 import { statusCommand } from './commands/status.js';
@@ -47,6 +48,7 @@ Exit codes: 0 ok, 1 failure (API error, server not running, failed check), 2 usa
   program.addCommand(eventsCommand());
   program.addCommand(peersCommand());
   program.addCommand(dashboardCommand());
+  program.addCommand(mcpCommand());
   program.addCommand(completionCommand(() => program));
   const json = jsonRequested();
   everyCommand(program, (command) => {

@@ -21,6 +21,7 @@ import { PeerProber } from './remote/prober.js';
 import { openFederationStore, type FederationStore } from './store/index.js';
 
 export { FEDERATION_MIGRATIONS } from './store/index.js';
+export { connectionSchema } from './http/schemas.js';
 export type { ConnectionRecord, MessageRecord } from './store/index.js';
 export type { PeerContact } from './outbound/index.js';
 

@@ -1,25 +1,7 @@
-import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { requestWithHost } from '../test-support/http.js';
 import { startTestInstance, type TestInstance } from '../test-support/instance.js';
 import { HostAllowList } from './allowed-hosts.js';
-
-/** One request with a chosen Host header (fetch does not let a caller set it). */
-export function requestWithHost(url: string, host: string, opts: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<{ status: number; body: string }> {
-  const target = new URL(url);
-  return new Promise((resolve, reject) => {
-    const req = httpRequest({
-      host: target.hostname, port: target.port, path: `${target.pathname}${target.search}`, method: opts.method ?? 'GET',
-      headers: { ...opts.headers, host },
-    }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(opts.body);
-  });
-}
 
 describe('HostAllowList', () => {
   const list = new HostAllowList({ host: '0.0.0.0', url: 'https://Mosaic.Example.org:8443/', allowedHosts: ['proxy.internal', '[fd00::1]', 'bad host'] });

@@ -11,7 +11,7 @@ import { healthRoutes } from './health.js';
 import { registerOpenApi } from './openapi.js';
 import { DebugRequestLog } from './request-log.js';
 import type { SseLimits } from './sse.js';
-import { strictBodies } from './validators.js';
+import { AJV_OPTIONS, strictBodies } from './validators.js';
 import { agentRoutes } from './routes/agents.js';
 import { conflictRoutes } from './routes/conflicts.js';
 import { eventRoutes } from './routes/events.js';
@@ -39,6 +39,8 @@ export interface AppDeps {
   connections?: Partial<ConnectionLimits>;
   /** Bounds on what a slow SSE reader may cost (see sse.ts for the defaults). */
   sse?: SseLimits;
+  /** Extra plugins at the root (`/mcp`, `/a2a`, the agent card): each does its own authentication. */
+  rootPlugins?: ((app: FastifyInstance) => Promise<void>)[];
   /** Extra plugins (federation) registered under /api/v1, given the admin guard to use. */
   plugins?: ((app: FastifyInstance, adminGuard: ReturnType<typeof requireAdmin>) => Promise<void>)[];
 }
@@ -52,7 +54,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // Long ids must reach schema validation (400 invalid_id) rather than stop at 414.
     routerOptions: { maxParamLength: 512 },
     // Validation errors must name the field; unknown fields are errors, not silently dropped.
-    ajv: { customOptions: { removeAdditional: false, discriminator: true, coerceTypes: 'array' } },
+    ajv: { customOptions: { ...AJV_OPTIONS.customOptions } },
     // ...and JSON bodies are never coerced (see validators.ts).
     schemaController: strictBodies,
     ...(deps.https ? { https: deps.https } : {}),
@@ -74,6 +76,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await admin.register(conflictRoutes, { conflicts: deps.agentService.conflicts });
     await admin.register(worktreeRoutes, { agents: deps.agentService });
   }, { prefix: '/api/v1' });
+  for (const plugin of deps.rootPlugins ?? []) await app.register(async (scope) => plugin(scope));
   for (const plugin of deps.plugins ?? []) {
     await app.register(async (scope) => plugin(scope, adminGuard), { prefix: '/api/v1' });
   }

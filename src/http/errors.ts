@@ -56,43 +56,47 @@ function validationMessage(err: FastifyError, field: string | undefined): string
   return `${where}${field ? `.${field}` : ''} ${first?.message ?? 'is invalid'}`;
 }
 
+/**
+ * The status and body any thrown error maps to: the one place where errors
+ * become answers (HTTP here; MCP tool errors and A2A JSON-RPC errors carry the
+ * same code and message). `fault` is true for a real fault (500): the caller logs it.
+ */
+export function errorAnswerOf(err: unknown): { status: number; body: ErrorBody; fault: boolean; retryAfterS?: number } {
+  const e = err as FastifyError;
+  if (isMosaicError(err)) return { status: err.status, body: { error: err.toJSON() }, fault: false };
+  if (e?.validation) {
+    const { code, field } = describeValidation(e);
+    return { status: 400, body: { error: { code, message: validationMessage(e, field), details: field ? { field } : {} } }, fault: false };
+  }
+  if (isLockError(err)) {
+    // Another git process (the user's, an IDE's) holds a lock in the repository: nothing is wrong, try again.
+    return {
+      status: 409, fault: false, retryAfterS: 2,
+      body: { error: { code: 'git_busy', message: 'another git process holds a lock in this repository; retry shortly', details: { retryable: true } } },
+    };
+  }
+  if (isStorageFull(err)) {
+    return { status: 507, fault: false, body: { error: { code: 'insufficient_storage', message: 'the disk is full: nothing was changed; free space and retry' } } };
+  }
+  if (e?.code && FASTIFY_CODES[e.code]) {
+    const mapped = FASTIFY_CODES[e.code]!;
+    return { status: mapped.status, fault: false, body: { error: { code: mapped.code, message: e.message } } };
+  }
+  if (e?.statusCode === 429) return { status: 429, fault: false, body: { error: { code: 'rate_limited', message: e.message } } };
+  if (typeof e?.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
+    return { status: e.statusCode, fault: false, body: { error: { code: 'bad_request', message: e.message } } };
+  }
+  return { status: 500, fault: true, body: { error: { code: 'internal', message: 'internal error' } } };
+}
+
 /** The one place where errors become HTTP responses. */
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError, request, reply) => {
-    let status: number;
-    let body: ErrorBody;
-    if (isMosaicError(err)) {
-      status = err.status;
-      body = { error: err.toJSON() };
-    } else if (err.validation) {
-      const { code, field } = describeValidation(err);
-      status = 400;
-      body = { error: { code, message: validationMessage(err, field), details: field ? { field } : {} } };
-    } else if (isLockError(err)) {
-      // Another git process (the user's, an IDE's) holds a lock in the repository: nothing is wrong, try again.
-      status = 409;
-      body = { error: { code: 'git_busy', message: 'another git process holds a lock in this repository; retry shortly', details: { retryable: true } } };
-      void reply.header('retry-after', '2');
-    } else if (isStorageFull(err)) {
-      request.log.warn({ err }, 'storage full');
-      status = 507;
-      body = { error: { code: 'insufficient_storage', message: 'the disk is full: nothing was changed; free space and retry' } };
-    } else if (err.code && FASTIFY_CODES[err.code]) {
-      const mapped = FASTIFY_CODES[err.code]!;
-      status = mapped.status;
-      body = { error: { code: mapped.code, message: err.message } };
-    } else if (err.statusCode === 429) {
-      status = 429;
-      body = { error: { code: 'rate_limited', message: err.message } };
-    } else if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
-      status = err.statusCode;
-      body = { error: { code: 'bad_request', message: err.message } };
-    } else {
-      request.log.error({ err }, 'unhandled error');
-      status = 500;
-      body = { error: { code: 'internal', message: 'internal error' } };
-    }
-    void reply.status(status).send(body);
+    const answer = errorAnswerOf(err);
+    if (answer.fault) request.log.error({ err }, 'unhandled error');
+    else if (answer.body.error.code === 'insufficient_storage') request.log.warn({ err }, 'storage full');
+    if (answer.retryAfterS !== undefined) void reply.header('retry-after', String(answer.retryAfterS));
+    void reply.status(answer.status).send(answer.body);
   });
 
   app.setNotFoundHandler((request, reply) => {

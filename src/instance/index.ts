@@ -6,10 +6,11 @@ import { ensureAdminToken, ensureHome, homePaths } from '../core/home.js';
 import { createLogger, type Logger } from '../core/logger.js';
 import { probeFor } from '../agents/sandbox/index.js';
 import { loadOrCreateIdentity, type Identity } from '../federation/identity/index.js';
-import { createFederation, FEDERATION_MIGRATIONS, type Federation } from '../federation/index.js';
+import { connectionSchema, createFederation, FEDERATION_MIGRATIONS, type Federation } from '../federation/index.js';
 import { WorktreeManager } from '../git/index.js';
 import { HostAllowList } from '../http/allowed-hosts.js';
 import { buildApp } from '../http/app.js';
+import { mcpHttpPlugin } from '../mcp/index.js';
 import { RepoService } from '../repos/index.js';
 import { openSqliteStore, type SqliteStore } from '../store/index.js';
 import { registeredMigrations } from '../store/sqlite/index.js';
@@ -55,6 +56,10 @@ function sandboxState(config: Config, probe: ReturnType<typeof probeFor> | null)
 function listenUrl(app: FastifyInstance, config: Config): string {
   const address = app.server.address();
   return defaultUrl({ ...config, port: typeof address === 'object' && address ? address.port : config.port });
+}
+
+function pickFields(value: object, keys: string[]): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(value).filter(([key]) => keys.includes(key)));
 }
 
 export async function startInstance(options: StartOptions = {}): Promise<Instance> {
@@ -104,13 +109,21 @@ async function startLocked(
   const feed = new EventFeed(store, bus);
   const federation = createFederation({ config, identity, store, agents, bus, logger });
 
+  const agentApi = federation.agentApi(localAgentApi(agents));
+  const hosts = new HostAllowList(config);
+  const mcpServices = {
+    agents: agentApi, repos, conflicts: agents.conflicts, bus,
+    // As GET /federation/connections answers: the fields its schema lists.
+    peers: () => federation.connections.list().map((c) => pickFields(federation.connections.withContact(c), Object.keys(connectionSchema.properties))),
+  };
+
   let app: FastifyInstance | undefined;
   try {
     await agents.start();
     app = await buildApp({
       logger, instanceId: identity.instanceId, adminToken, startedAt: Date.now(), https,
-      agentApi: federation.agentApi(localAgentApi(agents)), agentService: agents, repos, feed,
-      hosts: new HostAllowList(config),
+      agentApi, agentService: agents, repos, feed, hosts,
+      rootPlugins: [(scope) => mcpHttpPlugin(scope, { services: mcpServices, adminToken, hosts, logger })],
       dashboard: { loginCodeTtlMs: config.loginCodeTtlMs },
       sse: { maxBufferBytes: config.sseMaxBufferBytes, stallMs: config.sseStallMs },
       connections: {

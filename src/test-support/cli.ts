@@ -28,6 +28,11 @@ export function cliArgv(): string[] {
   return [process.execPath, '--import', TSX, MAIN];
 }
 
+/** The program and arguments that run the CLI (built when fresh, else through tsx), for clients that start it themselves. */
+export function cliCommand(): { command: string; args: string[] } {
+  return { command: process.execPath, args: cliEntry() };
+}
+
 export function startCli(args: string[], env: Record<string, string>, cwd = ROOT): ChildProcess {
   const entry = cliEntry();
   return spawn(process.execPath, [...entry, ...args], { cwd, env: cliEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });

@@ -1,9 +1,9 @@
-import { ACTIVE_STATES, AGENT_STATES, type AgentRecord, type AgentState, type SpawnRequest } from '../../agents/index.js';
+import { ACTIVE_STATES, AGENT_STATES, type AgentRecord, type AgentState } from '../../agents/index.js';
 import { forbidden } from '../../core/errors.js';
 import { KeyedMutex } from '../../core/mutex.js';
 import { isValidName } from '../../core/ids.js';
 import type { FederationContext } from '../context.js';
-import { checkGrant, ProtocolError, type CommandBody, type JsonObject } from '../protocol/index.js';
+import { authorizeGrantedSpawn, ProtocolError, type CommandBody, type JsonObject } from '../protocol/index.js';
 import type { ConnectionRecord } from '../store/index.js';
 import { boundedAgent, boundedAgentList } from './bounded-agent.js';
 import { MAX_RESULT_BYTES } from './limits.js';
@@ -57,18 +57,15 @@ export class CommandHandler {
 
   private async spawn(peer: ConnectionRecord, args: JsonObject, messageId: string): Promise<unknown> {
     const request = parseSpawnArgs(args);
-    const runtime = request.runtime?.kind ?? 'claude';
     // Counted again before a replayed key returns its agent: a repeat of a spawn that already happened must still answer.
     const existing = request.idempotencyKey === undefined ? undefined
       : await this.ctx.core.agents.findByIdempotencyKey(peer.instanceId, request.idempotencyKey);
     if (existing) return { agent: boundedAgent(existing), created: false };
     const activeAgents = (await this.ctx.agents.list({ origin: peer.instanceId, state: [...ACTIVE_STATES] })).length;
-    checkGrant(peer.grants, { command: 'agent.spawn', repo: request.repo, runtime, activeAgents });
-    checkPeerPowers(peer, request);
+    // What the grant allows goes with the agent: its claude argv (shell tools) and its sandbox (network) follow it.
+    const limits = authorizeGrantedSpawn(peer.grants, request, activeAgents);
     // Without a key of the caller's own, the message id is the key: were this instance to crash after
     // creating the agent but before storing its answer, the peer's retry finds the agent instead of making another.
-    // What the grant allows goes with the agent: its claude argv (shell tools) and its sandbox (network) follow it.
-    const limits = { shell: peer.grants.shell === true, network: peer.grants.network ?? 'host' } as const;
     const { agent, created } = await this.ctx.agents.spawn({ ...request, idempotencyKey: request.idempotencyKey ?? `msg-${messageId}` }, peer.instanceId, limits);
     this.ctx.logger.info({ peer: peer.instanceId, agentId: agent.id, repo: agent.repo }, 'agent spawned for peer');
     return { agent: boundedAgent(agent), created };
@@ -82,22 +79,6 @@ export class CommandHandler {
       throw new ProtocolError(403, 'agent_not_owned', `agent '${id}' was not spawned by this peer`, { agentId: id });
     }
     return agent;
-  }
-}
-
-/**
- * A peer without the `command` runtime may run claude agents, but nothing
- * that amounts to running its own code: no `env` (NODE_OPTIONS, LD_PRELOAD,
- * PATH … would run anything through the claude CLI or the repository's
- * setup) and no `bypassPermissions`.
- */
-function checkPeerPowers(peer: ConnectionRecord, request: SpawnRequest): void {
-  if (peer.grants.runtimes.includes('command')) return;
-  if (request.env && Object.keys(request.env).length > 0) {
-    throw forbidden('env_not_granted', 'passing env to an agent needs the command runtime in the grant', { field: 'env' });
-  }
-  if (request.runtime?.kind === 'claude' && request.runtime.permissionMode === 'bypassPermissions') {
-    throw forbidden('permission_mode_not_granted', 'bypassPermissions needs the command runtime in the grant', { field: 'runtime.permissionMode' });
   }
 }
 

@@ -1,3 +1,4 @@
+import type { AgentLimits, SpawnRequest } from '../../agents/index.js';
 import { forbidden, invalid, tooMany } from '../../core/errors.js';
 import { isValidName } from '../../core/ids.js';
 import { COMMANDS, RUNTIME_KINDS, type Command, type RuntimeKind } from './constants.js';
@@ -119,5 +120,36 @@ export function checkGrant(grants: Grants, req: GrantRequest): void {
       maxActiveAgents: grants.maxActiveAgents,
       activeAgents: req.activeAgents,
     });
+  }
+}
+
+/**
+ * Everything a grant decides about one spawn, for every holder of grants (a
+ * federated peer, an A2A client token): the command, repository, runtime and
+ * count (`checkGrant`), then the powers that amount to running the caller's
+ * own code, and what goes with the agent (its shell tools, its network).
+ * `activeAgents` is the holder's agents queued, spawning or running now; the
+ * caller counts them and spawns under one lock per holder, so the limit holds
+ * under concurrent requests.
+ */
+export function authorizeGrantedSpawn(grants: Grants, request: SpawnRequest, activeAgents: number): AgentLimits {
+  checkGrant(grants, { command: 'agent.spawn', repo: request.repo, runtime: request.runtime?.kind ?? 'claude', activeAgents });
+  checkGrantedPowers(grants, request);
+  return { shell: grants.shell === true, network: grants.network ?? 'host' };
+}
+
+/**
+ * A holder without the `command` runtime may run claude agents, but nothing
+ * that amounts to running its own code: no `env` (NODE_OPTIONS, LD_PRELOAD,
+ * PATH … would run anything through the claude CLI or the repository's
+ * setup) and no `bypassPermissions`.
+ */
+function checkGrantedPowers(grants: Grants, request: SpawnRequest): void {
+  if (grants.runtimes.includes('command')) return;
+  if (request.env && Object.keys(request.env).length > 0) {
+    throw forbidden('env_not_granted', 'passing env to an agent needs the command runtime in the grant', { field: 'env' });
+  }
+  if (request.runtime?.kind === 'claude' && request.runtime.permissionMode === 'bypassPermissions') {
+    throw forbidden('permission_mode_not_granted', 'bypassPermissions needs the command runtime in the grant', { field: 'runtime.permissionMode' });
   }
 }

@@ -107,7 +107,7 @@ describe('snapshots with copied files', () => {
     expectCopiesNeverCommitted('agent-orphan-copies');
   });
 
-  it('a snapshot that fails is visible on the record and in `agents show`, and the worktree is kept', async () => {
+  it('a snapshot that fails ends the agent failed/work_not_saved, visible on the record and in `agents show`, and the worktree is kept', async () => {
     // The worktree's link to the repository breaks (a sandboxed agent cannot remove its own .git, so the
     // test does it from outside): nothing can be committed from it.
     const spawned = await spawnCommand(t, 'echo unsaved > unsaved.txt && while [ ! -f go ]; do sleep 0.05; done', { taskId: 'breaks' });
@@ -116,9 +116,13 @@ describe('snapshots with copied files', () => {
     rmSync(join(running.worktreePath, '.git'));
     writeFileSync(join(running.worktreePath, 'go'), '');
     const agent = await waitForState(t, spawned.id);
-    expect(agent.state).toBe('completed');
+    // Issue 17: never `completed` while its work is not on its branch.
+    expect(agent.state).toBe('failed');
+    expect(agent.error?.code).toBe('work_not_saved');
+    expect(agent.error?.message).toContain(agent.worktreePath);
     expect(agent.result?.snapshotError).toMatch(/worktree kept at/);
     expect(existsSync(join(agent.worktreePath, 'unsaved.txt'))).toBe(true);
     expect(formatAgent(agent)).toMatch(/snapshot failed\s+.*worktree kept/);
+    expect(formatAgent(agent)).toMatch(/work kept in\s+.*breaks/);
   });
 });

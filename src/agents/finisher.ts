@@ -2,15 +2,16 @@ import { existsSync } from 'node:fs';
 import { messageOf } from '../core/errors.js';
 import { agentDir, agentLogPath, type AgentContext } from './context.js';
 import { judgeExit, type Outcome } from './outcome.js';
-import { importSandboxWork, removeSandboxDir } from './sandbox/index.js';
+import { importSandboxWork, removeSandboxDir, sandboxGitDir } from './sandbox/index.js';
 import { requestKill, type ExitRecord } from './supervisor/index.js';
 import type { AgentRecord, AgentResult } from './types.js';
 
 /**
- * Ends agents. Whatever the outcome, the worktree's uncommitted changes are
- * committed to the agent's branch before the worktree is removed, so no work
- * is ever lost; if that snapshot fails, the worktree is kept (reconciliation
- * retries) rather than removed.
+ * Ends agents. Whatever the outcome, a sandboxed agent's commits are brought
+ * onto its branch and the worktree's uncommitted changes committed there
+ * before the worktree is removed, so no work is ever lost. If either step
+ * fails, the worktree and the private git dir are kept (reconciliation
+ * retries) and the agent ends `failed/work_not_saved`, never `completed`.
  */
 export class AgentFinisher {
   /** Agents being finished right now, so two callers never finish one twice. */
@@ -50,9 +51,11 @@ export class AgentFinisher {
 
   private async end(agent: AgentRecord, outcome: Outcome, exitCode: number | null, result: AgentResult): Promise<AgentRecord | undefined> {
     if (agent.state !== 'spawning' && agent.state !== 'running') return agent;
-    const saved = await this.saveWork(agent);
-    const error = outcome.kind === 'failed' ? outcome.error : null;
-    return this.ctx.recorder.transition(agent.id, ['spawning', 'running'], outcome.kind, {
+    const { saved, notSaved } = await this.saveWork(agent);
+    // Work that did not reach the branch overrides any outcome: the agent must never look done (nothing is lost silently).
+    const ended: Outcome = notSaved === null ? outcome : { kind: 'failed', error: workNotSaved(agent, outcome, notSaved) };
+    const error = ended.kind === 'failed' ? ended.error : null;
+    return this.ctx.recorder.transition(agent.id, ['spawning', 'running'], ended.kind, {
       exitCode,
       error,
       result: { ...result, ...saved },
@@ -61,19 +64,28 @@ export class AgentFinisher {
     });
   }
 
-  /** Snapshot, summarize and remove the worktree; returns the result fields it learned. */
-  private async saveWork(agent: AgentRecord): Promise<AgentResult> {
+  /**
+   * Import, snapshot, summarize and remove the worktree. Returns the result
+   * fields it learned, and why the work could not be saved (null when it was):
+   * then the worktree and the private git dir are kept, never removed.
+   */
+  private async saveWork(agent: AgentRecord): Promise<{ saved: AgentResult; notSaved: NotSaved | null }> {
     const { git, store, logger } = this.ctx;
-    const repo = await store.repos.get(agent.repo);
-    if (!repo) return {};
     const saved: AgentResult = {};
+    const repo = await store.repos.get(agent.repo);
+    if (!repo) return { saved, notSaved: null };
     const dir = agentDir(this.ctx.config, agent.id);
+    const keep = (step: NotSaved['step'], err: unknown): { saved: AgentResult; notSaved: NotSaved } => {
+      const gitDir = sandboxGitDir(dir);
+      saved.workKept = { worktree: agent.worktreePath, gitDir, recover: recoverCommand(repo.path, agent.branch, gitDir) };
+      return { saved, notSaved: { step, reason: messageOf(err), repoPath: repo.path, gitDir } };
+    };
     try {
       // A sandboxed agent committed into its private git dir: bring that home onto its branch first.
       await importSandboxWork(dir, repo.path, agent.branch);
     } catch (err) {
-      logger.error({ agentId: agent.id, err: messageOf(err) }, 'importing the sandboxed commits failed; worktree kept for reconciliation');
-      return saved;
+      logger.error({ agentId: agent.id, err: messageOf(err) }, 'importing the sandboxed commits failed; worktree and private git dir kept');
+      return keep('import', err);
     }
     if (existsSync(agent.worktreePath)) {
       try {
@@ -82,7 +94,7 @@ export class AgentFinisher {
         // Keep the worktree: removing it now could lose the agent's work.
         logger.error({ agentId: agent.id, err: messageOf(err) }, 'snapshot failed; worktree kept for reconciliation');
         saved.snapshotError = `${messageOf(err)} (worktree kept at ${agent.worktreePath})`;
-        return saved;
+        return keep('snapshot', err);
       }
       try {
         await git.remove(repo.path, agent.worktreePath);
@@ -98,6 +110,35 @@ export class AgentFinisher {
     } catch {
       // The branch may not exist when the worktree was never created.
     }
-    return saved;
+    return { saved, notSaved: null };
   }
+}
+
+interface NotSaved {
+  step: 'import' | 'snapshot';
+  reason: string;
+  repoPath: string;
+  gitDir: string | null;
+}
+
+/** The command that brings a kept private git dir's commits onto a branch of their own, for a person to run. */
+function recoverCommand(repoPath: string, branch: string, gitDir: string | null): string {
+  if (gitDir === null) return `git -C ${shellQuote(repoPath)} log ${shellQuote(branch)} (the uncommitted work is in the worktree)`;
+  // safe.directory: the private git dir may belong to the user agents run as.
+  return `git -C ${shellQuote(repoPath)} -c safe.directory='*' fetch --no-tags ${shellQuote(gitDir)} +HEAD:refs/heads/${branch}-recovered`;
+}
+
+const shellQuote = (s: string): string => (/^[A-Za-z0-9_./@:+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+
+function workNotSaved(agent: AgentRecord, outcome: Outcome, notSaved: NotSaved): { code: string; message: string } {
+  const what = notSaved.step === 'import' ? 'its commits could not be brought onto its branch' : 'its uncommitted changes could not be committed';
+  const where = notSaved.gitDir === null
+    ? `the work is still in ${agent.worktreePath} (kept)`
+    : `the work is still in ${agent.worktreePath} and its private git dir ${notSaved.gitDir} (both kept)`;
+  const before = outcome.kind === 'failed' ? ` The agent itself had failed: ${outcome.error.code}: ${outcome.error.message}.`
+    : outcome.kind === 'killed' ? ' The agent had been killed.' : '';
+  return {
+    code: 'work_not_saved',
+    message: `${agent.branch}: ${what} (${notSaved.reason}); ${where}. Recover: ${recoverCommand(notSaved.repoPath, agent.branch, notSaved.gitDir)}.${before}`,
+  };
 }

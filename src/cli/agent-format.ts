@@ -126,6 +126,11 @@ export function formatAgent(agent: ShownAgent, now = Date.now()): string {
     if (result.filesChanged !== undefined) fields.push(['files changed', String(result.filesChanged)]);
     if (result.snapshotCommit) fields.push(['snapshot', result.snapshotCommit]);
     if (result.snapshotError) fields.push(['snapshot failed', result.snapshotError]);
+    if (result.workKept) {
+      fields.push(['work kept in', result.workKept.worktree]);
+      if (result.workKept.gitDir) fields.push(['private git dir', result.workKept.gitDir]);
+      fields.push(['recover with', result.workKept.recover]);
+    }
     if (result.sessionId) fields.push(['session', result.sessionId]);
     if (result.turns !== undefined) fields.push(['turns', String(result.turns)]);
     if (typeof result.costUsd === 'number') fields.push(['cost', `$${result.costUsd.toFixed(4)}${result.costEstimated ? ' (estimated)' : ''}`]);

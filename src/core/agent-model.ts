@@ -92,6 +92,11 @@ export interface AgentResult {
    * incomplete until then.
    */
   snapshotError?: string;
+  /**
+   * Set when the agent ended `failed/work_not_saved`: where its work still is
+   * (kept, never removed) and a command that brings its commits onto a branch.
+   */
+  workKept?: { worktree: string; gitDir: string | null; recover: string };
   /** Runtimes with a stream (claude, codex, gemini, opencode): the session a retry can resume. */
   sessionId?: string;
   /** The runtime's turns or steps (1 for a single codex exec). */

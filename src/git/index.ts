@@ -27,8 +27,10 @@ export {
   POOL_BRANCH_PREFIX, POOL_NAME_PREFIX, setupInputsChanged,
 } from './pool.js';
 export type { PooledState, PooledWorktreeEntry } from './pool.js';
-export { importPrivateGitDir, preparePrivateGitDir, privateGitDirOf } from './private-gitdir.js';
-export type { ImportResult, PrivateGitDir } from './private-gitdir.js';
+export { preparePrivateGitDir } from './private-gitdir.js';
+export type { PrivateGitDir } from './private-gitdir.js';
+export { importCommits, newTips, removeView } from './import-commits.js';
+export type { AgentTips, ImportResult } from './import-commits.js';
 export { createBranchBundle, importBranchBundle } from './bundle.js';
 export type { BranchBundle, ImportBundleOptions } from './bundle.js';
 export { pushBranch } from './push.js';

@@ -1,9 +1,8 @@
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, type Dirent } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync, type Dirent } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { invalid } from '../core/errors.js';
 import { resolveReal } from './paths.js';
-import { runGit, withLockRetry } from './run.js';
-import { SNAPSHOT_REF_PREFIX } from './snapshot.js';
+import { runGit } from './run.js';
 
 /**
  * The git view of a sandboxed agent (DESIGN §3 "Runtimes and supervision").
@@ -17,10 +16,12 @@ import { SNAPSHOT_REF_PREFIX } from './snapshot.js';
  * dir and changes nothing shared. Existing objects cannot be deleted or
  * rewritten (read-only), and no hook or config of the real repository runs.
  *
- * Mosaic brings the work home with `importPrivateGitDir`: a `git fetch` from
- * the private dir (objects re-hashed and checked by index-pack, so a planted
- * object can never take a name it does not hash to), then a compare-and-swap
- * of the agent's real branch. The real index and HEAD of the worktree are
+ * Everything in the private dir is the agent's to rewrite once it runs, so
+ * Mosaic writes into it only here, before the agent starts, in a directory
+ * it has just made. The work comes home without touching it again
+ * (import-commits.ts and agents/sandbox/agent-import.ts: its object files
+ * copied out without following links, re-hashed and checked by index-pack,
+ * then a compare-and-swap of the agent's real branch). The real index and HEAD of the worktree are
  * never handed to the agent, so Mosaic's own snapshot and diff keep working
  * on them (files changed by the agent are simply re-hashed).
  */
@@ -35,10 +36,6 @@ export interface PrivateGitDir {
   alternateDirs: string[];
 }
 
-const IMPORT_REF_PREFIX = 'refs/mosaic/import/';
-/** Next to (not inside) the private git dir: the repository's object dir, out of the agent's reach. */
-const REAL_OBJECTS_FILE = 'objects-dir';
-const IMPORT_TIMEOUT_MS = 10 * 60_000;
 
 function readText(path: string): string | null {
   try {
@@ -112,14 +109,16 @@ function alternatesOf(objectsDir: string): string[] {
 }
 
 /**
- * Builds the private git dir of a worktree under `dir` (replacing any
- * previous one). Run before the agent (and its setup) starts.
+ * Builds the private git dir of a worktree as `dir/gitdir`, which must not
+ * exist (the caller removes an earlier one). Run before the agent (and its setup) starts.
  */
 export async function preparePrivateGitDir(worktreePath: string, dir: string): Promise<PrivateGitDir> {
   const worktree = resolveReal(worktreePath);
   const { gitDir: realGitDir, commonDir, objectsDir } = await locate(worktree);
   const gitDir = join(dir, 'gitdir');
-  rmSync(gitDir, { recursive: true, force: true });
+  // Made fresh (the caller removed any earlier one without following links): never written through what an agent left.
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  mkdirSync(gitDir, { mode: 0o700 });
   mkdirSync(join(gitDir, 'objects', 'info'), { recursive: true, mode: 0o700 });
   mkdirSync(join(gitDir, 'objects', 'pack'), { recursive: true });
   mkdirSync(join(gitDir, 'info'), { recursive: true });
@@ -131,7 +130,6 @@ export async function preparePrivateGitDir(worktreePath: string, dir: string): P
   for (const file of ['packed-refs', 'shallow', 'info/exclude']) copyIfThere(join(commonDir, file), join(gitDir, file));
   for (const file of ['HEAD', 'index']) copyIfThere(join(realGitDir, file), join(gitDir, file));
   writeFileSync(join(gitDir, 'objects', 'info', 'alternates'), `${objectsDir}\n`);
-  writeFileSync(join(dir, REAL_OBJECTS_FILE), `${objectsDir}\n`);
 
   // Config: only what reading the repository and committing need; never its hooks, drivers or credentials helpers.
   const listed = await runGit(worktree, ['config', '--null', '--list']).catch(() => ({ stdout: '' }));
@@ -149,99 +147,3 @@ export async function preparePrivateGitDir(worktreePath: string, dir: string): P
   return { gitDir, dotGitFile, objectsDir, alternateDirs: alternatesOf(objectsDir) };
 }
 
-/** The private git dir under `dir`, when one was made. */
-export function privateGitDirOf(dir: string): string | null {
-  const gitDir = join(dir, 'gitdir');
-  return existsSync(join(gitDir, 'HEAD')) ? gitDir : null;
-}
-
-export interface ImportResult {
-  /** The agent branch's commit after the import (unchanged when nothing new). */
-  tip: string | null;
-  /** The private HEAD's commit when it was not kept on the branch (saved under refs/mosaic/snapshots/). */
-  keptHead: string | null;
-}
-
-/** Commit ids the private git dir resolves `revs` to (null for each that does not resolve): one git call in the usual case. */
-async function privateCommits(gitDir: string, revs: string[]): Promise<(string | null)[]> {
-  try {
-    const { stdout } = await runGit(gitDir, ['--git-dir', gitDir, 'rev-parse', '--verify', '--end-of-options', ...revs.map((r) => `${r}^{commit}`)], {
-      env: { GIT_CEILING_DIRECTORIES: dirname(gitDir) },
-    }).catch(() => ({ stdout: '' }));
-    const oids = stdout.trim().split('\n');
-    if (oids.length === revs.length && oids.every((oid) => /^[0-9a-f]{40,64}$/.test(oid))) return oids;
-  } catch {
-    // fall through to one at a time
-  }
-  return Promise.all(revs.map((rev) => privateCommit(gitDir, rev)));
-}
-
-/** A commit id the private git dir resolves `rev` to, or null. Reads only refs (no worktree, nothing runs). */
-async function privateCommit(gitDir: string, rev: string): Promise<string | null> {
-  try {
-    const { stdout } = await runGit(gitDir, ['--git-dir', gitDir, 'rev-parse', '--verify', '--quiet', '--end-of-options', `${rev}^{commit}`], {
-      env: { GIT_CEILING_DIRECTORIES: dirname(gitDir) },
-    });
-    const oid = stdout.trim();
-    return /^[0-9a-f]{40,64}$/.test(oid) ? oid : null;
-  } catch {
-    return null;
-  }
-}
-
-/** Fetches commits (by id) from the private git dir; index-pack re-hashes and fsck-checks every object. */
-async function fetchCommits(repoPath: string, gitDir: string, pairs: [string, string][]): Promise<void> {
-  await runGit(repoPath, [
-    '-c', 'transfer.fsckObjects=true', '-c', 'uploadpack.allowAnySHA1InWant=true', '-c', 'fetch.writeCommitGraph=false', '-c', 'gc.auto=0',
-    'fetch', '--quiet', '--no-tags', '--no-write-fetch-head', '--no-recurse-submodules', '--no-auto-gc',
-    '--end-of-options', gitDir, ...pairs.map(([oid, ref]) => `+${oid}:${ref}`),
-  ], { timeoutMs: IMPORT_TIMEOUT_MS });
-}
-
-/**
- * Brings a finished (or stopped) sandboxed agent's commits home: fetches the
- * private HEAD and the private `branch`, and moves the real `branch` to the
- * private HEAD when that contains the private branch (the agent may have
- * worked on a branch of its own), else to the private branch. A private HEAD
- * left elsewhere is kept under refs/mosaic/snapshots/. Agent-planted
- * alternates are dropped first so only its own objects and the repository's
- * are read. Call with the agent stopped.
- */
-export async function importPrivateGitDir(repoPath: string, branch: string, dir: string): Promise<ImportResult> {
-  const gitDir = privateGitDirOf(dir);
-  if (gitDir === null) return { tip: null, keptHead: null };
-  const repo = resolveReal(repoPath);
-  // The agent may have rewritten its alternates: restore the one recorded where it cannot write.
-  const objects = readText(join(dir, REAL_OBJECTS_FILE))?.trim()
-    || (await runGit(repo, ['rev-parse', '--path-format=absolute', '--git-path', 'objects'])).stdout.trim();
-  writeFileSync(join(gitDir, 'objects', 'info', 'alternates'), `${objects}\n`);
-  rmSync(join(gitDir, 'objects', 'info', 'http-alternates'), { force: true });
-
-  const [head = null, own = null] = await privateCommits(gitDir, ['HEAD', `refs/heads/${branch}`]);
-  const current = (await runGit(repo, ['rev-parse', '--verify', '--quiet', `refs/heads/${branch}^{commit}`]).catch(() => ({ stdout: '' }))).stdout.trim();
-  const wanted = [...new Set([head, own].filter((oid): oid is string => oid !== null && oid !== current))];
-  if (wanted.length === 0) return { tip: current || null, keptHead: null }; // nothing new: the usual case for an agent that never committed
-
-  const tag = `${basename(dir)}-${process.pid}-${Date.now()}`;
-  const refs = wanted.map((_, i) => `${IMPORT_REF_PREFIX}${tag}/${i}`);
-  try {
-    await fetchCommits(repo, gitDir, wanted.map((oid, i) => [oid, refs[i] as string]));
-    let tip = own;
-    let keptHead: string | null = null;
-    if (head !== null && head !== own) {
-      const contains = own === null || (await runGit(repo, ['merge-base', '--is-ancestor', own, head]).then(() => true, () => false));
-      if (contains) tip = head;
-      else keptHead = head;
-    }
-    if (tip !== null && tip !== current) {
-      await withLockRetry(() => runGit(repo, ['update-ref', '-m', 'mosaic: import from sandbox', `refs/heads/${branch}`, tip as string, current]));
-    }
-    if (keptHead !== null && keptHead !== current) {
-      const ref = `${SNAPSHOT_REF_PREFIX}${branch}/${Date.now()}-head`;
-      await withLockRetry(() => runGit(repo, ['update-ref', '-m', 'mosaic: sandbox HEAD off the agent branch', ref, keptHead as string]));
-    }
-    return { tip: tip ?? (current || null), keptHead };
-  } finally {
-    for (const ref of refs) await runGit(repo, ['update-ref', '-d', ref]).catch(() => undefined);
-  }
-}

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 
 /**
@@ -13,6 +13,8 @@ export interface RunGitOptions {
   timeoutMs?: number;
   /** Written to git's standard input; without it stdin is closed at once. */
   input?: string | Buffer;
+  /** A file streamed to git's standard input instead of `input` (a pack for index-pack). */
+  inputFile?: string;
   /** Added on top of the sanitized environment (these may set GIT_* vars). */
   env?: Record<string, string>;
   /** Output larger than this fails the call (default 64 MiB). */
@@ -216,7 +218,8 @@ function execGit(cwd: string, args: string[], opts: RunGitOptions = {}): Promise
       }));
     });
     child.stdin?.on('error', () => undefined);
-    child.stdin?.end(opts.input ?? '');
+    if (opts.inputFile === undefined) child.stdin?.end(opts.input ?? '');
+    else if (child.stdin) createReadStream(opts.inputFile).on('error', () => child.stdin?.destroy()).pipe(child.stdin);
   });
 }
 

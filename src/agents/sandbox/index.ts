@@ -7,17 +7,18 @@
 import { join } from 'node:path';
 import type { Config } from '../../core/config.js';
 import { MosaicError } from '../../core/errors.js';
-import { importPrivateGitDir, preparePrivateGitDir } from '../../git/index.js';
+import { preparePrivateGitDir, type ImportResult } from '../../git/index.js';
+import { agentGitDir, importAgentCommits } from './agent-import.js';
 import { bwrapArgv, type SandboxPolicy } from './bwrap.js';
 import { BUBBLEWRAP, findExecutable, probeSandbox, type SandboxMode, type SandboxProbe } from './detect.js';
 import { overlayArgv, probeOverlay, type OverlayMount, type OverlaySupport } from './overlay.js';
 import { buildPolicy } from './policy.js';
-import { removeTree } from './remove-tree.js';
+import { AGENT_WRITABLE, removeTree } from './hostile-fs.js';
 
 export { BUBBLEWRAP, findExecutable, probeSandbox, SANDBOX_MODES, type SandboxMode, type SandboxProbe } from './detect.js';
 export { bwrapArgv, type SandboxPolicy } from './bwrap.js';
 export { makeLayer, type OverlayMount, type OverlaySupport } from './overlay.js';
-export { removeTree } from './remove-tree.js';
+export { AGENT_WRITABLE, HostileTreeError, removeTree } from './hostile-fs.js';
 
 /** `$MOSAIC_HOME/agents/<id>/sandbox`: the agent's private HOME, tmp and git dir. */
 export const BOX_DIR = 'sandbox';
@@ -90,6 +91,9 @@ export interface PreparedSandbox {
 /** Makes the private directory and git view of an agent and returns its wrapper. */
 export async function prepareSandbox(config: Pick<Config, 'home' | 'bwrapPath'>, bwrap: string, input: PrepareInput): Promise<PreparedSandbox> {
   const boxDir = join(input.agentDir, BOX_DIR);
+  // Whatever an earlier launch of this agent left (a relaunch after a restart) goes first, links unfollowed:
+  // its private dirs are made fresh, so nothing is ever written through what a sandboxed process left there.
+  for (const name of [AGENT_WRITABLE.gitDir, AGENT_WRITABLE.home, AGENT_WRITABLE.tmp]) removeTree(join(boxDir, name));
   const git = await preparePrivateGitDir(input.worktree, boxDir);
   const policy = buildPolicy({
     worktree: input.worktree, boxDir, git, mosaicHome: config.home, repoPaths: input.repoPaths,
@@ -104,11 +108,16 @@ export async function prepareSandbox(config: Pick<Config, 'home' | 'bwrapPath'>,
 }
 
 /**
- * Brings a sandboxed agent's commits home onto its branch (a no-op for an
+ * Brings a sandboxed agent's commits home onto its branch (null for an
  * agent that never had a private git dir). Call before snapshotting its worktree.
  */
-export async function importSandboxWork(agentDir: string, repoPath: string, branch: string): Promise<void> {
-  await importPrivateGitDir(repoPath, branch, join(agentDir, BOX_DIR));
+export function importSandboxWork(agentDir: string, repoPath: string, branch: string): Promise<ImportResult | null> {
+  return importAgentCommits(join(agentDir, BOX_DIR), agentDir, repoPath, branch);
+}
+
+/** Where a sandboxed agent's private git dir is (null when it never had one): kept when its work could not be brought home. */
+export function sandboxGitDir(agentDir: string): string | null {
+  return agentGitDir(join(agentDir, BOX_DIR));
 }
 
 /** Deletes an agent's private directory once its work is home. */

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { findExecutable } from './detect.js';
-import { removeTree } from './remove-tree.js';
+import { removeTree } from './hostile-fs.js';
 
 /**
  * Read-only shared directories with a private writable layer, for a

@@ -51,7 +51,7 @@ describe.runIf(sandboxAvailable())('silent loss', () => {
       expect(git(repo.path, 'log', '--format=%s', `main..${agent.branch}`).split('\n')).toContain(`agent commit ${i + 1}`);
     }
     expect(existsSync(planted.entry)).toBe(true); // nobody cleared it for them
-  });
+  }, 180_000);
 
   it('ends failed/work_not_saved, keeping the worktree and the private git dir, when the import cannot be done', async () => {
     // The agent commits, then deletes its own new objects: the commit can no longer be brought home.
@@ -69,5 +69,5 @@ describe.runIf(sandboxAvailable())('silent loss', () => {
     expect(shown).toContain(gitDir);
     expect(shown).toMatch(/recover/i);
     expect(git(repo.path, 'log', '--format=%s', `main..${agent.branch}`)).not.toContain('doomed commit');
-  });
+  }, 120_000);
 });

@@ -54,10 +54,30 @@ export async function newTips(repoPath: string, branch: string, tips: AgentTips)
 const wantedOf = (tips: AgentTips, current: string | null): string[] =>
   [...new Set([tips.head, tips.own].filter((oid): oid is string => oid !== null && oid !== current))];
 
+interface RepoLayout {
+  commonDir: string;
+  objectsDir: string;
+  format: string;
+}
+
+/** A repository's git dir, object dir and hash, asked once per repository (they do not change while it is registered). */
+const layouts = new Map<string, Promise<RepoLayout>>();
+function layoutOf(repo: string): Promise<RepoLayout> {
+  let layout = layouts.get(repo);
+  if (layout === undefined) {
+    layout = runGit(repo, ['rev-parse', '--path-format=absolute', '--git-common-dir', '--git-path', 'objects', '--show-object-format']).then(({ stdout }) => {
+      const [commonDir = '', objectsDir = '', format = 'sha1'] = stdout.trim().split('\n');
+      return { commonDir, objectsDir, format };
+    });
+    layout.catch(() => layouts.delete(repo));
+    layouts.set(repo, layout);
+  }
+  return layout;
+}
+
 /** Makes `view` (holding `objects/` already) a bare git dir of Mosaic's: config, HEAD, refs, alternates. Returns the repository's object dir. */
 async function makeView(repo: string, view: string): Promise<string> {
-  const { stdout } = await runGit(repo, ['rev-parse', '--path-format=absolute', '--git-common-dir', '--git-path', 'objects', '--show-object-format']);
-  const [commonDir = '', objectsDir = '', format = 'sha1'] = stdout.trim().split('\n');
+  const { commonDir, objectsDir, format } = await layoutOf(repo);
   mkdirSync(join(view, 'objects', 'info'), { recursive: true, mode: 0o700 });
   mkdirSync(join(view, 'refs'), { recursive: true });
   writeFileSync(join(view, 'HEAD'), 'ref: refs/heads/mosaic-import-view\n');
@@ -91,11 +111,10 @@ export async function importCommits(repoPath: string, branch: string, tips: Agen
   const wanted = wantedOf(tips, current);
   if (wanted.length === 0) return { tip: current, keptHead: null };
   const objectsDir = await makeView(repo, view);
-  // Each tip must be a commit the view can read in full before anything is written to the repository.
-  await inView(view, ['rev-parse', '--verify', '--end-of-options', ...wanted.map((oid) => `${oid}^{commit}`)]);
-
+  // Each tip must be a commit (peeled with ^{commit}, else pack-objects fails) whose objects the view
+  // holds in full before anything is written to the repository.
   const { stdout: packName } = await inView(view, ['pack-objects', '--revs', '-q', '--delta-base-offset', join(view, 'import')], {
-    input: `${wanted.join('\n')}\n${current === null ? '' : `^${current}\n`}`,
+    input: `${wanted.map((oid) => `${oid}^{commit}`).join('\n')}\n${current === null ? '' : `^${current}\n`}`,
   });
   const pack = join(view, `import-${packName.trim()}.pack`);
   const { stdout: indexed } = await runGit(repo, ['index-pack', '--stdin', '--strict', '--keep=mosaic: sandbox import'], {

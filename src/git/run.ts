@@ -131,7 +131,7 @@ function safeConfigEnv(extra: ReadonlyArray<readonly [string, string]> = []): Re
 const WORKTREE_FREE = new Set(['rev-parse', 'config', 'update-ref', 'symbolic-ref', 'merge-base', 'rev-list', 'log',
   'show', 'cat-file', 'for-each-ref', 'show-ref', 'ls-tree', 'diff-tree', 'mktree', 'commit-tree', 'merge-tree',
   'bundle', 'fetch', 'remote', 'branch', 'init', 'var', 'version', 'count-objects', 'fsck', 'pack-refs', 'tag',
-  'verify-pack', 'index-pack', 'unpack-objects', 'name-rev']);
+  'verify-pack', 'index-pack', 'unpack-objects', 'name-rev', 'pack-objects']);
 
 function subcommand(args: readonly string[]): string | undefined {
   for (let i = 0; i < args.length; i++) {

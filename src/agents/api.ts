@@ -4,6 +4,7 @@ import type { LogPage } from './logs.js';
 import type { PublicAgent } from './public.js';
 import type { KillAllReport } from './kill-all.js';
 import type { LandRequest } from './landing.js';
+import type { ReplyRequest } from './reply.js';
 import type { RetryRequest } from './retry.js';
 import type { AgentCheckout, AgentLanding, SpawnRequest } from './types.js';
 
@@ -31,6 +32,12 @@ export interface AgentApi {
   diff(id: string): Promise<string>;
   land(id: string, request: LandRequest): Promise<{ agent: PublicAgent; landed: AgentLanding }>;
   retry(id: string, request: RetryRequest): Promise<PublicAgent>;
+  /**
+   * A follow-up of a finished agent: a new agent on its branch tip with
+   * `prompt`, resuming its session (see reply.ts); a remote agent's goes to
+   * its peer (`agent.reply`). 409 `agent_not_finished` while it runs.
+   */
+  reply(id: string, request: ReplyRequest): Promise<PublicAgent>;
   /** Brings a remote agent's branch into the repository here of the same name (or `repo`). */
   fetch(id: string, request: FetchRequest): Promise<FetchResult>;
   /** Pushes a finished agent's branch to a git remote of its repository here (a remote agent's is fetched first). */

@@ -12,5 +12,6 @@ export type { AgentApi, FetchRequest, FetchResult, ListQuery, PushRequest, PushR
 export { localAgentApi } from './local-api.js';
 export type { LandRequest } from './landing.js';
 export type { RetryRequest } from './retry.js';
+export { MAX_REPLY_PROMPT, type ReplyRequest } from './reply.js';
 export { PERMISSION_MODES } from './runtimes/index.js';
 export { ConflictWatcher, type RepoConflicts } from './conflicts.js';

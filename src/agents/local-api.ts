@@ -20,6 +20,8 @@ export function localAgentApi(service: AgentService): AgentApi {
     logs: (id, after, limit) => service.logs(id, after, limit),
     diff: (id) => service.diff(id),
     retry: async (id, request) => publicAgent(await service.retry(id, request)),
+    // Only `prompt` from a caller of the API: an idempotency key is a peer's message id (federation handler).
+    reply: async (id, request) => publicAgent(await service.reply(id, { prompt: request.prompt })),
     fetch: async (id) => {
       const agent = await service.get(id);
       throw conflict('agent_not_remote', `agent '${agent.id}' ran here: its branch ${agent.branch} is already in repository ${agent.repo}`);

@@ -14,6 +14,7 @@ import { ConflictWatcher } from './conflicts.js';
 import { killEach, type KillAllReport } from './kill-all.js';
 import { landAgent, landWork, type LandableWork, type LandRequest } from './landing.js';
 import { buildRetryRecord, type RetryRequest } from './retry.js';
+import { buildFollowUpRecord, type ReplyRequest } from './reply.js';
 import { isTerminal } from './lifecycle.js';
 import { readLogPage, type LogPage } from './logs.js';
 import { AgentMonitor } from './monitor.js';
@@ -211,6 +212,28 @@ export class AgentService {
     const repo = await this.ctx.store.repos.get(old.repo);
     if (!repo) throw notFound('repo_not_found', `repository '${old.repo}' is no longer registered`);
     const record = await buildRetryRecord(old, repo, request);
+    await this.checkQueueRoom();
+    const { agent } = await this.ctx.recorder.insert(record);
+    this.scheduler.pump();
+    return agent;
+  }
+
+  /**
+   * A follow-up (`reply`, see reply.ts): a new agent on the finished agent's
+   * branch tip with a new prompt, resuming its claude session; 202
+   * semantics: it is queued. `origin` is who asks (a peer for its own
+   * agents, with the limits its grant sets now); a repeated
+   * `idempotencyKey` returns the first follow-up instead of a second.
+   */
+  async reply(id: string, request: ReplyRequest, origin = 'local', limits: AgentLimits | null = null): Promise<AgentRecord> {
+    if (request.idempotencyKey !== undefined) {
+      const existing = await this.ctx.store.agents.findByIdempotencyKey(origin, request.idempotencyKey);
+      if (existing) return existing;
+    }
+    const old = await this.get(id);
+    const repo = await this.ctx.store.repos.get(old.repo);
+    if (!repo) throw notFound('repo_not_found', `repository '${old.repo}' is no longer registered`);
+    const record = { ...(await buildFollowUpRecord(old, repo, request, origin)), limits };
     await this.checkQueueRoom();
     const { agent } = await this.ctx.recorder.insert(record);
     this.scheduler.pump();

@@ -67,6 +67,7 @@ export function buildAgentRecord(request: SpawnRequest, repo: RepoRecord, origin
     killRequested: false,
     landed: null,
     retryOf: null,
+    followUpOf: null,
     sandbox: null,
     limits: null,
     createdAt: now,

@@ -26,14 +26,14 @@ export function formatAgentTable(agents: readonly PublicAgent[], now = Date.now(
   const headers = ['ID', 'STATE', 'TASK', 'TYPE', 'REPO', 'RUNTIME', 'CREATED', 'RAN', ...(remote ? ['INSTANCE'] : [])];
   const rows = agents.map((agent) => [
     agent.id,
-    agent.state + (agent.error ? ` (${agent.error.code})` : '') + staleMark(agent, now),
+    agent.state + (agent.error ? ` (${agent.error.code})` : '') + (agent.landed ? ' (landed)' : '') + staleMark(agent, now),
     agent.taskId,
     agent.type,
     agent.repo,
     agent.runtime?.kind ?? '-',
     formatAgo(agent.createdAt, now),
     runTime(agent, now),
-    ...(remote ? [dash(agent.peer ?? agent.instance)] : []),
+    ...(remote ? [agent.instance ? (agent.peer ?? agent.instance) : 'local'] : []),
   ]);
   // The STATE column in the state's colour (row 0 is the header).
   return formatTable(headers, rows, color ? (cell, row, column) => (row > 0 && column === 1 ? colorState(agents[row - 1]!.state, cell, true) : cell) : undefined);
@@ -92,7 +92,22 @@ function worktreeText(agent: ShownAgent): string {
   }
 }
 
-export function formatAgent(agent: ShownAgent, now = Date.now()): string {
+/** How much of a prompt `show` prints: enough to recognise the task; `--json` has all of it. */
+export const SHOWN_PROMPT_CHARS = 600;
+
+/** The agents before and after one in its conversation (`reply` follow-ups), oldest first. */
+export interface Conversation {
+  /** The agent it follows up on, if any. */
+  previous?: PublicAgent;
+  /** Its follow-ups. */
+  next: PublicAgent[];
+}
+
+function conversationLine(agent: PublicAgent): string {
+  return `${agent.id} ${agent.state}  ${oneLine(agent.prompt ?? '', 70)}`;
+}
+
+export function formatAgent(agent: ShownAgent, now = Date.now(), conversation: Conversation = { next: [] }): string {
   const fields: [string, string][] = [
     ['id', agent.id],
     ['state', agent.state + staleMark(agent, now)],
@@ -105,6 +120,13 @@ export function formatAgent(agent: ShownAgent, now = Date.now()): string {
     ['priority', dash(agent.priority)],
     ['origin', dash(agent.origin)],
   ];
+  if (agent.landed) fields.splice(2, 0, ['landed', `into ${agent.landed.into} (${agent.landed.strategy}) at ${agent.landed.commit}, ${formatTimestamp(agent.landed.at)}`]);
+  if (agent.retryOf) fields.push(['retry of', `${agent.retryOf.agentId}${agent.retryOf.continue ? ', on its branch' : ''}${agent.retryOf.resumed ? `, session ${agent.retryOf.resumed}` : ''}`]);
+  if (agent.followUpOf) {
+    const previous = conversation.previous ? conversationLine(conversation.previous) : agent.followUpOf.agentId;
+    fields.push(['follow-up of', `${previous}${agent.followUpOf.resumed ? ` (session ${agent.followUpOf.resumed} resumed)` : ''}`]);
+  }
+  conversation.next.forEach((next, i) => fields.push([i === 0 ? 'follow-ups' : '', conversationLine(next)]));
   if (agent.instance) fields.push(['instance', `${agent.instance}${agent.peer ? ` (${agent.peer})` : ''}`]);
   if (agent.pid !== null && agent.pid !== undefined) fields.push(['pid', String(agent.pid)]);
   if (agent.port !== null && agent.port !== undefined) fields.push(['port', String(agent.port)]);
@@ -141,6 +163,11 @@ export function formatAgent(agent: ShownAgent, now = Date.now()): string {
     }
   }
   let text = formatFields(fields);
+  if (agent.prompt) {
+    const cut = agent.prompt.length > SHOWN_PROMPT_CHARS;
+    const shown = cut ? `${agent.prompt.slice(0, SHOWN_PROMPT_CHARS)}… (${agent.prompt.length - SHOWN_PROMPT_CHARS} more characters: --json shows all)` : agent.prompt;
+    text += `\n\nprompt:\n${safeText(shown, { multiline: true })}`;
+  }
   if (result?.summary) text += `\n\nsummary:\n${safeText(result.summary, { multiline: true })}`;
   return text;
 }

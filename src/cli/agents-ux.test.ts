@@ -51,7 +51,8 @@ describe('pipes (point 2)', () => {
       shell('(eval "$MOSAIC agents list --watch"; echo "exit=$?" >&2) | head -1'),
     ]);
     // Events keep coming (the next agent), so every stream has more to write after head is gone.
-    await waitForState(t, talker.id);
+    // 400 forks with short sleeps: minutes on a loaded machine, so a wait bounded only against hanging.
+    await waitForState(t, talker.id, undefined, 180_000);
     const next = await spawnCommand(t, 'true');
     await waitForState(t, next.id);
     const results = await pipelines;
@@ -60,7 +61,7 @@ describe('pipes (point 2)', () => {
       expect(result.stderr.trim()).toBe('exit=0');
     }
     expect(results[1]!.stdout).toBe('line 0\n');
-  }, 60_000);
+  }, 240_000);
 });
 
 describe('kill and wait (point 3)', () => {

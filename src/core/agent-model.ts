@@ -181,6 +181,11 @@ export interface AgentRecord {
   landed: AgentLanding | null;
   /** Set on an agent made by `retry`. */
   retryOf: AgentRetry | null;
+  /**
+   * Set on a follow-up made by `reply` (same shape as `retryOf`; `continue`
+   * is always true: a follow-up starts on the old agent's branch tip).
+   */
+  followUpOf: AgentRetry | null;
   /** The sandbox the agent runs in (`bubblewrap`), or null when it runs unsandboxed (or has not started). */
   sandbox: string | null;
   /** What the spawning peer's grant allows beyond the defaults (null for local agents). */

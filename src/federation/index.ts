@@ -14,7 +14,7 @@ import { InboundProcessor } from './inbound/processor.js';
 import { Messenger, PeerContacts, type InstanceDoc } from './outbound/index.js';
 import { OutboxDelivery } from './outbox/delivery.js';
 import { EventPuller } from './outbox/pull.js';
-import { COMMANDS, PROTOCOL_VERSION, REPLAY_WINDOW_MS } from './protocol/index.js';
+import { PROTOCOL_VERSION, REPLAY_WINDOW_MS, WIRE_COMMANDS } from './protocol/index.js';
 import { FederatedAgentApi } from './remote/api.js';
 import { RemoteMirror } from './remote/mirror.js';
 import { PeerProber } from './remote/prober.js';
@@ -65,7 +65,7 @@ const DAY_MS = 24 * 3600_000;
 /** Messages refused before their sender was verified, kept for the admin to see forgeries. */
 const MAX_UNVERIFIED_MESSAGES = 10_000;
 
-export const CAPABILITIES = [...COMMANDS, 'query:agents', 'query:instance', 'query:events', 'event:agent.state', 'event:seq', 'event:grant.changed'];
+export const CAPABILITIES = [...WIRE_COMMANDS, 'query:agents', 'query:instance', 'query:events', 'event:agent.state', 'event:seq', 'event:grant.changed'];
 
 export function createFederation(deps: FederationDeps): Federation {
   const store = openFederationStore(deps.store);

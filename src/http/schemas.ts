@@ -231,6 +231,16 @@ export const landResponse = {
   properties: { agent: agentSchema, landed: landedSchema },
 } as const;
 
+/** POST /agents/:id/reply: the new instruction, bounded as a spawn's prompt. */
+export const replyBody = {
+  type: 'object',
+  required: ['prompt'],
+  additionalProperties: false,
+  properties: {
+    prompt: { type: 'string', minLength: 1, maxLength: 130_048 },
+  },
+} as const;
+
 export const retryBody = {
   type: ['object', 'null'],
   additionalProperties: false,

@@ -34,7 +34,7 @@ export function completedAgent(args: Record<string, unknown>, hub: string, extra
     id, state: 'completed', taskId, type: 'worker', repo: args.repo, branch: `agent-${id}-${taskId}`, baseBranch: args.baseBranch ?? 'main',
     worktreePath: `/srv/${id}`, pooled: false, runtime: args.runtime ?? { kind: 'claude' }, prompt: args.prompt, priority: 5, timeoutS: null,
     origin: hub, idempotencyKey: null, pid: null, pgid: null, port: null, exitCode: 0, error: null, result: null, progress: null,
-    killRequested: false, landed: null, retryOf: null, sandbox: null, limits: null,
+    killRequested: false, landed: null, retryOf: null, followUpOf: null, sandbox: null, limits: null,
     createdAt: now, startedAt: now, endedAt: now, updatedAt: now, ...extra,
   };
 }

@@ -41,6 +41,7 @@ export function makeAgent(overrides: Partial<AgentRecord> = {}): AgentRecord {
     progress: null,
     landed: null,
     retryOf: null,
+    followUpOf: null,
     killRequested: false,
     sandbox: null,
     limits: null,

@@ -137,8 +137,8 @@ export class WarmPool {
    * else a new one made cold (with copyFiles and shareDirs).
    */
   async obtain(repo: RepoRecord, agent: AgentRecord): Promise<ObtainedWorktree> {
-    // A `retry --continue` starts from the previous agent's work (its base, for diff and land, stays the same): never pooled.
-    const startPoint = agent.retryOf?.startPoint ?? agent.baseBranch;
+    // A `retry --continue` or a follow-up starts from the previous agent's work (its base, for diff and land, stays the same): never pooled.
+    const startPoint = agent.followUpOf?.startPoint ?? agent.retryOf?.startPoint ?? agent.baseBranch;
     const taken = startPoint === agent.baseBranch ? await this.take(repo, agent) : null;
     if (taken) return taken;
     const { git } = this.ctx;

@@ -1,9 +1,9 @@
-import { ACTIVE_STATES, AGENT_STATES, type AgentRecord, type AgentState } from '../../agents/index.js';
+import { ACTIVE_STATES, AGENT_STATES, MAX_REPLY_PROMPT, type AgentRecord, type AgentState } from '../../agents/index.js';
 import { forbidden } from '../../core/errors.js';
 import { KeyedMutex } from '../../core/mutex.js';
 import { isValidName } from '../../core/ids.js';
 import type { FederationContext } from '../context.js';
-import { authorizeGrantedSpawn, ProtocolError, type CommandBody, type JsonObject } from '../protocol/index.js';
+import { authorizeGrantedSpawn, grantFor, ProtocolError, type CommandBody, type JsonObject } from '../protocol/index.js';
 import type { ConnectionRecord } from '../store/index.js';
 import { boundedAgent, boundedAgentList } from './bounded-agent.js';
 import { MAX_RESULT_BYTES } from './limits.js';
@@ -24,11 +24,16 @@ export class CommandHandler {
   constructor(private readonly ctx: FederationContext) {}
 
   async handle(peer: ConnectionRecord, { command, args }: CommandBody, messageId: string): Promise<unknown> {
-    // The command itself first; agent.spawn is checked in full (repo, runtime, count) once its args are known.
-    if (!peer.grants.commands.includes(command)) throw forbidden('command_not_granted', `this peer is not granted ${command}`, { command });
+    // The command itself first; agent.spawn (and agent.reply, which it grants) is checked in full (repo, runtime, count) once its args are known.
+    const granted = grantFor(command);
+    if (!peer.grants.commands.includes(granted)) {
+      throw forbidden('command_not_granted', `this peer is not granted ${granted}${granted === command ? '' : ` (${command} starts an agent)`}`, { command: granted });
+    }
     switch (command) {
       case 'agent.spawn':
         return this.spawnLocks.run(peer.instanceId, () => this.spawn(peer, args, messageId));
+      case 'agent.reply':
+        return this.spawnLocks.run(peer.instanceId, () => this.reply(peer, args, messageId));
       case 'agent.status':
         return { agent: boundedAgent(await this.owned(peer, args)) };
       case 'agent.kill': {
@@ -71,6 +76,27 @@ export class CommandHandler {
     return { agent: boundedAgent(agent), created };
   }
 
+  /**
+   * A follow-up of one of the peer's own finished agents (`agent.reply
+   * {agentId, prompt}`): checked as a spawn of the same request would be now
+   * (its grant may have changed since), run with the limits the grant sets
+   * now, and keyed by the message id like a spawn, so a redelivery after a
+   * crash finds the follow-up instead of making another.
+   */
+  private async reply(peer: ConnectionRecord, args: JsonObject, messageId: string): Promise<unknown> {
+    const prompt = parseReplyArgs(args);
+    const agent = await this.owned(peer, args);
+    const idempotencyKey = `msg-${messageId}`;
+    const existing = await this.ctx.core.agents.findByIdempotencyKey(peer.instanceId, idempotencyKey);
+    if (existing) return { agent: boundedAgent(existing), created: false };
+    const activeAgents = (await this.ctx.agents.list({ origin: peer.instanceId, state: [...ACTIVE_STATES] })).length;
+    // The follow-up is checked as the same spawn would be now (the grant may have changed since the first).
+    const limits = authorizeGrantedSpawn(peer.grants, { taskId: agent.taskId, repo: agent.repo, baseBranch: agent.baseBranch, prompt, runtime: agent.runtime, env: agent.env }, activeAgents);
+    const followUp = await this.ctx.agents.reply(agent.id, { prompt, idempotencyKey }, peer.instanceId, limits);
+    this.ctx.logger.info({ peer: peer.instanceId, agentId: followUp.id, followUpOf: agent.id }, 'follow-up spawned for peer');
+    return { agent: boundedAgent(followUp), created: true };
+  }
+
   private async owned(peer: ConnectionRecord, args: JsonObject): Promise<AgentRecord> {
     const id = args.agentId;
     if (!isValidName(id)) throw new ProtocolError(400, 'invalid_args', 'args.agentId must be an agent id', { field: 'args.agentId' });
@@ -80,6 +106,18 @@ export class CommandHandler {
     }
     return agent;
   }
+}
+
+/** `agent.reply` args: exactly {agentId, prompt}; the prompt bounded as a spawn's. */
+function parseReplyArgs(args: JsonObject): string {
+  for (const key of Object.keys(args)) {
+    if (key !== 'agentId' && key !== 'prompt') throw new ProtocolError(400, 'invalid_args', `unknown field '${key}'`, { field: `args.${key}` });
+  }
+  const prompt = args.prompt;
+  if (typeof prompt !== 'string' || prompt.length === 0 || prompt.length > MAX_REPLY_PROMPT) {
+    throw new ProtocolError(400, 'invalid_args', `prompt must be a string of 1..${MAX_REPLY_PROMPT} characters`, { field: 'args.prompt' });
+  }
+  return prompt;
 }
 
 function stateFilter(args: JsonObject): { state?: AgentState } {

@@ -1,4 +1,4 @@
-import { COMMANDS, EVENTS, GRANT_CHANGED, INSTANCE_ID_RE, PROTOCOL_VERSION, QUERIES, type Command, type EventName, type QueryName } from './constants.js';
+import { EVENTS, GRANT_CHANGED, INSTANCE_ID_RE, PROTOCOL_VERSION, QUERIES, WIRE_COMMANDS, type EventName, type QueryName, type WireCommand } from './constants.js';
 import { validateGrants, type Grants } from './grants.js';
 import { isPlainObject, ProtocolError, type ErrorInfo, type JsonObject, type ResponseBody } from './envelope.js';
 
@@ -21,7 +21,7 @@ export interface ConnectBody {
 }
 export interface DisconnectBody { reason?: string }
 export interface QueryBody { query: QueryName; args: JsonObject }
-export interface CommandBody { command: Command; args: JsonObject }
+export interface CommandBody { command: WireCommand; args: JsonObject }
 export interface EventBody {
   event: EventName;
   agent: JsonObject;
@@ -124,10 +124,10 @@ export function parseQueryBody(body: JsonObject): QueryBody {
 
 export function parseCommandBody(body: JsonObject): CommandBody {
   onlyKeys(body, ['command', 'args'], 'body.');
-  if (!(COMMANDS as readonly unknown[]).includes(body.command)) {
-    throw badBody('body.command', `body.command must be one of ${COMMANDS.join(', ')}`, 'unknown_command');
+  if (!(WIRE_COMMANDS as readonly unknown[]).includes(body.command)) {
+    throw badBody('body.command', `body.command must be one of ${WIRE_COMMANDS.join(', ')}`, 'unknown_command');
   }
-  const command = body.command as Command;
+  const command = body.command as WireCommand;
   const args = body.args === undefined ? {} : object(body.args, 'body.args');
   // DESIGN §4: nothing is forwarded onward, so a remote spawn never names a further peer.
   if (command === 'agent.spawn' && 'peer' in args) throw badBody('body.args.peer', 'agent.spawn from a peer must not carry peer');

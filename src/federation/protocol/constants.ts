@@ -28,6 +28,23 @@ export const INCOMING_PATH = '/api/v1/federation/incoming';
 export const COMMANDS = ['agent.spawn', 'agent.status', 'agent.kill', 'agent.list', 'agent.logs', 'agent.diff', 'agent.bundle'] as const;
 export type Command = (typeof COMMANDS)[number];
 
+/**
+ * `agent.reply {agentId, prompt}` (issue 22): a follow-up of an agent the
+ * peer spawned here. It starts an agent, so it is granted with
+ * `agent.spawn` and passes every check a spawn does (repo, runtime,
+ * maxActiveAgents, env and permission powers); it is not a grant of its
+ * own, so grants made before it existed allow it exactly when they allow
+ * spawns.
+ */
+export const SPAWN_GRANTED_COMMANDS = ['agent.reply'] as const;
+
+/** Every command a COMMAND message may carry: the grantable ones and those granted with agent.spawn. */
+export const WIRE_COMMANDS = [...COMMANDS, ...SPAWN_GRANTED_COMMANDS] as const;
+export type WireCommand = (typeof WIRE_COMMANDS)[number];
+
+/** The grant a command needs. */
+export const grantFor = (command: WireCommand): Command => (command === 'agent.reply' ? 'agent.spawn' : command);
+
 export const QUERIES = ['agents', 'instance', 'events'] as const;
 export type QueryName = (typeof QUERIES)[number];
 

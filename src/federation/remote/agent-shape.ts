@@ -36,6 +36,18 @@ function objectOrNull<T>(o: Record<string, unknown>, key: string): T | null {
   return v as T;
 }
 
+/**
+ * A link to an earlier agent (`retryOf`, `followUpOf`): rebuilt from its
+ * known fields, the id checked as an agent id, since the dashboard links to
+ * it and lists it under that agent; anything else is dropped (null).
+ */
+function link(o: Record<string, unknown>, key: string): PublicAgent['followUpOf'] {
+  const v = o[key];
+  if (!isPlainObject(v) || !isAgentId(v.agentId)) return null;
+  const text = (x: unknown) => (typeof x === 'string' && x.length <= 200 ? x : null);
+  return { agentId: v.agentId, continue: v.continue === true, startPoint: text(v.startPoint), resumed: text(v.resumed) };
+}
+
 function parseLimits(v: unknown): PublicAgent['limits'] {
   if (!isPlainObject(v)) return null;
   return { shell: v.shell === true, network: v.network === 'none' ? 'none' : 'host' };
@@ -87,6 +99,7 @@ export function parseRemoteAgent(value: unknown): PublicAgent {
     killRequested: o.killRequested === true,
     landed: objectOrNull(o, 'landed'),
     retryOf: objectOrNull(o, 'retryOf'),
+    followUpOf: link(o, 'followUpOf'),
     sandbox: typeof o.sandbox === 'string' ? o.sandbox.slice(0, 64) : null,
     limits: parseLimits(o.limits),
     createdAt: int(o, 'createdAt'),

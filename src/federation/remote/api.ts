@@ -1,4 +1,4 @@
-import { killEach, TERMINAL_STATES, type AgentApi, type AgentCheckout, type AgentLanding, type FetchRequest, type FetchResult, type PushRequest, type PushResult, type LandRequest, type RetryRequest, type KillAllReport, type ListQuery, type PublicAgent, type SpawnRequest } from '../../agents/index.js';
+import { killEach, TERMINAL_STATES, type AgentApi, type AgentCheckout, type AgentLanding, type FetchRequest, type FetchResult, type PushRequest, type PushResult, type LandRequest, type RetryRequest, type ReplyRequest, type KillAllReport, type ListQuery, type PublicAgent, type SpawnRequest } from '../../agents/index.js';
 import { conflict, invalid, isMosaicError, MosaicError, notFound } from '../../core/errors.js';
 import { targetOf, type FederationContext } from '../context.js';
 import { bundleAnswerLimit } from '../handlers/limits.js';
@@ -190,6 +190,32 @@ export class FederatedAgentApi implements AgentApi {
   /** Retrying runs here (a remote agent's retry is that peer's spawn: spawn again with `peer`). */
   async retry(id: string, request: RetryRequest): Promise<PublicAgent> {
     return this.local.retry(id, request);
+  }
+
+  /**
+   * A remote agent's follow-up runs on its peer (`agent.reply`, granted with
+   * agent.spawn there): the answer must be a new agent of the same task,
+   * repository and base, linked to the old one, and is mirrored like a spawn's.
+   */
+  async reply(id: string, request: ReplyRequest): Promise<PublicAgent> {
+    try {
+      return await this.local.reply(id, request);
+    } catch (err) {
+      const entry = this.remoteOr(id, err);
+      const old = this.mirror.view(entry);
+      if (!TERMINAL_STATES.includes(old.state)) {
+        throw conflict('agent_not_finished', `agent '${id}' is ${old.state}; reply once it has ended (or kill it first)`, { state: old.state });
+      }
+      return this.mirror.spawning(entry.instanceId, async () => {
+        const result = await this.command<{ agent?: unknown }>(entry, 'agent.reply', { agentId: id, prompt: request.prompt });
+        const answered = parseRemoteAgent(result.agent);
+        checkSpawnAnswer({ taskId: old.taskId, repo: old.repo, baseBranch: old.baseBranch, prompt: request.prompt }, answered);
+        if (answered.id === old.id || answered.followUpOf?.agentId !== old.id) {
+          throw peerMisreported(`the peer answered the reply to '${id}' with an agent that is not its follow-up`, { agentId: answered.id });
+        }
+        return this.mirror.record(entry.instanceId, answered);
+      });
+    }
   }
 
   private async killRemote(entry: MirrorEntry): Promise<PublicAgent> {

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { AgentApi, AgentState, FetchRequest, LandRequest, PushRequest, RetryRequest, SpawnRequest } from '../../agents/index.js';
-import { agentSchema, commonErrors, errorResponse, idParams, fetchBody, fetchResponse, landBody, landResponse, name, pushBody, pushResponse, retryBody, spawnBody } from '../schemas.js';
+import { agentSchema, commonErrors, errorResponse, idParams, fetchBody, fetchResponse, landBody, landResponse, name, pushBody, pushResponse, replyBody, retryBody, spawnBody } from '../schemas.js';
 import { openSse, type SseLimits } from '../sse.js';
 
 const states = ['queued', 'spawning', 'running', 'completed', 'failed', 'killed'];
@@ -119,6 +119,20 @@ export async function agentRoutes(app: FastifyInstance, opts: { agents: AgentApi
       response: { 202: agentSchema, 429: errorResponse, ...commonErrors },
     },
   }, async (request, reply) => reply.status(202).send(await agents.retry(request.params.id, request.body ?? {})));
+
+  app.post<{ Params: { id: string }; Body: { prompt: string } }>('/agents/:id/reply', {
+    schema: {
+      tags,
+      summary: 'Follow up on a finished agent with a new instruction',
+      description: 'A new agent (202) on the old agent\'s branch tip, its base unchanged, linked by `followUpOf`; a claude agent '
+        + 'resumes its recorded session. 409 `agent_not_finished` while the agent runs, `agent_not_local` for an agent a peer '
+        + 'spawned here; 404 `branch_not_found` when its branch is gone. A remote agent\'s follow-up runs on its peer '
+        + '(`agent.reply`, granted with agent.spawn there; 409 `peer_not_active` when that peer is not connected).',
+      params: idParams,
+      body: replyBody,
+      response: { 202: agentSchema, 429: errorResponse, ...commonErrors },
+    },
+  }, async (request, reply) => reply.status(202).send(await agents.reply(request.params.id, { prompt: request.body.prompt })));
 
   app.post<{ Params: { id: string }; Body: FetchRequest | undefined }>('/agents/:id/fetch', {
     schema: {

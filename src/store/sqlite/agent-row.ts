@@ -38,6 +38,7 @@ const FIELDS = {
   killRequested: ['kill_requested', 'bool'],
   landed: ['landed', 'json'],
   retryOf: ['retry_of', 'json'],
+  followUpOf: ['follow_up_of', 'json'],
   sandbox: ['sandbox', 'value'],
   limits: ['limits', 'json'],
   createdAt: ['created_at', 'value'],

@@ -111,4 +111,10 @@ export const CORE_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX events_created ON events (created_at);
     `,
   },
+  {
+    // Follow-ups (issue 22): `reply` links the new agent to the one it continues. 64: a number of its own.
+    version: 64,
+    name: 'core: agents.follow_up_of',
+    up: 'ALTER TABLE agents ADD COLUMN follow_up_of TEXT',
+  },
 ];

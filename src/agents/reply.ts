@@ -2,7 +2,7 @@ import { conflict, invalid, notFound } from '../core/errors.js';
 import { resolveCommit } from '../git/index.js';
 import type { RepoRecord } from '../store/types.js';
 import { isTerminal } from './lifecycle.js';
-import { SESSION_RE } from './runtimes/index.js';
+import { runtimeOf, SESSION_RE } from './runtimes/index.js';
 import { buildAgentRecord } from './spawn-request.js';
 import type { AgentRecord, SpawnRequest } from './types.js';
 
@@ -16,9 +16,9 @@ export interface ReplyRequest {
   idempotencyKey?: string;
 }
 
-/** The claude session a follow-up resumes, or null when the agent recorded none (or is not claude). */
+/** The session a follow-up resumes, or null when the agent's runtime cannot resume one or it recorded none. */
 export function resumableSession(agent: AgentRecord): string | null {
-  if (agent.runtime.kind !== 'claude') return null;
+  if (runtimeOf(agent.runtime).resume === undefined) return null;
   const session = agent.result?.sessionId ?? agent.progress?.sessionId;
   return typeof session === 'string' && SESSION_RE.test(session) ? session : null;
 }
@@ -28,10 +28,10 @@ export function resumableSession(agent: AgentRecord): string | null {
  * (task, type, repo, base, runtime, priority, timeout, env) with a new
  * prompt, under a new id and branch `agent-<newId>-<task>` that starts at
  * the old branch's tip (resolved now, like `retry --continue`), its base
- * unchanged so diff and land include the earlier work. A claude agent
- * resumes its recorded session (like `retry --resume`), so the reply is the
- * next turn of the same conversation; other runtimes start afresh on the
- * work. `origin` is who asks: only the agent's own origin may continue it.
+ * unchanged so diff and land include the earlier work. An agent whose
+ * runtime can resume (claude) resumes its recorded session (like `retry
+ * --resume`), so the reply is the next turn of the same conversation;
+ * others start afresh on the work. `origin` is who asks: only the agent's own origin may continue it.
  * Nothing is written here.
  */
 export async function buildFollowUpRecord(agent: AgentRecord, repo: RepoRecord, request: ReplyRequest, origin: string): Promise<AgentRecord> {
@@ -52,11 +52,10 @@ export async function buildFollowUpRecord(agent: AgentRecord, repo: RepoRecord, 
   };
   const record = buildAgentRecord(spawn, repo, origin);
   const session = resumableSession(agent);
-  if (record.runtime.kind === 'claude') {
-    // The old agent's own resume (it may itself be a follow-up) is replaced by the session it recorded.
-    const { resume: _previous, ...fresh } = record.runtime;
-    record.runtime = session === null ? fresh : { ...fresh, resume: session };
-  }
+  const runtime = runtimeOf(record.runtime);
+  // The old agent's own resume (it may itself be a follow-up) is replaced by the session it recorded.
+  record.runtime = runtime.fresh(record.runtime);
+  if (session !== null && runtime.resume !== undefined) record.runtime = runtime.resume(record.runtime, session);
   const startPoint = await resolveCommit(repo.path, `refs/heads/${agent.branch}`);
   if (startPoint === null) {
     throw notFound('branch_not_found', `branch ${agent.branch} of agent '${agent.id}' does not exist (the agent ended before it was made, or it was deleted): nothing to continue`);

@@ -2,13 +2,13 @@ import { existsSync } from 'node:fs';
 import type { Config } from '../core/config.js';
 import { conflict, invalid, isMosaicError, notFound, tooMany } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import { assertRefName, branchExists, pushBranch, resolveCommit, type BranchBundle, type PushedBranch, type WorktreeManager } from '../git/index.js';
+import { assertRefName, branchExists, pushBranch, resolveCommit, trustAgentOwnedTrees, type BranchBundle, type PushedBranch, type WorktreeManager } from '../git/index.js';
 import type { AgentFilter, Store } from '../store/types.js';
 import type { PushRequest } from './api.js';
 import { agentDir, agentLogPath, type AgentContext } from './context.js';
 import type { EventBus } from './event-bus.js';
 import { AgentFinisher } from './finisher.js';
-import { probeFor, removeTree, sandboxUnavailable } from './sandbox/index.js';
+import { agentUserFor, probeFor, removeTree, sandboxUnavailable } from './sandbox/index.js';
 import { AgentLauncher } from './launcher.js';
 import { ConflictWatcher } from './conflicts.js';
 import { killEach, type KillAllReport } from './kill-all.js';
@@ -51,6 +51,8 @@ export class AgentService {
   readonly pool: WarmPool;
 
   constructor(deps: AgentServiceDeps) {
+    // As root, agents' trees belong to the agent user: Mosaic's git must still work in them (and a bad MOSAIC_AGENT_USER stops the start).
+    trustAgentOwnedTrees(agentUserFor(deps.config)?.uid ?? null);
     const recorder = new AgentRecorder(deps.store, deps.bus, deps.logger);
     this.ctx = { ...deps, recorder };
     this.finisher = new AgentFinisher(this.ctx);

@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import type Database from 'better-sqlite3';
 import { loadConfig } from '../core/config.js';
 import { homePaths, modeOf } from '../core/home.js';
-import { findExecutable, probeSandbox } from '../agents/sandbox/index.js';
+import { findExecutable, probeSandbox, resolveAgentUser, runsAsRoot } from '../agents/sandbox/index.js';
 import { fingerprint, rawPublicKey } from '../federation/identity/index.js';
 import { ApiClient, CliError, messageOf, type Health } from './client.js';
 
@@ -172,6 +172,30 @@ export function checkSandbox(ctx: CheckContext): Check {
   return { name: 'sandbox', status: 'warn', detail: `${probe.reason}: local agents run unsandboxed (MOSAIC_SANDBOX=${mode}), peers' spawns are refused` };
 }
 
+/**
+ * The user sandboxed agents run as (DESIGN §3): Mosaic's own when it is not
+ * root; as root, MOSAIC_AGENT_USER (default nobody), which must resolve to an
+ * unprivileged user, with util-linux's setpriv to switch to it.
+ */
+export function checkAgentUser(ctx: CheckContext, root = runsAsRoot()): Check {
+  let spec: string;
+  try {
+    spec = loadConfig(ctx.env).agentUser;
+  } catch (err) {
+    return { name: 'agent user', status: 'fail', detail: messageOf(err) };
+  }
+  if (!root) return { name: 'agent user', status: 'ok', detail: `agents run as ${process.env.USER ?? `uid ${process.getuid?.() ?? '?'}`}, Mosaic's own user (MOSAIC_AGENT_USER applies only when Mosaic runs as root)` };
+  try {
+    const user = resolveAgentUser(spec);
+    if (findExecutable('setpriv', ctx.env.PATH) === null) {
+      return { name: 'agent user', status: 'fail', detail: `${spec} (uid ${user.uid}, gid ${user.gid}), but setpriv (util-linux) is not on PATH: sandboxed agents cannot start` };
+    }
+    return { name: 'agent user', status: 'ok', detail: `sandboxed agents run as ${spec} (uid ${user.uid}, gid ${user.gid}), not root; MOSAIC_SANDBOX=off agents run as root` };
+  } catch (err) {
+    return { name: 'agent user', status: 'fail', detail: messageOf(err) };
+  }
+}
+
 /** Reachability is a warning (the server may simply not be started); a rejected token is a failure. */
 export async function checkServer(ctx: CheckContext): Promise<Check> {
   const client = new ApiClient({ url: ctx.url, token: ctx.token, timeoutMs: 3000 });
@@ -252,6 +276,7 @@ export async function runChecks(ctx: CheckContext): Promise<Check[]> {
     checkIdentity(ctx.home),
     checkClaude(ctx),
     checkSandbox(ctx),
+    checkAgentUser(ctx),
     server,
     ...pools,
   ];

@@ -70,6 +70,8 @@ export interface Config {
   sandbox: 'auto' | 'required' | 'off';
   /** The bubblewrap executable: a name looked up on PATH, or a path. */
   bwrapPath: string;
+  /** When Mosaic runs as root: the unprivileged user (name, uid or uid:gid) sandboxed agents and setups run as. */
+  agentUser: string;
 }
 
 type Env = Record<string, string | undefined>;
@@ -99,6 +101,7 @@ const SETTINGS = {
   fedPendingPerAddress: 'MOSAIC_FED_PENDING_PER_ADDRESS',
   sandbox: 'MOSAIC_SANDBOX',
   bwrapPath: 'MOSAIC_BWRAP',
+  agentUser: 'MOSAIC_AGENT_USER',
   bundleMaxBytes: 'MOSAIC_BUNDLE_MAX_BYTES',
   requestTimeoutMs: 'MOSAIC_REQUEST_TIMEOUT_MS',
   headersTimeoutMs: 'MOSAIC_HEADERS_TIMEOUT_MS',
@@ -223,6 +226,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     loginCodeTtlMs: 2 * 60_000,
     sandbox: sandboxMode(pick('sandbox')),
     bwrapPath: text(pick('bwrapPath'), 'bwrap'),
+    agentUser: text(pick('agentUser'), 'nobody'),
   };
   return { ...config, ...overrides };
 }

@@ -1,7 +1,7 @@
 export type { CreatedWorktree, CreateWorktreeOptions, DiffSummary, WorktreeEntry } from './types.js';
 export {
   DEFAULT_MAX_BUFFER, DEFAULT_TIMEOUT_MS, GitError, gitVersion, isGitError, isLockError, runGit,
-  sanitizedEnv, withLockRetry,
+  sanitizedEnv, withLockRetry, trustAgentOwnedTrees,
 } from './run.js';
 export type { GitResult, RetryOptions, RunGitOptions } from './run.js';
 export { assertInside, assertManagedWorktree, isInside, MANAGED_SUFFIX, managedRoot, resolveReal, worktreePathFor } from './paths.js';

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { createReadStream, existsSync } from 'node:fs';
+import { createReadStream, existsSync, lstatSync, realpathSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 
 /**
@@ -19,6 +19,12 @@ export interface RunGitOptions {
   env?: Record<string, string>;
   /** Output larger than this fails the call (default 64 MiB). */
   maxBuffer?: number;
+  /**
+   * Further paths git may work in although another user owns them
+   * (`safe.directory`, command scope). Not passed on to the upload-pack of a
+   * local fetch, which git starts with a cleaned environment.
+   */
+  safeDirectories?: string[];
 }
 
 export interface GitResult {
@@ -147,10 +153,10 @@ function subcommand(args: readonly string[]): string | undefined {
  * `smudge`, `process`), turned off: an empty command is git's "no filter",
  * and `required=false` keeps git from refusing to work without it.
  */
-export async function filterOverrides(cwd: string): Promise<Array<[string, string]>> {
+export async function filterOverrides(cwd: string, trusted: ReadonlyArray<readonly [string, string]> = []): Promise<Array<[string, string]>> {
   let names: string[] = [];
   try {
-    const { stdout } = await execGit(cwd, ['config', '-z', '--name-only', '--get-regexp', '^filter\\.'], { env: safeConfigEnv() });
+    const { stdout } = await execGit(cwd, ['config', '-z', '--name-only', '--get-regexp', '^filter\\.'], { env: safeConfigEnv(trusted) });
     names = stdout.split('\0').filter((n) => n !== '');
   } catch (err) {
     // Exit 1: no filter configured. Anything else (not a repository yet or any more, a timeout, a
@@ -171,10 +177,38 @@ export async function filterOverrides(cwd: string): Promise<Array<[string, strin
   return off;
 }
 
+let agentTreeOwner: number | null = null;
+
+/**
+ * When Mosaic runs as root, its agents run as another user (the agent user)
+ * that owns their worktrees; git refuses to work in a tree another user owns
+ * ("dubious ownership"). Told that uid, runGit trusts exactly the directory
+ * it runs in when the agent user owns it (`safe.directory=<that path>`, on
+ * the command line, with every other setting of SAFE_CONFIG kept): the
+ * config git reads there still comes from the repository's own git dir,
+ * which stays Mosaic's. Null (not root) trusts nothing more.
+ */
+export function trustAgentOwnedTrees(uid: number | null): void {
+  agentTreeOwner = uid;
+}
+
+function trustedHere(cwd: string, extra: readonly string[] = []): Array<[string, string]> {
+  const trusted = extra.map((path): [string, string] => ['safe.directory', path]);
+  if (agentTreeOwner === null) return trusted;
+  try {
+    const info = lstatSync(cwd);
+    if (info.isDirectory() && info.uid === agentTreeOwner) trusted.push(['safe.directory', realpathSync(cwd)]);
+  } catch {
+    // not there: git reports it
+  }
+  return trusted;
+}
+
 export async function runGit(cwd: string, args: string[], opts: RunGitOptions = {}): Promise<GitResult> {
   const sub = subcommand(args);
-  const filters = sub !== undefined && !WORKTREE_FREE.has(sub) && existsSync(cwd) ? await filterOverrides(cwd) : [];
-  return execGit(cwd, args, { ...opts, env: { ...opts.env, ...safeConfigEnv(filters) } });
+  const trusted = trustedHere(cwd, opts.safeDirectories);
+  const filters = sub !== undefined && !WORKTREE_FREE.has(sub) && existsSync(cwd) ? await filterOverrides(cwd, trusted) : [];
+  return execGit(cwd, args, { ...opts, env: { ...opts.env, ...safeConfigEnv([...trusted, ...filters]) } });
 }
 
 function execGit(cwd: string, args: string[], opts: RunGitOptions = {}): Promise<GitResult> {

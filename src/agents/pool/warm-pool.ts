@@ -3,7 +3,7 @@ import { messageOf } from '../../core/errors.js';
 import { inspectPooled, poolIdOfPath, resolveCommit, setupInputsChanged } from '../../git/index.js';
 import type { RepoRecord } from '../../store/types.js';
 import { agentDir, agentLogPath, type AgentContext } from '../context.js';
-import { willSandbox } from '../sandbox/index.js';
+import { agentUserFor, willSandbox } from '../sandbox/index.js';
 import { agentLayersRoot, dropSnapshots, moveLayers, poolLayersRoot, provideShareDirs, shareModeFor, type ShareMode } from '../share/index.js';
 import type { AgentRecord } from '../types.js';
 import { PoolEntries, poolConfigKey, setupInputsOf, type Entry } from './entries.js';
@@ -149,6 +149,7 @@ export class WarmPool {
       await provideShareDirs({
         home: config.home, repoName: repo.name, repoPath: repo.path, worktree: agent.worktreePath, dirs: repo.shareDirs,
         mode: await shareModeFor(config, repo.path, agent.origin), layersRoot: agentLayersRoot(agentDir(config, agent.id)),
+        owner: agentUserFor(config),
       });
     }
     return { pooled: false, setupDone: false };

@@ -6,6 +6,7 @@ import { markerOf, newPoolId, poolConfigKey, setupInputsOf, type Entry, type Poo
 import { writeMarker } from './markers.js';
 import { runPoolSetup } from './pool-setup.js';
 import { poolLayersRoot, provideShareDirs, shareModeFor } from '../share/index.js';
+import { agentUserFor } from '../sandbox/index.js';
 
 export interface PoolWorkerOptions {
   /** Longest a refill step waits for launches under way to finish (default 15 s). */
@@ -143,7 +144,7 @@ export class PoolWorker {
         entry.shareMode = await shareModeFor(config, repo.path, 'local');
         await provideShareDirs({
           home: config.home, repoName: repo.name, repoPath: repo.path, worktree: entry.path, dirs: repo.shareDirs,
-          mode: entry.shareMode, layersRoot: poolLayersRoot(config.home, repo.name, id),
+          mode: entry.shareMode, layersRoot: poolLayersRoot(config.home, repo.name, id), owner: agentUserFor(config),
         });
       }
       if (repo.setup) await this.setup(repo, entry);

@@ -9,14 +9,19 @@ import type { Config } from '../../core/config.js';
 import { MosaicError } from '../../core/errors.js';
 import { preparePrivateGitDir, type ImportResult } from '../../git/index.js';
 import { agentGitDir, importAgentCommits } from './agent-import.js';
+import { agentUserFor, findSetpriv } from './agent-user.js';
 import { bwrapArgv, type SandboxPolicy } from './bwrap.js';
 import { BUBBLEWRAP, findExecutable, probeSandbox, type SandboxMode, type SandboxProbe } from './detect.js';
+import { handOver } from './hand-over.js';
 import { overlayArgv, probeOverlay, type OverlayMount, type OverlaySupport } from './overlay.js';
 import { buildPolicy } from './policy.js';
 import { AGENT_WRITABLE, removeTree } from './hostile-fs.js';
 
 export { BUBBLEWRAP, findExecutable, probeSandbox, SANDBOX_MODES, type SandboxMode, type SandboxProbe } from './detect.js';
-export { bwrapArgv, type SandboxPolicy } from './bwrap.js';
+export { agentUserFor, resolveAgentUser, runsAsRoot, type AgentUser } from './agent-user.js';
+export { bwrapArgv, policyConflicts, type SandboxPolicy } from './bwrap.js';
+export { handOver } from './hand-over.js';
+export { hiddenRuntime, runtimeHidden, secretPaths } from './policy.js';
 export { makeLayer, type OverlayMount, type OverlaySupport } from './overlay.js';
 export { AGENT_WRITABLE, HostileTreeError, removeTree } from './hostile-fs.js';
 
@@ -88,8 +93,22 @@ export interface PreparedSandbox {
   wrap(argv: string[]): string[];
 }
 
-/** Makes the private directory and git view of an agent and returns its wrapper. */
-export async function prepareSandbox(config: Pick<Config, 'home' | 'bwrapPath'>, bwrap: string, input: PrepareInput): Promise<PreparedSandbox> {
+/** As root, the user inside the sandbox and the setpriv that switches to it; null otherwise. Throws `sandbox_unavailable`. */
+function runAsFor(config: Pick<Config, 'agentUser'>): SandboxPolicy['runAs'] {
+  const user = agentUserFor(config);
+  if (user === null) return null;
+  const setpriv = findSetpriv();
+  if (setpriv === null) throw sandboxUnavailable('setpriv (util-linux) not found on PATH: as root, agents need it to run as MOSAIC_AGENT_USER');
+  return { user, setpriv };
+}
+
+/**
+ * Makes the private directory and git view of an agent and returns its
+ * wrapper. As root, the trees the agent writes in (worktree, private HOME,
+ * tmp and git dir, shared-dir layers) are handed over to the agent user.
+ */
+export async function prepareSandbox(config: Pick<Config, 'home' | 'bwrapPath' | 'agentUser'>, bwrap: string, input: PrepareInput): Promise<PreparedSandbox> {
+  const runAs = runAsFor(config);
   const boxDir = join(input.agentDir, BOX_DIR);
   // Whatever an earlier launch of this agent left (a relaunch after a restart) goes first, links unfollowed:
   // its private dirs are made fresh, so nothing is ever written through what a sandboxed process left there.
@@ -98,9 +117,15 @@ export async function prepareSandbox(config: Pick<Config, 'home' | 'bwrapPath'>,
   const policy = buildPolicy({
     worktree: input.worktree, boxDir, git, mosaicHome: config.home, repoPaths: input.repoPaths,
     network: input.network, programs: [...input.programs, process.execPath], path: input.path,
-    claudeLogin: input.claudeLogin,
+    claudeLogin: input.claudeLogin, runAs,
   });
   const overlays = input.overlays ?? [];
+  if (runAs !== null) {
+    // The `.git` file too (bound read-only over the worktree's): the agent's git refuses a repository whose files another user owns.
+    const trees = [input.worktree, policy.homeSource, policy.tmpSource, ...(git ? [git.gitDir, git.dotGitFile] : []),
+      ...overlays.map((o) => join(o.layerDir, 'upper'))];
+    await handOver(trees, runAs.user);
+  }
   if (overlays.length === 0) return { mechanism: BUBBLEWRAP, policy, wrap: (argv) => bwrapArgv(bwrap, policy, argv) };
   const support = overlaySupport(config);
   if (!support.available) throw sandboxUnavailable(`shared directories need an overlay mount: ${support.reason}`);
@@ -133,7 +158,7 @@ export function assertProgram(argv0: string | undefined, path: string | undefine
 }
 
 export interface AgentSandboxInput {
-  config: Pick<Config, 'home' | 'bwrapPath' | 'sandbox'>;
+  config: Pick<Config, 'home' | 'bwrapPath' | 'sandbox' | 'agentUser'>;
   origin: string;
   agentDir: string;
   worktree: string;

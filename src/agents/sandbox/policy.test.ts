@@ -13,7 +13,7 @@ describe('sandbox policy: programs under /tmp', () => {
   const base = mkdtempSync('/tmp/mosaic-policy-');
   afterAll(() => rmSync(base, { recursive: true, force: true }));
 
-  it('binds the install of a program that lives under /tmp back, read-only, and it runs', () => {
+  it('binds a program that lives under /tmp back (the file alone, read-only), and it runs', () => {
     const bin = join(base, 'install', 'bin');
     mkdirSync(bin, { recursive: true });
     const program = join(bin, 'hello-agent');
@@ -25,7 +25,7 @@ describe('sandbox policy: programs under /tmp', () => {
       worktree, boxDir: join(base, 'box'), git: null, mosaicHome: join(base, 'home'), repoPaths: [],
       network: 'host', programs: [program], path: process.env.PATH, claudeLogin: false,
     });
-    expect(policy.readOnly).toContain(join(base, 'install'));
+    expect(policy.readOnly).toEqual([program]);
     const run = spawnSync(bwrapArgv('bwrap', policy, [program])[0] as string, bwrapArgv('bwrap', policy, [program]).slice(1), { encoding: 'utf8' });
     expect(run.stderr).toBe('');
     expect(run.stdout.trim()).toBe('hello from hello-agent');

@@ -1,8 +1,10 @@
-import { copyFileSync, existsSync, mkdirSync, realpathSync } from 'node:fs';
+import { copyFileSync, existsSync, lstatSync, mkdirSync, readlinkSync, realpathSync, symlinkSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { dirname, join, sep } from 'node:path';
+import { dirname, join, relative, sep } from 'node:path';
+import { MosaicError } from '../../core/errors.js';
 import type { PrivateGitDir } from '../../git/index.js';
-import type { SandboxPolicy } from './bwrap.js';
+import type { AgentUser } from './agent-user.js';
+import { assertNoConflict, inside, type SandboxPolicy } from './bwrap.js';
 import { findExecutable } from './detect.js';
 
 export interface PolicyInput {
@@ -21,6 +23,8 @@ export interface PolicyInput {
   path: string | undefined;
   /** Allow-list Claude Code's login (read-only) into the private HOME. */
   claudeLogin: boolean;
+  /** As root: the user inside, and the setpriv that switches to it. */
+  runAs?: SandboxPolicy['runAs'];
 }
 
 /** Docker and similar daemons' sockets: connecting to one needs no write access to the (read-only) filesystem. */
@@ -34,34 +38,112 @@ function real(path: string): string {
   }
 }
 
-const inside = (parent: string, path: string): boolean => path === parent || path.startsWith(parent.endsWith(sep) ? parent : parent + sep);
-
 /**
- * The install directory of a program that lives under a hidden directory
- * (e.g. node from ~/.nvm/versions/node/v20/bin/node → ~/.nvm/versions/node/v20),
- * bound back read-only so the program and its libraries still run.
+ * What no sandboxed process may see, nor run a program from: `$MOSAIC_HOME`
+ * (token, key, store, other agents), every registered repository and its
+ * worktrees (the agent's own worktree is bound back), the user's runtime dir
+ * (agent sockets) and container daemon sockets. HOME is hidden too but
+ * replaced by a private one, and runtimes installed there are bound back.
  */
-function installRoots(programs: string[], path: string | undefined, cwd: string, hidden: string[]): string[] {
-  const roots: string[] = [];
-  for (const program of programs) {
-    const found = findExecutable(program, path, cwd);
-    if (found === null) continue;
-    for (const file of new Set([found, real(found)])) {
-      if (!hidden.some((h) => inside(h, file))) continue;
-      const bin = dirname(file);
-      const root = dirname(bin);
-      // Never bind a hidden root itself back (e.g. a program directly in HOME/bin would re-expose HOME).
-      roots.push(hidden.includes(root) ? bin : root);
-    }
-  }
-  return roots;
+export function secretPaths(mosaicHome: string, repoPaths: readonly string[], uid = process.getuid?.()): string[] {
+  const paths = [mosaicHome, real(mosaicHome)];
+  for (const repo of repoPaths) paths.push(repo, `${repo}_worktrees`, real(repo), `${real(repo)}_worktrees`);
+  if (uid !== undefined) paths.push(`/run/user/${uid}`);
+  paths.push(...DAEMON_SOCKETS);
+  return [...new Set(paths)];
+}
+
+/** The secret path `program` resolves into (by name on `path`, or as a path), or null. */
+export function hiddenRuntime(program: string, path: string | undefined, cwd: string, secrets: readonly string[]): string | null {
+  const found = findExecutable(program, path, cwd);
+  if (found === null) return null;
+  for (const file of [found, real(found)]) if (secrets.some((s) => inside(s, file))) return file;
+  return null;
+}
+
+/** `400 runtime_hidden`: the program lives where the sandbox hides things, and binding it back would show them. */
+export function runtimeHidden(program: string, file: string): MosaicError {
+  return new MosaicError(400, 'runtime_hidden', `${program} resolves to ${file}, inside a path the sandbox hides ($MOSAIC_HOME or a repository); install it elsewhere`, { program, path: file });
 }
 
 /**
- * What one agent's sandbox allows. Hidden: $MOSAIC_HOME (token, key, store,
- * other agents), the user's HOME (replaced by a private one), every
- * registered repository and its worktrees (the agent's own worktree is bound
- * back), the user's runtime dir (agent sockets) and container daemon sockets.
+ * The package a program needs with it: the `node_modules/<name>` (or
+ * `node_modules/@scope/<name>`) directory holding it, or the Python venv
+ * whose `bin/` it is in. Null for anything else: then the file alone is
+ * bound (a native executable, such as Claude Code's, is self-contained).
+ */
+function packageDirOf(file: string): string | null {
+  const parts = file.split(sep);
+  const at = parts.lastIndexOf('node_modules');
+  if (at >= 0) {
+    const end = at + (parts[at + 1]?.startsWith('@') ? 3 : 2);
+    const dir = parts.slice(0, end).join(sep);
+    if (parts.length > end && !parts[at + 1]?.startsWith('.') && existsSync(join(dir, 'package.json'))) return dir;
+  }
+  const prefix = dirname(dirname(file));
+  if (dirname(file).endsWith(`${sep}bin`) && existsSync(join(prefix, 'pyvenv.cfg'))) return prefix;
+  return null;
+}
+
+/**
+ * The binds that make programs living under a hidden directory runnable:
+ * the executable itself (or its package directory) read-only at its real
+ * path, and, where it was found under another name (a link such as
+ * `~/.local/bin/claude` → `~/.local/share/claude/versions/x`), a link of that
+ * name. Never a parent beyond the package: a package directory that would
+ * contain a hidden path is given up for the bare file.
+ */
+function programBinds(programs: string[], path: string | undefined, cwd: string, hidden: string[]): { readOnly: string[]; symlinks: [string, string][] } {
+  const isHidden = (file: string): boolean => hidden.some((h) => inside(h, file));
+  const exposes = (dir: string): boolean => hidden.some((h) => inside(dir, h));
+  const readOnly: string[] = [];
+  const links: [string, string][] = [];
+  for (const program of programs) {
+    const found = findExecutable(program, path, cwd);
+    if (found === null) continue;
+    const target = real(found);
+    if (!isHidden(found) && !isHidden(target)) continue;
+    for (const file of new Set([found, target])) {
+      if (!isHidden(file)) continue;
+      const pkg = packageDirOf(file);
+      if (pkg !== null && !exposes(pkg)) readOnly.push(pkg);
+      else if (file === target) readOnly.push(target);
+      else links.push([target, found]);
+    }
+  }
+  // A link inside a bound package is already there (and the read-only bind could not take a new one).
+  const symlinks = links.filter(([, at]) => !readOnly.some((dir) => inside(dir, at)));
+  return { readOnly, symlinks };
+}
+
+/**
+ * Links whose place lies in the private HOME or tmp are made there, on the
+ * host (before anything of the agent ran in them): bwrap cannot make a link
+ * where one already is, and those directories outlive one sandbox (the
+ * setup's, then the runtime's). The others are left for bwrap to make.
+ */
+function placeLinks(links: [string, string][], replaced: [string, string][]): [string, string][] {
+  const left: [string, string][] = [];
+  for (const [target, at] of links) {
+    const root = replaced.find(([dest]) => at !== dest && inside(dest, at));
+    if (root === undefined) {
+      left.push([target, at]);
+      continue;
+    }
+    const hostPath = join(root[1], relative(root[0], at));
+    mkdirSync(dirname(hostPath), { recursive: true, mode: 0o755 });
+    const there = lstatSync(hostPath, { throwIfNoEntry: false });
+    if (there?.isSymbolicLink() && readlinkSync(hostPath) === target) continue;
+    if (there === undefined) symlinkSync(target, hostPath);
+  }
+  return left;
+}
+
+/**
+ * What one agent's sandbox allows. Hidden: the secret paths (above) and the
+ * user's HOME (replaced by a private one); bound back: the worktree, the
+ * private git dir, the repository's objects, and runtime executables. Throws
+ * `sandbox_policy_conflict` when a bind-back would contain a hidden path.
  */
 export function buildPolicy(input: PolicyInput): SandboxPolicy {
   const home = homedir();
@@ -70,11 +152,7 @@ export function buildPolicy(input: PolicyInput): SandboxPolicy {
   mkdirSync(homeSource, { recursive: true, mode: 0o700 });
   mkdirSync(tmpSource, { recursive: true, mode: 0o1777 });
 
-  const uid = process.getuid?.();
-  const hidden = [input.mosaicHome, home, real(input.mosaicHome), real(home)];
-  for (const repo of input.repoPaths) hidden.push(repo, `${repo}_worktrees`, real(repo), `${real(repo)}_worktrees`);
-  if (uid !== undefined) hidden.push(`/run/user/${uid}`);
-  hidden.push(...DAEMON_SOCKETS);
+  const hidden = [home, real(home), ...secretPaths(input.mosaicHome, input.repoPaths)];
   const readOnly: string[] = [];
   const writable: string[] = [];
   if (input.git) {
@@ -83,7 +161,8 @@ export function buildPolicy(input: PolicyInput): SandboxPolicy {
   }
   // /tmp is replaced by the agent's private one, so a program installed under it (a checkout in /tmp, as
   // CI clones often are) is bound back like one under a hidden directory.
-  readOnly.push(...installRoots(input.programs, input.path, input.worktree, [...hidden, '/tmp', real('/tmp')]));
+  const programs = programBinds(input.programs, input.path, input.worktree, [...hidden, '/tmp', real('/tmp')]);
+  readOnly.push(...programs.readOnly);
 
   const readOnlyFiles: [string, string][] = [];
   if (input.claudeLogin) {
@@ -92,10 +171,14 @@ export function buildPolicy(input: PolicyInput): SandboxPolicy {
     mkdirSync(join(homeSource, '.claude'), { recursive: true, mode: 0o700 });
     if (existsSync(join(home, '.claude.json'))) copyFileSync(join(home, '.claude.json'), join(homeSource, '.claude.json'));
   }
-  return {
+  const policy: SandboxPolicy = {
     worktree: input.worktree, homeSource, home, tmpSource,
-    hidden, writable, readOnly, readOnlyFiles,
+    hidden: [...new Set(hidden)], writable, readOnly: [...new Set(readOnly)], readOnlyFiles,
+    symlinks: placeLinks(programs.symlinks, [[home, homeSource], ['/tmp', tmpSource]]),
     dotGitFile: input.git?.dotGitFile ?? null,
     network: input.network,
+    runAs: input.runAs ?? null,
   };
+  assertNoConflict(policy);
+  return policy;
 }

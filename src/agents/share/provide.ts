@@ -2,6 +2,7 @@ import { constants, readdirSync } from 'node:fs';
 import { cp, lstat, mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { assertInside, isIgnoredDir, resolveReal } from '../../git/index.js';
+import type { AgentUser } from '../sandbox/index.js';
 import { addLayer, allLayerRoots, lowersUnder } from './layers.js';
 import type { ShareMode } from './mode.js';
 import { sharedSnapshot } from './snapshot.js';
@@ -20,6 +21,8 @@ export interface ProvideInput {
   mode: ShareMode;
   /** Where the worktree's private layers go (`overlay` mode). */
   layersRoot: string;
+  /** As root, the agent user: an overlay's snapshot is its (a write through the overlay is a copy-up of a file it must own). */
+  owner?: AgentUser | null;
 }
 
 function isEmptyDir(path: string): boolean {
@@ -62,7 +65,7 @@ export async function provideShareDirs(input: ProvideInput): Promise<SharedDir[]
       if (there && !(there.isDirectory() && isEmptyDir(dest))) continue;
       await mkdir(dest, { recursive: true });
       await sharedSnapshot(input.home, input.repoName, dir, src, () => lowersUnder(allLayerRoots(input.home)),
-        (snapshot) => addLayer(input.layersRoot, dir, snapshot));
+        (snapshot) => addLayer(input.layersRoot, dir, snapshot), input.owner ?? null);
     } else {
       if (there) continue;
       await mkdir(dirname(dest), { recursive: true });

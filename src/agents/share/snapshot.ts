@@ -4,7 +4,7 @@ import { cp, lstat, mkdir, readdir, readlink, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isValidName } from '../../core/ids.js';
 import { KeyedMutex } from '../../core/mutex.js';
-import { removeTree, sharedRoot } from '../sandbox/index.js';
+import { handOver, removeTree, sharedRoot, type AgentUser } from '../sandbox/index.js';
 
 /**
  * Read-only snapshots of a main checkout's shared directory (the `lower` of
@@ -55,11 +55,13 @@ const locks = new KeyedMutex();
  * no clean-up can delete the snapshot before the layer points at it).
  */
 export function sharedSnapshot(home: string, repo: string, dir: string, source: string, inUse: () => Set<string>,
-  use: (snapshot: string) => void = () => undefined): Promise<string> {
+  use: (snapshot: string) => void = () => undefined, owner: AgentUser | null = null): Promise<string> {
   const base = snapshotsOf(home, repo, dir);
   return locks.run(base, async () => {
     const dest = join(base, await treeSignature(source));
     if (existsSync(dest)) {
+      // One made before agents ran as the agent user (or with another one) is handed over once.
+      if (owner !== null && (await lstat(dest)).uid !== owner.uid) await handOver([dest], owner);
       use(dest);
       return dest;
     }
@@ -67,6 +69,7 @@ export function sharedSnapshot(home: string, repo: string, dir: string, source: 
     const tmp = join(base, `.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
     try {
       await cp(source, tmp, { recursive: true, verbatimSymlinks: true, preserveTimestamps: true });
+      if (owner !== null) await handOver([tmp], owner);
       await rename(tmp, dest);
     } finally {
       removeTree(tmp);

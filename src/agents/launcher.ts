@@ -4,7 +4,7 @@ import { isMosaicError, messageOf } from '../core/errors.js';
 import { agentDir, agentLogPath, type AgentContext } from './context.js';
 import type { AgentFinisher } from './finisher.js';
 import type { WarmPool } from './pool/index.js';
-import { agentEnvironment, reservePort, runtimeBins, runtimeOf } from './runtimes/index.js';
+import { agentEnvironment, allowsProjectConfig, reservePort, runtimeBins, runtimeOf } from './runtimes/index.js';
 import { runSetup, SETUP_PID_FILE } from './setup.js';
 import { launchSupervisor } from './supervisor/index.js';
 import { sandboxForAgent, type PreparedSandbox } from './sandbox/index.js';
@@ -51,6 +51,7 @@ export class AgentLauncher {
       });
       const { argv, env: runtimeEnv } = runtimeOf(agent.runtime).invocation(agent.runtime, {
         bins: runtimeBins(ctx.config), prompt: agent.prompt, type: agent.type, shell: agent.limits?.shell ?? true,
+        projectConfig: allowsProjectConfig(agent, repo),
       });
       Object.assign(env, runtimeEnv);
       const sandbox = await this.sandboxFor(agent, repo, dir, argv, env);

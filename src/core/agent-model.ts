@@ -143,6 +143,8 @@ export interface AgentLimits {
   /** claude: shell tools (Bash and the like) allowed. */
   shell: boolean;
   network: 'host' | 'none';
+  /** The runtime may load the repository's own configuration (hooks, MCP servers …); absent = false. */
+  projectConfig?: boolean;
 }
 
 export interface AgentRecord {

@@ -121,7 +121,7 @@ export const agentSchema = {
     landed: { type: ['object', 'null'], additionalProperties: true },
     pooled: { type: 'boolean' },
     sandbox: { ...nullableString, description: 'the sandbox the agent runs in (bubblewrap), null when unsandboxed' },
-    limits: { type: ['object', 'null'], additionalProperties: true, description: 'what the spawning peer\'s grant allows (shell, network)' },
+    limits: { type: ['object', 'null'], additionalProperties: true, description: 'what the spawning peer\'s grant allows (shell, network, projectConfig)' },
     createdAt: { type: 'integer' },
     startedAt: nullableInteger,
     endedAt: nullableInteger,
@@ -154,6 +154,8 @@ export const repoEditableProperties = {
   setupInputs: { type: ['array', 'null'], maxItems: 100, items: { type: 'string', minLength: 1, maxLength: 1024 } },
   // Sandbox (DESIGN §3): `none` runs the repository's agents without network.
   network: { type: 'string', enum: ['host', 'none'] },
+  // Issue 16: false = local agents' runtimes load none of the configuration the repository carries.
+  projectConfig: { type: 'boolean' },
 } as const;
 
 export const repoBody = {
@@ -190,6 +192,10 @@ export const repoSchema = {
     shareDirs: { type: 'array', items: { type: 'string' } },
     setupInputs: { type: ['array', 'null'], items: { type: 'string' } },
     network: { type: 'string', description: "host, or none: its sandboxed agents run without network" },
+    projectConfig: {
+      type: 'boolean',
+      description: "local agents' runtimes may load the configuration the repository carries (Claude Code's .claude/settings*.json hooks, .mcp.json servers, skills …); false turns it off",
+    },
     shareMode: {
       type: ['string', 'null'],
       description: 'how shareDirs reach each worktree here: reflink (copy-on-write clones), overlay (read-only shared snapshot with a private writable layer, in the sandbox) or copy (full copies); null without shareDirs',

@@ -23,6 +23,8 @@ export interface RepoEdit {
   setupInputs?: string[] | null;
   /** `none`: its (sandboxed) agents run without network. */
   network?: 'host' | 'none';
+  /** false: local agents' runtimes load none of the configuration the repository carries. */
+  projectConfig?: boolean;
 }
 
 export interface RepoInput extends Omit<RepoEdit, 'setup'> {
@@ -97,6 +99,7 @@ export class RepoService {
       shareDirs,
       setupInputs,
       network: input.network ?? 'host',
+      projectConfig: input.projectConfig ?? true,
       createdAt: Date.now(),
     };
     await this.store.repos.insert(record);
@@ -141,6 +144,7 @@ export class RepoService {
     }
     if (edit.setupInputs !== undefined) next.setupInputs = checkSetupInputs(edit.setupInputs);
     if (edit.network !== undefined) next.network = edit.network;
+    if (edit.projectConfig !== undefined) next.projectConfig = edit.projectConfig;
     if (!(await this.store.repos.update(next))) throw notFound('repo_not_found', `no repository named '${name}'`);
     this.pools?.configure(next);
     return this.view(next);

@@ -15,6 +15,12 @@ export interface RepoRecord {
   setupInputs: string[] | null;
   /** `none`: its agents run without network (sandboxed agents only). Default `host`. */
   network?: 'host' | 'none';
+  /**
+   * Local agents' runtimes may load the configuration the repository carries
+   * (Claude Code's `.claude/settings*.json` hooks, `.mcp.json` servers …).
+   * Default true.
+   */
+  projectConfig?: boolean;
   createdAt: number;
 }
 

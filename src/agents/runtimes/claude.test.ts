@@ -3,7 +3,7 @@ import { MosaicError } from '../../core/errors.js';
 import type { ClaudeRuntime } from '../types.js';
 import { claudeInvocation, ROLE_PROMPTS } from './claude.js';
 
-const opts = { claudeBin: '/usr/local/bin/claude', prompt: 'Fix the flaky test', type: 'worker' as const };
+const opts = { claudeBin: '/usr/local/bin/claude', prompt: 'Fix the flaky test', type: 'worker' as const, projectConfig: true };
 
 /** The value following `flag`, asserting it appears exactly once. */
 function flag(argv: string[], name: string): string | undefined {
@@ -24,6 +24,16 @@ describe('claudeInvocation', () => {
     expect(flag(argv, '--disallowedTools')).toBeUndefined();
     expect(flag(argv, '--tools')).toBeUndefined();
     expect(argv.slice(-2)).toEqual(['--', 'Fix the flaky test']);
+  });
+
+  it('without project config: user settings only, and an explicit empty MCP configuration', () => {
+    const allowed = claudeInvocation({ kind: 'claude' }, opts).argv;
+    for (const f of ['--setting-sources', '--strict-mcp-config', '--mcp-config']) expect(allowed).not.toContain(f);
+    const { argv } = claudeInvocation({ kind: 'claude' }, { ...opts, projectConfig: false });
+    expect(flag(argv, '--setting-sources')).toBe('user');
+    expect(argv).toContain('--strict-mcp-config');
+    expect(JSON.parse(flag(argv, '--mcp-config') ?? 'null')).toEqual({ mcpServers: {} });
+    expect(argv.indexOf('--mcp-config')).toBeLessThan(argv.indexOf('--'));
   });
 
   it('omits optional flags that were not asked for', () => {

@@ -17,6 +17,14 @@
  *   `--tools Read,Glob,Grep` makes the init line list exactly those), while
  *   `--allowedTools` only pre-approves tools so they run without a permission
  *   prompt, which headless runs cannot answer.
+ * - Project configuration is code (verified with 2.1.332, offline): without
+ *   flags the CLI runs the SessionStart hooks of `.claude/settings.json` and
+ *   `.claude/settings.local.json` and starts the `.mcp.json` servers before it
+ *   even finds it is not logged in, and loads the project's skills, subagents
+ *   and slash commands. `--setting-sources user` reads neither project nor
+ *   local settings files (the init line then lists none of the project's
+ *   skills, agents, commands or MCP servers); `--strict-mcp-config` with an
+ *   empty `--mcp-config` starts no MCP server from anywhere.
  */
 import { invalid } from '../../core/errors.js';
 import type { AgentType, ClaudeRuntime } from '../types.js';
@@ -98,13 +106,37 @@ function validateSpec(runtime: ClaudeRuntime): void {
 }
 
 /**
- * `claude -p --output-format stream-json --verbose [--model M] [--max-turns N]
- * [--permission-mode P] --append-system-prompt <role> <tool flags> -- <prompt>`.
+ * What keeps Claude Code from loading the repository's own configuration
+ * (hooks, status line, apiKeyHelper, env, permissions, plugins, skills,
+ * subagents, commands: all read from `.claude/settings*.json` and
+ * `.claude/`), and from starting any MCP server (`.mcp.json`, or the
+ * per-project servers of `~/.claude.json`): user settings only, and an
+ * explicit, empty MCP configuration.
  */
-export function claudeInvocation(
-  runtime: ClaudeRuntime,
-  opts: { claudeBin: string; prompt: string; type: AgentType; /** Shell tools allowed (default true; a peer's grant may say no). */ shell?: boolean },
-): Invocation {
+export const NO_PROJECT_CONFIG_ARGS: readonly string[] = [
+  '--setting-sources', 'user',
+  '--strict-mcp-config', '--mcp-config', JSON.stringify({ mcpServers: {} }),
+];
+
+export interface ClaudeInvocationOptions {
+  claudeBin: string;
+  prompt: string;
+  type: AgentType;
+  /** Shell tools allowed (default true; a peer's grant may say no). */
+  shell?: boolean;
+  /**
+   * Whether the runtime may load the configuration the repository carries
+   * (README.md here; decided by runtimes/project-config.ts). Required, so no
+   * caller forgets: a repository's config can run programs.
+   */
+  projectConfig: boolean;
+}
+
+/**
+ * `claude -p --output-format stream-json --verbose [--model M] [--max-turns N]
+ * [--permission-mode P] [no-project-config flags] --append-system-prompt <role> <tool flags> -- <prompt>`.
+ */
+export function claudeInvocation(runtime: ClaudeRuntime, opts: ClaudeInvocationOptions): Invocation {
   checkBin('claude', 'MOSAIC_CLAUDE_BIN', opts.claudeBin);
   checkPrompt(opts.prompt);
   validateSpec(runtime);
@@ -113,6 +145,7 @@ export function claudeInvocation(
   if (runtime.maxTurns !== undefined) argv.push('--max-turns', String(runtime.maxTurns));
   if (runtime.permissionMode !== undefined) argv.push('--permission-mode', runtime.permissionMode);
   if (runtime.resume !== undefined) argv.push('--resume', runtime.resume);
+  if (!opts.projectConfig) argv.push(...NO_PROJECT_CONFIG_ARGS);
   argv.push('--append-system-prompt', ROLE_PROMPTS[opts.type], ...typeArgs(opts.type, opts.shell ?? true));
   argv.push('--', opts.prompt);
   return { argv };
@@ -129,7 +162,9 @@ export const claudeRuntime: AgentRuntime<ClaudeRuntime> = {
     validateSpec(out);
     return out;
   },
-  invocation: (spec, input) => claudeInvocation(spec, { claudeBin: input.bins.claude, prompt: input.prompt, type: input.type, shell: input.shell }),
+  invocation: (spec, input) => claudeInvocation(spec, {
+    claudeBin: input.bins.claude, prompt: input.prompt, type: input.type, shell: input.shell, projectConfig: input.projectConfig,
+  }),
   stream: () => new ClaudeRunStream(),
   resume: (spec, sessionId) => ({ ...spec, resume: sessionId }),
   fresh(spec) {

@@ -30,7 +30,7 @@ let n = 0;
 function setup(prompt: string, type: AgentType = 'worker', userEnv: Record<string, string> = {}) {
   n += 1;
   const argvFile = join(tmp.path, `argv-${n}.json`);
-  const { argv } = claudeInvocation({ kind: 'claude', model: 'sonnet', maxTurns: 4 }, { claudeBin: FAKE_CLAUDE_BIN, prompt, type });
+  const { argv } = claudeInvocation({ kind: 'claude', model: 'sonnet', maxTurns: 4 }, { claudeBin: FAKE_CLAUDE_BIN, prompt, type, projectConfig: true });
   const env = agentEnvironment(process.env, {
     agentId: `agent${n}`, taskId: 'task', prompt, port: 40000 + n, type, userEnv: { FAKE_CLAUDE_ARGV_FILE: argvFile, ...userEnv },
   });

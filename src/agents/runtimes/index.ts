@@ -2,6 +2,8 @@
 export { agentEnvironment, validateUserEnv, MAX_ARG_BYTES, type AgentEnvironmentExtra } from './environment.js';
 export { commandInvocation, MAX_COMMAND_ARGS } from './command.js';
 export { claudeInvocation, PERMISSION_MODES, ROLE_PROMPTS, SESSION_RE, type PermissionMode } from './claude.js';
+export { NO_PROJECT_CONFIG_ARGS, type ClaudeInvocationOptions } from './claude.js';
+export { allowsProjectConfig } from './project-config.js';
 export {
   ClaudeStreamState,
   parseClaudeLine,

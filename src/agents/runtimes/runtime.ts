@@ -21,6 +21,12 @@ export interface InvocationInput {
   type: AgentType;
   /** Shell tools allowed (default true; a peer's grant may say no). */
   shell: boolean;
+  /**
+   * Whether the runtime may load the configuration the repository carries
+   * (hooks, MCP servers, plugins …: code). Decided by project-config.ts;
+   * when false a runtime must disable what README.md in this folder lists.
+   */
+  projectConfig: boolean;
   /** The agent's own budget, for runtimes that can stop themselves at it (claude `--max-budget-usd`). */
   budgetUsd?: number | null;
 }

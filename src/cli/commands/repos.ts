@@ -20,6 +20,8 @@ export interface EditOptions {
   clearShareDirs?: boolean;
   setupInput?: string[];
   defaultSetupInputs?: boolean;
+  /** `--project-config` / `--no-project-config`. */
+  projectConfig?: boolean;
 }
 
 /** A repository as the API shows it, with its warm pool. */
@@ -60,7 +62,9 @@ function editOptions(command: Command, register: boolean): Command {
     .option('--copy-file <file>', `untracked file copied from the main checkout into each worktree (repeatable${register ? '' : '; replaces the list'})`, collect)
     .option('--pool <n>', 'worktrees kept ready (checked out, setup done) so spawns start at once (0-32; 0: no pool)', poolSizeOption)
     .option('--share-dir <dir>', `directory of the main checkout (e.g. node_modules) given to each worktree without a full copy (repeatable${register ? '' : '; replaces the list'})`, collect)
-    .option('--setup-input <glob>', `files whose change makes a pooled worktree re-run setup (repeatable; default: the common lockfiles${register ? '' : '; replaces the list'})`, collect);
+    .option('--setup-input <glob>', `files whose change makes a pooled worktree re-run setup (repeatable; default: the common lockfiles${register ? '' : '; replaces the list'})`, collect)
+    .option('--project-config', `local agents' runtimes load the configuration the repository carries (Claude Code hooks, MCP servers, skills …)${register ? ' (default)' : ''}`)
+    .option('--no-project-config', "local agents' runtimes load none of it: a hook committed by one agent never runs in the next (peers never load it unless their grant says so)");
   if (!register) {
     command
       .option('--clear-setup', 'remove the setup command')
@@ -89,6 +93,7 @@ export function editBody(opts: EditOptions): Record<string, unknown> {
     ...(opts.clearShareDirs ? { shareDirs: [] } : {}),
     ...(opts.setupInput ? { setupInputs: opts.setupInput } : {}),
     ...(opts.defaultSetupInputs ? { setupInputs: null } : {}),
+    ...(opts.projectConfig !== undefined ? { projectConfig: opts.projectConfig } : {}),
   };
 }
 
@@ -119,6 +124,7 @@ function repoFields(repo: RepoView): [string, string][] {
     ['share dirs', repo.shareDirs && repo.shareDirs.length > 0 ? repo.shareDirs.join(', ') : '-'],
     ...(repo.shareMode ? [['share mode', SHARE_MODES[repo.shareMode] ?? repo.shareMode] as [string, string]] : []),
     ['setup inputs', repo.setupInputs ? (repo.setupInputs.length > 0 ? repo.setupInputs.join(', ') : '(none)') : 'default lockfiles'],
+    ['project config', repo.projectConfig === false ? 'off (runtimes load no hooks, MCP servers, skills … from the repository)' : 'on'],
   ];
 }
 

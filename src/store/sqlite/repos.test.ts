@@ -8,7 +8,7 @@ describe('SqliteRepoStore', () => {
   let store: SqliteStore;
   let cleanup: () => void;
   const repo = (name: string, extra: Partial<RepoRecord> = {}): RepoRecord =>
-    ({ name, path: `/srv/${name}`, baseBranch: 'main', setup: null, copyFiles: [], poolSize: 0, shareDirs: [], setupInputs: null, network: 'host', createdAt: 1, ...extra });
+    ({ name, path: `/srv/${name}`, baseBranch: 'main', setup: null, copyFiles: [], poolSize: 0, shareDirs: [], setupInputs: null, network: 'host', projectConfig: true, createdAt: 1, ...extra });
 
   beforeEach(() => {
     const tmp = tempDir();
@@ -22,7 +22,7 @@ describe('SqliteRepoStore', () => {
 
   it('stores, lists by name and removes repositories', async () => {
     const b = repo('beta', {
-      network: 'none',
+      network: 'none', projectConfig: false,
       setup: ['npm', 'ci'], copyFiles: ['.env', 'config/local.json'], baseBranch: 'develop',
       poolSize: 3, shareDirs: ['node_modules'], setupInputs: ['package-lock.json', 'web/*.lock'],
     });

@@ -12,6 +12,7 @@ interface RepoRow {
   share_dirs: string;
   setup_inputs: string | null;
   network: string;
+  project_config: number;
   created_at: number;
 }
 
@@ -26,6 +27,7 @@ function rowToRepo(row: RepoRow): RepoRecord {
     shareDirs: JSON.parse(row.share_dirs) as string[],
     setupInputs: row.setup_inputs === null ? null : (JSON.parse(row.setup_inputs) as string[]),
     network: row.network === 'none' ? 'none' : 'host',
+    projectConfig: row.project_config !== 0,
     createdAt: row.created_at,
   };
 }
@@ -39,13 +41,13 @@ export class SqliteRepoStore implements RepoStore {
   private readonly removeStmt;
 
   constructor(db: SqliteDatabase) {
-    this.insertStmt = db.prepare<[string, string, string, string | null, string, number, string, string | null, string, number]>(
-      `INSERT INTO repos (name, path, base_branch, setup, copy_files, pool_size, share_dirs, setup_inputs, network, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    this.insertStmt = db.prepare<[string, string, string, string | null, string, number, string, string | null, string, number, number]>(
+      `INSERT INTO repos (name, path, base_branch, setup, copy_files, pool_size, share_dirs, setup_inputs, network, project_config, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.getStmt = db.prepare<[string], RepoRow>('SELECT * FROM repos WHERE name = ?');
     this.listStmt = db.prepare<[], RepoRow>('SELECT * FROM repos ORDER BY name');
-    this.updateStmt = db.prepare<[string, string | null, string, number, string, string | null, string, string]>(
-      'UPDATE repos SET base_branch = ?, setup = ?, copy_files = ?, pool_size = ?, share_dirs = ?, setup_inputs = ?, network = ? WHERE name = ?');
+    this.updateStmt = db.prepare<[string, string | null, string, number, string, string | null, string, number, string]>(
+      'UPDATE repos SET base_branch = ?, setup = ?, copy_files = ?, pool_size = ?, share_dirs = ?, setup_inputs = ?, network = ?, project_config = ? WHERE name = ?');
     this.removeStmt = db.prepare<[string]>('DELETE FROM repos WHERE name = ?');
   }
 
@@ -55,7 +57,7 @@ export class SqliteRepoStore implements RepoStore {
       this.insertStmt.run(repo.name, repo.path, repo.baseBranch,
         repo.setup === null || repo.setup === undefined ? null : JSON.stringify(repo.setup),
         JSON.stringify(repo.copyFiles ?? []), repo.poolSize ?? 0, JSON.stringify(repo.shareDirs ?? []),
-        repo.setupInputs === null || repo.setupInputs === undefined ? null : JSON.stringify(repo.setupInputs), repo.network ?? 'host', repo.createdAt);
+        repo.setupInputs === null || repo.setupInputs === undefined ? null : JSON.stringify(repo.setupInputs), repo.network ?? 'host', repo.projectConfig === false ? 0 : 1, repo.createdAt);
     } catch (err) {
       const code = (err as { code?: unknown }).code;
       if (code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
@@ -81,7 +83,7 @@ export class SqliteRepoStore implements RepoStore {
     const setup = repo.setup === null || repo.setup === undefined ? null : JSON.stringify(repo.setup);
     const setupInputs = repo.setupInputs === null || repo.setupInputs === undefined ? null : JSON.stringify(repo.setupInputs);
     return this.updateStmt.run(repo.baseBranch, setup, JSON.stringify(repo.copyFiles ?? []), repo.poolSize ?? 0,
-      JSON.stringify(repo.shareDirs ?? []), setupInputs, repo.network ?? 'host', repo.name).changes > 0;
+      JSON.stringify(repo.shareDirs ?? []), setupInputs, repo.network ?? 'host', repo.projectConfig === false ? 0 : 1, repo.name).changes > 0;
   }
 
   async remove(name: string): Promise<boolean> {

@@ -45,7 +45,7 @@ describe('SqliteStore', () => {
   it('persists repos, agents and events across reopen', async () => {
     const file = dbFile();
     const first = openSqliteStore(file);
-    const repo = { name: 'demo', path: '/srv/demo', baseBranch: 'main', setup: ['make'], copyFiles: ['.env'], poolSize: 2, shareDirs: [], setupInputs: null, network: 'host' as const, createdAt: 3 };
+    const repo = { name: 'demo', path: '/srv/demo', baseBranch: 'main', setup: ['make'], copyFiles: ['.env'], poolSize: 2, shareDirs: [], setupInputs: null, network: 'host' as const, projectConfig: true, createdAt: 3 };
     await first.repos.insert(repo);
     const { agent } = await first.agents.insert(makeAgent({ idempotencyKey: 'persist', env: { A: 'b' } }));
     const moved = await first.agents.transition(agent.id, ['queued'], 'running', { pid: 99, port: 42000 });

@@ -117,4 +117,13 @@ export const CORE_MIGRATIONS: readonly Migration[] = [
     name: 'core: agents.follow_up_of',
     up: 'ALTER TABLE agents ADD COLUMN follow_up_of TEXT',
   },
+  {
+    // Issue 16: whether local agents' runtimes may load the configuration a repository carries.
+    // 67: a number of its own (64 is follow-ups'); versions only need to grow.
+    version: 67,
+    name: 'core: repos.project_config',
+    up: `
+      ALTER TABLE repos ADD COLUMN project_config INTEGER NOT NULL DEFAULT 1 CHECK (project_config IN (0, 1));
+    `,
+  },
 ];

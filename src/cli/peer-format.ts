@@ -25,7 +25,11 @@ export function formatGrants(grants: Grants | null | undefined): string {
   if (!grants) return '-';
   const repos = grants.repos.length === 0 ? 'none' : grants.repos.join(',');
   const runtimes = grants.runtimes.length === 0 ? 'none' : grants.runtimes.join(',');
-  return `cmds=${commandsText(grants.commands)} repos=${repos} runtimes=${runtimes} max=${grants.maxActiveAgents} shell=${grants.shell === true ? 'yes' : 'no'} net=${grants.network ?? 'host'}`;
+  const extra = [
+    ...(grants.projectConfig === true ? ['project-config=yes'] : []),
+    ...(grants.baseBranches && grants.baseBranches.length > 0 ? [`bases=${grants.baseBranches.join(',')}`] : []),
+  ];
+  return [`cmds=${commandsText(grants.commands)} repos=${repos} runtimes=${runtimes} max=${grants.maxActiveAgents} shell=${grants.shell === true ? 'yes' : 'no'} net=${grants.network ?? 'host'}`, ...extra].join(' ');
 }
 
 /** Why grants let a peer run nothing, or run arbitrary programs: worth a line after an invite or accept. */

@@ -1,5 +1,6 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { isValidName } from '../../core/ids.js';
+import { isAgentBranchName, isValidBranchName } from '../../git/index.js';
 import { COMMANDS, RUNTIME_KINDS } from '../../federation/protocol/constants.js';
 import { MAX_ACTIVE_AGENTS_LIMIT, type Grants } from '../../federation/protocol/grants.js';
 import { integer } from '../options.js';
@@ -14,6 +15,10 @@ export interface GrantOptions {
   /** `--shell` / `--no-shell`. */
   shell?: boolean;
   network?: 'host' | 'none';
+  /** `--project-config` / `--no-project-config`. */
+  projectConfig?: boolean;
+  /** `false` from `--no-base-branches`. */
+  baseBranches?: string[] | false;
 }
 
 /**
@@ -47,6 +52,15 @@ export function parseRepos(value: string): string[] {
   return list;
 }
 
+/** A comma list of branch names a peer may spawn from besides each repository's base branch (never agent branches). */
+export function parseBaseBranches(value: string): string[] {
+  const list = items(value);
+  const bad = list.filter((b) => !isValidBranchName(b) || isAgentBranchName(b));
+  if (bad.length > 0) throw new InvalidArgumentError(`not a branch a peer may spawn from: ${bad.join(', ')} (agent branches never are).`);
+  if (list.length === 0) throw new InvalidArgumentError('name at least one branch (use --no-base-branches for none).');
+  return list;
+}
+
 export function parseRuntimes(value: string): string[] {
   const list = items(value);
   const bad = list.filter((r) => !(RUNTIME_KINDS as readonly string[]).includes(r));
@@ -66,6 +80,10 @@ export function grantOptions(command: Command, defaults: 'defaults' | 'unchanged
     .option('--max-agents <n>', `how many of the peer's agents may be active here at once ${when('1')}`, integer(0, MAX_ACTIVE_AGENTS_LIMIT))
     .option('--shell', `the peer's claude agents get shell tools (Bash); they always run in the sandbox ${when('no shell')}`)
     .option('--no-shell', "the peer's claude agents get no shell tool (only read/edit tools)")
+    .option('--project-config', `the peer's agents' runtimes may load the configuration a repository carries (Claude Code hooks, MCP servers: code) ${when('no')}`)
+    .option('--no-project-config', "the peer's agents' runtimes load none of the repository's own configuration")
+    .option('--base-branches <list>', `branches the peer may spawn from besides each repository's base branch (comma list; never agent branches) ${when('none')}`, parseBaseBranches)
+    .option('--no-base-branches', "the peer spawns only from each repository's base branch")
     .option('--network <mode>', `host or none: none runs the peer's agents without network ${when('host')}`, (v: string) => {
       if (v !== 'host' && v !== 'none') throw new InvalidArgumentError("use host or none.");
       return v;
@@ -84,6 +102,8 @@ export function grantsFromOptions(opts: GrantOptions): Partial<Grants> {
   if (opts.maxAgents !== undefined) grants.maxActiveAgents = opts.maxAgents;
   if (opts.shell !== undefined) grants.shell = opts.shell;
   if (opts.network !== undefined) grants.network = opts.network;
+  if (opts.projectConfig !== undefined) grants.projectConfig = opts.projectConfig;
+  if (opts.baseBranches !== undefined) grants.baseBranches = opts.baseBranches === false ? [] : opts.baseBranches;
   return grants;
 }
 

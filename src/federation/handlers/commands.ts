@@ -68,7 +68,8 @@ export class CommandHandler {
     if (existing) return { agent: boundedAgent(existing), created: false };
     const activeAgents = (await this.ctx.agents.list({ origin: peer.instanceId, state: [...ACTIVE_STATES] })).length;
     // What the grant allows goes with the agent: its claude argv (shell tools) and its sandbox (network) follow it.
-    const limits = authorizeGrantedSpawn(peer.grants, request, activeAgents);
+    const repo = await this.ctx.core.repos.get(request.repo);
+    const limits = authorizeGrantedSpawn(peer.grants, request, activeAgents, repo?.baseBranch ?? null);
     // Without a key of the caller's own, the message id is the key: were this instance to crash after
     // creating the agent but before storing its answer, the peer's retry finds the agent instead of making another.
     const { agent, created } = await this.ctx.agents.spawn({ ...request, idempotencyKey: request.idempotencyKey ?? `msg-${messageId}` }, peer.instanceId, limits);

@@ -1,5 +1,5 @@
 import { NAME_PATTERN } from '../../core/ids.js';
-import { COMMANDS, CONNECTION_STATES, MAX_ACTIVE_AGENTS_LIMIT, MESSAGE_KINDS, RUNTIME_KINDS } from '../protocol/index.js';
+import { COMMANDS, CONNECTION_STATES, MAX_ACTIVE_AGENTS_LIMIT, MAX_GRANT_BASE_BRANCHES, MESSAGE_KINDS, RUNTIME_KINDS } from '../protocol/index.js';
 import { MAX_INVITE_TTL_S } from '../connections/service.js';
 import { MAX_MESSAGES_LIMIT, MESSAGE_STATUSES } from '../store/index.js';
 
@@ -23,6 +23,14 @@ export const grantsBody = {
     maxActiveAgents: { type: 'integer', minimum: 0, maximum: MAX_ACTIVE_AGENTS_LIMIT },
     shell: { type: 'boolean', description: "claude agents get shell tools (Bash); default false" },
     network: { type: 'string', enum: ['host', 'none'], description: "'none': the peer's agents run without network; default host" },
+    projectConfig: {
+      type: 'boolean',
+      description: "the peer's agents' runtimes may load the configuration a repository carries (Claude Code hooks, MCP servers …: code); default false",
+    },
+    baseBranches: {
+      type: 'array', maxItems: MAX_GRANT_BASE_BRANCHES, items: { type: 'string', minLength: 1, maxLength: 255 },
+      description: "branches the peer may spawn from besides each repository's base branch; never agent branches (400 base_branch_not_granted otherwise)",
+    },
   },
 } as const;
 
@@ -35,6 +43,8 @@ const grantsView = {
     maxActiveAgents: { type: 'integer' },
     shell: { type: 'boolean' },
     network: { type: 'string' },
+    projectConfig: { type: 'boolean' },
+    baseBranches: { type: 'array', items: { type: 'string' } },
   },
 } as const;
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MosaicError } from '../../core/errors.js';
-import { checkGrant, defaultGrants, validateGrants, type Grants } from './grants.js';
+import { checkBaseBranch, checkGrant, defaultGrants, validateGrants, type Grants } from './grants.js';
 
 function rejection(fn: () => unknown): { status: number; code: string; field?: unknown } {
   try {
@@ -75,5 +75,33 @@ describe('checkGrant', () => {
 
   it('treats a spawn check without its facts as a programming error', () => {
     expect(() => checkGrant(full, { command: 'agent.spawn', repo: 'app' })).toThrow(TypeError);
+  });
+});
+
+describe('projectConfig and baseBranches grants', () => {
+  it('keeps them when given, refuses bad values and agent branches', () => {
+    expect(validateGrants({ ...full, projectConfig: true, baseBranches: ['dev', 'release/2', 'dev'] }))
+      .toEqual({ ...full, projectConfig: true, baseBranches: ['dev', 'release/2'] });
+    expect(validateGrants({ projectConfig: false }, { ...full, baseBranches: ['dev'] })).toEqual({ ...full, projectConfig: false, baseBranches: ['dev'] });
+    for (const [value, field] of [
+      [{ projectConfig: 'yes' }, 'grants.projectConfig'],
+      [{ baseBranches: 'dev' }, 'grants.baseBranches'],
+      [{ baseBranches: ['agent-abc-task'] }, 'grants.baseBranches'],
+      [{ baseBranches: ['-x'] }, 'grants.baseBranches'],
+      [{ baseBranches: ['main~1'] }, 'grants.baseBranches'],
+    ] as const) {
+      expect(rejection(() => validateGrants({ ...full, ...value }))).toEqual({ status: 400, code: 'invalid_grants', field });
+    }
+  });
+
+  it('checkBaseBranch: the repository base or a granted branch, nothing else', () => {
+    const grants: Grants = { ...full, baseBranches: ['dev'] };
+    expect(() => checkBaseBranch(grants, undefined, 'main')).not.toThrow();
+    expect(() => checkBaseBranch(grants, 'main', 'main')).not.toThrow();
+    expect(() => checkBaseBranch(grants, 'dev', 'main')).not.toThrow();
+    for (const base of ['agent-abc-task', 'refs/heads/main', 'main~1', 'release', 'HEAD']) {
+      expect(rejection(() => checkBaseBranch(grants, base, 'main'))).toEqual({ status: 400, code: 'base_branch_not_granted', field: 'baseBranch' });
+    }
+    expect(rejection(() => checkBaseBranch(full, 'dev', 'main')).code).toBe('base_branch_not_granted');
   });
 });

@@ -1,6 +1,7 @@
 import type { AgentLimits, SpawnRequest } from '../../agents/index.js';
 import { forbidden, invalid, tooMany } from '../../core/errors.js';
 import { isValidName } from '../../core/ids.js';
+import { isAgentBranchName, isValidBranchName } from '../../git/index.js';
 import { COMMANDS, RUNTIME_KINDS, type Command, type RuntimeKind } from './constants.js';
 
 /** What a peer may do here; set by the side that runs the agents (DESIGN §4). */
@@ -15,12 +16,23 @@ export interface Grants {
   shell?: boolean;
   /** `none`: the peer's agents run without network. Absent = `host`. */
   network?: 'host' | 'none';
+  /**
+   * The peer's agents' runtimes may load the configuration the repository
+   * carries (Claude Code hooks, MCP servers …: code). Absent = false.
+   */
+  projectConfig?: boolean;
+  /**
+   * Branches the peer may spawn from besides each repository's base branch;
+   * never an agent's branch (another agent's work, and what it committed).
+   */
+  baseBranches?: string[];
 }
 
 export const MAX_ACTIVE_AGENTS_LIMIT = 1000;
 const GRANT_FIELDS = ['commands', 'repos', 'runtimes', 'maxActiveAgents'] as const;
 /** Optional fields: left out, a grant allows no shell tools and host network. */
-const OPTIONAL_GRANT_FIELDS = ['shell', 'network'] as const;
+const OPTIONAL_GRANT_FIELDS = ['shell', 'network', 'projectConfig', 'baseBranches'] as const;
+export const MAX_GRANT_BASE_BRANCHES = 100;
 
 /**
  * Grants before the spoke's admin decides anything. Every command is listed
@@ -49,6 +61,7 @@ function list<T extends string>(value: unknown, field: string, accept: (item: st
 const isCommand = (s: string): s is Command => (COMMANDS as readonly string[]).includes(s);
 const isRuntime = (s: string): s is RuntimeKind => (RUNTIME_KINDS as readonly string[]).includes(s);
 const isRepoGrant = (s: string): s is string => s === '*' || isValidName(s);
+const isGrantableBase = (s: string): s is string => isValidBranchName(s) && !isAgentBranchName(s);
 
 /**
  * Checks a grants object strictly: unknown fields and bad values are a 400
@@ -80,10 +93,17 @@ export function validateGrants(input: unknown, base?: Grants): Grants {
   if (shell !== undefined && typeof shell !== 'boolean') throw badGrant('shell', 'must be a boolean');
   const network = obj.network === undefined ? base?.network : obj.network;
   if (network !== undefined && network !== 'host' && network !== 'none') throw badGrant('network', "must be 'host' or 'none'");
+  const projectConfig = obj.projectConfig === undefined ? base?.projectConfig : obj.projectConfig;
+  if (projectConfig !== undefined && typeof projectConfig !== 'boolean') throw badGrant('projectConfig', 'must be a boolean');
+  const baseBranches = obj.baseBranches === undefined ? base?.baseBranches
+    : list(obj.baseBranches, 'baseBranches', isGrantableBase, 'branch names that are not agent branches (agent-…)');
+  if (baseBranches !== undefined && baseBranches.length > MAX_GRANT_BASE_BRANCHES) throw badGrant('baseBranches', `may list at most ${MAX_GRANT_BASE_BRANCHES} branches`);
   return {
     commands, repos, runtimes, maxActiveAgents: max,
     ...(shell === undefined ? {} : { shell }),
     ...(network === undefined ? {} : { network }),
+    ...(projectConfig === undefined ? {} : { projectConfig }),
+    ...(baseBranches === undefined ? {} : { baseBranches: [...baseBranches] }),
   };
 }
 
@@ -127,15 +147,19 @@ export function checkGrant(grants: Grants, req: GrantRequest): void {
  * Everything a grant decides about one spawn, for every holder of grants (a
  * federated peer, an A2A client token): the command, repository, runtime and
  * count (`checkGrant`), then the powers that amount to running the caller's
- * own code, and what goes with the agent (its shell tools, its network).
- * `activeAgents` is the holder's agents queued, spawning or running now; the
- * caller counts them and spawns under one lock per holder, so the limit holds
- * under concurrent requests.
+ * own code, the base branch (`checkBaseBranch`), and what goes with the
+ * agent (its shell tools, its network, whether its runtime may load the
+ * repository's own configuration). `activeAgents` is the holder's agents
+ * queued, spawning or running now; the caller counts them and spawns under
+ * one lock per holder, so the limit holds under concurrent requests.
+ * `repoBaseBranch` is the requested repository's base branch here (null when
+ * there is no such repository: the spawn itself answers 404 then).
  */
-export function authorizeGrantedSpawn(grants: Grants, request: SpawnRequest, activeAgents: number): AgentLimits {
+export function authorizeGrantedSpawn(grants: Grants, request: SpawnRequest, activeAgents: number, repoBaseBranch: string | null): AgentLimits {
   checkGrant(grants, { command: 'agent.spawn', repo: request.repo, runtime: request.runtime?.kind ?? 'claude', activeAgents });
   checkGrantedPowers(grants, request);
-  return { shell: grants.shell === true, network: grants.network ?? 'host' };
+  if (repoBaseBranch !== null) checkBaseBranch(grants, request.baseBranch, repoBaseBranch);
+  return { shell: grants.shell === true, network: grants.network ?? 'host', projectConfig: grants.projectConfig === true };
 }
 
 /**
@@ -152,4 +176,17 @@ function checkGrantedPowers(grants: Grants, request: SpawnRequest): void {
   if (request.runtime?.kind === 'claude' && request.runtime.permissionMode === 'bypassPermissions') {
     throw forbidden('permission_mode_not_granted', 'bypassPermissions needs the command runtime in the grant', { field: 'runtime.permissionMode' });
   }
+}
+
+/**
+ * A peer spawns only from the repository's base branch or a branch its grant
+ * lists (`grants.baseBranches`), compared as given: never another agent's
+ * branch, a commit id, a tag or an expression (`main~1`). Otherwise 400
+ * `base_branch_not_granted`.
+ */
+export function checkBaseBranch(grants: Grants, requested: string | undefined, repoBaseBranch: string): void {
+  if (requested === undefined || requested === repoBaseBranch) return;
+  if (!isAgentBranchName(requested) && (grants.baseBranches ?? []).includes(requested)) return;
+  throw invalid('base_branch_not_granted', `this peer may spawn only from ${[repoBaseBranch, ...(grants.baseBranches ?? [])].join(', ')}, not from ${requested}`,
+    { field: 'baseBranch', baseBranch: requested });
 }

@@ -50,7 +50,7 @@ function link(o: Record<string, unknown>, key: string): PublicAgent['followUpOf'
 
 function parseLimits(v: unknown): PublicAgent['limits'] {
   if (!isPlainObject(v)) return null;
-  return { shell: v.shell === true, network: v.network === 'none' ? 'none' : 'host' };
+  return { shell: v.shell === true, network: v.network === 'none' ? 'none' : 'host', projectConfig: v.projectConfig === true };
 }
 
 /**

@@ -32,7 +32,7 @@ describe('a peer\'s claude agents under its grant', () => {
     expect(res.status).toBe(202);
     const agent = await waitForState(spoke, res.body.id);
     expect(agent.sandbox).toBe('bubblewrap');
-    expect(agent.limits).toEqual({ shell: false, network: 'host' });
+    expect(agent.limits).toEqual({ shell: false, network: 'host', projectConfig: false });
     const lines = (await spoke.api<{ lines: string[] }>('GET', `/agents/${agent.id}/logs`)).body.lines;
     const argvLine = lines.find((l) => l.startsWith('fake-claude: argv '));
     expect(argvLine).toBeDefined();
@@ -56,7 +56,7 @@ describe('a peer\'s claude agents under its grant', () => {
     });
     expect(res.status).toBe(202);
     const agent = await waitForState(spoke, res.body.id);
-    expect(agent.limits).toEqual({ shell: true, network: 'host' });
+    expect(agent.limits).toEqual({ shell: true, network: 'host', projectConfig: false });
     expect(agent.result?.summary).toMatch(/command failed: .*No such file/);
     expect(JSON.stringify(agent)).not.toContain(spoke.adminToken);
   });

@@ -92,7 +92,10 @@ export class CommandHandler {
     if (existing) return { agent: boundedAgent(existing), created: false };
     const activeAgents = (await this.ctx.agents.list({ origin: peer.instanceId, state: [...ACTIVE_STATES] })).length;
     // The follow-up is checked as the same spawn would be now (the grant may have changed since the first).
-    const limits = authorizeGrantedSpawn(peer.grants, { taskId: agent.taskId, repo: agent.repo, baseBranch: agent.baseBranch, prompt, runtime: agent.runtime, env: agent.env }, activeAgents);
+    // It continues the peer's own agent from its branch tip; the base that agent came from is checked again.
+    const repo = await this.ctx.core.repos.get(agent.repo);
+    const limits = authorizeGrantedSpawn(peer.grants, { taskId: agent.taskId, repo: agent.repo, baseBranch: agent.baseBranch, prompt, runtime: agent.runtime, env: agent.env },
+      activeAgents, repo?.baseBranch ?? null);
     const followUp = await this.ctx.agents.reply(agent.id, { prompt, idempotencyKey }, peer.instanceId, limits);
     this.ctx.logger.info({ peer: peer.instanceId, agentId: followUp.id, followUpOf: agent.id }, 'follow-up spawned for peer');
     return { agent: boundedAgent(followUp), created: true };

@@ -21,7 +21,9 @@ function bad(entry: unknown, why: string): never {
 /** The entry as a normalized relative path with '/' separators, or a 400. */
 export function normalizeCopyEntry(entry: unknown): string {
   if (typeof entry !== 'string' || entry.length === 0 || entry.length > MAX_ENTRY_LENGTH) bad(entry, 'must be a non-empty relative path');
-  if (entry.includes('\0')) bad(entry, 'contains a NUL byte');
+  // Control characters (NUL, newline, escape, DEL, C1): a name with a newline splits lines in git's
+  // info/exclude and every listing that shows it, and no one means a file named that way.
+  if (/[\u0000-\u001f\u007f-\u009f]/.test(entry)) bad(entry, 'contains a control character');
   if (isAbsolute(entry) || entry.startsWith('\\') || /^[A-Za-z]:/.test(entry)) bad(entry, 'must be relative to the repository');
   const segments = entry.split(/[\\/]+/);
   if (segments.includes('..')) bad(entry, "must not contain '..'");

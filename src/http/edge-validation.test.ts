@@ -62,6 +62,18 @@ describe('validation at the edge', () => {
     }
     expect((await t.api('GET', '/repos/gitcopy')).status).toBe(404);
   });
+
+  it('refuses copyFiles entries with control characters, at registration and when edited', async () => {
+    const entries = ['.env\n.git/config', 'a\rb', '.env\u001b[2J', 'tab\there', 'nul\u0000', 'del\u007f', 'c1\u0085'];
+    for (const entry of entries) {
+      const res = await t.api<ErrorBody>('POST', '/repos', { name: 'ctlcopy', path: repo.path, copyFiles: [entry] });
+      expect({ entry, status: res.status, code: res.body.error.code }).toEqual({ entry, status: 400, code: 'invalid_copy_file' });
+      const edit = await t.api<ErrorBody>('PATCH', '/repos/app', { copyFiles: ['.env', entry] });
+      expect({ entry, status: edit.status, code: edit.body.error.code }).toEqual({ entry, status: 400, code: 'invalid_copy_file' });
+    }
+    expect((await t.api('GET', '/repos/ctlcopy')).status).toBe(404);
+    expect((await t.api<{ copyFiles: string[] }>('GET', '/repos/app')).body.copyFiles).not.toContain('.env');
+  });
 });
 
 describe('validation at the edge, for a peer', () => {

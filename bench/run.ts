@@ -4,6 +4,7 @@ import { benchPools } from './pools.bench.js';
 import { benchRadar } from './radar.bench.js';
 import { benchSandbox } from './sandbox.bench.js';
 import { benchShare } from './share.bench.js';
+import { benchStore } from './store.bench.js';
 import { benchWorktrees } from './worktree.bench.js';
 
 /**
@@ -17,6 +18,7 @@ const suites: Array<{ suite: string; run: () => Promise<BenchResult[]> }> = [
   { suite: 'sandbox', run: benchSandbox },
   { suite: 'pools', run: benchPools },
   { suite: 'share', run: benchShare },
+  { suite: 'store', run: benchStore },
 ];
 
 function table(rows: Array<BenchResult & { suite: string }>): string {

@@ -72,6 +72,10 @@ export interface Config {
   bwrapPath: string;
   /** When Mosaic runs as root: the unprivileged user (name, uid or uid:gid) sandboxed agents and setups run as. */
   agentUser: string;
+  /** A postgres:// URL: the store is that PostgreSQL database. Unset: the embedded SQLite file in the home. */
+  databaseUrl: string | undefined;
+  /** PostgreSQL: connections this process opens at most. */
+  databasePool: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -112,6 +116,8 @@ const SETTINGS = {
   sseMaxBufferBytes: 'MOSAIC_SSE_MAX_BUFFER_BYTES',
   sseStallMs: 'MOSAIC_SSE_STALL_MS',
   fedStaleS: 'MOSAIC_FED_STALE_S',
+  databaseUrl: 'MOSAIC_DATABASE_URL',
+  databasePool: 'MOSAIC_DATABASE_POOL',
 } as const;
 
 type SettingKey = keyof typeof SETTINGS;
@@ -171,6 +177,14 @@ function logFormat(raw: unknown): LogFormat {
   throw invalid('invalid_config', `${SETTINGS.logFormat} must be ${LOG_FORMATS.join(', ')}, got ${String(raw)}`);
 }
 
+function databaseUrl(raw: unknown): string | undefined {
+  const value = text(raw, undefined);
+  if (value === undefined || value === '') return undefined;
+  // Never echo the value: it may hold a password.
+  if (!/^postgres(ql)?:\/\/./i.test(value)) throw invalid('invalid_config', `${SETTINGS.databaseUrl} must be a postgres:// URL`);
+  return value;
+}
+
 /** The URL of an instance listening on `host:port`, used when no URL is configured. */
 export function defaultUrl(listen: Pick<Config, 'host' | 'port' | 'tlsCert' | 'tlsKey'>): string {
   const scheme = listen.tlsCert && listen.tlsKey ? 'https' : 'http';
@@ -227,6 +241,8 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     sandbox: sandboxMode(pick('sandbox')),
     bwrapPath: text(pick('bwrapPath'), 'bwrap'),
     agentUser: text(pick('agentUser'), 'nobody'),
+    databaseUrl: databaseUrl(pick('databaseUrl')),
+    databasePool: integer('databasePool', pick('databasePool'), 10, 1, 1000),
   };
   return { ...config, ...overrides };
 }

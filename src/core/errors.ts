@@ -58,3 +58,23 @@ export function isStorageFull(err: unknown): boolean {
   if (typeof code === 'string' && STORAGE_FULL_CODES.has(code)) return true;
   return [message, stderr].some((text) => typeof text === 'string' && STORAGE_FULL_TEXT.test(text));
 }
+
+const STORE_LOST_CODES = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN',
+  // PostgreSQL: connection exceptions (08…) and the server shutting down or starting (57P01–57P03).
+  '08000', '08001', '08003', '08004', '08006', '57P01', '57P02', '57P03',
+]);
+const STORE_LOST_TEXT = /Connection terminated|timeout exceeded when trying to connect|not queryable|the database system is (starting up|shutting down)/i;
+
+/**
+ * A failure because the database server cannot be reached (down, restarting,
+ * the network): not a fault of the request, it maps to 503
+ * `store_unavailable` and the request may be retried once the server is back.
+ */
+export function isStoreUnavailable(err: unknown): boolean {
+  if (typeof err !== 'object' || err === null) return false;
+  if (isMosaicError(err)) return err.code === 'store_unavailable';
+  const { code, message } = err as { code?: unknown; message?: unknown };
+  if (typeof code === 'string' && STORE_LOST_CODES.has(code)) return true;
+  return typeof message === 'string' && STORE_LOST_TEXT.test(message);
+}

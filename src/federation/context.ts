@@ -1,7 +1,7 @@
 import type { AgentService, EventBus } from '../agents/index.js';
 import type { Config } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
-import type { SqliteStore } from '../store/index.js';
+import type { SqlStore } from '../store/index.js';
 import type { Identity } from './identity/index.js';
 import type { Messenger, PeerContacts, PeerTarget } from './outbound/index.js';
 import { PROTOCOL_VERSION, type ConnectResult } from './protocol/index.js';
@@ -21,7 +21,7 @@ export interface FederationContext {
   identity: Identity;
   self: SelfInfo;
   store: FederationStore;
-  core: SqliteStore;
+  core: SqlStore;
   agents: AgentService;
   bus: EventBus;
   logger: Logger;

@@ -3,7 +3,7 @@ import type { AgentApi, AgentService, EventBus } from '../agents/index.js';
 import type { Config } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
 import type { requireAdmin } from '../http/auth.js';
-import type { SqliteStore } from '../store/index.js';
+import type { SqlStore } from '../store/index.js';
 import { ConnectionService } from './connections/service.js';
 import type { FederationContext } from './context.js';
 import { Dispatcher } from './handlers/index.js';
@@ -29,7 +29,7 @@ export interface FederationDeps {
   config: Config;
   identity: Identity;
   /** The core store; opened with FEDERATION_MIGRATIONS among its migrations. */
-  store: SqliteStore;
+  store: SqlStore;
   agents: AgentService;
   bus: EventBus;
   logger: Logger;
@@ -51,7 +51,7 @@ export interface Federation {
    * answers past the replay window, expired invites. Never a pending row.
    * The instance runs it at start and periodically.
    */
-  prune(now?: number): FederationPruned;
+  prune(now?: number): Promise<FederationPruned>;
   stop(): Promise<void>;
 }
 
@@ -91,13 +91,14 @@ export function createFederation(deps: FederationDeps): Federation {
   const processor = new InboundProcessor(ctx, new Dispatcher(ctx, mirror));
   const instanceDoc = (): InstanceDoc => ({ ...self, protocolVersion: PROTOCOL_VERSION, capabilities: CAPABILITIES });
 
-  const prune = (now = Date.now()): FederationPruned => {
+  const prune = async (now = Date.now()): Promise<FederationPruned> => {
     const { retentionDays, retentionMaxRows } = deps.config;
     const before = now - retentionDays * DAY_MS;
-    store.invites.prune(now - DAY_MS);
-    const seen = store.seen.prune(now - REPLAY_WINDOW_MS) + store.seen.cap(retentionMaxRows);
-    const messages = store.messages.prune(before) + store.messages.trimUnverified(MAX_UNVERIFIED_MESSAGES) + store.messages.cap(retentionMaxRows);
-    const outbox = store.outbox.prune(before) + store.outbox.cap(retentionMaxRows);
+    await store.invites.prune(now - DAY_MS);
+    const seen = await store.seen.prune(now - REPLAY_WINDOW_MS) + await store.seen.cap(retentionMaxRows);
+    const messages = await store.messages.prune(before) + await store.messages.trimUnverified(MAX_UNVERIFIED_MESSAGES)
+      + await store.messages.cap(retentionMaxRows);
+    const outbox = await store.outbox.prune(before) + await store.outbox.cap(retentionMaxRows);
     return { messages, outbox, seen };
   };
 

@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
-import { isMosaicError, isStorageFull } from '../core/errors.js';
+import { isMosaicError, isStorageFull, isStoreUnavailable } from '../core/errors.js';
 import { isLockError } from '../git/index.js';
 import { NAME_PATTERN, NAME_RULE } from '../core/ids.js';
 
@@ -73,6 +73,13 @@ export function errorAnswerOf(err: unknown): { status: number; body: ErrorBody; 
     return {
       status: 409, fault: false, retryAfterS: 2,
       body: { error: { code: 'git_busy', message: 'another git process holds a lock in this repository; retry shortly', details: { retryable: true } } },
+    };
+  }
+  if (isStoreUnavailable(err)) {
+    // The database server is down or restarting: nothing was written (each store write is one transaction).
+    return {
+      status: 503, fault: false, retryAfterS: 2,
+      body: { error: { code: 'store_unavailable', message: 'the database cannot be reached; retry shortly', details: { retryable: true } } },
     };
   }
   if (isStorageFull(err)) {

@@ -12,8 +12,7 @@ import { HostAllowList } from '../http/allowed-hosts.js';
 import { buildApp } from '../http/app.js';
 import { mcpHttpPlugin } from '../mcp/index.js';
 import { RepoService } from '../repos/index.js';
-import { openSqliteStore, type SqliteStore } from '../store/index.js';
-import { registeredMigrations } from '../store/sqlite/index.js';
+import { acquireOwnerLock, openStore, registeredMigrations, SqliteBackend, type OwnerLock, type SqlStore } from '../store/index.js';
 import { acquireHomeLock } from './home-lock.js';
 import { startRetention } from './retention.js';
 
@@ -29,7 +28,7 @@ export interface Instance {
   config: Config;
   identity: Identity;
   adminToken: string;
-  store: SqliteStore;
+  store: SqlStore;
   agents: AgentService;
   federation: Federation;
   app: FastifyInstance;
@@ -88,10 +87,22 @@ async function startLocked(
 
   // Keyed by version: the federation's migrations may also have been registered globally.
   const migrations = [...new Map([...registeredMigrations(), ...FEDERATION_MIGRATIONS].map((m) => [m.version, m])).values()];
-  const store = openSqliteStore(paths.db, { migrations });
-  // A store from before incremental vacuum is rewritten once, so pruning can give space back.
+  const store = await openStore({
+    databaseUrl: config.databaseUrl, sqliteFile: paths.db, poolSize: config.databasePool, migrations,
+    onIdleError: (err) => logger.warn({ code: (err as { code?: unknown }).code, message: err.message }, 'database connection lost; it is replaced when next needed'),
+  });
+  logger.info({ store: store.describe() }, 'store opened');
+  // One standalone instance per database, as one server per home.
+  let owner: OwnerLock | undefined;
   try {
-    if (store.ensureIncrementalVacuum()) logger.info({ db: paths.db }, 'store converted to incremental vacuum');
+    if (config.databaseUrl !== undefined) owner = await acquireOwnerLock(config.databaseUrl, logger);
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  // A SQLite store from before incremental vacuum is rewritten once, so pruning can give space back.
+  try {
+    if (store.backend instanceof SqliteBackend && store.backend.ensureIncrementalVacuum()) logger.info({ db: paths.db }, 'store converted to incremental vacuum');
   } catch (err) {
     await store.close();
     throw err;
@@ -139,6 +150,7 @@ async function startLocked(
     await app?.close();
     await agents.stop();
     await store.close();
+    await owner?.release();
     throw err;
   }
   const url = listenUrl(app, config);
@@ -165,6 +177,7 @@ async function startLocked(
       await federation.stop();
       await agents.stop();
       await store.close();
+      await owner?.release();
       lock.release();
     },
   };

@@ -7,6 +7,9 @@ import { makeTempDir } from '../test-support/git-fixtures.js';
 import { startInstanceWithRepo, type InstanceWithRepo } from '../test-support/instance.js';
 import { readSse } from '../test-support/sse.js';
 import { eventually, finished, startCli } from '../test-support/cli.js';
+import type { Kysely } from 'kysely';
+import type { FederationTables } from '../federation/store/index.js';
+import { sqliteHandle } from '../store/index.js';
 import { ensureIncrementalVacuum } from '../store/sqlite/space.js';
 import { pruneStore } from './retention.js';
 
@@ -41,8 +44,8 @@ describe('store retention', () => {
     expect(oldSeqs.length).toBeGreaterThanOrEqual(4);
 
     // The first agent's events are 8 days old; retention is 7 days.
-    t.store.db.prepare('UPDATE events SET created_at = ? WHERE agent_id = ?').run(Date.now() - 8 * DAY_MS, old!.id);
-    const byAge = pruneStore(t.store, t.federation, t.config);
+    await t.store.sql.db.updateTable('events').set({ created_at: Date.now() - 8 * DAY_MS }).where('agent_id', '=', old!.id).execute();
+    const byAge = await pruneStore(t.store, t.federation, t.config);
     expect(byAge.events).toBe(oldSeqs.length);
     expect(await seqsOf()).toEqual(all.filter((seq) => !oldSeqs.includes(seq)));
     // The agent itself is untouched.
@@ -80,14 +83,15 @@ describe('store retention', () => {
     // By count: the newest 3 stay — and an event still queued for a peer, with everything after it.
     const midSeqs = await seqsOf(mid!.id);
     const queued = midSeqs[1]!;
-    t.store.db.prepare("INSERT INTO federation_outbox (peer, seq, agent_id, created_at) VALUES ('peer-not-reached', ?, ?, ?)").run(queued, mid!.id, Date.now());
+    const outbox = (t.store.sql.db as unknown as Kysely<FederationTables>);
+    await outbox.insertInto('federation_outbox').values({ peer: 'peer-not-reached', seq: queued, agent_id: mid!.id, created_at: Date.now() }).execute();
     try {
-      pruneStore(t.store, t.federation, { ...t.config, retentionMaxRows: 3 });
+      await pruneStore(t.store, t.federation, { ...t.config, retentionMaxRows: 3 });
       expect(await seqsOf()).toEqual(left.filter((seq) => seq >= queued));
     } finally {
-      t.store.db.prepare("DELETE FROM federation_outbox WHERE peer = 'peer-not-reached'").run();
+      await outbox.deleteFrom('federation_outbox').where('peer', '=', 'peer-not-reached').execute();
     }
-    pruneStore(t.store, t.federation, { ...t.config, retentionMaxRows: 3 });
+    await pruneStore(t.store, t.federation, { ...t.config, retentionMaxRows: 3 });
     expect(await seqsOf()).toEqual(left.slice(-3));
     // Seqs are never reused: the next event follows the last one ever written.
     const next = await spawnCommand(t, 'true', { taskId: 'after' });
@@ -99,15 +103,15 @@ describe('store retention', () => {
     const { t } = env;
     const file = join(t.home, 'mosaic.db');
     const size = () => {
-      t.store.db.pragma('wal_checkpoint(TRUNCATE)');
+      sqliteHandle(t.store).pragma('wal_checkpoint(TRUNCATE)');
       return statSync(file).size;
     };
-    expect(t.store.db.pragma('auto_vacuum', { simple: true })).toBe(2); // incremental, from the first table on
+    expect(sqliteHandle(t.store).pragma('auto_vacuum', { simple: true })).toBe(2); // incremental, from the first table on
     const [agent] = await t.store.agents.list({});
     const big = { ...agent!, prompt: 'x'.repeat(1800) }; // cut to 2 KiB in events anyway
     for (let i = 0; i < 3000; i += 1) await t.store.events.append('agent.progress', big.id, big);
     const grown = size();
-    pruneStore(t.store, t.federation, { ...t.config, retentionMaxRows: 100 });
+    await pruneStore(t.store, t.federation, { ...t.config, retentionMaxRows: 100 });
     const after = size();
     expect(grown).toBeGreaterThan(5_000_000);
     expect(after).toBeLessThan(grown / 4);

@@ -83,18 +83,22 @@ export interface EventStore {
   lastSeq(): Promise<number>;
 }
 
-/**
- * Persistence behind one interface, so another backend (PostgreSQL for
- * multi-node deployments) can be added without touching callers. Methods are
- * async for that reason even though the SQLite backend answers synchronously;
- * each method is atomic on its own (a transition and its event are one
- * transaction), so callers never need to hold a transaction open.
- */
-export interface Store {
+/** The tables of the store, as a transaction sees them. */
+export interface StoreTables {
   readonly repos: RepoStore;
   readonly agents: AgentStore;
   readonly events: EventStore;
-  /** Runs `fn` in one transaction. */
-  transaction<T>(fn: () => T): T;
+}
+
+/**
+ * Persistence behind one interface, on SQLite (the embedded default) or
+ * PostgreSQL (a database server several processes share). Each method is
+ * atomic on its own (a transition and its event are one transaction), so
+ * callers rarely need `transaction`; when they do, they use only the tables
+ * it hands them.
+ */
+export interface Store extends StoreTables {
+  /** Runs `fn` in one transaction: its tables write in it, a throw rolls it all back. */
+  transaction<T>(fn: (tx: StoreTables) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }

@@ -1,6 +1,6 @@
 import { isValidName } from '../../core/ids.js';
 import { INSTANCE_ID_RE } from '../protocol/index.js';
-import type { SqliteConnectionStore } from '../store/index.js';
+import type { SqlConnectionStore } from '../store/index.js';
 
 /** A peer-announced name made into a connection name (NAME_PATTERN), so it can be used like repo names in the CLI. */
 export function sanitizeName(raw: string): string {
@@ -15,11 +15,11 @@ export function sanitizeName(raw: string): string {
  * A free connection name based on what the peer calls itself: `spoke`, then
  * `spoke-2`, ... `exceptId` keeps a connection's own current name available to it.
  */
-export function uniqueName(connections: SqliteConnectionStore, wanted: string, exceptId?: string): string {
+export async function uniqueName(connections: SqlConnectionStore, wanted: string, exceptId?: string): Promise<string> {
   const base = sanitizeName(wanted);
   for (let i = 1; ; i += 1) {
     const candidate = i === 1 ? base : `${base}-${i}`;
-    const holder = connections.byName(candidate);
+    const holder = await connections.byName(candidate);
     if (!holder || holder.id === exceptId) return candidate;
   }
 }

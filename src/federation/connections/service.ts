@@ -31,7 +31,7 @@ export class ConnectionService {
   constructor(private readonly ctx: FederationContext) {}
 
   /** A single-use invite; only its hash is stored, the token is returned once and never logged. */
-  createInvite(grants: unknown, ttlS: number = DEFAULT_INVITE_TTL_S): { token: string; expiresAt: number } {
+  async createInvite(grants: unknown, ttlS: number = DEFAULT_INVITE_TTL_S): Promise<{ token: string; expiresAt: number }> {
     if (!Number.isInteger(ttlS) || ttlS < 1 || ttlS > MAX_INVITE_TTL_S) {
       throw invalid('invalid_ttl_s', `ttlS must be an integer from 1 to ${MAX_INVITE_TTL_S}`, { field: 'ttlS' });
     }
@@ -39,11 +39,11 @@ export class ConnectionService {
     const { token, tokenHash } = createInviteToken();
     const now = Date.now();
     const expiresAt = now + ttlS * 1000;
-    this.ctx.store.invites.insert(tokenHash, checked, expiresAt, now);
+    await this.ctx.store.invites.insert(tokenHash, checked, expiresAt, now);
     return { token, expiresAt };
   }
 
-  list(): ConnectionRecord[] {
+  list(): Promise<ConnectionRecord[]> {
     return this.ctx.store.connections.list();
   }
 
@@ -52,8 +52,8 @@ export class ConnectionService {
     return { ...conn, contact: this.ctx.contacts.get(conn.instanceId) };
   }
 
-  resolve(ref: string): ConnectionRecord {
-    const conn = this.ctx.store.connections.resolve(ref);
+  async resolve(ref: string): Promise<ConnectionRecord> {
+    const conn = await this.ctx.store.connections.resolve(ref);
     if (!conn) throw notFound('connection_not_found', `no connection '${ref}'`);
     return conn;
   }
@@ -69,82 +69,82 @@ export class ConnectionService {
     const connections = ctx.store.connections;
     const doc = await fetchInstanceDoc(req.url, ctx.config.fedTimeoutMs);
     if (doc.instanceId === ctx.identity.instanceId) throw invalid('self_connection', 'that URL is this instance', { field: 'url' });
-    const before = connections.byInstance(doc.instanceId);
+    const before = await connections.byInstance(doc.instanceId);
     if (before?.state === 'active') throw conflict('already_connected', `already connected to ${before.name}`, { connection: before.id });
     if (before?.state === 'suspended') {
       throw conflict('connection_suspended', `the connection with ${before.name} is suspended; resume it instead`, { connection: before.id });
     }
     if (req.name !== undefined) {
-      const holder = connections.byName(req.name);
+      const holder = await connections.byName(req.name);
       if (holder && holder.id !== before?.id) throw conflict('name_taken', `a connection named '${req.name}' already exists`, { field: 'name' });
     }
-    const name = req.name ?? before?.name ?? uniqueName(connections, doc.name);
+    const name = req.name ?? before?.name ?? await uniqueName(connections, doc.name);
     const fields = {
       name, url: peerOrigin(req.url) ?? req.url, publicKey: doc.publicKey, state: 'pending' as const, direction: 'outbound' as const,
       ...(req.pull === undefined ? {} : { pull: req.pull }),
     };
     // Recorded before sending, so a peer that answers (or accepts) at once finds the connection it answers.
     const record = before
-      ? connections.update(before.id, fields)!
-      : connections.insert({ ...fields, instanceId: doc.instanceId, grants: defaultGrants(), peerGrants: null });
+      ? (await connections.update(before.id, fields))!
+      : await connections.insert({ ...fields, instanceId: doc.instanceId, grants: defaultGrants(), peerGrants: null });
     try {
       const result = parseConnectResult(await ctx.messenger.send(targetOf(record), 'CONNECT', connectBody(ctx, record.grants, req.token), { op: 'connect' }));
       if (result.instance.instanceId !== doc.instanceId || result.instance.publicKey !== doc.publicKey) {
         throw new MosaicError(502, 'response_mismatch', 'the peer answered for another instance');
       }
-      const connected = connections.update(record.id, { state: result.state, peerGrants: result.grants ?? null })!;
+      const connected = (await connections.update(record.id, { state: result.state, peerGrants: result.grants ?? null }))!;
       ctx.logger.info({ peer: connected.instanceId, name: connected.name, state: connected.state }, 'federation connection');
       ctx.wakeOutbox(connected.instanceId);
       return connected;
     } catch (err) {
       if (before) {
         const { name: n, url, publicKey, state, direction, grants, peerGrants, pull } = before;
-        connections.update(before.id, { name: n, url, publicKey, state, direction, grants, peerGrants, pull });
+        await connections.update(before.id, { name: n, url, publicKey, state, direction, grants, peerGrants, pull });
       }
-      else connections.remove(record.id);
+      else await connections.remove(record.id);
       throw err;
     }
   }
 
   /** Accepts a pending request: active here, and a signed CONNECT tells the peer, whose pending record becomes active. */
   async accept(ref: string, grants?: unknown): Promise<ConnectionRecord> {
-    const conn = this.resolve(ref);
+    const conn = await this.resolve(ref);
     if (conn.state !== 'pending' || conn.direction !== 'inbound') {
       throw conflict('invalid_transition', `only a pending request can be accepted; ${conn.name} is ${conn.state} (${conn.direction})`, { state: conn.state });
     }
     const nextGrants: Grants = grants === undefined ? conn.grants : validateGrants(grants, conn.grants);
-    const active = this.ctx.store.connections.update(conn.id, { state: 'active', grants: nextGrants })!;
+    const active = (await this.ctx.store.connections.update(conn.id, { state: 'active', grants: nextGrants }))!;
     try {
       const result = parseConnectResult(await this.ctx.messenger.send(targetOf(active), 'CONNECT', connectBody(this.ctx, nextGrants), { op: 'accept' }));
-      return this.ctx.store.connections.update(conn.id, { peerGrants: result.grants ?? null })!;
+      return (await this.ctx.store.connections.update(conn.id, { peerGrants: result.grants ?? null }))!;
     } catch (err) {
-      this.ctx.store.connections.update(conn.id, { state: 'pending', grants: conn.grants });
+      await this.ctx.store.connections.update(conn.id, { state: 'pending', grants: conn.grants });
       throw err;
     }
   }
 
   /** Rejects a pending request; the peer is told (best effort) so its record ends `rejected` too. */
   async reject(ref: string): Promise<ConnectionRecord> {
-    const conn = this.resolve(ref);
+    const conn = await this.resolve(ref);
     if (conn.state !== 'pending' || conn.direction !== 'inbound') {
       throw conflict('invalid_transition', `only a pending request can be rejected; ${conn.name} is ${conn.state} (${conn.direction})`, { state: conn.state });
     }
-    const rejected = this.ctx.store.connections.update(conn.id, { state: 'rejected' })!;
+    const rejected = (await this.ctx.store.connections.update(conn.id, { state: 'rejected' }))!;
     await this.tell(rejected, 'rejected');
     return rejected;
   }
 
   /** Ends the connection here at once, then tells the peer (best effort, tracked in the message list). */
   async disconnect(ref: string): Promise<ConnectionRecord> {
-    const conn = this.resolve(ref);
+    const conn = await this.resolve(ref);
     if (conn.state === 'disconnected' || conn.state === 'rejected') return conn;
-    const ended = this.ctx.store.connections.update(conn.id, { state: 'disconnected' })!;
+    const ended = (await this.ctx.store.connections.update(conn.id, { state: 'disconnected' }))!;
     await this.tell(ended, 'disconnected');
     return ended;
   }
 
   async update(ref: string, change: ConnectionUpdate): Promise<ConnectionRecord> {
-    const conn = this.resolve(ref);
+    const conn = await this.resolve(ref);
     const patch: ConnectionPatch = {};
     if (change.url !== undefined) {
       const url = peerOrigin(change.url);
@@ -169,7 +169,7 @@ export class ConnectionService {
       }
       patch.state = change.state;
     }
-    const updated = this.ctx.store.connections.update(conn.id, patch)!;
+    const updated = (await this.ctx.store.connections.update(conn.id, patch))!;
     if (updated.state === 'active') this.ctx.wakeOutbox(updated.instanceId);
     return updated;
   }

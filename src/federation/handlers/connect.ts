@@ -13,26 +13,26 @@ const refused = (status: number, code: string, message: string): ProtocolError =
  * With a token it redeems an invite; without one it is a request for the
  * admin, or the peer's acceptance of a request this instance made.
  */
-export function handleConnect(
+export async function handleConnect(
   ctx: FederationContext, from: string, body: ConnectBody, existing: ConnectionRecord | undefined, source = 'unknown',
-): ConnectResult {
+): Promise<ConnectResult> {
   const instance = instanceInfo(ctx.self);
-  if (body.token !== undefined) return { ...redeem(ctx, from, body, body.token), instance };
+  if (body.token !== undefined) return { ...(await redeem(ctx, from, body, body.token)), instance };
   const connections = ctx.store.connections;
-  const expired = expirePendingRequests(ctx);
+  const expired = await expirePendingRequests(ctx);
   if (existing && expired.includes(existing.instanceId)) existing = undefined;
   if (!existing) {
     // Anyone with a key can ask; the requests waiting for the admin must not pile up without bound,
     // and one address's flood of fresh keys must not fill the slots a legitimate request needs.
-    if (ctx.store.requests.pendingFrom(source) >= ctx.config.fedPendingPerAddress) {
+    if (await ctx.store.requests.pendingFrom(source) >= ctx.config.fedPendingPerAddress) {
       throw refused(429, 'too_many_requests', 'too many connection requests from this address are waiting for this instance\'s admin');
     }
-    if (connections.list().filter((c) => c.state === 'pending' && c.direction === 'inbound').length >= MAX_PENDING_REQUESTS) {
+    if ((await connections.list()).filter((c) => c.state === 'pending' && c.direction === 'inbound').length >= MAX_PENDING_REQUESTS) {
       throw refused(429, 'too_many_requests', 'too many connection requests are waiting for this instance\'s admin');
     }
-    ctx.store.requests.record(from, source, Date.now());
-    connections.insert({
-      url: originOf(body), publicKey: body.publicKey, instanceId: from, name: uniqueName(connections, body.name), state: 'pending', direction: 'inbound',
+    await ctx.store.requests.record(from, source, Date.now());
+    await connections.insert({
+      url: originOf(body), publicKey: body.publicKey, instanceId: from, name: await uniqueName(connections, body.name), state: 'pending', direction: 'inbound',
       grants: defaultGrants(), peerGrants: body.grants ?? null,
     });
     ctx.logger.info({ peer: from, name: body.name }, 'federation connection requested');
@@ -42,20 +42,20 @@ export function handleConnect(
   // (`peers set --url`, or a new invite). Else a peer could point this instance's signed traffic anywhere.
   switch (existing.state) {
     case 'active':
-      if (body.grants) connections.update(existing.id, { peerGrants: body.grants });
+      if (body.grants) await connections.update(existing.id, { peerGrants: body.grants });
       return { state: 'active', grants: existing.grants, instance };
     case 'pending':
       if (existing.direction === 'outbound') {
         // The peer's admin accepted the request this instance sent.
-        connections.update(existing.id, { state: 'active', peerGrants: body.grants ?? null });
+        await connections.update(existing.id, { state: 'active', peerGrants: body.grants ?? null });
         ctx.wakeOutbox(from);
         return { state: 'active', grants: existing.grants, instance };
       }
       return { state: 'pending', instance };
     case 'disconnected':
       // A new request after a disconnect waits for the admin again; old grants stay until the admin decides.
-      ctx.store.requests.record(from, source, Date.now());
-      connections.update(existing.id, { state: 'pending', direction: 'inbound', peerGrants: body.grants ?? null });
+      await ctx.store.requests.record(from, source, Date.now());
+      await connections.update(existing.id, { state: 'pending', direction: 'inbound', peerGrants: body.grants ?? null });
       return { state: 'pending', instance };
     default:
       throw refused(403, `connection_${existing.state}`, `the connection with this peer is ${existing.state}`);
@@ -66,12 +66,12 @@ export function handleConnect(
  * Forgets connection requests that waited longer than the configured TTL
  * (default 24 h) without the admin's decision; returns their instance ids.
  */
-export function expirePendingRequests(ctx: FederationContext, now = Date.now()): string[] {
-  const expired = ctx.store.requests.expired(now - ctx.config.fedPendingTtlS * 1000);
+export async function expirePendingRequests(ctx: FederationContext, now = Date.now()): Promise<string[]> {
+  const expired = await ctx.store.requests.expired(now - ctx.config.fedPendingTtlS * 1000);
   for (const instanceId of expired) {
-    const conn = ctx.store.connections.byInstance(instanceId);
-    if (conn?.state === 'pending' && conn.direction === 'inbound') ctx.store.connections.remove(conn.id);
-    ctx.store.requests.forget(instanceId);
+    const conn = await ctx.store.connections.byInstance(instanceId);
+    if (conn?.state === 'pending' && conn.direction === 'inbound') await ctx.store.connections.remove(conn.id);
+    await ctx.store.requests.forget(instanceId);
   }
   if (expired.length > 0) ctx.logger.info({ expired: expired.length }, 'connection requests expired');
   return expired;
@@ -85,12 +85,11 @@ function originOf(body: ConnectBody): string {
 }
 
 /** Uses an invite once, atomically: of two concurrent CONNECTs with one token, exactly one succeeds. */
-function redeem(ctx: FederationContext, from: string, body: ConnectBody, token: string): Pick<ConnectResult, 'state' | 'grants'> {
-  const { store } = ctx;
-  return store.transaction(() => {
-    const invite = isInviteTokenFormat(token) ? store.invites.get(hashInviteToken(token)) : undefined;
+function redeem(ctx: FederationContext, from: string, body: ConnectBody, token: string): Promise<Pick<ConnectResult, 'state' | 'grants'>> {
+  return ctx.store.transaction(async (store) => {
+    const invite = isInviteTokenFormat(token) ? await store.invites.get(hashInviteToken(token)) : undefined;
     if (!invite) throw refused(401, 'invite_invalid', 'the invite token is not known here');
-    const existing = store.connections.byInstance(from);
+    const existing = await store.connections.byInstance(from);
     if (invite.usedAt !== null) {
       // The same peer retrying after a lost answer is connected already: tell it so rather than refuse.
       if (invite.usedBy === from && existing?.state === 'active') return { state: 'active', grants: existing.grants };
@@ -98,23 +97,23 @@ function redeem(ctx: FederationContext, from: string, body: ConnectBody, token: 
     }
     const now = Date.now();
     if (invite.expiresAt <= now) throw refused(403, 'invite_expired', 'the invite token has expired');
-    if (!store.invites.markUsed(invite.tokenHash, from, now)) throw refused(403, 'invite_used', 'the invite token has already been used');
+    if (!(await store.invites.markUsed(invite.tokenHash, from, now))) throw refused(403, 'invite_used', 'the invite token has already been used');
     const fields = {
       // A new invite is this side's admin's decision: redeeming it may set a new URL.
       url: originOf(body), publicKey: body.publicKey, state: 'active' as const, direction: 'inbound' as const,
       grants: invite.grants, peerGrants: body.grants ?? null,
     };
-    if (existing) store.connections.update(existing.id, fields);
-    else store.connections.insert({ ...fields, instanceId: from, name: uniqueName(store.connections, body.name) });
+    if (existing) await store.connections.update(existing.id, fields);
+    else await store.connections.insert({ ...fields, instanceId: from, name: await uniqueName(store.connections, body.name) });
     ctx.logger.info({ peer: from, name: body.name }, 'federation connection by invite');
     return { state: 'active', grants: invite.grants };
   });
 }
 
 /** A signed DISCONNECT: the peer ended the connection (or rejected this instance's request). */
-export function handleDisconnect(ctx: FederationContext, peer: ConnectionRecord, reason: string | undefined): { state: string } {
+export async function handleDisconnect(ctx: FederationContext, peer: ConnectionRecord, reason: string | undefined): Promise<{ state: string }> {
   const state = reason === 'rejected' && peer.state === 'pending' ? 'rejected' : 'disconnected';
-  ctx.store.connections.update(peer.id, { state });
+  await ctx.store.connections.update(peer.id, { state });
   ctx.logger.info({ peer: peer.instanceId, state, reason }, 'federation connection ended by peer');
   return { state };
 }

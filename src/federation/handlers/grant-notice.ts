@@ -10,9 +10,9 @@ import type { ConnectionRecord } from '../store/index.js';
  * message can touch it. A notice older than the one applied is ignored, so a
  * late retry never brings back a grant that was changed since.
  */
-export function applyGrantNotice(ctx: FederationContext, peer: ConnectionRecord, notice: GrantNoticeBody): { applied: boolean } {
+export async function applyGrantNotice(ctx: FederationContext, peer: ConnectionRecord, notice: GrantNoticeBody): Promise<{ applied: boolean }> {
   if (notice.version <= peer.peerGrantsVersion) return { applied: false };
-  ctx.store.connections.update(peer.id, { peerGrants: notice.grants, peerGrantsVersion: notice.version });
+  await ctx.store.connections.update(peer.id, { peerGrants: notice.grants, peerGrantsVersion: notice.version });
   ctx.logger.info({ peer: peer.instanceId, name: peer.name, grants: notice.grants }, 'peer changed what this instance may do there');
   return { applied: true };
 }

@@ -30,7 +30,7 @@ export async function handleQuery(ctx: FederationContext, peer: ConnectionRecord
       const pulled = await pullEvents(ctx, peer.instanceId, after, waitMs, limit);
       if (peer.grantsVersion === 0) return pulled;
       // A hub that pulls may be one this instance cannot reach: every pull also carries the current grants (grant.changed).
-      ctx.store.connections.markGrantsNotified(peer.id, peer.grantsVersion);
+      await ctx.store.connections.markGrantsNotified(peer.id, peer.grantsVersion);
       return { ...pulled, grants: { version: peer.grantsVersion, grants: peer.grants } };
     }
   }

@@ -26,11 +26,11 @@ export async function adminFederationRoutes(app: FastifyInstance, opts: AdminRou
       body: inviteBody,
       response: { 201: inviteResponse, ...adminErrors },
     },
-  }, async (request, reply) => reply.status(201).send(connections.createInvite(request.body.grants, request.body.ttlS)));
+  }, async (request, reply) => reply.status(201).send(await connections.createInvite(request.body.grants, request.body.ttlS)));
 
   app.get('/federation/connections', {
     schema: { tags, summary: 'List connections', response: { 200: { type: 'object', properties: { connections: { type: 'array', items: connectionSchema } } }, ...adminErrors } },
-  }, async () => ({ connections: connections.list().map((c) => connections.withContact(c)) }));
+  }, async () => ({ connections: (await connections.list()).map((c) => connections.withContact(c)) }));
 
   app.post<{ Body: ConnectRequest }>('/federation/connections', {
     schema: {
@@ -43,7 +43,7 @@ export async function adminFederationRoutes(app: FastifyInstance, opts: AdminRou
 
   app.get<Params>('/federation/connections/:id', {
     schema: { tags, summary: 'One connection (by id, name or instance id)', params: connectionParams, response: one },
-  }, async (request) => connections.withContact(connections.resolve(request.params.id)));
+  }, async (request) => connections.withContact(await connections.resolve(request.params.id)));
 
   app.post<Params & { Body: { grants?: unknown } | null }>('/federation/connections/:id/accept', {
     schema: { tags, summary: 'Accept a pending request, optionally setting its grants', params: connectionParams, body: acceptBody, response: one },
@@ -71,8 +71,8 @@ export async function adminFederationRoutes(app: FastifyInstance, opts: AdminRou
   }, async (request) => {
     const { peer, ...rest } = request.query;
     const filter: MessageFilter = { ...rest };
-    if (peer !== undefined) filter.peer = store.connections.resolve(peer)?.instanceId ?? peer;
-    const names = new Map(store.connections.list().map((c) => [c.instanceId, c.name]));
-    return { messages: store.messages.list(filter).map((m: MessageRecord) => ({ ...m, peerName: names.get(m.peer) ?? null })) };
+    if (peer !== undefined) filter.peer = (await store.connections.resolve(peer))?.instanceId ?? peer;
+    const names = new Map((await store.connections.list()).map((c) => [c.instanceId, c.name]));
+    return { messages: (await store.messages.list(filter)).map((m: MessageRecord) => ({ ...m, peerName: names.get(m.peer) ?? null })) };
   });
 }

@@ -50,10 +50,13 @@ export class InboundProcessor {
   /** `source`: the sender's address, for the per-address cap on connection requests. */
   async process(kind: InboundKind, bytes: Buffer, signatureHeader: string | undefined, source?: string): Promise<InboundAnswer> {
     const { store } = this.ctx;
+    // verifyInbound is pure and synchronous: the sender's record is read first (the store is async).
+    const sender = await this.senderOf(bytes);
     let verified: VerifiedInbound<Peer>;
     try {
       verified = verifyInbound<Peer>({
-        bytes, signatureHeader, kind, self: this.ctx.identity.instanceId, now: Date.now(), lookupPeer: (id) => this.lookup(id),
+        bytes, signatureHeader, kind, self: this.ctx.identity.instanceId, now: Date.now(),
+        lookupPeer: (id) => (sender !== undefined && sender.connection.instanceId === id ? sender : undefined),
       });
     } catch (err) {
       return this.refuseUnverified(bytes, err);
@@ -62,20 +65,26 @@ export class InboundProcessor {
     const row: Row = { messageId: envelope.id, direction: 'in', peer: envelope.from, verified: true };
     // Signed with a stored peer's key: it is there (whatever this message asks). A first CONNECT is not a peer yet.
     if (verified.peer?.state === 'active') this.ctx.contacts.heard(envelope.from);
-    store.messages.start({ ...row, kind: envelope.kind, op: opOf(envelope), correlationId: envelope.correlationId ?? null });
+    await store.messages.start({ ...row, kind: envelope.kind, op: opOf(envelope), correlationId: envelope.correlationId ?? null });
     try {
       this.limiter.take(envelope.from);
     } catch (err) {
-      return this.finish(row, this.errorAnswer(envelope, err));
+      return await this.finish(row, this.errorAnswer(envelope, err));
     }
     const key = `${envelope.from} ${envelope.id}`;
     const running = this.inflight.get(key);
     if (running) return running.then((answer) => this.finish(row, answer));
-    const stored = store.seen.get(envelope.from, envelope.id);
-    if (stored) return this.finish(row, stored);
-    const execution = this.execute(verified, row, source).finally(() => this.inflight.delete(key));
+    // Registered before anything is awaited, so a repeat arriving meanwhile waits for this answer.
+    const execution = this.answerOnce(verified, row, source).finally(() => this.inflight.delete(key));
     this.inflight.set(key, execution);
     return execution;
+  }
+
+  /** The stored answer of a message seen before, or the answer of running it now. */
+  private async answerOnce(verified: VerifiedInbound<Peer>, row: Row, source: string | undefined): Promise<InboundAnswer> {
+    const stored = await this.ctx.store.seen.get(verified.envelope.from, verified.envelope.id);
+    if (stored) return this.finish(row, stored);
+    return this.execute(verified, row, source);
   }
 
   private async execute(verified: VerifiedInbound<Peer>, row: Row, source: string | undefined): Promise<InboundAnswer> {
@@ -86,7 +95,7 @@ export class InboundProcessor {
     } catch (err) {
       answer = this.errorAnswer(envelope, err);
     }
-    if (this.remember(envelope, answer)) this.ctx.store.seen.put(envelope.from, envelope.id, answer);
+    if (this.remember(envelope, answer)) await this.ctx.store.seen.put(envelope.from, envelope.id, answer);
     if (envelope.kind !== 'DISCONNECT') this.ctx.wakeOutbox(envelope.from);
     return this.finish(row, answer);
   }
@@ -106,13 +115,21 @@ export class InboundProcessor {
     return !repeatable || answer.bytes.length <= MAX_REMEMBERED_BYTES;
   }
 
-  private lookup(instanceId: string): Peer | undefined {
-    const connection = this.ctx.store.connections.byInstance(instanceId);
+  /** The stored peer the message says it is from; undefined for a message that does not parse (verifyInbound says why). */
+  private async senderOf(bytes: Buffer): Promise<Peer | undefined> {
+    if (bytes.length > MAX_BODY_BYTES) return undefined;
+    let from: string;
+    try {
+      from = parseEnvelope(bytes).from;
+    } catch {
+      return undefined;
+    }
+    const connection = await this.ctx.store.connections.byInstance(from);
     return connection && { state: connection.state, publicKey: Buffer.from(connection.publicKey, 'base64'), connection };
   }
 
   /** A message refused before its sender was verified: answered and listed if its envelope parses, a plain error otherwise. */
-  private refuseUnverified(bytes: Buffer, err: unknown): InboundAnswer {
+  private async refuseUnverified(bytes: Buffer, err: unknown): Promise<InboundAnswer> {
     if (bytes.length > MAX_BODY_BYTES) throw err;
     let envelope: Envelope<JsonObject>;
     try {
@@ -121,7 +138,7 @@ export class InboundProcessor {
       throw err;
     }
     const row: Row = { messageId: envelope.id, direction: 'in', peer: envelope.from, verified: false };
-    this.ctx.store.messages.start({ ...row, kind: envelope.kind, op: opOf(envelope), correlationId: envelope.correlationId ?? null });
+    await this.ctx.store.messages.start({ ...row, kind: envelope.kind, op: opOf(envelope), correlationId: envelope.correlationId ?? null });
     return this.finish(row, this.errorAnswer(envelope, err));
   }
 
@@ -145,7 +162,7 @@ export class InboundProcessor {
     return { status, bytes: signed.bytes, signature: signed.signature };
   }
 
-  private finish(row: Row, answer: InboundAnswer): InboundAnswer {
+  private async finish(row: Row, answer: InboundAnswer): Promise<InboundAnswer> {
     let error: { code?: string; message?: string } = {};
     if (answer.status >= 400) {
       try {
@@ -155,7 +172,7 @@ export class InboundProcessor {
         // Our own answer: always JSON.
       }
     }
-    this.ctx.store.messages.finish(row, {
+    await this.ctx.store.messages.finish(row, {
       status: answer.status < 400 ? 'delivered' : 'failed', httpStatus: answer.status, errorCode: error.code ?? null, errorMessage: error.message ?? null,
     });
     return answer;

@@ -62,7 +62,7 @@ export class Messenger {
     const { identity, store } = this.opts;
     const envelope = makeEnvelope({ kind, from: identity.instanceId, to: peer.instanceId, body, ...(opts.id ? { id: opts.id } : {}) });
     const row = { messageId: envelope.id, direction: 'out' as const, peer: peer.instanceId, verified: true };
-    store.messages.start({ ...row, kind, op: opts.op ?? null });
+    await store.messages.start({ ...row, kind, op: opts.op ?? null });
     const peerPublicKey = decodePublicKey(peer.publicKey);
     if (!peerPublicKey) throw new MosaicError(500, 'invalid_peer_key', `the stored key of ${peer.instanceId} is malformed`);
     // Counted here rather than taken from the client's result, so failures report their attempts too.
@@ -89,7 +89,7 @@ export class Messenger {
       const { body: answer } = sent.response;
       // A verified answer, ok or a refusal, is contact: the peer is there and speaking for itself.
       this.opts.contacts?.heard(peer.instanceId);
-      store.messages.finish(row, answer.ok
+      await store.messages.finish(row, answer.ok
         ? { status: 'delivered', httpStatus: sent.status, attempts }
         : { status: 'failed', httpStatus: sent.status, errorCode: answer.error.code, errorMessage: answer.error.message, attempts });
       return sent;
@@ -97,7 +97,7 @@ export class Messenger {
       const e = isMosaicError(err) ? err : new MosaicError(502, 'peer_unreachable', (err as Error).message);
       const status: MessageStatus = e.code === 'peer_timeout' ? 'timeout' : 'failed';
       const peerStatus = typeof e.details?.peerStatus === 'number' ? e.details.peerStatus : null;
-      store.messages.finish(row, {
+      await store.messages.finish(row, {
         status, httpStatus: peerStatus, errorCode: e.code, errorMessage: e.message, attempts: Math.max(1, attempts),
       });
       if (!opts.signal?.aborted) this.opts.contacts?.failed(peer.instanceId, e.message);

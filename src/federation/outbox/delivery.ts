@@ -36,6 +36,8 @@ export class OutboxDelivery {
   private readonly baseBackoffMs: number;
   private readonly tickMs: number;
   private timer: NodeJS.Timeout | undefined;
+  /** A scan of every peer is running: a wake meanwhile adds nothing. */
+  private scanning = false;
   private unsubscribe: (() => void) | undefined;
 
   constructor(private readonly ctx: FederationContext, opts: DeliveryOptions = {}) {
@@ -66,10 +68,17 @@ export class OutboxDelivery {
       this.drain(peer);
       return;
     }
+    if (this.scanning) return;
+    this.scanning = true;
+    void this.scan().finally(() => { this.scanning = false; });
+  }
+
+  /** Drains every peer whose next attempt is due. A store that cannot be reached pauses delivery until a later scan. */
+  private async scan(): Promise<void> {
     const now = Date.now();
     try {
-      for (const row of this.ctx.store.outbox.peersWithPending()) if (this.isDue(row.due, now)) this.drain(row.peer);
-      for (const conn of this.ctx.store.connections.list()) if (this.noticeDue(conn, now)) this.drain(conn.instanceId);
+      for (const row of await this.ctx.store.outbox.peersWithPending()) if (this.isDue(row.due, now)) this.drain(row.peer);
+      for (const conn of await this.ctx.store.connections.list()) if (this.noticeDue(conn, now)) this.drain(conn.instanceId);
     } catch (err) {
       this.ctx.logger.error({ err }, 'outbox scan failed');
     }
@@ -105,10 +114,10 @@ export class OutboxDelivery {
     const { store } = this.ctx;
     for (;;) {
       if (this.abort.signal.aborted) return;
-      const conn = store.connections.byInstance(peer);
+      const conn = await store.connections.byInstance(peer);
       if (!conn || conn.state !== 'active') return;
       if (this.noticeDue(conn, Date.now())) await this.sendGrantNotice(conn);
-      const rows = store.outbox.pending(peer, 50);
+      const rows = await store.outbox.pending(peer, 50);
       if (rows.length === 0) return;
       for (const row of rows) {
         if (!this.isDue(row.nextAttemptAt, Date.now())) return;
@@ -120,9 +129,9 @@ export class OutboxDelivery {
   /** One attempt at one row; false when the peer's queue must wait. */
   private async send(target: ReturnType<typeof targetOf>, row: OutboxRow): Promise<boolean> {
     const { store, identity } = this.ctx;
-    const event = outboxEvent(this.ctx, row);
+    const event = await outboxEvent(this.ctx, row);
     if (!event) {
-      store.outbox.failed(row.peer, row.seq, 'the event is no longer in the log');
+      await store.outbox.failed(row.peer, row.seq, 'the event is no longer in the log');
       return true;
     }
     const id = deterministicUuid('mosaic-event', identity.instanceId, row.peer, String(row.seq));
@@ -131,25 +140,25 @@ export class OutboxDelivery {
         id, op: event.event, retries: 0, signal: this.abort.signal,
       });
       if (response.body.ok) {
-        store.outbox.delivered(row.peer, row.seq, Date.now());
+        await store.outbox.delivered(row.peer, row.seq, Date.now());
         return true;
       }
       // A clock that is off is fixed by an admin; the event must wait for that, not be dropped.
       if (isPermanent(status) && response.body.error.code !== 'clock_skew') {
-        this.giveUp(row, status, response.body.error.code, response.body.error.message);
+        await this.giveUp(row, status, response.body.error.code, response.body.error.message);
         return true;
       }
-      this.retryLater(row, response.body.error.code);
+      await this.retryLater(row, response.body.error.code);
       return false;
     } catch (err) {
       if (this.abort.signal.aborted) return false;
       // A refusal without a signed RESPONSE (e.g. a proxy's or the peer's body limit answering 413) is final too.
       const peerStatus = isMosaicError(err) && typeof err.details?.peerStatus === 'number' ? err.details.peerStatus : undefined;
       if (peerStatus !== undefined && isPermanent(peerStatus)) {
-        this.giveUp(row, peerStatus, isMosaicError(err) ? err.code : 'peer_rejected', (err as Error).message);
+        await this.giveUp(row, peerStatus, isMosaicError(err) ? err.code : 'peer_rejected', (err as Error).message);
         return true;
       }
-      this.retryLater(row, isMosaicError(err) ? err.code : String(err));
+      await this.retryLater(row, isMosaicError(err) ? err.code : String(err));
       return false;
     }
   }
@@ -178,7 +187,7 @@ export class OutboxDelivery {
         id, op: GRANT_CHANGED, retries: 0, signal: this.abort.signal,
       });
       if (answer.response.body.ok) {
-        this.ctx.store.connections.markGrantsNotified(conn.id, version);
+        await this.ctx.store.connections.markGrantsNotified(conn.id, version);
         this.noticeBackoff.delete(conn.instanceId);
         return;
       }
@@ -191,7 +200,7 @@ export class OutboxDelivery {
     }
     if (status !== undefined && isPermanent(status) && code !== 'clock_skew') {
       this.ctx.logger.warn({ peer: conn.instanceId, status, code }, 'peer refused the grant notice for good; not sending it again');
-      this.ctx.store.connections.markGrantsNotified(conn.id, version);
+      await this.ctx.store.connections.markGrantsNotified(conn.id, version);
       this.noticeBackoff.delete(conn.instanceId);
       return;
     }
@@ -200,14 +209,14 @@ export class OutboxDelivery {
     this.noticeBackoff.set(conn.instanceId, { attempts, at: Date.now() + step / 2 + Math.random() * (step / 2) });
   }
 
-  private giveUp(row: OutboxRow, status: number, code: string, message: string): void {
+  private async giveUp(row: OutboxRow, status: number, code: string, message: string): Promise<void> {
     this.ctx.logger.warn({ peer: row.peer, seq: row.seq, status, code }, 'peer refused an event for good; skipping it');
-    this.ctx.store.outbox.failed(row.peer, row.seq, `${status} ${code}: ${message}`);
+    await this.ctx.store.outbox.failed(row.peer, row.seq, `${status} ${code}: ${message}`);
   }
 
-  private retryLater(row: OutboxRow, reason: string): void {
+  private async retryLater(row: OutboxRow, reason: string): Promise<void> {
     const step = Math.min(this.ctx.config.fedRetryMaxMs, this.baseBackoffMs * 2 ** Math.min(row.attempts, 20));
     const delay = step / 2 + Math.random() * (step / 2);
-    this.ctx.store.outbox.retryLater(row.peer, row.seq, Date.now() + delay, reason);
+    await this.ctx.store.outbox.retryLater(row.peer, row.seq, Date.now() + delay, reason);
   }
 }

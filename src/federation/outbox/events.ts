@@ -12,8 +12,8 @@ export interface OutboxEvent {
 }
 
 /** The agent record of an outbox row, read from the event log; undefined when the event is gone. */
-export function outboxEvent(ctx: FederationContext, row: OutboxRow): OutboxEvent | undefined {
-  const [event] = ctx.core.events.afterSync(row.seq - 1, 1);
+export async function outboxEvent(ctx: FederationContext, row: OutboxRow): Promise<OutboxEvent | undefined> {
+  const [event] = await ctx.core.events.after(row.seq - 1, 1);
   if (!event || event.seq !== row.seq || !(EVENTS as readonly string[]).includes(event.type)) return undefined;
   return { seq: row.seq, event: event.type as EventName, agent: boundedAgent(event.data) };
 }
@@ -25,11 +25,11 @@ export function outboxEvent(ctx: FederationContext, row: OutboxRow): OutboxEvent
  * Pulling past a row acknowledges it, so the push worker does not send it again.
  */
 export async function pullEvents(ctx: FederationContext, peer: string, after: number, waitMs: number, limit: number): Promise<{ events: OutboxEvent[]; next: number }> {
-  const read = (): OutboxEvent[] => {
+  const read = async (): Promise<OutboxEvent[]> => {
     const out: OutboxEvent[] = [];
     let size = 0;
-    for (const row of ctx.store.outbox.after(peer, after, limit)) {
-      const event = outboxEvent(ctx, row);
+    for (const row of await ctx.store.outbox.after(peer, after, limit)) {
+      const event = await outboxEvent(ctx, row);
       if (!event) continue;
       size += Buffer.byteLength(JSON.stringify(event));
       // One answer must fit in one message; the rest comes with the next pull.
@@ -38,8 +38,8 @@ export async function pullEvents(ctx: FederationContext, peer: string, after: nu
     }
     return out;
   };
-  if (after > 0) ctx.store.outbox.acknowledge(peer, after, Date.now());
-  let events = read();
+  if (after > 0) await ctx.store.outbox.acknowledge(peer, after, Date.now());
+  let events = await read();
   if (events.length === 0 && waitMs > 0 && !ctx.closing.aborted) {
     await new Promise<void>((resolve) => {
       const timer = setTimeout(done, waitMs);
@@ -54,7 +54,7 @@ export async function pullEvents(ctx: FederationContext, peer: string, after: nu
         resolve();
       }
     });
-    events = read();
+    events = await read();
   }
   return { events, next: events.at(-1)?.seq ?? after };
 }

@@ -28,6 +28,7 @@ export class EventPuller {
   private readonly loops = new Map<string, Promise<void>>();
   private readonly abort = new AbortController();
   private timer: NodeJS.Timeout | undefined;
+  private scanning = false;
 
   constructor(private readonly ctx: FederationContext, private readonly mirror: RemoteMirror, private readonly tickMs = 1000) {}
 
@@ -45,8 +46,16 @@ export class EventPuller {
 
   /** Starts a loop for every pull connection that has none. */
   scan(): void {
-    if (this.abort.signal.aborted) return;
-    for (const conn of this.ctx.store.connections.list()) {
+    if (this.abort.signal.aborted || this.scanning) return;
+    this.scanning = true;
+    void this.startLoops()
+      .catch((err: unknown) => this.ctx.logger.error({ err }, 'event pull scan failed'))
+      .finally(() => { this.scanning = false; });
+  }
+
+  private async startLoops(): Promise<void> {
+    for (const conn of await this.ctx.store.connections.list()) {
+      if (this.abort.signal.aborted) return;
       if (!conn.pull || conn.state !== 'active' || this.loops.has(conn.id)) continue;
       const loop = this.run(conn.id)
         .catch((err: unknown) => this.ctx.logger.error({ err, peer: conn.instanceId }, 'event pull failed'))
@@ -59,7 +68,7 @@ export class EventPuller {
     const { signal } = this.abort;
     let failures = 0;
     for (;;) {
-      const conn = this.ctx.store.connections.get(id);
+      const conn = await this.ctx.store.connections.get(id);
       if (signal.aborted || !conn || !conn.pull || conn.state !== 'active') return;
       try {
         await this.pullOnce(conn);
@@ -91,15 +100,15 @@ export class EventPuller {
       }
       after = item.seq as number;
     }
-    if (after !== conn.pullAfter) this.ctx.store.connections.update(conn.id, { pullAfter: after });
-    if (result.grants !== undefined) this.applyGrants(conn, result.grants);
+    if (after !== conn.pullAfter) await this.ctx.store.connections.update(conn.id, { pullAfter: after });
+    if (result.grants !== undefined) await this.applyGrants(conn, result.grants);
   }
 
   /** The peer's current grants for this instance, as a pull answer carries them (the pull side of grant.changed). */
-  private applyGrants(conn: ConnectionRecord, value: unknown): void {
+  private async applyGrants(conn: ConnectionRecord, value: unknown): Promise<void> {
     try {
       const notice = parseEventBody({ ...(isPlainObject(value) ? value : {}), event: GRANT_CHANGED });
-      if (notice.event === GRANT_CHANGED) applyGrantNotice(this.ctx, this.ctx.store.connections.get(conn.id) ?? conn, notice);
+      if (notice.event === GRANT_CHANGED) await applyGrantNotice(this.ctx, (await this.ctx.store.connections.get(conn.id)) ?? conn, notice);
     } catch (err) {
       this.ctx.logger.warn({ peer: conn.instanceId, code: isMosaicError(err) ? err.code : String(err) }, 'pulled grants refused');
     }

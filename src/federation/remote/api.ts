@@ -22,13 +22,13 @@ export class FederatedAgentApi implements AgentApi {
 
   async spawn(request: SpawnRequest): Promise<{ agent: PublicAgent; created: boolean }> {
     if (request.peer === undefined) return this.local.spawn(request);
-    const conn = this.peer(request.peer);
+    const conn = await this.peer(request.peer);
     const { peer: _peer, ...args } = request;
     return this.mirror.spawning(conn.instanceId, async () => {
       const result = await this.ctx.messenger.send<{ agent: unknown; created?: unknown }>(targetOf(conn), 'COMMAND', { command: 'agent.spawn', args: { ...args } }, { op: 'agent.spawn' });
       const answered = parseRemoteAgent(result.agent);
       checkSpawnAnswer(request, answered);
-      const agent = this.mirror.record(conn.instanceId, answered);
+      const agent = await this.mirror.record(conn.instanceId, answered);
       return { agent, created: result.created !== false };
     });
   }
@@ -37,7 +37,7 @@ export class FederatedAgentApi implements AgentApi {
     try {
       return await this.local.get(id);
     } catch (err) {
-      const entry = this.remoteOr(id, err);
+      const entry = await this.remoteOr(id, err);
       return this.mirror.freshView(entry);
     }
   }
@@ -46,21 +46,21 @@ export class FederatedAgentApi implements AgentApi {
     const local = await this.local.list(query);
     if (query.scope !== 'all') return local;
     const { scope: _scope, ...filter } = query;
-    return [...local, ...this.mirror.list(filter)].sort((a, b) => a.createdAt - b.createdAt);
+    return [...local, ...(await this.mirror.list(filter))].sort((a, b) => a.createdAt - b.createdAt);
   }
 
   async kill(id: string): Promise<PublicAgent> {
     try {
       return await this.local.kill(id);
     } catch (err) {
-      return this.killRemote(this.remoteOr(id, err));
+      return this.killRemote((await this.remoteOr(id, err)));
     }
   }
 
   /** The kill switch: every local agent and every active agent this instance runs on peers. */
   async killAll(): Promise<KillAllReport> {
     const report = await this.local.killAll();
-    const remote = this.ctx.store.mirror.list({ state: ['queued', 'spawning', 'running'] });
+    const remote = await this.ctx.store.mirror.list({ state: ['queued', 'spawning', 'running'] });
     return killEach(remote, (entry) => entry.agent.id, (entry) => this.killRemote(entry), report);
   }
 
@@ -68,11 +68,11 @@ export class FederatedAgentApi implements AgentApi {
     try {
       await this.local.discard(id, opts);
     } catch (err) {
-      const entry = this.remoteOr(id, err);
+      const entry = await this.remoteOr(id, err);
       if (!TERMINAL_STATES.includes(entry.agent.state)) {
         throw conflict('agent_active', `agent '${id}' is ${entry.agent.state}; kill it first`, { state: entry.agent.state });
       }
-      this.ctx.store.mirror.remove(id);
+      await this.ctx.store.mirror.remove(id);
     }
   }
 
@@ -81,7 +81,7 @@ export class FederatedAgentApi implements AgentApi {
     try {
       return await this.local.checkout(id);
     } catch (err) {
-      this.remoteOr(id, err);
+      await this.remoteOr(id, err);
       return null;
     }
   }
@@ -90,7 +90,7 @@ export class FederatedAgentApi implements AgentApi {
     try {
       return await this.local.logs(id, after, limit);
     } catch (err) {
-      const entry = this.remoteOr(id, err);
+      const entry = await this.remoteOr(id, err);
       const page = await this.command<{ lines?: unknown; next?: unknown; ended?: unknown }>(entry, 'agent.logs', { agentId: id, after, limit });
       if (!Array.isArray(page.lines) || page.lines.some((l) => typeof l !== 'string') || !Number.isSafeInteger(page.next)) {
         throw new MosaicError(502, 'invalid_response', 'the peer answered agent.logs with a malformed page');
@@ -103,7 +103,7 @@ export class FederatedAgentApi implements AgentApi {
     try {
       return await this.local.diff(id);
     } catch (err) {
-      const result = await this.command<{ diff?: unknown }>(this.remoteOr(id, err), 'agent.diff', { agentId: id });
+      const result = await this.command<{ diff?: unknown }>((await this.remoteOr(id, err)), 'agent.diff', { agentId: id });
       if (typeof result.diff !== 'string') throw new MosaicError(502, 'invalid_response', 'the peer answered agent.diff without a diff');
       return result.diff;
     }
@@ -119,7 +119,7 @@ export class FederatedAgentApi implements AgentApi {
     try {
       return await this.local.land(id, request);
     } catch (err) {
-      const entry = this.remoteOr(id, err);
+      const entry = await this.remoteOr(id, err);
       const { agent, fetched } = await this.fetchRemote(entry, {});
       const landed = await this.ctx.agents.landBranch(fetched.repo, await this.workHere(agent, fetched), request);
       return { agent: { ...agent, landed }, landed };
@@ -130,7 +130,7 @@ export class FederatedAgentApi implements AgentApi {
     try {
       return await this.local.fetch(id, request);
     } catch (err) {
-      return this.fetchRemote(this.remoteOr(id, err), request);
+      return this.fetchRemote((await this.remoteOr(id, err)), request);
     }
   }
 
@@ -139,7 +139,7 @@ export class FederatedAgentApi implements AgentApi {
     try {
       return await this.local.push(id, request);
     } catch (err) {
-      const { agent, fetched } = await this.fetchRemote(this.remoteOr(id, err), {});
+      const { agent, fetched } = await this.fetchRemote(await this.remoteOr(id, err), {});
       const pushed = await this.ctx.agents.pushBranch(fetched.repo, await this.workHere(agent, fetched), request);
       return { agent, pushed };
     }
@@ -152,7 +152,7 @@ export class FederatedAgentApi implements AgentApi {
    * objects fail git's checks, is `502 peer_misreported` and nothing is written.
    */
   private async fetchRemote(entry: MirrorEntry, request: FetchRequest): Promise<FetchResult> {
-    const agent = this.mirror.view(entry);
+    const agent = await this.mirror.view(entry);
     if (!TERMINAL_STATES.includes(agent.state)) {
       throw conflict('agent_not_finished', `agent '${agent.id}' is ${agent.state}; its work can be fetched once it has ended`, { state: agent.state });
     }
@@ -227,22 +227,22 @@ export class FederatedAgentApi implements AgentApi {
   }
 
   private async command<R>(entry: MirrorEntry, command: string, args: Record<string, unknown>, opts: { maxResponseBytes?: number; timeoutMs?: number } = {}): Promise<R> {
-    const conn = this.ctx.store.connections.byInstance(entry.instanceId);
+    const conn = await this.ctx.store.connections.byInstance(entry.instanceId);
     if (!conn) throw conflict('peer_not_active', `the instance running agent '${entry.agent.id}' is no longer connected`);
     this.active(conn);
     return this.ctx.messenger.send<R>(targetOf(conn), 'COMMAND', { command, args }, { op: command, ...opts });
   }
 
   /** The mirror entry of a non-local id, or the local lookup's error when there is none. */
-  private remoteOr(id: string, err: unknown): MirrorEntry {
+  private async remoteOr(id: string, err: unknown): Promise<MirrorEntry> {
     if (!isNotFound(err)) throw err;
-    const entry = this.mirror.get(id);
+    const entry = await this.mirror.get(id);
     if (!entry) throw err;
     return entry;
   }
 
-  private peer(ref: string): ConnectionRecord {
-    const conn = this.ctx.store.connections.resolve(ref);
+  private async peer(ref: string): Promise<ConnectionRecord> {
+    const conn = await this.ctx.store.connections.resolve(ref);
     if (!conn) throw invalid('unknown_peer', `no federated peer '${ref}'`, { field: 'peer' });
     return this.active(conn);
   }

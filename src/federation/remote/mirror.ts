@@ -30,8 +30,11 @@ export class RemoteMirror {
   }
 
   /** The agent as the API shows it: with the instance running it and the connection's current name. */
-  view(entry: MirrorEntry): PublicAgent {
-    const name = this.ctx.store.connections.byInstance(entry.instanceId)?.name;
+  async view(entry: MirrorEntry): Promise<PublicAgent> {
+    return this.viewNamed(entry, (await this.ctx.store.connections.byInstance(entry.instanceId))?.name);
+  }
+
+  private viewNamed(entry: MirrorEntry, name: string | undefined): PublicAgent {
     return { ...entry.agent, instance: entry.instanceId, ...(name ? { peer: name } : {}) };
   }
 
@@ -41,27 +44,35 @@ export class RemoteMirror {
    * that is not finished while its peer is unreachable or silent for longer
    * than MOSAIC_FED_STALE_S (a finished agent's state never changes).
    */
-  freshView(entry: MirrorEntry): PublicAgent {
-    const view = this.view(entry);
+  async freshView(entry: MirrorEntry): Promise<PublicAgent> {
+    return this.fresh(await this.view(entry), entry.instanceId);
+  }
+
+  private fresh(view: PublicAgent, instanceId: string): PublicAgent {
+    const entry = { instanceId };
     const stale = !TERMINAL_STATES.includes(view.state) && this.ctx.contacts.isStale(entry.instanceId, this.ctx.config.fedStaleS * 1000);
     return { ...view, stale, peerContact: this.ctx.contacts.get(entry.instanceId) };
   }
 
-  get(agentId: string): MirrorEntry | undefined {
+  get(agentId: string): Promise<MirrorEntry | undefined> {
     return this.ctx.store.mirror.get(agentId);
   }
 
-  list(filter: AgentFilter & { instanceId?: string } = {}): PublicAgent[] {
-    return this.ctx.store.mirror.list(filter).map((e) => this.freshView(e));
+  /** The mirrored agents matching `filter`, each with its peer's current name (read once for the whole list). */
+  async list(filter: AgentFilter & { instanceId?: string } = {}): Promise<PublicAgent[]> {
+    const entries = await this.ctx.store.mirror.list(filter);
+    if (entries.length === 0) return [];
+    const names = new Map((await this.ctx.store.connections.list()).map((c) => [c.instanceId, c.name]));
+    return entries.map((e) => this.fresh(this.viewNamed(e, names.get(e.instanceId)), e.instanceId));
   }
 
   /** Keeps what a peer answered about one of our agents there, unless a later view is already held. */
-  record(instanceId: string, agent: PublicAgent): PublicAgent {
+  async record(instanceId: string, agent: PublicAgent): Promise<PublicAgent> {
     this.checkOrigin(agent);
-    this.checkIdentity(agent);
-    const changed = this.changedFixed(agent);
+    await this.checkIdentity(agent);
+    const changed = await this.changedFixed(agent);
     if (changed.length > 0) throw peerMisreported(`the peer reported agent '${agent.id}' with other ${changed.join(', ')} than it was spawned with`, { agentId: agent.id, fields: changed });
-    const written = this.ctx.store.mirror.write(instanceId, agent);
+    const written = await this.ctx.store.mirror.write(instanceId, agent);
     if (written.outcome === 'foreign') throw conflictWithOther(agent.id);
     return this.view(written.entry);
   }
@@ -72,14 +83,14 @@ export class RemoteMirror {
    */
   async applyEvent(type: EventName, peer: ConnectionRecord, agent: PublicAgent, seq: number | undefined): Promise<{ applied: boolean }> {
     this.checkOrigin(agent);
-    this.checkIdentity(agent);
+    await this.checkIdentity(agent);
     await this.checkSpawnedThere(peer.instanceId, agent.id);
-    const changed = this.changedFixed(agent);
+    const changed = await this.changedFixed(agent);
     if (changed.length > 0) {
       throw new ProtocolError(400, 'peer_misreported', `agent '${agent.id}' was spawned with other ${changed.join(', ')}`, { agentId: agent.id, fields: changed });
     }
-    const view = this.view({ agent, instanceId: peer.instanceId, lastSeq: 0 });
-    const result = this.ctx.store.mirror.applyEvent(type, peer.instanceId, agent, seq, view);
+    const view = this.viewNamed({ agent, instanceId: peer.instanceId, lastSeq: 0 }, peer.name);
+    const result = await this.ctx.store.mirror.applyEvent(type, peer.instanceId, agent, seq, view);
     if (result.outcome === 'foreign') throw conflictWithOther(agent.id);
     if (result.outcome === 'duplicate') return { applied: false };
     this.ctx.bus.publish(result.event);
@@ -87,8 +98,8 @@ export class RemoteMirror {
   }
 
   /** Task, repository and branch names are fixed at spawn (see names.ts): a peer cannot rename the work later. */
-  private changedFixed(agent: PublicAgent): string[] {
-    const current = this.ctx.store.mirror.get(agent.id);
+  private async changedFixed(agent: PublicAgent): Promise<string[]> {
+    const current = await this.ctx.store.mirror.get(agent.id);
     return current ? changedFixedFields(current.agent, agent) : [];
   }
 
@@ -106,7 +117,7 @@ export class RemoteMirror {
    * in flight; an agent unknown after them was never spawned there.
    */
   private async checkSpawnedThere(instanceId: string, agentId: string): Promise<void> {
-    if (this.ctx.store.mirror.get(agentId)) return;
+    if (await this.ctx.store.mirror.get(agentId)) return;
     const pending = [...(this.inFlight.get(instanceId) ?? [])];
     if (pending.length > 0) {
       const limitMs = this.ctx.config.fedTimeoutMs * (this.ctx.config.fedRetries + 2);
@@ -117,14 +128,14 @@ export class RemoteMirror {
       ]);
       clearTimeout(timer);
     }
-    if (!this.ctx.store.mirror.get(agentId)) {
+    if (!(await this.ctx.store.mirror.get(agentId))) {
       throw new ProtocolError(403, 'agent_not_owned', `agent '${agentId}' was not spawned by this instance on that peer`, { agentId });
     }
   }
 
   /** A peer's agent may not take the id of an agent running here: the API addresses agents by id alone. */
-  private checkIdentity(agent: PublicAgent): void {
-    if (this.ctx.core.agents.getSync(agent.id)) throw conflictWithOther(agent.id);
+  private async checkIdentity(agent: PublicAgent): Promise<void> {
+    if (await this.ctx.core.agents.get(agent.id)) throw conflictWithOther(agent.id);
   }
 }
 

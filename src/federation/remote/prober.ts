@@ -16,6 +16,8 @@ const ACTIVE_STATES: AgentState[] = ['queued', 'spawning', 'running'];
 export class PeerProber {
   private timer: NodeJS.Timeout | undefined;
   private readonly inFlight = new Set<string>();
+  /** A scan is running: a tick meanwhile adds nothing. */
+  private scanning = false;
   private readonly abort = new AbortController();
 
   constructor(private readonly ctx: FederationContext) {}
@@ -37,13 +39,20 @@ export class PeerProber {
   }
 
   tick(): void {
-    if (this.abort.signal.aborted) return;
+    if (this.abort.signal.aborted || this.scanning) return;
+    this.scanning = true;
+    void this.scan()
+      .catch((err: unknown) => this.ctx.logger.error({ err }, 'peer probe scan failed'))
+      .finally(() => { this.scanning = false; });
+  }
+
+  private async scan(): Promise<void> {
     const now = Date.now();
-    for (const conn of this.ctx.store.connections.list()) {
+    for (const conn of await this.ctx.store.connections.list()) {
       if (conn.state !== 'active' || conn.pull || this.inFlight.has(conn.instanceId)) continue;
       const { lastContactAt } = this.ctx.contacts.get(conn.instanceId);
       if (lastContactAt !== null && now - lastContactAt < this.staleMs / 2) continue;
-      if (this.ctx.store.mirror.list({ instanceId: conn.instanceId, state: ACTIVE_STATES }).length === 0) continue;
+      if ((await this.ctx.store.mirror.list({ instanceId: conn.instanceId, state: ACTIVE_STATES })).length === 0) continue;
       this.probe(conn);
     }
   }

@@ -1,29 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
 import { conflict } from '../../core/errors.js';
-import type { SqliteDatabase } from '../../store/sqlite/index.js';
+import { isUniqueViolation, type SqlContext } from '../../store/index.js';
 import { INSTANCE_ID_RE, type ConnectionState, type Grants } from '../protocol/index.js';
+import type { FederationTables } from './schema.js';
 import type { ConnectionPatch, ConnectionRecord, Direction } from './types.js';
 
-interface ConnectionRow {
-  id: string;
-  instance_id: string;
-  name: string;
-  url: string;
-  public_key: string;
-  state: string;
-  direction: string;
-  grants: string;
-  peer_grants: string | null;
-  pull: number;
-  pull_after: number;
-  grants_version: number;
-  grants_notified: number;
-  peer_grants_version: number;
-  peer_grants_at: number | null;
-  created_at: number;
-  updated_at: number;
-}
-
+type ConnectionRow = Omit<FederationTables['federation_connections'], 'rowid'>;
 function toRecord(row: ConnectionRow): ConnectionRecord {
   return {
     id: row.id,
@@ -68,89 +51,67 @@ function toRow(c: ConnectionRecord): ConnectionRow {
   };
 }
 
-const COLUMNS = ['id', 'instance_id', 'name', 'url', 'public_key', 'state', 'direction', 'grants', 'peer_grants', 'pull', 'pull_after',
-  'grants_version', 'peer_grants_version', 'peer_grants_at', 'created_at', 'updated_at'];
-/** grants_notified is written only by markGrantsNotified, so an update of other fields never moves it back. */
-const INSERT_COLUMNS = [...COLUMNS, 'grants_notified'];
-
 /** The `federation_connections` table: one record per peer instance. */
-export class SqliteConnectionStore {
-  private readonly byIdStmt;
-  private readonly byInstanceStmt;
-  private readonly byNameStmt;
-  private readonly listStmt;
-  private readonly insertStmt;
-  private readonly updateStmt;
-  private readonly removeStmt;
-  private readonly notifiedStmt;
+export class SqlConnectionStore {
+  constructor(private readonly ctx: SqlContext<FederationTables>) {}
 
-  constructor(db: SqliteDatabase, private readonly now: () => number = Date.now) {
-    this.byIdStmt = db.prepare<[string], ConnectionRow>('SELECT * FROM federation_connections WHERE id = ?');
-    this.byInstanceStmt = db.prepare<[string], ConnectionRow>('SELECT * FROM federation_connections WHERE instance_id = ?');
-    this.byNameStmt = db.prepare<[string], ConnectionRow>('SELECT * FROM federation_connections WHERE name = ?');
-    this.listStmt = db.prepare<[], ConnectionRow>('SELECT * FROM federation_connections ORDER BY created_at, rowid');
-    this.insertStmt = db.prepare<[ConnectionRow]>(
-      `INSERT INTO federation_connections (${INSERT_COLUMNS.join(', ')}) VALUES (${INSERT_COLUMNS.map((c) => `@${c}`).join(', ')})`);
-    this.notifiedStmt = db.prepare<[number, string]>(
-      'UPDATE federation_connections SET grants_notified = max(grants_notified, ?) WHERE id = ?');
-    this.updateStmt = db.prepare<[ConnectionRow]>(
-      `UPDATE federation_connections SET ${COLUMNS.filter((c) => c !== 'id').map((c) => `${c} = @${c}`).join(', ')} WHERE id = @id`);
-    this.removeStmt = db.prepare<[string]>('DELETE FROM federation_connections WHERE id = ?');
-  }
-
-  get(id: string): ConnectionRecord | undefined {
-    const row = this.byIdStmt.get(id);
+  private async one(column: 'id' | 'instance_id' | 'name', value: string): Promise<ConnectionRecord | undefined> {
+    const row = await this.ctx.db.selectFrom('federation_connections').selectAll().where(column, '=', value).executeTakeFirst();
     return row && toRecord(row);
   }
 
-  byInstance(instanceId: string): ConnectionRecord | undefined {
-    const row = this.byInstanceStmt.get(instanceId);
-    return row && toRecord(row);
+  get(id: string): Promise<ConnectionRecord | undefined> {
+    return this.one('id', id);
   }
 
-  byName(name: string): ConnectionRecord | undefined {
-    const row = this.byNameStmt.get(name);
-    return row && toRecord(row);
+  byInstance(instanceId: string): Promise<ConnectionRecord | undefined> {
+    return this.one('instance_id', instanceId);
   }
 
-  /** By connection id, then name, then instance id: what admin routes accept in `:id`. */
+  byName(name: string): Promise<ConnectionRecord | undefined> {
+    return this.one('name', name);
+  }
+
   /**
-   * A connection by id, instance id or name. An instance-id-shaped ref is
-   * looked up as an instance id first, so no peer can shadow another by
-   * announcing that id as its name.
+   * A connection by id, instance id or name (what admin routes accept in
+   * `:id`). An instance-id-shaped ref is looked up as an instance id first,
+   * so no peer can shadow another by announcing that id as its name.
    */
-  resolve(ref: string): ConnectionRecord | undefined {
-    if (INSTANCE_ID_RE.test(ref)) return this.byInstance(ref) ?? this.get(ref);
-    return this.get(ref) ?? this.byName(ref);
+  async resolve(ref: string): Promise<ConnectionRecord | undefined> {
+    if (INSTANCE_ID_RE.test(ref)) return (await this.byInstance(ref)) ?? this.get(ref);
+    return (await this.get(ref)) ?? this.byName(ref);
   }
 
-  list(): ConnectionRecord[] {
-    return this.listStmt.all().map(toRecord);
+  async list(): Promise<ConnectionRecord[]> {
+    const rows = await this.ctx.db.selectFrom('federation_connections').selectAll().orderBy('created_at').orderBy('rowid').execute();
+    return rows.map(toRecord);
   }
 
-  insert(fields: Omit<ConnectionRecord, 'id' | 'createdAt' | 'updatedAt' | 'pull' | 'pullAfter' | GrantNoticeFields> & Partial<Pick<ConnectionRecord, 'pull'>>): ConnectionRecord {
-    const at = this.now();
+  async insert(fields: Omit<ConnectionRecord, 'id' | 'createdAt' | 'updatedAt' | 'pull' | 'pullAfter' | GrantNoticeFields> & Partial<Pick<ConnectionRecord, 'pull'>>): Promise<ConnectionRecord> {
+    const at = this.ctx.now();
     const record: ConnectionRecord = {
       pull: false, pullAfter: 0, grantsVersion: 0, grantsNotified: 0, peerGrantsVersion: 0, peerGrantsAt: fields.peerGrants ? at : null,
       ...fields, id: randomUUID(), createdAt: at, updatedAt: at,
     };
     try {
-      this.insertStmt.run(toRow(record));
+      await this.ctx.db.insertInto('federation_connections').values(toRow(record)).execute();
     } catch (err) {
       throw uniqueViolation(err, record);
     }
     return record;
   }
 
-  update(id: string, patch: ConnectionPatch): ConnectionRecord | undefined {
-    const current = this.get(id);
+  async update(id: string, patch: ConnectionPatch): Promise<ConnectionRecord | undefined> {
+    const current = await this.get(id);
     if (!current) return undefined;
-    const at = this.now();
+    const at = this.ctx.now();
     const next: ConnectionRecord = { ...current, ...definedOnly(patch), updatedAt: at };
     // Whatever told this instance what the peer grants it (CONNECT, its answer, a notice), that is when it learned it.
     if (patch.peerGrants !== undefined && patch.peerGrantsAt === undefined) next.peerGrantsAt = patch.peerGrants === null ? null : at;
+    // grants_notified is written only by markGrantsNotified, so an update of other fields never moves it back.
+    const { id: _id, grants_notified: _notified, ...columns } = toRow(next);
     try {
-      this.updateStmt.run(toRow(next));
+      await this.ctx.db.updateTable('federation_connections').set(columns).where('id', '=', id).execute();
     } catch (err) {
       throw uniqueViolation(err, next);
     }
@@ -158,12 +119,15 @@ export class SqliteConnectionStore {
   }
 
   /** The peer has been told of grants version `version` (never moves back). */
-  markGrantsNotified(id: string, version: number): void {
-    this.notifiedStmt.run(version, id);
+  async markGrantsNotified(id: string, version: number): Promise<void> {
+    await this.ctx.db.updateTable('federation_connections')
+      .set({ grants_notified: sql<number>`CASE WHEN grants_notified > ${version} THEN grants_notified ELSE ${version} END` })
+      .where('id', '=', id).execute();
   }
 
-  remove(id: string): boolean {
-    return this.removeStmt.run(id).changes > 0;
+  async remove(id: string): Promise<boolean> {
+    const result = await this.ctx.db.deleteFrom('federation_connections').where('id', '=', id).executeTakeFirst();
+    return result.numDeletedRows > 0n;
   }
 }
 
@@ -174,8 +138,9 @@ function definedOnly(patch: ConnectionPatch): ConnectionPatch {
 }
 
 function uniqueViolation(err: unknown, record: ConnectionRecord): unknown {
-  const e = err as { code?: unknown; message?: unknown };
-  if (e.code !== 'SQLITE_CONSTRAINT_UNIQUE') return err;
-  if (String(e.message).includes('.name')) return conflict('name_taken', `a connection named '${record.name}' already exists`, { field: 'name' });
+  if (!isUniqueViolation(err)) return err;
+  if (isUniqueViolation(err, { sqliteColumn: '.name', pgConstraint: 'federation_connections_name_key' })) {
+    return conflict('name_taken', `a connection named '${record.name}' already exists`, { field: 'name' });
+  }
   return conflict('connection_exists', `a connection with instance ${record.instanceId} already exists`);
 }

@@ -1,17 +1,10 @@
-import type { SqliteDatabase } from '../../store/sqlite/index.js';
+import type { Selectable } from 'kysely';
+import type { SqlContext } from '../../store/index.js';
 import type { Grants } from '../protocol/index.js';
+import type { FederationTables } from './schema.js';
 import type { InviteRecord } from './types.js';
 
-interface InviteRow {
-  token_hash: string;
-  grants: string;
-  expires_at: number;
-  used_at: number | null;
-  used_by: string | null;
-  created_at: number;
-}
-
-function toRecord(row: InviteRow): InviteRecord {
+function toRecord(row: Selectable<FederationTables['federation_invites']>): InviteRecord {
   return {
     tokenHash: row.token_hash,
     grants: JSON.parse(row.grants) as Grants,
@@ -23,38 +16,33 @@ function toRecord(row: InviteRow): InviteRecord {
 }
 
 /** The `federation_invites` table. Tokens are looked up by their hash only. */
-export class SqliteInviteStore {
-  private readonly insertStmt;
-  private readonly getStmt;
-  private readonly useStmt;
-  private readonly pruneStmt;
+export class SqlInviteStore {
+  constructor(private readonly ctx: SqlContext<FederationTables>) {}
 
-  constructor(db: SqliteDatabase) {
-    this.insertStmt = db.prepare<[string, string, number, number]>(
-      'INSERT INTO federation_invites (token_hash, grants, expires_at, created_at) VALUES (?, ?, ?, ?)');
-    this.getStmt = db.prepare<[string], InviteRow>('SELECT * FROM federation_invites WHERE token_hash = ?');
-    // The `used_at IS NULL` guard makes using a token a compare-and-set: of two concurrent uses, one wins.
-    this.useStmt = db.prepare<[number, string, string]>(
-      'UPDATE federation_invites SET used_at = ?, used_by = ? WHERE token_hash = ? AND used_at IS NULL');
-    this.pruneStmt = db.prepare<[number]>('DELETE FROM federation_invites WHERE expires_at < ?');
+  async insert(tokenHash: string, grants: Grants, expiresAt: number, createdAt: number): Promise<void> {
+    await this.ctx.db.insertInto('federation_invites')
+      .values({ token_hash: tokenHash, grants: JSON.stringify(grants), expires_at: expiresAt, created_at: createdAt }).execute();
   }
 
-  insert(tokenHash: string, grants: Grants, expiresAt: number, createdAt: number): void {
-    this.insertStmt.run(tokenHash, JSON.stringify(grants), expiresAt, createdAt);
-  }
-
-  get(tokenHash: string): InviteRecord | undefined {
-    const row = this.getStmt.get(tokenHash);
+  async get(tokenHash: string): Promise<InviteRecord | undefined> {
+    const row = await this.ctx.db.selectFrom('federation_invites').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
     return row && toRecord(row);
   }
 
-  /** Marks the invite used; false when it was already used (or does not exist). */
-  markUsed(tokenHash: string, by: string, at: number): boolean {
-    return this.useStmt.run(at, by, tokenHash).changes === 1;
+  /**
+   * Marks the invite used; false when it was already used (or does not
+   * exist). The `used_at IS NULL` guard makes using a token a
+   * compare-and-set: of two concurrent uses, from any process, one wins.
+   */
+  async markUsed(tokenHash: string, by: string, at: number): Promise<boolean> {
+    const result = await this.ctx.db.updateTable('federation_invites').set({ used_at: at, used_by: by })
+      .where('token_hash', '=', tokenHash).where('used_at', 'is', null).executeTakeFirst();
+    return result.numUpdatedRows === 1n;
   }
 
   /** Forgets invites that expired before `before`. */
-  prune(before: number): number {
-    return this.pruneStmt.run(before).changes;
+  async prune(before: number): Promise<number> {
+    const result = await this.ctx.db.deleteFrom('federation_invites').where('expires_at', '<', before).executeTakeFirst();
+    return Number(result.numDeletedRows);
   }
 }

@@ -1,15 +1,15 @@
 import type { AgentEvent, AgentRecord, AgentState, PublicAgent } from '../../agents/index.js';
 import { TERMINAL_STATES } from '../../agents/index.js';
-import type { AgentFilter } from '../../store/index.js';
-import type { SqliteDatabase, SqliteEventStore } from '../../store/sqlite/index.js';
+import { atomic, narrowed, SqlEventStore, type AgentFilter, type CoreTables, type SqlContext } from '../../store/index.js';
+import type { FederationTables } from './schema.js';
 import type { MirrorEntry } from './types.js';
 
 interface MirrorRow {
-  agent_id: string;
   instance_id: string;
   data: string;
   last_seq: number;
 }
+type Ctx = SqlContext<FederationTables>;
 
 const toEntry = (row: MirrorRow): MirrorEntry => ({ agent: JSON.parse(row.data) as PublicAgent, instanceId: row.instance_id, lastSeq: row.last_seq });
 
@@ -35,36 +35,18 @@ export type EventApply =
   | { outcome: 'foreign' };
 
 /** The `federation_mirror` table: agents this instance spawned on peers. */
-export class SqliteMirrorStore {
-  private readonly getStmt;
-  private readonly upsertStmt;
-  private readonly removeStmt;
-  private readonly listStmt;
-  private readonly writeTx;
-  private readonly eventTx;
+export class SqlMirrorStore {
+  constructor(private readonly ctx: Ctx) {}
 
-  constructor(db: SqliteDatabase, private readonly events: SqliteEventStore, private readonly now: () => number = Date.now) {
-    this.getStmt = db.prepare<[string], MirrorRow>('SELECT agent_id, instance_id, data, last_seq FROM federation_mirror WHERE agent_id = ?');
-    this.upsertStmt = db.prepare(
-      `INSERT INTO federation_mirror (agent_id, instance_id, state, repo, task_id, origin, data, last_seq, created_at, updated_at)
-       VALUES (@id, @instanceId, @state, @repo, @taskId, @origin, @data, @lastSeq, @at, @updatedAt)
-       ON CONFLICT (agent_id) DO UPDATE SET state = @state, repo = @repo, task_id = @taskId, origin = @origin,
-         data = @data, last_seq = @lastSeq, updated_at = @updatedAt`);
-    this.removeStmt = db.prepare<[string]>('DELETE FROM federation_mirror WHERE agent_id = ?');
-    this.listStmt = db.prepare<[], MirrorRow>('SELECT agent_id, instance_id, data, last_seq FROM federation_mirror ORDER BY created_at, rowid');
-    this.writeTx = db.transaction((instanceId: string, agent: PublicAgent) => this.writeLocked(instanceId, agent));
-    this.eventTx = db.transaction((type: string, instanceId: string, agent: PublicAgent, seq: number | undefined, view: PublicAgent) =>
-      this.eventLocked(type, instanceId, agent, seq, view));
+  get(agentId: string): Promise<MirrorEntry | undefined> {
+    return getEntry(this.ctx, agentId, false);
   }
 
-  get(agentId: string): MirrorEntry | undefined {
-    const row = this.getStmt.get(agentId);
-    return row && toEntry(row);
-  }
-
-  list(filter: AgentFilter & { instanceId?: string } = {}): MirrorEntry[] {
+  async list(filter: AgentFilter & { instanceId?: string } = {}): Promise<MirrorEntry[]> {
     const states = filter.state === undefined ? undefined : typeof filter.state === 'string' ? [filter.state] : filter.state;
-    return this.listStmt.all().map(toEntry).filter(({ agent, instanceId }) =>
+    const rows = await this.ctx.db.selectFrom('federation_mirror').select(['instance_id', 'data', 'last_seq'])
+      .orderBy('created_at').orderBy('rowid').execute();
+    return rows.map(toEntry).filter(({ agent, instanceId }) =>
       (states === undefined || states.includes(agent.state)) &&
       (filter.repo === undefined || agent.repo === filter.repo) &&
       (filter.taskId === undefined || agent.taskId === filter.taskId) &&
@@ -73,8 +55,15 @@ export class SqliteMirrorStore {
   }
 
   /** Stores a record a peer answered with (spawn, status, kill), unless the mirror already holds a later one. */
-  write(instanceId: string, agent: PublicAgent): MirrorWrite {
-    return this.writeTx.immediate(instanceId, agent);
+  write(instanceId: string, agent: PublicAgent): Promise<MirrorWrite> {
+    return atomic(this.ctx, async (tx) => {
+      const current = await getEntry(tx, agent.id, true);
+      if (current && current.instanceId !== instanceId) return { outcome: 'foreign' };
+      if (current && !isNewer(current.agent, agent)) return { outcome: 'stale', entry: current };
+      const entry: MirrorEntry = { agent, instanceId, lastSeq: current?.lastSeq ?? 0 };
+      await store(tx, entry);
+      return { outcome: 'stored', entry };
+    });
   }
 
   /**
@@ -83,50 +72,41 @@ export class SqliteMirrorStore {
    * window, changes nothing), and appends it to this instance's event log in
    * the same transaction so `/events` carries each remote transition once.
    */
-  applyEvent(type: string, instanceId: string, agent: PublicAgent, seq: number | undefined, eventView: PublicAgent = agent): EventApply {
-    return this.eventTx.immediate(type, instanceId, agent, seq, eventView);
-  }
-
-  remove(agentId: string): boolean {
-    return this.removeStmt.run(agentId).changes > 0;
-  }
-
-  private writeLocked(instanceId: string, agent: PublicAgent): MirrorWrite {
-    const current = this.get(agent.id);
-    if (current && current.instanceId !== instanceId) return { outcome: 'foreign' };
-    if (current && !isNewer(current.agent, agent)) return { outcome: 'stale', entry: current };
-    const entry: MirrorEntry = { agent, instanceId, lastSeq: current?.lastSeq ?? 0 };
-    this.store(entry);
-    return { outcome: 'stored', entry };
-  }
-
-  private eventLocked(type: string, instanceId: string, agent: PublicAgent, seq: number | undefined, view: PublicAgent): EventApply {
-    const current = this.get(agent.id);
-    if (current && current.instanceId !== instanceId) return { outcome: 'foreign' };
-    if (current && seq !== undefined && seq <= current.lastSeq) return { outcome: 'duplicate' };
-    if (current && seq === undefined && !isNewer(current.agent, agent)) return { outcome: 'duplicate' };
-    const keep = current !== undefined && !isNewer(current.agent, agent);
-    const entry: MirrorEntry = { agent: keep ? current.agent : agent, instanceId, lastSeq: seq ?? current?.lastSeq ?? 0 };
-    this.store(entry);
-    // The event log gets the transition as it happened, even when the mirror already shows a later state.
-    // PublicAgent has no env; the log stores agent records, which EventFeed shows through publicAgent() anyway.
-    const event = this.events.appendSync(type, agent.id, view as AgentRecord);
-    return { outcome: 'applied', entry, event };
-  }
-
-  private store(entry: MirrorEntry): void {
-    const { agent } = entry;
-    this.upsertStmt.run({
-      id: agent.id,
-      instanceId: entry.instanceId,
-      state: agent.state,
-      repo: agent.repo,
-      taskId: agent.taskId,
-      origin: agent.origin,
-      data: JSON.stringify(agent),
-      lastSeq: entry.lastSeq,
-      at: this.now(),
-      updatedAt: agent.updatedAt,
+  applyEvent(type: string, instanceId: string, agent: PublicAgent, seq: number | undefined, view: PublicAgent = agent): Promise<EventApply> {
+    return atomic(this.ctx, async (tx) => {
+      const current = await getEntry(tx, agent.id, true);
+      if (current && current.instanceId !== instanceId) return { outcome: 'foreign' };
+      if (current && seq !== undefined && seq <= current.lastSeq) return { outcome: 'duplicate' };
+      if (current && seq === undefined && !isNewer(current.agent, agent)) return { outcome: 'duplicate' };
+      const keep = current !== undefined && !isNewer(current.agent, agent);
+      const entry: MirrorEntry = { agent: keep ? current.agent : agent, instanceId, lastSeq: seq ?? current?.lastSeq ?? 0 };
+      await store(tx, entry);
+      // The event log gets the transition as it happened, even when the mirror already shows a later state.
+      // PublicAgent has no env; the log stores agent records, which EventFeed shows through publicAgent() anyway.
+      const event = await new SqlEventStore(narrowed<CoreTables, FederationTables>(tx)).appendRaw(type, agent.id, view as AgentRecord);
+      return { outcome: 'applied', entry, event };
     });
   }
+
+  async remove(agentId: string): Promise<boolean> {
+    const result = await this.ctx.db.deleteFrom('federation_mirror').where('agent_id', '=', agentId).executeTakeFirst();
+    return result.numDeletedRows > 0n;
+  }
+}
+
+/** The entry, locked until the transaction ends on PostgreSQL when `lock` (SQLite's IMMEDIATE transaction holds the database). */
+async function getEntry(ctx: Ctx, agentId: string, lock: boolean): Promise<MirrorEntry | undefined> {
+  const row = await ctx.db.selectFrom('federation_mirror').select(['instance_id', 'data', 'last_seq']).where('agent_id', '=', agentId)
+    .$if(lock && ctx.dialect === 'postgres', (q) => q.forUpdate()).executeTakeFirst();
+  return row && toEntry(row);
+}
+
+async function store(ctx: Ctx, entry: MirrorEntry): Promise<void> {
+  const { agent } = entry;
+  const columns = {
+    instance_id: entry.instanceId, state: agent.state, repo: agent.repo, task_id: agent.taskId, origin: agent.origin,
+    data: JSON.stringify(agent), last_seq: entry.lastSeq, updated_at: agent.updatedAt,
+  };
+  await ctx.db.insertInto('federation_mirror').values({ agent_id: agent.id, created_at: ctx.now(), ...columns })
+    .onConflict((oc) => oc.column('agent_id').doUpdateSet(columns)).execute();
 }

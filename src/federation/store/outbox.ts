@@ -1,101 +1,84 @@
-import type { SqliteDatabase } from '../../store/sqlite/index.js';
+import type { Selectable } from 'kysely';
+import { sql } from 'kysely';
+import type { SqlContext } from '../../store/index.js';
+import type { FederationTables } from './schema.js';
 import type { OutboxRow } from './types.js';
 
-interface Row {
-  peer: string;
-  seq: number;
-  agent_id: string;
-  attempts: number;
-  next_attempt_at: number;
-}
-
+type Row = Selectable<FederationTables['federation_outbox']>;
 const toRow = (r: Row): OutboxRow => ({ peer: r.peer, seq: r.seq, agentId: r.agent_id, attempts: r.attempts, nextAttemptAt: r.next_attempt_at });
+const changed = (r: { numUpdatedRows?: bigint; numDeletedRows?: bigint }): number => Number(r.numUpdatedRows ?? r.numDeletedRows ?? 0n);
 
 /**
  * The `federation_outbox` table: agent events owed to the peer that spawned
  * the agent. Rows are written by the trigger on `events` (see migrations.ts),
  * in the transaction of the transition itself.
  */
-export class SqliteOutboxStore {
-  private readonly pendingStmt;
-  private readonly peersStmt;
-  private readonly deliveredStmt;
-  private readonly failedStmt;
-  private readonly retryStmt;
-  private readonly afterStmt;
-  private readonly pruneStmt;
-  private readonly capStmt;
-  private readonly oldestPendingStmt;
-  private readonly ackStmt;
-
-  constructor(db: SqliteDatabase) {
-    this.pendingStmt = db.prepare<[string, number], Row>(
-      "SELECT * FROM federation_outbox WHERE peer = ? AND status = 'pending' ORDER BY seq LIMIT ?");
-    // A peer's queue moves in seq order, so it is due when its oldest pending row is.
-    this.peersStmt = db.prepare<[], { peer: string; due: number }>(
-      `SELECT o.peer, o.next_attempt_at AS due FROM federation_outbox o
-       WHERE o.status = 'pending' AND o.seq = (SELECT min(seq) FROM federation_outbox WHERE peer = o.peer AND status = 'pending')`);
-    this.deliveredStmt = db.prepare<[number, string, number]>(
-      "UPDATE federation_outbox SET status = 'delivered', delivered_at = ?, attempts = attempts + 1 WHERE peer = ? AND seq = ?");
-    this.failedStmt = db.prepare<[string, string, number]>(
-      "UPDATE federation_outbox SET status = 'failed', last_error = ?, attempts = attempts + 1 WHERE peer = ? AND seq = ?");
-    this.retryStmt = db.prepare<[number, string, string, number]>(
-      'UPDATE federation_outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE peer = ? AND seq = ?');
-    this.afterStmt = db.prepare<[string, number, number], Row>(
-      "SELECT * FROM federation_outbox WHERE peer = ? AND seq > ? AND status <> 'failed' ORDER BY seq LIMIT ?");
-    this.ackStmt = db.prepare<[number, string, number]>(
-      "UPDATE federation_outbox SET status = 'delivered', delivered_at = ? WHERE peer = ? AND seq <= ? AND status = 'pending'");
-    this.pruneStmt = db.prepare<[number]>("DELETE FROM federation_outbox WHERE status <> 'pending' AND created_at < ?");
-    this.capStmt = db.prepare<[number]>(`DELETE FROM federation_outbox WHERE status <> 'pending'
-      AND rowid <= (SELECT rowid FROM federation_outbox WHERE status <> 'pending' ORDER BY rowid DESC LIMIT 1 OFFSET ?)`);
-    this.oldestPendingStmt = db.prepare<[], { seq: number | null }>("SELECT min(seq) AS seq FROM federation_outbox WHERE status = 'pending'");
-  }
+export class SqlOutboxStore {
+  constructor(private readonly ctx: SqlContext<FederationTables>) {}
 
   /** The peer's undelivered rows, oldest first. */
-  pending(peer: string, limit = 100): OutboxRow[] {
-    return this.pendingStmt.all(peer, limit).map(toRow);
+  async pending(peer: string, limit = 100): Promise<OutboxRow[]> {
+    const rows = await this.ctx.db.selectFrom('federation_outbox').selectAll()
+      .where('peer', '=', peer).where('status', '=', 'pending').orderBy('seq').limit(limit).execute();
+    return rows.map(toRow);
   }
 
-  /** Peers with undelivered rows, and when the oldest of them is due. */
-  peersWithPending(): { peer: string; due: number }[] {
-    return this.peersStmt.all();
+  /** Peers with undelivered rows, and when the oldest of them is due (a peer's queue moves in seq order). */
+  async peersWithPending(): Promise<{ peer: string; due: number }[]> {
+    return this.ctx.db.selectFrom('federation_outbox as o').select(['o.peer', 'o.next_attempt_at as due'])
+      .where('o.status', '=', 'pending')
+      .where((eb) => eb('o.seq', '=', eb.selectFrom('federation_outbox as p').select((p) => p.fn.min('p.seq').as('m'))
+        .whereRef('p.peer', '=', 'o.peer').where('p.status', '=', 'pending')))
+      .execute();
   }
 
-  delivered(peer: string, seq: number, at: number): void {
-    this.deliveredStmt.run(at, peer, seq);
+  async delivered(peer: string, seq: number, at: number): Promise<void> {
+    await this.ctx.db.updateTable('federation_outbox').set({ status: 'delivered', delivered_at: at, attempts: sql`attempts + 1` })
+      .where('peer', '=', peer).where('seq', '=', seq).execute();
   }
 
   /** Gives up on a row the peer refused for good, so later events are not held back by it. */
-  failed(peer: string, seq: number, error: string): void {
-    this.failedStmt.run(error.slice(0, 500), peer, seq);
+  async failed(peer: string, seq: number, error: string): Promise<void> {
+    await this.ctx.db.updateTable('federation_outbox').set({ status: 'failed', last_error: error.slice(0, 500), attempts: sql`attempts + 1` })
+      .where('peer', '=', peer).where('seq', '=', seq).execute();
   }
 
-  retryLater(peer: string, seq: number, at: number, error: string): void {
-    this.retryStmt.run(at, error.slice(0, 500), peer, seq);
+  async retryLater(peer: string, seq: number, at: number, error: string): Promise<void> {
+    await this.ctx.db.updateTable('federation_outbox').set({ attempts: sql`attempts + 1`, next_attempt_at: at, last_error: error.slice(0, 500) })
+      .where('peer', '=', peer).where('seq', '=', seq).execute();
   }
 
   /** Rows after `seq` whatever their delivery state, for a peer that pulls (QUERY events). */
-  after(peer: string, seq: number, limit: number): OutboxRow[] {
-    return this.afterStmt.all(peer, seq, limit).map(toRow);
+  async after(peer: string, seq: number, limit: number): Promise<OutboxRow[]> {
+    const rows = await this.ctx.db.selectFrom('federation_outbox').selectAll()
+      .where('peer', '=', peer).where('seq', '>', seq).where('status', '<>', 'failed').orderBy('seq').limit(limit).execute();
+    return rows.map(toRow);
   }
 
   /** Marks every pending row up to `seq` delivered: a pulling peer has them. */
-  acknowledge(peer: string, seq: number, at: number): number {
-    return this.ackStmt.run(at, peer, seq).changes;
+  async acknowledge(peer: string, seq: number, at: number): Promise<number> {
+    return changed(await this.ctx.db.updateTable('federation_outbox').set({ status: 'delivered', delivered_at: at })
+      .where('peer', '=', peer).where('seq', '<=', seq).where('status', '=', 'pending').executeTakeFirst());
   }
 
   /** Forgets settled rows created before `before`. */
-  prune(before: number): number {
-    return this.pruneStmt.run(before).changes;
+  async prune(before: number): Promise<number> {
+    return changed(await this.ctx.db.deleteFrom('federation_outbox')
+      .where('status', '<>', 'pending').where('created_at', '<', before).executeTakeFirst());
   }
 
   /** Keeps the newest `keep` settled rows; pending rows are never dropped. */
-  cap(keep: number): number {
-    return this.capStmt.run(keep).changes;
+  async cap(keep: number): Promise<number> {
+    return changed(await this.ctx.db.deleteFrom('federation_outbox').where('status', '<>', 'pending')
+      .where((eb) => eb('rowid', '<=', eb.selectFrom('federation_outbox').select('rowid').where('status', '<>', 'pending')
+        .orderBy('rowid', 'desc').limit(1).offset(keep)))
+      .executeTakeFirst());
   }
 
   /** The seq of the oldest event still to be delivered to some peer: events from it on must be kept. */
-  oldestPendingSeq(): number | undefined {
-    return this.oldestPendingStmt.get()?.seq ?? undefined;
+  async oldestPendingSeq(): Promise<number | undefined> {
+    const row = await this.ctx.db.selectFrom('federation_outbox').select((eb) => eb.fn.min('seq').as('seq'))
+      .where('status', '=', 'pending').executeTakeFirst();
+    return row?.seq === null || row?.seq === undefined ? undefined : Number(row.seq);
   }
 }

@@ -1,4 +1,5 @@
-import type { SqliteDatabase } from '../../store/sqlite/index.js';
+import type { SqlContext } from '../../store/index.js';
+import type { FederationTables } from './schema.js';
 
 /**
  * `federation_requests`: where each pending connection request (CONNECT
@@ -6,39 +7,37 @@ import type { SqliteDatabase } from '../../store/sqlite/index.js';
  * and expired: anyone with fresh keys can ask, and one address's flood must
  * not lock the door for everyone else.
  */
-export class SqliteRequestStore {
-  private readonly putStmt;
-  private readonly countStmt;
-  private readonly expiredStmt;
-  private readonly removeStmt;
+export class SqlRequestStore {
+  constructor(private readonly ctx: SqlContext<FederationTables>) {}
 
-  constructor(db: SqliteDatabase) {
-    this.putStmt = db.prepare<[string, string, number]>(
-      'INSERT INTO federation_requests (instance_id, source, created_at) VALUES (?, ?, ?) ON CONFLICT (instance_id) DO UPDATE SET source = excluded.source, created_at = excluded.created_at');
-    this.countStmt = db.prepare<[string], { n: number }>(
-      `SELECT count(*) AS n FROM federation_requests r JOIN federation_connections c ON c.instance_id = r.instance_id
-       WHERE r.source = ? AND c.state = 'pending' AND c.direction = 'inbound'`);
-    this.expiredStmt = db.prepare<[number], { instance_id: string }>(
-      `SELECT c.instance_id FROM federation_connections c LEFT JOIN federation_requests r ON r.instance_id = c.instance_id
-       WHERE c.state = 'pending' AND c.direction = 'inbound' AND coalesce(r.created_at, c.updated_at) < ?`);
-    this.removeStmt = db.prepare<[string]>('DELETE FROM federation_requests WHERE instance_id = ?');
-  }
-
-  record(instanceId: string, source: string, at: number): void {
-    this.putStmt.run(instanceId, source, at);
+  async record(instanceId: string, source: string, at: number): Promise<void> {
+    await this.ctx.db.insertInto('federation_requests').values({ instance_id: instanceId, source, created_at: at })
+      .onConflict((oc) => oc.column('instance_id').doUpdateSet((eb) => ({ source: eb.ref('excluded.source'), created_at: eb.ref('excluded.created_at') })))
+      .execute();
   }
 
   /** Pending inbound requests from `source`. */
-  pendingFrom(source: string): number {
-    return this.countStmt.get(source)?.n ?? 0;
+  async pendingFrom(source: string): Promise<number> {
+    const row = await this.ctx.db.selectFrom('federation_requests as r')
+      .innerJoin('federation_connections as c', 'c.instance_id', 'r.instance_id')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('r.source', '=', source).where('c.state', '=', 'pending').where('c.direction', '=', 'inbound')
+      .executeTakeFirst();
+    return Number(row?.n ?? 0);
   }
 
   /** Instance ids of pending inbound requests made before `before`. */
-  expired(before: number): string[] {
-    return this.expiredStmt.all(before).map((r) => r.instance_id);
+  async expired(before: number): Promise<string[]> {
+    const rows = await this.ctx.db.selectFrom('federation_connections as c')
+      .leftJoin('federation_requests as r', 'r.instance_id', 'c.instance_id')
+      .select('c.instance_id')
+      .where('c.state', '=', 'pending').where('c.direction', '=', 'inbound')
+      .where((eb) => eb(eb.fn.coalesce('r.created_at', 'c.updated_at'), '<', before))
+      .execute();
+    return rows.map((r) => r.instance_id);
   }
 
-  forget(instanceId: string): void {
-    this.removeStmt.run(instanceId);
+  async forget(instanceId: string): Promise<void> {
+    await this.ctx.db.deleteFrom('federation_requests').where('instance_id', '=', instanceId).execute();
   }
 }

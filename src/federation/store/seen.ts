@@ -1,41 +1,27 @@
-import type { SqliteDatabase } from '../../store/sqlite/index.js';
+import type { SqlContext } from '../../store/index.js';
+import type { FederationTables } from './schema.js';
 import type { SeenResponse } from './types.js';
 
-interface SeenRow {
-  http_status: number;
-  response: Buffer;
-  signature: string;
-}
-
 /** The `federation_seen` table: the replay cache, keyed by (peer instance id, message id). */
-export class SqliteSeenStore {
-  private readonly getStmt;
-  private readonly putStmt;
-  private readonly pruneStmt;
-  private readonly capStmt;
+export class SqlSeenStore {
+  constructor(private readonly ctx: SqlContext<FederationTables>) {}
 
-  constructor(db: SqliteDatabase, private readonly now: () => number = Date.now) {
-    this.getStmt = db.prepare<[string, string], SeenRow>(
-      'SELECT http_status, response, signature FROM federation_seen WHERE peer = ? AND message_id = ?');
-    // The first stored answer wins: a repeat is answered with it, never replaced.
-    this.putStmt = db.prepare<[string, string, number, Buffer, string, number]>(
-      'INSERT OR IGNORE INTO federation_seen (peer, message_id, http_status, response, signature, created_at) VALUES (?, ?, ?, ?, ?, ?)');
-    this.pruneStmt = db.prepare<[number]>('DELETE FROM federation_seen WHERE created_at < ?');
-    this.capStmt = db.prepare<[number]>(
-      'DELETE FROM federation_seen WHERE rowid <= (SELECT rowid FROM federation_seen ORDER BY rowid DESC LIMIT 1 OFFSET ?)');
-  }
-
-  get(peer: string, messageId: string): SeenResponse | undefined {
-    const row = this.getStmt.get(peer, messageId);
+  async get(peer: string, messageId: string): Promise<SeenResponse | undefined> {
+    const row = await this.ctx.db.selectFrom('federation_seen').select(['http_status', 'response', 'signature'])
+      .where('peer', '=', peer).where('message_id', '=', messageId).executeTakeFirst();
     return row && { status: row.http_status, bytes: Buffer.from(row.response), signature: row.signature };
   }
 
-  put(peer: string, messageId: string, response: SeenResponse): void {
-    this.putStmt.run(peer, messageId, response.status, response.bytes, response.signature, this.now());
+  /** The first stored answer wins: a repeat is answered with it, never replaced. */
+  async put(peer: string, messageId: string, response: SeenResponse): Promise<void> {
+    await this.ctx.db.insertInto('federation_seen')
+      .values({ peer, message_id: messageId, http_status: response.status, response: response.bytes, signature: response.signature, created_at: this.ctx.now() })
+      .onConflict((oc) => oc.doNothing()).execute();
   }
 
-  prune(before: number): number {
-    return this.pruneStmt.run(before).changes;
+  async prune(before: number): Promise<number> {
+    const result = await this.ctx.db.deleteFrom('federation_seen').where('created_at', '<', before).executeTakeFirst();
+    return Number(result.numDeletedRows);
   }
 
   /**
@@ -43,7 +29,10 @@ export class SqliteSeenStore {
    * again: agent.spawn is idempotent by its message id, EVENTs by seq, and a
    * second kill is refused, so nothing happens twice.
    */
-  cap(keep: number): number {
-    return this.capStmt.run(keep).changes;
+  async cap(keep: number): Promise<number> {
+    const result = await this.ctx.db.deleteFrom('federation_seen')
+      .where((eb) => eb('rowid', '<=', eb.selectFrom('federation_seen').select('rowid').orderBy('rowid', 'desc').limit(1).offset(keep)))
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
   }
 }

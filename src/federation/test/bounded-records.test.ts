@@ -57,13 +57,13 @@ describe('bounded agent records and non-retryable deliveries', () => {
     pair = await startPair({ grants, spokeConfig: { claudeBin: FAKE_CLAUDE_BIN } });
     await bigThenSmall(pair);
     const hubId = pair.hub.identity.instanceId;
-    await waitFor(() => pair!.spoke.federation.store.outbox.pending(hubId).length === 0, { what: 'the outbox to drain' });
+    await waitFor(async () => (await pair!.spoke.federation.store.outbox.pending(hubId)).length === 0, { what: 'the outbox to drain' });
   });
 
   it('pulls a record over 1 MiB cut with a marker, and later events still flow', { timeout: 60_000 }, async () => {
     pair = await startPair({ grants, pull: true, spokeConfig: { claudeBin: FAKE_CLAUDE_BIN } });
     // Only the pull path may deliver here: the spoke cannot reach the hub.
-    pair.spoke.federation.store.connections.update(pair.spokeConn.id, { url: 'http://127.0.0.1:9' });
+    await pair.spoke.federation.store.connections.update(pair.spokeConn.id, { url: 'http://127.0.0.1:9' });
     await bigThenSmall(pair);
   });
 
@@ -72,7 +72,7 @@ describe('bounded agent records and non-retryable deliveries', () => {
     const { hub, spoke } = pair;
     proxy = await startLossyProxy(hub.url);
     // The spoke reaches the hub through the proxy, which refuses the first event with a plain 413.
-    spoke.federation.store.connections.update(pair.spokeConn.id, { url: proxy.url });
+    await spoke.federation.store.connections.update(pair.spokeConn.id, { url: proxy.url });
     proxy.failWith('/api/v1/federation/incoming/event', 413, 1);
     const agent = await spawnRemote(hub, 'echo hi', { taskId: 'refused' });
     expect(agent.status).toBe(202);
@@ -86,6 +86,6 @@ describe('bounded agent records and non-retryable deliveries', () => {
       .filter((m) => m.status === 'failed');
     expect(failedMessages).toHaveLength(1);
     expect(failedMessages[0]!.httpStatus).toBe(413);
-    expect(spoke.federation.store.outbox.pending(hub.identity.instanceId)).toEqual([]);
+    expect((await spoke.federation.store.outbox.pending(hub.identity.instanceId))).toEqual([]);
   });
 });

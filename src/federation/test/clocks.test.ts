@@ -64,14 +64,14 @@ describe('clocks', () => {
     await hub.stop(true);
     writeFileSync(join(local.agent.worktreePath, '.clock-go'), '');
     await waitForState(spoke, local.agent.id, ['completed']);
-    await waitFor(() => spoke.federation.store.outbox.pending(hubId).length > 0, { what: 'queued events' });
+    await waitFor(async () => (await spoke.federation.store.outbox.pending(hubId)).length > 0, { what: 'queued events' });
     // As if the wall clock went back an hour after the retries were scheduled.
-    for (const row of spoke.federation.store.outbox.pending(hubId)) {
-      spoke.federation.store.outbox.retryLater(hubId, row.seq, Date.now() + 3_600_000, 'clock test');
+    for (const row of (await spoke.federation.store.outbox.pending(hubId))) {
+      await spoke.federation.store.outbox.retryLater(hubId, row.seq, Date.now() + 3_600_000, 'clock test');
     }
     hub = await startTestInstance({ name: 'hub', port: hubPort, ...FAST_FEDERATION }, hub.home);
     pair.hub = hub;
-    await waitFor(() => spoke.federation.store.outbox.pending(hubId).length === 0, { timeoutMs: 15_000, what: 'the outbox to drain' });
+    await waitFor(async () => (await spoke.federation.store.outbox.pending(hubId)).length === 0, { timeoutMs: 15_000, what: 'the outbox to drain' });
     await waitFor(async () => (await hub.api<PublicAgent>('GET', `/agents/${local.agent.id}`)).body.state === 'completed', { what: 'the mirror to be completed' });
   });
 });

@@ -40,7 +40,7 @@ describe('event outbox', () => {
     running.splice(running.indexOf(hub), 1);
     writeFileSync(signal(a, 'go-a'), '');
     await waitForState(spoke, a.id, ['completed']);
-    const queued = await waitFor(() => spoke.federation.store.outbox.pending(hubId).length > 0 || null, { timeoutMs: 2000 });
+    const queued = await waitFor(async () => (await spoke.federation.store.outbox.pending(hubId)).length > 0 || null, { timeoutMs: 2000 });
     expect(queued).toBe(true);
     // The outbox worker tries the hub and records the failed attempt (on its own schedule, hence the wait).
     const failedSend = await waitFor(async () => {
@@ -56,12 +56,12 @@ describe('event outbox', () => {
     spoke = await startTestInstance({ name: 'spoke', port: spokePort, ...FAST_FEDERATION }, spoke.home);
     running.push(spoke);
     await waitForState(spoke, b.id, ['completed']);
-    expect(spoke.federation.store.outbox.pending(hubId).length).toBeGreaterThan(0);
+    expect((await spoke.federation.store.outbox.pending(hubId)).length).toBeGreaterThan(0);
 
     // The hub comes back on its old address: everything arrives.
     hub = await startTestInstance({ name: 'hub', port: hubPort, ...FAST_FEDERATION }, hub.home);
     running.push(hub);
-    await waitFor(() => spoke.federation.store.outbox.pending(hubId).length === 0, { timeoutMs: 10_000, what: 'the outbox to drain' });
+    await waitFor(async () => (await spoke.federation.store.outbox.pending(hubId)).length === 0, { timeoutMs: 10_000, what: 'the outbox to drain' });
 
     for (const agent of [a, b]) {
       const sent = (await spoke.store.events.after(0, 10_000)).filter((e) => e.agentId === agent.id).map((e) => e.data.state);
@@ -72,7 +72,7 @@ describe('event outbox', () => {
       expect(mirrored.body).toMatchObject({ state: 'completed', instance: spoke.identity.instanceId, exitCode: 0 });
     }
     // The mirror records the last applied seq: a redelivery of any of them changes nothing.
-    const last = hub.federation.store.mirror.get(b.id)!;
+    const last = (await hub.federation.store.mirror.get(b.id))!;
     expect(last.lastSeq).toBe(Math.max(...(await spoke.store.events.after(0, 10_000)).filter((e) => e.agentId === b.id).map((e) => e.seq)));
   });
 });

@@ -26,17 +26,17 @@ describe('a peer cannot redirect this instance', () => {
     await pair.stop();
   });
 
-  const stored = (): ConnectionRecord => pair.spoke.federation.store.connections.byInstance(hub.id)!;
+  const stored = async (): Promise<ConnectionRecord> => (await pair.spoke.federation.store.connections.byInstance(hub.id))!;
 
   it('keeps the stored URL, name and key when an active peer re-sends CONNECT', async () => {
-    const before = stored();
+    const before = await stored();
     expect(before.url).toBe(pair.hub.url);
     const evil = { url: 'http://127.0.0.1:1/steal?x=', name: 'renamed' };
     for (const extra of [{}, { token: 'not-a-token' }]) {
       const { bytes, signature } = sign(envelope('CONNECT', hub.id, pair.spoke.identity.instanceId, connectBody(hub, evil)), hub.privateKey);
       const answer = await postRaw(pair.spoke, 'connect', bytes, signature);
       expect(answer.status).toBeLessThan(500);
-      const after = stored();
+      const after = await stored();
       expect({ url: after.url, name: after.name, publicKey: after.publicKey, state: after.state })
         .toEqual({ url: before.url, name: before.name, publicKey: before.publicKey, state: 'active' });
     }
@@ -50,7 +50,7 @@ describe('a peer cannot redirect this instance', () => {
   });
 
   it('lets only the admin change the URL, to an instance with the same key', async () => {
-    const conn = stored();
+    const conn = await stored();
     // The origin is kept, whatever path or query the admin typed.
     const set = await pair.spoke.api<ConnectionRecord>('PATCH', `/federation/connections/${conn.id}`, { url: `${pair.hub.url}/ignored?x=1` });
     expect(set.status).toBe(200);
@@ -61,7 +61,7 @@ describe('a peer cannot redirect this instance', () => {
       const refused = await pair.spoke.api<ErrorBody>('PATCH', `/federation/connections/${conn.id}`, { url: other.url });
       expect(refused.status).toBe(409);
       expect(refused.body.error.code).toBe('peer_mismatch');
-      expect(stored().url).toBe(pair.hub.url);
+      expect((await stored()).url).toBe(pair.hub.url);
     } finally {
       await other.stop();
     }
@@ -74,7 +74,7 @@ describe('a peer cannot redirect this instance', () => {
       const res = await fresh.api<ConnectionRecord>('POST', '/federation/connections', { url: `${pair.spoke.url}/x/y?z=1#f`, token });
       expect(res.status).toBe(201);
       expect(res.body.url).toBe(pair.spoke.url);
-      const onSpoke = pair.spoke.federation.store.connections.byInstance(fresh.identity.instanceId)!;
+      const onSpoke = (await pair.spoke.federation.store.connections.byInstance(fresh.identity.instanceId))!;
       expect(onSpoke.url).toBe(fresh.url);
     } finally {
       await fresh.stop();

@@ -34,7 +34,7 @@ describe('pulling events', () => {
     const pulls = (await hub.api<{ messages: { op: string; status: string }[] }>('GET', '/federation/messages?direction=out&kind=QUERY')).body.messages;
     expect(pulls.some((m) => m.op === 'events' && m.status === 'delivered')).toBe(true);
     // Pulled rows are acknowledged on the spoke once the hub pulls past them, so pushes stop trying.
-    await waitFor(() => spoke.federation.store.outbox.pending(hub.identity.instanceId).length === 0, { timeoutMs: 5000 });
+    await waitFor(async () => (await spoke.federation.store.outbox.pending(hub.identity.instanceId)).length === 0, { timeoutMs: 5000 });
   });
 
   it('answers QUERY events with the outbox after a seq, and waits up to waitMs when there is nothing new', async () => {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { PublicAgent } from '../../agents/index.js';
 import { PROMPT_ECHO_CHARS, TRUNCATED_MARKER } from '../../core/text-bounds.js';
+import { sqliteHandle } from '../../store/index.js';
 import { waitForState } from '../../test-support/agents.js';
 import { postRaw, startPair, type Pair } from '../../test-support/federation.js';
 import { envelope, sign, spawnArgs } from '../../test-support/federation-forge.js';
@@ -12,7 +13,7 @@ const PROMPT = Array.from({ length: 127 * 1024 }, (_, i) => String.fromCharCode(
 
 /** The store's files after a checkpoint: the database plus whatever its WAL still holds. */
 function storeBytes(pair: Pair): number {
-  pair.spoke.store.db.pragma('wal_checkpoint(TRUNCATE)');
+  sqliteHandle(pair.spoke.store).pragma('wal_checkpoint(TRUNCATE)');
   const db = join(pair.spoke.home, 'mosaic.db');
   const wal = (() => {
     try {
@@ -79,8 +80,7 @@ describe('store growth from repeated spawns', () => {
     const { bytes, signature } = sign(env, p.hub.identity.privateKey);
     const first = await postRaw(p.spoke, 'command', bytes, signature);
     expect(first.status).toBe(200);
-    const seen = p.spoke.store.db.prepare('SELECT count(*) AS n FROM federation_seen WHERE message_id = ?').get(env.id) as { n: number };
-    expect(seen.n).toBe(0);
+    expect(await p.spoke.federation.store.seen.get(hubId, env.id)).toBeUndefined();
     const again = await postRaw(p.spoke, 'command', bytes, signature);
     expect(again.status).toBe(200);
     const agentOf = (a: typeof first) => (a.body.body?.result as { agent: PublicAgent }).agent.id;

@@ -1,9 +1,11 @@
-import type { Store } from '../types.js';
-import { SqliteAgentStore } from './agents.js';
+import { Kysely } from 'kysely';
+import type { Migration } from '../migrations/migration.js';
+import { registeredMigrations } from '../migrations/registry.js';
+import type { CoreTables } from '../sql/schema.js';
+import { SqlStore, type Backend } from '../sql/store.js';
 import { openDatabase, type SqliteDatabase } from './database.js';
-import { SqliteEventStore } from './events.js';
-import { registeredMigrations, runMigrations, type Migration } from './migrations.js';
-import { SqliteRepoStore } from './repos.js';
+import { ImmediateSqliteDialect } from './dialect.js';
+import { runSqliteMigrations } from './migrate.js';
 import { ensureIncrementalVacuum, reclaimSpace } from './space.js';
 
 export interface SqliteStoreOptions {
@@ -13,44 +15,26 @@ export interface SqliteStoreOptions {
   now?: () => number;
 }
 
-/**
- * The default Store. `db` is public so modules that own further tables
- * (federation) can build their table classes on the same connection and so
- * share its transactions.
- */
-export class SqliteStore implements Store {
-  readonly repos: SqliteRepoStore;
-  readonly agents: SqliteAgentStore;
-  readonly events: SqliteEventStore;
+/** The embedded backend: one file, one connection per process (WAL lets other processes read meanwhile). */
+export class SqliteBackend implements Backend {
+  readonly dialect = 'sqlite';
+  readonly description: string;
 
-  constructor(readonly db: SqliteDatabase, readonly now: () => number = Date.now) {
-    this.repos = new SqliteRepoStore(db);
-    this.events = new SqliteEventStore(db, now);
-    this.agents = new SqliteAgentStore(db, this.events, now);
-  }
-
-  /**
-   * Runs `fn` in one IMMEDIATE transaction (a savepoint when nested). Store
-   * methods called inside do their work synchronously, so it lands in this
-   * transaction — but their failures surface as rejected promises, which do
-   * not roll it back; prefer the *Sync methods of the table classes here.
-   */
-  transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn).immediate();
+  constructor(readonly raw: SqliteDatabase, readonly file: string) {
+    this.description = `SQLite ${file}`;
   }
 
   /** Converts an older file so pruned space can be given back (a one-time VACUUM); true when it did. */
   ensureIncrementalVacuum(): boolean {
-    return ensureIncrementalVacuum(this.db);
+    return ensureIncrementalVacuum(this.raw);
   }
 
-  /** Gives pruned rows' pages back and checkpoints the WAL; the pages freed. */
-  reclaimSpace(): number {
-    return reclaimSpace(this.db);
+  async reclaimSpace(): Promise<number> {
+    return reclaimSpace(this.raw);
   }
 
   async close(): Promise<void> {
-    if (this.db.open) this.db.close();
+    if (this.raw.open) this.raw.close();
   }
 }
 
@@ -59,27 +43,23 @@ export class SqliteStore implements Store {
  * schema up to date. Throws MosaicError 500 `store_too_new` when the file was
  * written by a newer schema than this code knows.
  */
-export function openSqliteStore(file: string, options: SqliteStoreOptions = {}): SqliteStore {
-  const db = openDatabase(file);
+export function openSqliteStore(file: string, options: SqliteStoreOptions = {}): SqlStore {
+  const raw = openDatabase(file);
   try {
-    runMigrations(db, options.migrations ?? registeredMigrations(), options.now);
+    runSqliteMigrations(raw, options.migrations ?? registeredMigrations(), options.now);
   } catch (err) {
-    db.close();
+    raw.close();
     throw err;
   }
-  return new SqliteStore(db, options.now);
+  const db = new Kysely<CoreTables>({ dialect: new ImmediateSqliteDialect(raw) });
+  return new SqlStore(db, new SqliteBackend(raw, file), options.now);
 }
 
-export { SqliteAgentStore, AGENT_STATE_EVENT, type InsertResult } from './agents.js';
+/** The better-sqlite3 handle under a SQLite store (tests, maintenance); throws for another backend. */
+export function sqliteHandle(store: SqlStore): SqliteDatabase {
+  if (!(store.backend instanceof SqliteBackend)) throw new Error(`not a SQLite store: ${store.describe()}`);
+  return store.backend.raw;
+}
+
 export { openDatabase, BUSY_TIMEOUT_MS, type SqliteDatabase } from './database.js';
-export { SqliteEventStore, DEFAULT_EVENTS_LIMIT } from './events.js';
-export {
-  appliedMigrations,
-  registerMigrations,
-  registeredMigrations,
-  runMigrations,
-  type AppliedMigration,
-  type Migration,
-} from './migrations.js';
-export { CORE_MIGRATIONS } from './migrations/001-core.js';
-export { SqliteRepoStore } from './repos.js';
+export { appliedMigrations, runSqliteMigrations } from './migrate.js';

@@ -1,23 +1,21 @@
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { RepoRecord } from '../types.js';
-import { openSqliteStore, type SqliteStore } from './index.js';
-import { tempDir } from '../../test-support/store-records.js';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { SqlStore } from './index.js';
+import type { RepoRecord } from './types.js';
+import { storeBackends } from '../test-support/store-backends.js';
 
-describe('SqliteRepoStore', () => {
-  let store: SqliteStore;
-  let cleanup: () => void;
+describe.each(storeBackends())('repos table on $name', (backend) => {
+  let store: SqlStore;
   const repo = (name: string, extra: Partial<RepoRecord> = {}): RepoRecord =>
     ({ name, path: `/srv/${name}`, baseBranch: 'main', setup: null, copyFiles: [], poolSize: 0, shareDirs: [], setupInputs: null, network: 'host', projectConfig: true, createdAt: 1, ...extra });
 
-  beforeEach(() => {
-    const tmp = tempDir();
-    cleanup = tmp.cleanup;
-    store = openSqliteStore(join(tmp.dir, 'mosaic.db'));
+  beforeAll(() => backend.setup());
+  afterAll(() => backend.teardown());
+  beforeEach(async () => {
+    await backend.fresh();
+    store = await backend.open();
   });
   afterEach(async () => {
     await store.close();
-    cleanup();
   });
 
   it('stores, lists by name and removes repositories', async () => {

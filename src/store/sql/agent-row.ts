@@ -1,5 +1,6 @@
 import type { AgentRecord } from '../../core/agent-model.js';
 import { cutText, PROMPT_ECHO_CHARS } from '../../core/text-bounds.js';
+import type { AgentsTable } from './schema.js';
 
 /**
  * How a field is stored: as is, as JSON text (SQL NULL for null), as JSON
@@ -50,14 +51,14 @@ const FIELDS = {
 type Field = keyof typeof FIELDS;
 const ENTRIES = Object.entries(FIELDS) as Array<[Field, readonly [string, Kind]]>;
 
-export type SqlValue = string | number | null;
-/** Bind parameters for the agents table, keyed by column name. */
-export type AgentRow = Record<string, SqlValue>;
+type SqlValue = string | number | null;
+/** The agents table's columns (all but rowid, which the database gives). */
+export type AgentRow = Omit<AgentsTable, 'rowid'>;
 
 export const AGENT_COLUMNS: readonly string[] = ENTRIES.map(([, [column]]) => column);
 
 export function agentToRow(agent: AgentRecord): AgentRow {
-  const row: AgentRow = {};
+  const row: Record<string, SqlValue> = {};
   for (const [field, [column, kind]] of ENTRIES) {
     const value: unknown = agent[field];
     if (kind === 'bool') row[column] = value === true ? 1 : 0;
@@ -65,13 +66,15 @@ export function agentToRow(agent: AgentRecord): AgentRow {
     else if (kind === 'map') row[column] = JSON.stringify(value ?? {});
     else row[column] = value === undefined ? null : (value as SqlValue);
   }
-  return row;
+  // Every column was set from the field the map assigns it (the map covers every field, see FIELDS).
+  return row as unknown as AgentRow;
 }
 
 export function rowToAgent(row: AgentRow): AgentRecord {
   const out: Record<string, unknown> = {};
+  const columns = row as unknown as Record<string, SqlValue | undefined>;
   for (const [field, [column, kind]] of ENTRIES) {
-    const value = row[column] ?? null;
+    const value = columns[column] ?? null;
     if (kind === 'bool') out[field] = value === 1;
     else if (kind === 'json' || kind === 'map') out[field] = value === null ? null : (JSON.parse(String(value)) as unknown);
     else out[field] = value;

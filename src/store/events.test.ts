@@ -1,20 +1,19 @@
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openSqliteStore, type SqliteStore } from './index.js';
-import { makeAgent, tempDir } from '../../test-support/store-records.js';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { SqlStore } from './index.js';
+import { storeBackends } from '../test-support/store-backends.js';
+import { makeAgent } from '../test-support/store-records.js';
 
-describe('SqliteEventStore', () => {
-  let store: SqliteStore;
-  let cleanup: () => void;
+describe.each(storeBackends())('events table on $name', (backend) => {
+  let store: SqlStore;
 
-  beforeEach(() => {
-    const tmp = tempDir();
-    cleanup = tmp.cleanup;
-    store = openSqliteStore(join(tmp.dir, 'mosaic.db'), { now: () => 777 });
+  beforeAll(() => backend.setup());
+  afterAll(() => backend.teardown());
+  beforeEach(async () => {
+    await backend.fresh();
+    store = await backend.open({ now: () => 777 });
   });
   afterEach(async () => {
     await store.close();
-    cleanup();
   });
 
   it('starts empty', async () => {
@@ -59,15 +58,15 @@ describe('SqliteEventStore', () => {
   it('never reuses a seq after old events are deleted', async () => {
     const agent = makeAgent();
     for (let i = 0; i < 3; i += 1) await store.events.append('agent.progress', agent.id, agent);
-    store.db.exec('DELETE FROM events');
+    await store.sql.db.deleteFrom('events').execute();
     expect(await store.events.lastSeq()).toBe(3);
     expect((await store.events.append('agent.progress', agent.id, agent)).seq).toBe(4);
   });
 
   it('defaults to pages of 1000', async () => {
     const agent = makeAgent();
-    store.transaction(() => {
-      for (let i = 0; i < 1005; i += 1) store.events.appendSync('agent.progress', agent.id, agent);
+    await store.transaction(async (tx) => {
+      for (let i = 0; i < 1005; i += 1) await tx.events.append('agent.progress', agent.id, agent);
     });
     expect(await store.events.after(0)).toHaveLength(1000);
     expect(await store.events.after(1000)).toHaveLength(5);

@@ -1,22 +1,21 @@
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { AgentRecord } from '../../core/agent-model.js';
-import { openSqliteStore, type SqliteStore } from './index.js';
-import { makeAgent, tempDir } from '../../test-support/store-records.js';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { AgentRecord } from '../core/agent-model.js';
+import type { SqlStore } from './index.js';
+import { storeBackends } from '../test-support/store-backends.js';
+import { makeAgent } from '../test-support/store-records.js';
 
-describe('SqliteAgentStore', () => {
-  let store: SqliteStore;
-  let cleanup: () => void;
+describe.each(storeBackends())('agents table on $name', (backend) => {
+  let store: SqlStore;
   let clock = 5_000_000;
 
-  beforeEach(() => {
-    const tmp = tempDir();
-    cleanup = tmp.cleanup;
-    store = openSqliteStore(join(tmp.dir, 'mosaic.db'), { now: () => ++clock });
+  beforeAll(() => backend.setup());
+  afterAll(() => backend.teardown());
+  beforeEach(async () => {
+    await backend.fresh();
+    store = await backend.open({ now: () => ++clock });
   });
   afterEach(async () => {
     await store.close();
-    cleanup();
   });
 
   it('inserts an agent and its first agent.state event together', async () => {
@@ -53,15 +52,15 @@ describe('SqliteAgentStore', () => {
     expect(back?.killRequested).toBe(false);
     expect(back?.error).toBeNull();
     expect(back?.result).toBeNull();
-    const raw = store.db.prepare('SELECT kill_requested, error, result FROM agents WHERE id = ?').get(agent.id);
+    const raw = await store.sql.db.selectFrom('agents').select(['kill_requested', 'error', 'result']).where('id', '=', agent.id).executeTakeFirst();
     expect(raw).toMatchObject({ kill_requested: 1 });
-    expect(store.db.prepare('SELECT error, result FROM agents WHERE id = ?').get(bare.id)).toEqual({ error: null, result: null });
+    expect(await store.sql.db.selectFrom('agents').select(['error', 'result']).where('id', '=', bare.id).executeTakeFirst()).toEqual({ error: null, result: null });
   });
 
   it('keeps env out of the event log', async () => {
     const { event } = await store.agents.insert(makeAgent({ env: { SECRET: 's3cr3t' } }));
     expect(event?.data.env).toEqual({});
-    const rows = store.db.prepare<[], { data: string }>('SELECT data FROM events').all();
+    const rows = await store.sql.db.selectFrom('events').select('data').execute();
     expect(rows.some((r) => r.data.includes('s3cr3t'))).toBe(false);
   });
 
@@ -200,10 +199,11 @@ describe('SqliteAgentStore', () => {
 
   it('rolls back a store transaction as a whole', async () => {
     const agent = makeAgent();
-    expect(() => store.transaction(() => {
-      store.agents.insertSync(agent);
+    await expect(store.transaction(async (tx) => {
+      await tx.agents.insert(agent);
+      await tx.events.append('agent.progress', agent.id, agent);
       throw new Error('abort');
-    })).toThrow('abort');
+    })).rejects.toThrow('abort');
     expect(await store.agents.get(agent.id)).toBeUndefined();
     expect(await store.events.lastSeq()).toBe(0);
   });

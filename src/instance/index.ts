@@ -125,7 +125,7 @@ async function startLocked(
   const mcpServices = {
     agents: agentApi, repos, conflicts: agents.conflicts, bus,
     // As GET /federation/connections answers: the fields its schema lists.
-    peers: () => federation.connections.list().map((c) => pickFields(federation.connections.withContact(c), Object.keys(connectionSchema.properties))),
+    peers: async () => (await federation.connections.list()).map((c) => pickFields(federation.connections.withContact(c), Object.keys(connectionSchema.properties))),
   };
 
   let app: FastifyInstance | undefined;

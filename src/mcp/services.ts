@@ -13,5 +13,5 @@ export interface McpServices {
   /** Agent transitions (local and mirrored remote agents): what `wait_agents` wakes on. */
   bus: Pick<EventBus, 'subscribe'>;
   /** The federation connections, as `GET /api/v1/federation/connections` lists them. */
-  peers(): unknown[];
+  peers(): Promise<unknown[]>;
 }

@@ -24,7 +24,7 @@ export const listPeers: ToolDef = {
   inputSchema: objectSchema({}),
   annotations: { readOnlyHint: true, openWorldHint: false },
   async run(_args, { services }) {
-    const connections = services.peers() as { name: string; state: string; url: string }[];
+    const connections = (await services.peers()) as { name: string; state: string; url: string }[];
     const text = connections.length === 0 ? 'No peers.' : connections.map((c) => `${c.name}: ${c.state} (${c.url})`).join('\n');
     return { structured: { connections }, text };
   },

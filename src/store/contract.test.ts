@@ -133,9 +133,10 @@ describe.each(storeBackends())('store contract on $name', (backend) => {
       const seen: number[] = [];
       let cursor = 0;
       let writing = true;
+      let failed = false;
       const follow = (async () => {
         // Like an SSE client: read after its cursor, move the cursor to the last seq read, again.
-        while (writing || cursor < total) {
+        while (writing || (cursor < total && !failed)) {
           const page = await reader.events.after(cursor, 7);
           for (const e of page) {
             // Gapless: what a reader sees after its cursor starts right after it and has no holes.
@@ -148,8 +149,12 @@ describe.each(storeBackends())('store contract on $name', (backend) => {
       })();
       try {
         await race(backend.target(), writers, 'append', perWriter);
+      } catch (err) {
+        failed = true;
+        throw err;
       } finally {
         writing = false;
+        await follow.catch(() => undefined);
       }
       await follow;
       expect(seen).toEqual(Array.from({ length: total }, (_, i) => i + 1));

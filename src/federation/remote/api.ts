@@ -201,8 +201,8 @@ export class FederatedAgentApi implements AgentApi {
     try {
       return await this.local.reply(id, request);
     } catch (err) {
-      const entry = this.remoteOr(id, err);
-      const old = this.mirror.view(entry);
+      const entry = await this.remoteOr(id, err);
+      const old = await this.mirror.view(entry);
       if (!TERMINAL_STATES.includes(old.state)) {
         throw conflict('agent_not_finished', `agent '${id}' is ${old.state}; reply once it has ended (or kill it first)`, { state: old.state });
       }

@@ -208,6 +208,7 @@ ${PG_EVENTS}
     version: 64,
     name: 'core: agents.follow_up_of',
     up: 'ALTER TABLE agents ADD COLUMN follow_up_of TEXT',
+    postgres: 'ALTER TABLE agents ADD COLUMN follow_up_of TEXT',
   },
   {
     // Issue 16: whether local agents' runtimes may load the configuration a repository carries.

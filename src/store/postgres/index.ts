@@ -1,12 +1,12 @@
 import { Kysely, PostgresDialect } from 'kysely';
-import type pg from 'pg';
+import pg from 'pg';
 import { MosaicError, messageOf } from '../../core/errors.js';
 import type { Migration } from '../migrations/migration.js';
 import { registeredMigrations } from '../migrations/registry.js';
 import type { CoreTables } from '../sql/schema.js';
 import { SqlStore, type Backend } from '../sql/store.js';
 import { runPostgresMigrations } from './migrate.js';
-import { createPool, DEFAULT_POOL_SIZE, describeUrl, redactUrl } from './pool.js';
+import { CONNECT_TIMEOUT_MS, createPool, DEFAULT_POOL_SIZE, describeUrl, redactUrl } from './pool.js';
 
 export interface PostgresStoreOptions {
   migrations?: readonly Migration[];
@@ -52,11 +52,15 @@ export function storeUnreachable(url: string, err: unknown): MosaicError {
 export async function openPostgresStore(url: string, options: PostgresStoreOptions = {}): Promise<SqlStore> {
   const pool = createPool(url, options.poolSize ?? DEFAULT_POOL_SIZE, options.onIdleError);
   try {
+    // Reachable at all, within a few seconds (the pool itself waits longer for a free connection).
+    const probe = new pg.Client({ connectionString: url, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+    probe.on('error', () => undefined);
     try {
-      const client = await pool.connect();
-      client.release();
+      await probe.connect();
     } catch (err) {
       throw storeUnreachable(url, err);
+    } finally {
+      await probe.end().catch(() => undefined);
     }
     await runPostgresMigrations(pool, options.migrations ?? registeredMigrations(), options.now);
   } catch (err) {

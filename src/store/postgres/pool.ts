@@ -2,7 +2,10 @@ import pg from 'pg';
 
 /** Connections a store opens at most (MOSAIC_DATABASE_POOL). */
 export const DEFAULT_POOL_SIZE = 10;
-const CONNECT_TIMEOUT_MS = 5000;
+/** How long a query waits for a free connection of the pool (pg counts that wait in connectionTimeoutMillis). */
+const POOL_WAIT_MS = 30_000;
+/** How long the first connection may take before the database counts as unreachable. */
+export const CONNECT_TIMEOUT_MS = 5000;
 
 /**
  * BIGINT (times in ms, seqs, counts) read as numbers: every value the store
@@ -45,7 +48,7 @@ export function isPostgresUrl(url: string): boolean {
  * asked, so the store resumes by itself once the server is back.
  */
 export function createPool(url: string, max: number = DEFAULT_POOL_SIZE, onIdleError?: (err: Error) => void): pg.Pool {
-  const pool = new pg.Pool({ connectionString: url, max, types, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, idleTimeoutMillis: 30_000 });
+  const pool = new pg.Pool({ connectionString: url, max, types, connectionTimeoutMillis: POOL_WAIT_MS, idleTimeoutMillis: 30_000 });
   pool.on('error', (err) => onIdleError?.(err));
   return pool;
 }

@@ -49,6 +49,7 @@ export interface AgentsTable {
   kill_requested: number;
   landed: string | null;
   retry_of: string | null;
+  follow_up_of: string | null;
   sandbox: string | null;
   limits: string | null;
   created_at: number;

@@ -8,7 +8,7 @@ import type { PushRequest } from './api.js';
 import { agentDir, agentLogPath, type AgentContext } from './context.js';
 import type { EventBus } from './event-bus.js';
 import { AgentFinisher } from './finisher.js';
-import { agentUserFor, probeFor, removeTree, sandboxUnavailable } from './sandbox/index.js';
+import { agentUserFor, assertProgramsVisible, probeFor, removeTree, sandboxUnavailable, secretPaths, willSandbox } from './sandbox/index.js';
 import { AgentLauncher } from './launcher.js';
 import { ConflictWatcher } from './conflicts.js';
 import { killEach, type KillAllReport } from './kill-all.js';
@@ -91,6 +91,12 @@ export class AgentService {
       if (!probe.available) throw sandboxUnavailable(probe.reason);
     }
     const record = { ...buildAgentRecord(request, repo, origin), limits };
+    // A program of the caller's choosing that lives where the sandbox hides things ($MOSAIC_HOME, a repository's
+    // .git): binding it back would show them. Refused now, not at launch (checked again there, for relative paths).
+    if (record.runtime.kind === 'command' && willSandbox(this.ctx.config, origin)) {
+      const repoPaths = (await this.ctx.store.repos.list()).map((r) => r.path);
+      assertProgramsVisible(record.runtime.argv.slice(0, 1), record.env.PATH ?? process.env.PATH, record.worktreePath, secretPaths(this.ctx.config.home, repoPaths));
+    }
     // A base given by the caller must name a commit now: failing at launch would leave a failed agent behind.
     if (request.baseBranch !== undefined && (await resolveCommit(repo.path, assertRefName('baseBranch', request.baseBranch))) === null) {
       throw invalid('unknown_base_branch', `'${request.baseBranch}' is not a branch or commit in ${repo.name}`, { field: 'baseBranch' });

@@ -14,14 +14,14 @@ import { bwrapArgv, type SandboxPolicy } from './bwrap.js';
 import { BUBBLEWRAP, findExecutable, probeSandbox, type SandboxMode, type SandboxProbe } from './detect.js';
 import { handOver } from './hand-over.js';
 import { overlayArgv, probeOverlay, type OverlayMount, type OverlaySupport } from './overlay.js';
-import { buildPolicy } from './policy.js';
+import { assertProgramsVisible, buildPolicy, secretPaths } from './policy.js';
 import { AGENT_WRITABLE, removeTree } from './hostile-fs.js';
 
 export { BUBBLEWRAP, findExecutable, probeSandbox, SANDBOX_MODES, type SandboxMode, type SandboxProbe } from './detect.js';
 export { agentUserFor, resolveAgentUser, runsAsRoot, type AgentUser } from './agent-user.js';
 export { bwrapArgv, policyConflicts, type SandboxPolicy } from './bwrap.js';
 export { handOver } from './hand-over.js';
-export { hiddenRuntime, runtimeHidden, secretPaths } from './policy.js';
+export { assertProgramsVisible, hiddenRuntime, runtimeHidden, secretPaths } from './policy.js';
 export { makeLayer, type OverlayMount, type OverlaySupport } from './overlay.js';
 export { AGENT_WRITABLE, HostileTreeError, removeTree } from './hostile-fs.js';
 
@@ -194,5 +194,7 @@ export async function sandboxForAgent(input: AgentSandboxInput): Promise<Prepare
     return null;
   }
   assertProgram(input.runtimeProgram, input.path, input.worktree);
+  // Binding back a program that lives in $MOSAIC_HOME or a repository would show what the sandbox hides.
+  assertProgramsVisible(input.programs, input.path, input.worktree, secretPaths(input.config.home, input.repoPaths));
   return prepareSandbox(input.config, probe.path, input);
 }

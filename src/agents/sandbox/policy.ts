@@ -53,12 +53,27 @@ export function secretPaths(mosaicHome: string, repoPaths: readonly string[], ui
   return [...new Set(paths)];
 }
 
-/** The secret path `program` resolves into (by name on `path`, or as a path), or null. */
+/**
+ * The secret path `program` resolves into (by name on `path`, or as a path
+ * from `cwd`, the agent's worktree), or null. The worktree itself lies in a
+ * hidden `_worktrees` root but is the agent's own: a program there is not hidden.
+ */
 export function hiddenRuntime(program: string, path: string | undefined, cwd: string, secrets: readonly string[]): string | null {
   const found = findExecutable(program, path, cwd);
   if (found === null) return null;
-  for (const file of [found, real(found)]) if (secrets.some((s) => inside(s, file))) return file;
+  for (const file of [found, real(found)]) {
+    if (inside(cwd, file) || inside(real(cwd), file)) continue;
+    if (secrets.some((s) => inside(s, file))) return file;
+  }
   return null;
+}
+
+/** Throws `runtime_hidden` for the first of `programs` that lives in a secret path. */
+export function assertProgramsVisible(programs: readonly string[], path: string | undefined, cwd: string, secrets: readonly string[]): void {
+  for (const program of programs) {
+    const file = hiddenRuntime(program, path, cwd, secrets);
+    if (file !== null) throw runtimeHidden(program, file);
+  }
 }
 
 /** `400 runtime_hidden`: the program lives where the sandbox hides things, and binding it back would show them. */
@@ -104,7 +119,8 @@ function programBinds(programs: string[], path: string | undefined, cwd: string,
     const target = real(found);
     if (!isHidden(found) && !isHidden(target)) continue;
     for (const file of new Set([found, target])) {
-      if (!isHidden(file)) continue;
+      // The worktree (in a hidden `_worktrees` root) is bound back whole: a program in it needs nothing more.
+      if (!isHidden(file) || inside(cwd, file) || inside(real(cwd), file)) continue;
       const pkg = packageDirOf(file);
       if (pkg !== null && !exposes(pkg)) readOnly.push(pkg);
       else if (file === target) readOnly.push(target);

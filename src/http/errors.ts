@@ -63,7 +63,11 @@ function validationMessage(err: FastifyError, field: string | undefined): string
  */
 export function errorAnswerOf(err: unknown): { status: number; body: ErrorBody; fault: boolean; retryAfterS?: number } {
   const e = err as FastifyError;
-  if (isMosaicError(err)) return { status: err.status, body: { error: err.toJSON() }, fault: false };
+  if (isMosaicError(err)) {
+    // A 429 that knows when to come back says so in Retry-After too.
+    const retryAfterS = err.status === 429 ? err.details?.retryAfterS : undefined;
+    return { status: err.status, body: { error: err.toJSON() }, fault: false, ...(typeof retryAfterS === 'number' ? { retryAfterS } : {}) };
+  }
   if (e?.validation) {
     const { code, field } = describeValidation(e);
     return { status: 400, body: { error: { code, message: validationMessage(e, field), details: field ? { field } : {} } }, fault: false };

@@ -1,4 +1,5 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { request, type IncomingHttpHeaders } from 'node:http';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import Fastify from 'fastify';
@@ -10,7 +11,7 @@ import { makeTempDir, type TempDir } from '../../test-support/git-fixtures.js';
 import { startTestInstance, type TestInstance } from '../../test-support/instance.js';
 import { waitFor } from '../../test-support/wait.js';
 import { installErrorHandling } from '../errors.js';
-import { CONTENT_SECURITY_POLICY } from './index.js';
+import { CONTENT_SECURITY_POLICY, SIGN_IN_MAX_FAILURES, SignInThrottle } from './index.js';
 import { dashboardStatic } from './static.js';
 
 const CODE_TTL_MS = 400;
@@ -134,6 +135,75 @@ describe('dashboard sign-in', () => {
     expect(await (await raw('/api/v1/dashboard/session', { headers: { cookie } })).json()).toEqual({ signedIn: false });
   });
 
+});
+
+/** Issue 16, low: token sign-in and login-code use are throttled per address, one budget for both. */
+describe('dashboard sign-in throttle', () => {
+  let t: TestInstance;
+  beforeAll(async () => {
+    t = await startTestInstance();
+  });
+  afterAll(async () => {
+    await t.stop();
+  });
+
+  /** A request to the instance sent from a given loopback address (Linux routes all of 127/8 to lo). */
+  const from = (localAddress: string, path: string, opts: { method?: string; body?: string; headers?: Record<string, string> } = {}) =>
+    new Promise<{ status: number; headers: IncomingHttpHeaders; body: string }>((resolve, reject) => {
+      const url = new URL(path, t.url);
+      const req = request({ host: url.hostname, port: url.port, path: `${url.pathname}${url.search}`, method: opts.method ?? 'GET', localAddress, headers: opts.headers }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => { body += chunk; });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+      });
+      req.on('error', reject);
+      req.end(opts.body);
+    });
+  const signIn = (address: string, token: string) => from(address, '/api/v1/dashboard/session', {
+    method: 'POST', body: JSON.stringify({ token }), headers: { 'content-type': 'application/json', origin: t.url, 'x-mosaic-request': '1' },
+  });
+  const newCode = async (): Promise<string> => (await t.api<{ path: string }>('POST', '/dashboard/login-codes')).body.path;
+  const codeOf = (res: { body: string }): string => (JSON.parse(res.body) as { error: { code: string } }).error.code;
+
+  it('refuses every sign-in from an address after too many failures, the right token and a valid code included; others are unaffected', async () => {
+    for (let i = 0; i < SIGN_IN_MAX_FAILURES / 2; i++) expect((await signIn('127.0.0.2', `guess-${i}`)).status).toBe(401);
+    for (let i = 0; i < SIGN_IN_MAX_FAILURES / 2; i++) expect((await from('127.0.0.2', `/login?code=guess-${i}`)).status).toBe(303);
+    const right = await signIn('127.0.0.2', t.adminToken);
+    expect({ status: right.status, code: codeOf(right) }).toEqual({ status: 429, code: 'rate_limited' });
+    expect(Number(right.headers['retry-after'])).toBeGreaterThan(0);
+    expect(right.headers['set-cookie']).toBeUndefined();
+    const code = await newCode();
+    const viaCode = await from('127.0.0.2', code);
+    expect({ status: viaCode.status, code: codeOf(viaCode) }).toEqual({ status: 429, code: 'rate_limited' });
+    // Another address signs in, with the same (unspent) code and with the token.
+    const other = await from('127.0.0.3', code);
+    expect(other.status).toBe(303);
+    expect(other.headers.location).toBe('/');
+    expect(other.headers['set-cookie']?.[0]).toMatch(/^mosaic_session=/);
+    expect((await signIn('127.0.0.3', t.adminToken)).status).toBe(200);
+  });
+
+  it('counts failures only: successful sign-ins never use the budget up', async () => {
+    for (let i = 0; i < SIGN_IN_MAX_FAILURES * 2; i++) {
+      expect((await signIn('127.0.0.4', t.adminToken)).status).toBe(200);
+      expect((await from('127.0.0.4', await newCode())).headers.location).toBe('/');
+    }
+    expect((await signIn('127.0.0.4', 'wrong')).status).toBe(401);
+  });
+});
+
+describe('SignInThrottle', () => {
+  it('opens again when the window ends', () => {
+    let now = 0;
+    const throttle = new SignInThrottle({ maxFailures: 2, windowMs: 1000, now: () => now });
+    throttle.attempt('a');
+    throttle.attempt('a');
+    expect(() => throttle.attempt('a')).toThrow(expect.objectContaining({ status: 429, code: 'rate_limited', details: { retryAfterS: 1 } }));
+    throttle.attempt('b').succeeded();
+    now = 1000;
+    expect(() => throttle.attempt('a')).not.toThrow();
+  });
 });
 
 describe('dashboard login log', () => {

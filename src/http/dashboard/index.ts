@@ -3,9 +3,11 @@ import type { HostAllowList } from '../allowed-hosts.js';
 import { dashboardApiRoutes, loginRoute } from './routes.js';
 import type { DashboardSessions } from './sessions.js';
 import { dashboardStatic } from './static.js';
+import { SignInThrottle } from './throttle.js';
 
 export { DashboardSessions, LOGIN_CODE_TTL_MS, SESSION_TTL_MS, type SessionOptions } from './sessions.js';
 export { CONTENT_SECURITY_POLICY, WEB_ROOT } from './static.js';
+export { SIGN_IN_MAX_FAILURES, SIGN_IN_WINDOW_MS, SignInThrottle, type ThrottleOptions } from './throttle.js';
 
 export interface DashboardOptions {
   adminToken: string;
@@ -15,6 +17,8 @@ export interface DashboardOptions {
   hosts: HostAllowList;
   /** The built dashboard (default web/dist). */
   webRoot?: string;
+  /** Failed sign-ins allowed per address (default SignInThrottle's). */
+  throttle?: SignInThrottle;
 }
 
 /**
@@ -25,6 +29,8 @@ export interface DashboardOptions {
 export async function dashboardPlugin(app: FastifyInstance, opts: DashboardOptions): Promise<void> {
   app.addHook('onRequest', opts.hosts.hook());
   await app.register(dashboardStatic, { ...(opts.webRoot ? { root: opts.webRoot } : {}) });
-  await app.register(loginRoute, { sessions: opts.sessions });
-  await app.register(dashboardApiRoutes, { prefix: '/api/v1', ...opts });
+  // One budget per address for both ways of signing in, so guesses cannot alternate between them.
+  const throttle = opts.throttle ?? new SignInThrottle();
+  await app.register(loginRoute, { sessions: opts.sessions, throttle });
+  await app.register(dashboardApiRoutes, { prefix: '/api/v1', ...opts, throttle });
 }

@@ -4,11 +4,14 @@ import { checkSameOrigin, REQUEST_HEADER, secretsEqual, SESSION_COOKIE } from '.
 import { readCookie, sessionCookie } from '../cookies.js';
 import { commonErrors, errorResponse } from '../schemas.js';
 import type { DashboardSessions } from './sessions.js';
+import type { SignInThrottle } from './throttle.js';
 
 export interface DashboardRouteOptions {
   adminToken: string;
   sessions: DashboardSessions;
   adminGuard: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+  /** Failed sign-ins per address (token and login code share it). */
+  throttle: SignInThrottle;
 }
 
 const tags = ['dashboard'];
@@ -72,12 +75,14 @@ export async function dashboardApiRoutes(app: FastifyInstance, opts: DashboardRo
         required: ['token'],
         properties: { token: { type: 'string', minLength: 1, maxLength: 1024 } },
       },
-      response: { 200: sessionState, 403: errorResponse, ...commonErrors },
+      response: { 200: sessionState, 403: errorResponse, 429: errorResponse, ...commonErrors },
     },
   }, async (request, reply) => {
+    const attempt = opts.throttle.attempt(request.ip);
     // Without this, another site could sign a visitor in to a session of the attacker's choosing.
     checkSameOrigin(request);
     if (!secretsEqual(request.body.token.trim(), adminToken)) throw unauthorized('auth_invalid', 'invalid admin token');
+    attempt.succeeded();
     return { signedIn: true, expiresAt: setSession(request, reply, sessions) };
   });
 
@@ -94,8 +99,8 @@ export async function dashboardApiRoutes(app: FastifyInstance, opts: DashboardRo
   });
 }
 
-/** GET /login?code=: spends a login code, sets the session cookie and sends the browser on to `/`. */
-export async function loginRoute(app: FastifyInstance, opts: { sessions: DashboardSessions }): Promise<void> {
+/** GET /login?code=: spends a login code, sets the session cookie and sends the browser on to `/` (429 `rate_limited` after too many failures). */
+export async function loginRoute(app: FastifyInstance, opts: { sessions: DashboardSessions; throttle: SignInThrottle }): Promise<void> {
   app.get<{ Querystring: { code?: string } }>('/login', {
     // The URL holds the code: keep the per-request info log line (which prints the URL) out of the logs.
     logLevel: 'warn',
@@ -105,11 +110,13 @@ export async function loginRoute(app: FastifyInstance, opts: { sessions: Dashboa
     },
   }, async (request, reply) => {
     void reply.header('referrer-policy', 'no-referrer').header('cache-control', 'no-store');
+    const attempt = opts.throttle.attempt(request.ip);
     const code = request.query.code;
     if (!code || !opts.sessions.redeemCode(code)) {
       // Expired, spent or made up: the page says so and offers the token form.
       return reply.redirect('/?login=failed', 303);
     }
+    attempt.succeeded();
     setSession(request, reply, opts.sessions);
     // A redirect, so the code leaves the address bar and the history.
     return reply.redirect('/', 303);

@@ -9,6 +9,7 @@ import { homePaths, modeOf } from '../core/home.js';
 import { findExecutable, probeSandbox, resolveAgentUser, runsAsRoot } from '../agents/sandbox/index.js';
 import { fingerprint, rawPublicKey } from '../federation/identity/index.js';
 import { ApiClient, CliError, messageOf, type Health } from './client.js';
+import { checkPostgresStore } from './store-check.js';
 
 /** The checks behind `mosaic doctor`. Each is read-only: doctor never creates or repairs anything. */
 
@@ -91,8 +92,19 @@ export function checkHome(home: string): Check[] {
   return checks;
 }
 
-/** Opens the store read-only, so doctor can run beside a live server without touching its data. */
-export async function checkStore(home: string): Promise<Check> {
+/**
+ * The store: a PostgreSQL database when MOSAIC_DATABASE_URL is set (reachable,
+ * migrated, version), else the SQLite file, opened read-only, so doctor can
+ * run beside a live server without touching its data.
+ */
+export async function checkStore(home: string, env: NodeJS.ProcessEnv = {}): Promise<Check> {
+  let databaseUrl: string | undefined;
+  try {
+    databaseUrl = loadConfig(env, { home }).databaseUrl;
+  } catch {
+    // A bad configuration is checkConfig's to report.
+  }
+  if (databaseUrl !== undefined) return checkPostgresStore(databaseUrl);
   const file = homePaths(home).db;
   if (!existsSync(file)) return { name: 'store', status: 'ok', detail: `${file} will be created at first start` };
   let db: Database.Database | undefined;
@@ -266,7 +278,7 @@ export async function checkPools(ctx: CheckContext): Promise<Check[]> {
 }
 
 export async function runChecks(ctx: CheckContext): Promise<Check[]> {
-  const [git, store, server, pools] = await Promise.all([checkGit(), checkStore(ctx.home), checkServer(ctx), checkPools(ctx)]);
+  const [git, store, server, pools] = await Promise.all([checkGit(), checkStore(ctx.home, ctx.env), checkServer(ctx), checkPools(ctx)]);
   return [
     checkNode(),
     git,

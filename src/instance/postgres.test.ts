@@ -1,0 +1,104 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { PublicAgent } from '../agents/index.js';
+import { spawnCommand, waitForState } from '../test-support/agents.js';
+import { spawnRemote, startPair } from '../test-support/federation.js';
+import { startInstanceWithRepo, startTestInstance } from '../test-support/instance.js';
+import { createTestDatabase, type TestDatabase } from '../test-support/postgres.js';
+import { waitFor } from '../test-support/wait.js';
+import { startInstance } from './index.js';
+
+/**
+ * The core flows with the store on PostgreSQL (issue 20): spawn, kill,
+ * restart with a running agent, federation hub and spoke each on its own
+ * database; one standalone instance per database; an unreachable database at
+ * start is a clear error naming it without its password.
+ */
+describe('an instance on PostgreSQL', () => {
+  const databases: TestDatabase[] = [];
+  const database = async (): Promise<string> => {
+    const db = await createTestDatabase();
+    databases.push(db);
+    return db.url;
+  };
+  let url: string;
+  beforeAll(async () => { url = await database(); });
+  afterAll(async () => { await Promise.allSettled(databases.map((db) => db.drop())); });
+
+  it('spawns, completes and kills agents, and keeps a running agent across a restart', async () => {
+    const env = await startInstanceWithRepo({ config: { databaseUrl: url } });
+    const { t } = env;
+    try {
+      expect(t.store.describe()).toMatch(/^PostgreSQL 127\.0\.0\.1:\d+\/mosaic_test_/);
+      const done = await spawnCommand(t, 'echo hello > out.txt');
+      expect((await waitForState(t, done.id)).state).toBe('completed');
+      const sleeper = await spawnCommand(t, 'sleep 300', { taskId: 'sleeper' });
+      await waitForState(t, sleeper.id, ['running']);
+      expect((await t.api('POST', `/agents/${sleeper.id}/kill`)).status).toBeLessThan(300);
+      expect((await waitForState(t, sleeper.id)).state).toBe('killed');
+
+      // A running agent outlives its server; the next server on the same home and database records its end.
+      const survivor = await spawnCommand(t, 'while [ ! -f go ]; do sleep 0.05; done; echo done', { taskId: 'survivor' });
+      const marker = join(survivor.worktreePath, 'go'); // its own worktree: all a sandboxed agent sees
+      await waitForState(t, survivor.id, ['running']);
+      await t.stop(true);
+      const again = await startTestInstance({ databaseUrl: url }, t.home);
+      try {
+        expect((await again.api<PublicAgent>('GET', `/agents/${survivor.id}`)).body.state).toBe('running');
+        writeFileSync(marker, '');
+        expect((await waitForState(again, survivor.id)).state).toBe('completed');
+        const seqs = (await again.store.events.after(0, 10_000)).map((e) => e.seq);
+        expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => i + 1));
+      } finally {
+        await again.stop();
+      }
+    } finally {
+      env.repo.cleanup();
+    }
+  }, 120_000);
+
+  it('refuses a second standalone instance on a database another live instance uses', async () => {
+    const first = await startTestInstance({ databaseUrl: url });
+    const home = mkdtempSync(join(tmpdir(), 'mosaic-home-'));
+    try {
+      await expect(startInstance({ env: {}, config: { home, port: 0, host: '127.0.0.1', logLevel: 'silent', databaseUrl: url } }))
+        .rejects.toMatchObject({ status: 409, code: 'database_in_use' });
+    } finally {
+      await first.stop();
+      rmSync(home, { recursive: true, force: true });
+    }
+    // Once the first is gone, another may start.
+    const next = await startTestInstance({ databaseUrl: url });
+    await next.stop();
+  }, 60_000);
+
+  it('says which database it cannot reach, without its password', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'mosaic-home-'));
+    try {
+      const err = await startInstance({
+        env: {}, config: { home, port: 0, host: '127.0.0.1', logLevel: 'silent', databaseUrl: 'postgres://mosaic:s3cret@127.0.0.1:1/nowhere' },
+      }).then(() => undefined, (e: unknown) => e);
+      expect(err).toMatchObject({ status: 503, code: 'store_unavailable' });
+      expect((err as Error).message).toContain('cannot reach the database at postgres://mosaic:***@127.0.0.1:1/nowhere');
+      expect((err as Error).message).not.toContain('s3cret');
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+
+  it('runs a federation hub and spoke on their own databases', async () => {
+    const pair = await startPair({ hubConfig: { databaseUrl: await database() }, spokeConfig: { databaseUrl: await database() } });
+    try {
+      const res = await spawnRemote(pair.hub, 'echo remote > remote.txt');
+      expect(res.status).toBe(202);
+      await waitFor(async () => (await pair.hub.api<PublicAgent>('GET', `/agents/${res.body.id}`)).body.state === 'completed', { timeoutMs: 30_000, what: 'the mirror to be completed' });
+      const hubStates = (await pair.hub.store.events.after(0, 1000)).filter((e) => e.agentId === res.body.id).map((e) => e.data.state);
+      expect(hubStates).toEqual(['queued', 'spawning', 'running', 'completed']);
+      expect(await pair.spoke.federation.store.outbox.pending(pair.hub.identity.instanceId)).toEqual([]);
+    } finally {
+      await pair.stop();
+    }
+  }, 120_000);
+});

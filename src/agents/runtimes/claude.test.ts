@@ -31,6 +31,7 @@ describe('claudeInvocation', () => {
     for (const f of ['--setting-sources', '--strict-mcp-config', '--mcp-config']) expect(allowed).not.toContain(f);
     const { argv } = claudeInvocation({ kind: 'claude' }, { ...opts, projectConfig: false });
     expect(flag(argv, '--setting-sources')).toBe('user');
+    expect(JSON.parse(flag(argv, '--settings') ?? 'null')).toEqual({ disableAllHooks: true });
     expect(argv).toContain('--strict-mcp-config');
     expect(JSON.parse(flag(argv, '--mcp-config') ?? 'null')).toEqual({ mcpServers: {} });
     expect(argv.indexOf('--mcp-config')).toBeLessThan(argv.indexOf('--'));

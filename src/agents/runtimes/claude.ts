@@ -23,8 +23,9 @@
  *   even finds it is not logged in, and loads the project's skills, subagents
  *   and slash commands. `--setting-sources user` reads neither project nor
  *   local settings files (the init line then lists none of the project's
- *   skills, agents, commands or MCP servers); `--strict-mcp-config` with an
- *   empty `--mcp-config` starts no MCP server from anywhere.
+ *   skills, agents, commands or MCP servers); `--settings` with
+ *   `{"disableAllHooks":true}` stops user-level hooks too; `--strict-mcp-config`
+ *   with an empty `--mcp-config` starts no MCP server from anywhere.
  */
 import { invalid } from '../../core/errors.js';
 import type { AgentType, ClaudeRuntime } from '../types.js';
@@ -111,10 +112,13 @@ function validateSpec(runtime: ClaudeRuntime): void {
  * subagents, commands: all read from `.claude/settings*.json` and
  * `.claude/`), and from starting any MCP server (`.mcp.json`, or the
  * per-project servers of `~/.claude.json`): user settings only, and an
- * explicit, empty MCP configuration.
+ * explicit, empty MCP configuration. Mosaic's own settings on top switch off
+ * every hook, user-level ones too: in the sandbox the user settings file is
+ * in the agent's private HOME, which the agent itself can write while it runs.
  */
 export const NO_PROJECT_CONFIG_ARGS: readonly string[] = [
   '--setting-sources', 'user',
+  '--settings', JSON.stringify({ disableAllHooks: true }),
   '--strict-mcp-config', '--mcp-config', JSON.stringify({ mcpServers: {} }),
 ];
 

@@ -8,7 +8,14 @@ import { claudeInvocation } from './claude.js';
 import { allowsProjectConfig } from './project-config.js';
 
 /** What a repository can carry that Claude Code runs: hooks in both settings files and an MCP server, each leaving a marker. */
-const MARKERS = ['hook-settings', 'hook-settings-local', 'mcp-server'] as const;
+const MARKERS = ['hook-settings', 'hook-settings-local', 'mcp-server', 'hook-user'] as const;
+
+/** A hook in the user settings of `home` (in the sandbox: the agent's private HOME, which it can write). */
+function plantUserHook(home: string, project: string): void {
+  mkdirSync(join(home, '.claude'), { recursive: true });
+  const command = `echo ran > ${join(project, 'hook-user.marker')}`;
+  writeFileSync(join(home, '.claude', 'settings.json'), JSON.stringify({ hooks: { SessionStart: [{ hooks: [{ type: 'command', command }] }] } }));
+}
 
 function plantProjectConfig(project: string): void {
   mkdirSync(join(project, '.claude', 'skills', 'planted'), { recursive: true });
@@ -55,6 +62,7 @@ describe('Claude Code loads no configuration the repository carries when project
     mkdirSync(projectDir);
     mkdirSync(home);
     plantProjectConfig(projectDir);
+    plantUserHook(home, projectDir);
     return { project: projectDir, home };
   };
 
@@ -65,7 +73,7 @@ describe('Claude Code loads no configuration the repository carries when project
     expect(init?.skills).toContain('planted');
   }, 180_000);
 
-  it('without it: no hook, no MCP server, none of the repository\'s skills', async () => {
+  it('without it: no hook (user-level ones neither), no MCP server, none of the repository\'s skills', async () => {
     const { project: dir, home } = project();
     const { markers, init } = await runClaude(bin, dir, home, false);
     expect(markers).toEqual([]);

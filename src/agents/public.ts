@@ -7,6 +7,11 @@ export type PublicAgent = Omit<AgentRecord, 'env'> & {
   peer?: string;
   /** A remote agent not finished whose peer is unreachable or silent: its state here may be out of date. */
   stale?: boolean;
+  /**
+   * A remote agent not finished whose peer is disconnected: its state here
+   * will not change again and nothing from here reaches it (also `stale`).
+   */
+  orphaned?: boolean;
   /** A remote agent's peer: when it was last heard from, since when it cannot be reached (ms, null when not). */
   peerContact?: { lastContactAt: number | null; unreachableSince: number | null; error: string | null };
 };

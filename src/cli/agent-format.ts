@@ -47,6 +47,7 @@ function silentFor(agent: PublicAgent, now: number): string | null {
 
 /** ` (stale 12m)` after the state of a remote agent whose peer is unreachable or silent; '' otherwise. */
 export function staleMark(agent: PublicAgent, now = Date.now()): string {
+  if (agent.orphaned) return ' (orphaned)';
   if (!agent.stale) return '';
   const age = silentFor(agent, now);
   return age ? ` (stale ${age})` : ' (stale)';
@@ -63,6 +64,10 @@ export function staleNotes(agents: readonly PublicAgent[], now = Date.now()): st
     if (agent.stale && peer && !byPeer.has(peer)) byPeer.set(peer, agent);
   }
   return [...byPeer].map(([peer, agent]) => {
+    if (agent.orphaned) {
+      return `note: peer ${peer} is disconnected: its agents here are orphaned (their state no longer changes); `
+        + '`mosaic agents discard <id> --force` forgets one here';
+    }
     const contact = agent.peerContact;
     const heard = typeof contact?.lastContactAt === 'number' ? `last heard from ${formatAgo(contact.lastContactAt, now)}` : 'not heard from since this server started';
     const state = typeof contact?.unreachableSince === 'number'

@@ -17,6 +17,7 @@ import { EventPuller } from './outbox/pull.js';
 import { PROTOCOL_VERSION, REPLAY_WINDOW_MS, WIRE_COMMANDS } from './protocol/index.js';
 import { FederatedAgentApi } from './remote/api.js';
 import { RemoteMirror } from './remote/mirror.js';
+import { disconnectPeer } from './remote/peer-agents.js';
 import { PeerProber } from './remote/prober.js';
 import { openFederationStore, type FederationStore } from './store/index.js';
 
@@ -111,7 +112,10 @@ export function createFederation(deps: FederationDeps): Federation {
       await app.register(publicFederationRoutes, { processor, instanceDoc, ratePerIp: deps.config.fedRatePerIp });
       await app.register(async (admin) => {
         admin.addHook('onRequest', adminGuard);
-        await adminFederationRoutes(admin, { connections, store });
+        await adminFederationRoutes(admin, {
+          connections, store,
+          disconnect: async (ref, opts) => disconnectPeer(ctx, mirror, await connections.resolve(ref), opts.killAgents === true, () => connections.disconnect(ref)),
+        });
       });
     },
     prune,

@@ -1,8 +1,8 @@
-import { createInterface } from 'node:readline/promises';
 import { Command } from 'commander';
 import type { KillAllReport, PublicAgent } from '../../agents/index.js';
 import { agentPath, endLine, waitTerminal } from '../agent-wait.js';
 import { CliError, EXIT_FAILURE } from '../client.js';
+import { canAsk, confirm } from '../confirm.js';
 import { clientFor } from '../context.js';
 import { integer, nameArg } from '../options.js';
 import { print, printError, printJson } from '../output.js';
@@ -31,26 +31,22 @@ export function killCommand(): Command {
 
 export function killAllCommand(): Command {
   return new Command('kill-all')
-    .description('stop every active agent (exit 1 if any kill failed)')
+    .description('stop every active agent (exit 1 if any kill failed; agents orphaned by a disconnected peer are listed, not counted)')
     .option('--json', 'print {total, killed, failed, errors} as JSON')
     .action(async (opts: { json?: boolean }, command: Command) => {
       const report = await clientFor(command).post<KillAllReport>('/agents/kill-all');
       if (opts.json) printJson(report);
       else {
         print(`kill requested for ${report.killed} of ${report.total} active agent${report.total === 1 ? '' : 's'}${report.failed ? `, ${report.failed} failed` : ''}`);
-        for (const error of report.errors) print(`  ${error.agentId}: ${error.code}: ${error.message}`);
+        for (const error of report.errors) print(`  ${error.agentId}${error.peer ? ` (on ${error.peer})` : ''}: ${error.code}: ${error.message}`);
+        const orphaned = report.orphaned ?? [];
+        if (orphaned.length > 0) {
+          print(`not reachable: ${orphaned.length} orphaned agent${orphaned.length === 1 ? '' : 's'} on disconnected peers (their admins can kill them; \`mosaic agents discard <id> --force\` forgets one here):`);
+          for (const o of orphaned) print(`  ${o.agentId} (on ${o.peer})`);
+        }
       }
       if (report.failed > 0) process.exitCode = EXIT_FAILURE;
     });
-}
-
-async function confirm(question: string): Promise<boolean> {
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
-  try {
-    return /^y(es)?$/i.test((await rl.question(question)).trim());
-  } finally {
-    rl.close();
-  }
 }
 
 /**
@@ -70,8 +66,7 @@ export function discardCommand(): Command {
         await client.delete(agentPath(id), opts.force ? { force: true } : undefined);
       } catch (err) {
         if (!(err instanceof CliError) || err.code !== 'unmerged_commits') throw err;
-        const interactive = process.stdin.isTTY && process.stderr.isTTY && !opts.json;
-        if (!interactive) throw new CliError(err.code, `${err.message} (pass --force)`, { status: err.status ?? 409, ...(err.details ? { details: err.details } : {}) });
+        if (!canAsk(opts.json)) throw new CliError(err.code, `${err.message} (pass --force)`, { status: err.status ?? 409, ...(err.details ? { details: err.details } : {}) });
         if (!(await confirm(`${err.message}.\nDiscard it anyway? [y/N] `))) {
           printError('not discarded');
           process.exitCode = EXIT_FAILURE;

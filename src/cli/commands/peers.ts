@@ -7,6 +7,7 @@ import { clientFor } from '../context.js';
 import { integer } from '../options.js';
 import { formatDuration, formatTimestamp, print, printJson } from '../output.js';
 import { formatConnection, formatConnectionTable, formatGrants, formatMessageTable, grantWarnings, shortId, type MessageView, type ShownConnection } from '../peer-format.js';
+import { disconnectCommand } from './peer-disconnect.js';
 import { grantOptions, grantsFromOptions, grantsWithDefaults, type GrantOptions } from './peer-grants.js';
 
 const connectionPath = (peer: string) => `/federation/connections/${encodeURIComponent(peer)}`;
@@ -214,8 +215,7 @@ export function peersCommand(): Command {
   peers.addCommand(acceptCommand());
   peers.addCommand(transition('reject', 'reject a pending connection request (the peer is told)',
     (client, peer) => client.post(`${connectionPath(peer)}/reject`), 'rejected'));
-  peers.addCommand(transition('disconnect', 'end a connection; the peer is told, and nothing from it is accepted afterwards',
-    (client, peer) => client.post(`${connectionPath(peer)}/disconnect`), 'disconnected'));
+  peers.addCommand(disconnectCommand());
   peers.addCommand(grantCommand());
   peers.addCommand(transition('suspend', 'refuse a peer\'s messages for now, keeping the connection and its grants',
     async (client, peer) => (await client.request<ConnectionRecord>('PATCH', connectionPath(peer), { body: { state: 'suspended' } })).body, 'suspended'));

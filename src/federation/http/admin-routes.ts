@@ -1,14 +1,17 @@
 import type { FastifyInstance } from 'fastify';
 import type { ConnectionService, ConnectionUpdate, ConnectRequest } from '../connections/service.js';
-import type { FederationStore, MessageFilter, MessageRecord } from '../store/index.js';
+import type { DisconnectedAgents } from '../remote/peer-agents.js';
+import type { ConnectionRecord, FederationStore, MessageFilter, MessageRecord } from '../store/index.js';
 import {
-  acceptBody, adminErrors, connectBody, connectionParams, connectionSchema, errorResponse, inviteBody, inviteResponse, messageSchema,
-  messagesQuery, patchBody,
+  acceptBody, adminErrors, connectBody, connectionParams, connectionSchema, disconnectBody, disconnectResponse, errorResponse, inviteBody,
+  inviteResponse, messageSchema, messagesQuery, patchBody,
 } from './schemas.js';
 
 export interface AdminRoutesOptions {
   connections: ConnectionService;
   store: FederationStore;
+  /** Ends a connection, first killing this instance's agents on that peer with `killAgents` (see remote/peer-agents.ts). */
+  disconnect(ref: string, opts: { killAgents?: boolean }): Promise<ConnectionRecord & { agents: DisconnectedAgents }>;
 }
 
 type Params = { Params: { id: string } };
@@ -53,9 +56,17 @@ export async function adminFederationRoutes(app: FastifyInstance, opts: AdminRou
     schema: { tags, summary: 'Reject a pending request', params: connectionParams, response: one },
   }, async (request) => connections.reject(request.params.id));
 
-  app.post<Params>('/federation/connections/:id/disconnect', {
-    schema: { tags, summary: 'End a connection; the peer is told, and nothing from it is accepted afterwards', params: connectionParams, response: one },
-  }, async (request) => connections.disconnect(request.params.id));
+  app.post<Params & { Body: { killAgents?: boolean } | null }>('/federation/connections/:id/disconnect', {
+    schema: {
+      tags,
+      summary: 'End a connection; the peer is told, and nothing from it is accepted afterwards',
+      description: 'This instance\'s unfinished agents on the peer are left running there and marked `orphaned` here (their state '
+        + 'no longer changes; `DELETE /agents/:id?force=true` forgets one), unless `killAgents` kills them first (and waits for them to end).',
+      params: connectionParams,
+      body: disconnectBody,
+      response: { 200: disconnectResponse, ...adminErrors },
+    },
+  }, async (request) => opts.disconnect(request.params.id, { killAgents: request.body?.killAgents === true }));
 
   app.patch<Params & { Body: ConnectionUpdate }>('/federation/connections/:id', {
     schema: { tags, summary: 'Change grants, name or URL, suspend or resume', params: connectionParams, body: patchBody, response: one },

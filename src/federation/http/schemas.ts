@@ -117,6 +117,31 @@ export const acceptBody = {
   properties: { grants: grantsBody },
 } as const;
 
+/** POST /connections/:id/disconnect: `killAgents` kills this instance's unfinished agents on the peer first. */
+export const disconnectBody = {
+  type: ['object', 'null'],
+  additionalProperties: false,
+  properties: { killAgents: { type: 'boolean' } },
+} as const;
+
+/** The ended connection, and what became of this instance's agents on that peer. */
+export const disconnectResponse = {
+  ...connectionSchema,
+  properties: {
+    ...connectionSchema.properties,
+    agents: {
+      type: 'object',
+      description: 'this instance\'s agents on the peer: `killed` before the disconnect (killAgents), `orphaned` (unfinished, '
+        + 'left running there: their state here no longer changes; discard --force forgets them), `failed` kills',
+      properties: {
+        killed: { type: 'array', items: { type: 'string' } },
+        orphaned: { type: 'array', items: { type: 'string' } },
+        failed: { type: 'array', items: { type: 'object', additionalProperties: true } },
+      },
+    },
+  },
+} as const;
+
 export const patchBody = {
   type: 'object',
   additionalProperties: false,

@@ -6,6 +6,7 @@ import { MAX_BODY_BYTES } from '../protocol/index.js';
 import type { ConnectionRecord, MirrorEntry } from '../store/index.js';
 import { parseRemoteAgent } from './agent-shape.js';
 import { checkSpawnAnswer, localBranchOf, peerMisreported } from './names.js';
+import { isGone, killRemoteAgent, orphanedError } from './peer-agents.js';
 import type { RemoteMirror } from './mirror.js';
 
 const isNotFound = (err: unknown): boolean => isMosaicError(err) && err.code === 'agent_not_found';
@@ -57,20 +58,37 @@ export class FederatedAgentApi implements AgentApi {
     }
   }
 
-  /** The kill switch: every local agent and every active agent this instance runs on peers. */
+  /**
+   * The kill switch: every local agent and every active agent this instance
+   * runs on peers. A kill that cannot reach its peer is a failure naming the
+   * peer; an agent whose peer is disconnected cannot be reached at all and is
+   * reported as orphaned instead.
+   */
   async killAll(): Promise<KillAllReport> {
     const report = await this.local.killAll();
     const remote = await this.ctx.store.mirror.list({ state: ['queued', 'spawning', 'running'] });
-    return killEach(remote, (entry) => entry.agent.id, (entry) => this.killRemote(entry), report);
+    const conns = new Map((await this.ctx.store.connections.list()).map((c) => [c.instanceId, c]));
+    const peerName = (entry: MirrorEntry) => conns.get(entry.instanceId)?.name ?? entry.instanceId;
+    const gone = remote.filter((entry) => isGone(conns.get(entry.instanceId)));
+    if (gone.length > 0) report.orphaned = gone.map((entry) => ({ agentId: entry.agent.id, peer: peerName(entry) }));
+    return killEach(remote.filter((entry) => !gone.includes(entry)), (entry) => entry.agent.id, (entry) => this.killRemote(entry), report, peerName);
   }
 
+  /**
+   * A remote agent's record here is forgotten; its branch lives on the peer,
+   * whose admin decides about it. An unfinished one must be killed first —
+   * unless its peer is disconnected (orphaned): then `force` forgets it, and
+   * the peer keeps its own record.
+   */
   async discard(id: string, opts: { force?: boolean } = {}): Promise<void> {
     try {
       await this.local.discard(id, opts);
     } catch (err) {
       const entry = await this.remoteOr(id, err);
       if (!TERMINAL_STATES.includes(entry.agent.state)) {
-        throw conflict('agent_active', `agent '${id}' is ${entry.agent.state}; kill it first`, { state: entry.agent.state });
+        const conn = await this.ctx.store.connections.byInstance(entry.instanceId);
+        if (!isGone(conn)) throw conflict('agent_active', `agent '${id}' is ${entry.agent.state}; kill it first`, { state: entry.agent.state });
+        if (!opts.force) throw orphanedError(entry.agent, conn?.name ?? entry.instanceId, 'killed');
       }
       await this.ctx.store.mirror.remove(id);
     }
@@ -219,18 +237,20 @@ export class FederatedAgentApi implements AgentApi {
   }
 
   private async killRemote(entry: MirrorEntry): Promise<PublicAgent> {
-    if (TERMINAL_STATES.includes(entry.agent.state)) {
-      throw conflict('agent_not_active', `agent '${entry.agent.id}' is already ${entry.agent.state}`, { state: entry.agent.state });
-    }
-    const result = await this.command<{ agent: unknown }>(entry, 'agent.kill', { agentId: entry.agent.id });
-    return this.mirror.record(entry.instanceId, parseRemoteAgent(result.agent));
+    return killRemoteAgent(this.ctx, this.mirror, entry, await this.connectionOf(entry, 'killed'));
   }
 
   private async command<R>(entry: MirrorEntry, command: string, args: Record<string, unknown>, opts: { maxResponseBytes?: number; timeoutMs?: number } = {}): Promise<R> {
-    const conn = await this.ctx.store.connections.byInstance(entry.instanceId);
-    if (!conn) throw conflict('peer_not_active', `the instance running agent '${entry.agent.id}' is no longer connected`);
-    this.active(conn);
+    const conn = await this.connectionOf(entry, 'reached');
     return this.ctx.messenger.send<R>(targetOf(conn), 'COMMAND', { command, args }, { op: command, ...opts });
+  }
+
+  /** The active connection to the peer running a remote agent; an unfinished agent of a disconnected peer is orphaned. */
+  private async connectionOf(entry: MirrorEntry, what: string): Promise<ConnectionRecord> {
+    const conn = await this.ctx.store.connections.byInstance(entry.instanceId);
+    if (isGone(conn) && !TERMINAL_STATES.includes(entry.agent.state)) throw orphanedError(entry.agent, conn?.name ?? entry.instanceId, what);
+    if (!conn) throw conflict('peer_not_active', `the instance running agent '${entry.agent.id}' is no longer connected`);
+    return this.active(conn);
   }
 
   /** The mirror entry of a non-local id, or the local lookup's error when there is none. */

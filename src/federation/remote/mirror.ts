@@ -4,6 +4,7 @@ import type { FederationContext } from '../context.js';
 import { ProtocolError, type EventName } from '../protocol/index.js';
 import type { ConnectionRecord, MirrorEntry } from '../store/index.js';
 import { changedFixedFields, peerMisreported } from './names.js';
+import { isGone } from './peer-agents.js';
 
 /**
  * The hub's view of agents it spawned on peers: kept from command answers
@@ -31,27 +32,31 @@ export class RemoteMirror {
 
   /** The agent as the API shows it: with the instance running it and the connection's current name. */
   async view(entry: MirrorEntry): Promise<PublicAgent> {
-    return this.viewNamed(entry, (await this.ctx.store.connections.byInstance(entry.instanceId))?.name);
+    return this.viewOf(entry, await this.ctx.store.connections.byInstance(entry.instanceId));
   }
 
-  private viewNamed(entry: MirrorEntry, name: string | undefined): PublicAgent {
-    return { ...entry.agent, instance: entry.instanceId, ...(name ? { peer: name } : {}) };
+  private viewOf(entry: MirrorEntry, conn: ConnectionRecord | undefined): PublicAgent {
+    return { ...entry.agent, instance: entry.instanceId, ...(conn?.name ? { peer: conn.name } : {}) };
   }
 
   /**
    * The view with how current it is: `peerContact` (when the peer was last
    * heard from, since when it cannot be reached) and `stale` for an agent
    * that is not finished while its peer is unreachable or silent for longer
-   * than MOSAIC_FED_STALE_S (a finished agent's state never changes).
+   * than MOSAIC_FED_STALE_S (a finished agent's state never changes), and
+   * `orphaned` (stale too) for one whose peer is disconnected: no event
+   * about it will be accepted again.
    */
   async freshView(entry: MirrorEntry): Promise<PublicAgent> {
-    return this.fresh(await this.view(entry), entry.instanceId);
+    const conn = await this.ctx.store.connections.byInstance(entry.instanceId);
+    return this.fresh(this.viewOf(entry, conn), entry.instanceId, conn);
   }
 
-  private fresh(view: PublicAgent, instanceId: string): PublicAgent {
-    const entry = { instanceId };
-    const stale = !TERMINAL_STATES.includes(view.state) && this.ctx.contacts.isStale(entry.instanceId, this.ctx.config.fedStaleS * 1000);
-    return { ...view, stale, peerContact: this.ctx.contacts.get(entry.instanceId) };
+  private fresh(view: PublicAgent, instanceId: string, conn: ConnectionRecord | undefined): PublicAgent {
+    const unfinished = !TERMINAL_STATES.includes(view.state);
+    const orphaned = unfinished && isGone(conn);
+    const stale = orphaned || (unfinished && this.ctx.contacts.isStale(instanceId, this.ctx.config.fedStaleS * 1000));
+    return { ...view, stale, ...(orphaned ? { orphaned } : {}), peerContact: this.ctx.contacts.get(instanceId) };
   }
 
   get(agentId: string): Promise<MirrorEntry | undefined> {
@@ -62,8 +67,8 @@ export class RemoteMirror {
   async list(filter: AgentFilter & { instanceId?: string } = {}): Promise<PublicAgent[]> {
     const entries = await this.ctx.store.mirror.list(filter);
     if (entries.length === 0) return [];
-    const names = new Map((await this.ctx.store.connections.list()).map((c) => [c.instanceId, c.name]));
-    return entries.map((e) => this.fresh(this.viewNamed(e, names.get(e.instanceId)), e.instanceId));
+    const conns = new Map((await this.ctx.store.connections.list()).map((c) => [c.instanceId, c]));
+    return entries.map((e) => this.fresh(this.viewOf(e, conns.get(e.instanceId)), e.instanceId, conns.get(e.instanceId)));
   }
 
   /** Keeps what a peer answered about one of our agents there, unless a later view is already held. */
@@ -89,7 +94,7 @@ export class RemoteMirror {
     if (changed.length > 0) {
       throw new ProtocolError(400, 'peer_misreported', `agent '${agent.id}' was spawned with other ${changed.join(', ')}`, { agentId: agent.id, fields: changed });
     }
-    const view = this.viewNamed({ agent, instanceId: peer.instanceId, lastSeq: 0 }, peer.name);
+    const view = this.viewOf({ agent, instanceId: peer.instanceId, lastSeq: 0 }, peer);
     const result = await this.ctx.store.mirror.applyEvent(type, peer.instanceId, agent, seq, view);
     if (result.outcome === 'foreign') throw conflictWithOther(agent.id);
     if (result.outcome === 'duplicate') return { applied: false };

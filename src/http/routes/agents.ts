@@ -51,6 +51,11 @@ export async function agentRoutes(app: FastifyInstance, opts: { agents: AgentApi
             killed: { type: 'integer' },
             failed: { type: 'integer' },
             errors: { type: 'array', items: { type: 'object', additionalProperties: true } },
+            orphaned: {
+              type: 'array',
+              description: 'remote agents whose peer is disconnected: no kill reaches them, so they are neither killed nor failed',
+              items: { type: 'object', properties: { agentId: { type: 'string' }, peer: { type: 'string' } } },
+            },
           },
         },
       },

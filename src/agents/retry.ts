@@ -26,7 +26,7 @@ export async function buildRetryRecord(agent: AgentRecord, repo: RepoRecord, req
     throw conflict('agent_not_finished', `agent '${agent.id}' is ${agent.state}; retry it once it has ended (or kill it first)`, { state: agent.state });
   }
   if (agent.origin !== 'local') {
-    throw conflict('agent_not_local', `agent '${agent.id}' was spawned by a peer; that peer decides about retrying it`, { origin: agent.origin });
+    throw conflict('agent_not_local', `agent '${agent.id}' was spawned by ${agent.origin.startsWith('a2a:') ? 'an A2A client' : 'a peer'} (${agent.origin}); it decides about retrying it`, { origin: agent.origin });
   }
   const spawn: SpawnRequest = {
     taskId: agent.taskId, type: agent.type, repo: agent.repo, baseBranch: agent.baseBranch, prompt: agent.prompt,

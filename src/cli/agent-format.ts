@@ -23,7 +23,9 @@ export function runTime(agent: PublicAgent, now = Date.now()): string {
 
 export function formatAgentTable(agents: readonly PublicAgent[], now = Date.now(), color = false): string {
   const remote = agents.some((agent) => agent.instance);
-  const headers = ['ID', 'STATE', 'TASK', 'TYPE', 'REPO', 'RUNTIME', 'CREATED', 'RAN', ...(remote ? ['INSTANCE'] : [])];
+  // Who spawned the agents here, when not all were spawned locally: a peer's instance id, or `a2a:<tokenId>`.
+  const foreign = agents.some((agent) => !agent.instance && agent.origin !== 'local');
+  const headers = ['ID', 'STATE', 'TASK', 'TYPE', 'REPO', 'RUNTIME', 'CREATED', 'RAN', ...(remote ? ['INSTANCE'] : []), ...(foreign ? ['ORIGIN'] : [])];
   const rows = agents.map((agent) => [
     agent.id,
     agent.state + (agent.error ? ` (${agent.error.code})` : '') + (agent.landed ? ' (landed)' : '') + staleMark(agent, now),
@@ -34,6 +36,7 @@ export function formatAgentTable(agents: readonly PublicAgent[], now = Date.now(
     formatAgo(agent.createdAt, now),
     runTime(agent, now),
     ...(remote ? [agent.instance ? (agent.peer ?? agent.instance) : 'local'] : []),
+    ...(foreign ? [agent.instance ? '-' : agent.origin] : []),
   ]);
   // The STATE column in the state's colour (row 0 is the header).
   return formatTable(headers, rows, color ? (cell, row, column) => (row > 0 && column === 1 ? colorState(agents[row - 1]!.state, cell, true) : cell) : undefined);

@@ -7,6 +7,7 @@ import { doctorCommand } from './commands/doctor.js';
 import { eventsCommand } from './commands/events.js';
 import { initCommand } from './commands/init.js';
 import { mcpCommand } from './commands/mcp.js';
+import { a2aCommand } from './commands/a2a.js';
 import { peersCommand } from './commands/peers.js';
 import { reposCommand } from './commands/repos.js';
 import { statusCommand } from './commands/status.js';
@@ -49,6 +50,7 @@ Exit codes: 0 ok, 1 failure (API error, server not running, failed check), 2 usa
   program.addCommand(peersCommand());
   program.addCommand(dashboardCommand());
   program.addCommand(mcpCommand());
+  program.addCommand(a2aCommand());
   program.addCommand(completionCommand(() => program));
   const json = jsonRequested();
   everyCommand(program, (command) => {

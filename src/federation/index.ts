@@ -22,7 +22,8 @@ import { PeerProber } from './remote/prober.js';
 import { openFederationStore, type FederationStore } from './store/index.js';
 
 export { FEDERATION_MIGRATIONS } from './store/index.js';
-export { connectionSchema } from './http/schemas.js';
+export { connectionSchema, grantsBody, grantsView } from './http/schemas.js';
+export { authorizeGrantedSpawn, checkGrant, defaultGrants, validateGrants, type Grants } from './protocol/grants.js';
 export type { ConnectionRecord, MessageRecord } from './store/index.js';
 export type { PeerContact } from './outbound/index.js';
 

@@ -36,3 +36,4 @@ export type { BranchBundle, ImportBundleOptions } from './bundle.js';
 export { pushBranch } from './push.js';
 export { isIgnoredDir } from './ignore.js';
 export type { PullRequestText, PushedBranch } from './push.js';
+export { diffStat, type DiffFileStat, type DiffStat } from './diff-stat.js';

@@ -11,6 +11,7 @@ import { WorktreeManager } from '../git/index.js';
 import { HostAllowList } from '../http/allowed-hosts.js';
 import { buildApp } from '../http/app.js';
 import { mcpHttpPlugin } from '../mcp/index.js';
+import { A2A_MIGRATIONS, createA2a } from '../a2a/index.js';
 import { RepoService } from '../repos/index.js';
 import { acquireOwnerLock, openStore, registeredMigrations, SqliteBackend, type OwnerLock, type SqlStore } from '../store/index.js';
 import { acquireHomeLock } from './home-lock.js';
@@ -86,7 +87,7 @@ async function startLocked(
   const https = config.tlsCert && config.tlsKey ? { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) } : undefined;
 
   // Keyed by version: the federation's migrations may also have been registered globally.
-  const migrations = [...new Map([...registeredMigrations(), ...FEDERATION_MIGRATIONS].map((m) => [m.version, m])).values()];
+  const migrations = [...new Map([...registeredMigrations(), ...FEDERATION_MIGRATIONS, ...A2A_MIGRATIONS].map((m) => [m.version, m])).values()];
   const store = await openStore({
     databaseUrl: config.databaseUrl, sqliteFile: paths.db, poolSize: config.databasePool, migrations,
     onIdleError: (err) => logger.warn({ code: (err as { code?: unknown }).code, message: err.message }, 'database connection lost; it is replaced when next needed'),
@@ -128,22 +129,25 @@ async function startLocked(
     peers: async () => (await federation.connections.list()).map((c) => pickFields(federation.connections.withContact(c), Object.keys(connectionSchema.properties))),
   };
 
+  const sse = { maxBufferBytes: config.sseMaxBufferBytes, stallMs: config.sseStallMs };
+  const a2a = createA2a({ name: config.name, url: () => config.url, adminToken, store, agents, bus, hosts, sse, logger });
+
   let app: FastifyInstance | undefined;
   try {
     await agents.start();
     app = await buildApp({
       logger, instanceId: identity.instanceId, adminToken, startedAt: Date.now(), https,
       agentApi, agentService: agents, repos, feed, hosts,
-      rootPlugins: [(scope) => mcpHttpPlugin(scope, { services: mcpServices, adminToken, hosts, logger })],
+      rootPlugins: [(scope) => mcpHttpPlugin(scope, { services: mcpServices, adminToken, hosts, logger }), (scope) => a2a.plugin(scope)],
       dashboard: { loginCodeTtlMs: config.loginCodeTtlMs },
-      sse: { maxBufferBytes: config.sseMaxBufferBytes, stallMs: config.sseStallMs },
+      sse,
       connections: {
         requestTimeoutMs: config.requestTimeoutMs,
         headersTimeoutMs: config.headersTimeoutMs,
         keepAliveTimeoutMs: config.keepAliveTimeoutMs,
         maxConnectionsPerAddress: config.maxConnectionsPerAddress,
       },
-      plugins: [(scope, adminGuard) => federation.plugin(scope, adminGuard)],
+      plugins: [(scope, adminGuard) => federation.plugin(scope, adminGuard), (scope, adminGuard) => a2a.adminPlugin(scope, adminGuard)],
     });
     await app.listen({ host: config.host, port: config.port });
   } catch (err) {

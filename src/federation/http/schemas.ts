@@ -34,7 +34,7 @@ export const grantsBody = {
   },
 } as const;
 
-const grantsView = {
+export const grantsView = {
   type: 'object',
   properties: {
     commands: { type: 'array', items: { type: 'string' } },

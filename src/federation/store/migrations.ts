@@ -251,4 +251,32 @@ export const FEDERATION_MIGRATIONS: readonly Migration[] = [
       UPDATE federation_connections SET peer_grants_at = updated_at WHERE peer_grants IS NOT NULL;
     `,
   },
+  {
+    // Agents are spawned by peers and by A2A client tokens (origin `a2a:<tokenId>`): both are non-local,
+    // but only a peer has an outbox. Rows queued for anything else would wait for a delivery that never comes.
+    version: 103,
+    name: 'federation: queue events only for agents spawned by a peer (not A2A clients)',
+    up: `
+      DROP TRIGGER federation_outbox_enqueue;
+      CREATE TRIGGER federation_outbox_enqueue AFTER INSERT ON events
+      WHEN NEW.type IN ('agent.state', 'agent.progress')
+      BEGIN
+        INSERT OR IGNORE INTO federation_outbox (peer, seq, agent_id, created_at)
+          SELECT origin, NEW.seq, NEW.agent_id, NEW.created_at FROM agents
+          WHERE id = NEW.agent_id AND origin IN (SELECT instance_id FROM federation_connections);
+      END;
+      DELETE FROM federation_outbox WHERE peer NOT IN (SELECT instance_id FROM federation_connections);
+    `,
+    postgres: `
+      CREATE OR REPLACE FUNCTION federation_outbox_enqueue() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        INSERT INTO federation_outbox (peer, seq, agent_id, created_at)
+          SELECT origin, NEW.seq, NEW.agent_id, NEW.created_at FROM agents
+          WHERE id = NEW.agent_id AND origin IN (SELECT instance_id FROM federation_connections)
+          ON CONFLICT DO NOTHING;
+        RETURN NULL;
+      END $$;
+      DELETE FROM federation_outbox WHERE peer NOT IN (SELECT instance_id FROM federation_connections);
+    `,
+  },
 ];

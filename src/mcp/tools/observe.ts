@@ -1,17 +1,13 @@
-import { isTerminal, type PublicAgent } from '../../agents/index.js';
+import { isTerminal, LOG_TAIL_MAX_LINES, tailLog, waitAgents, type PublicAgent } from '../../agents/index.js';
 import { renderLogLine } from '../../cli/claude-log.js';
 import { name } from '../../http/schemas.js';
 import { CONTENT_BUDGET_BYTES, cutText, lastLinesWithin } from '../bounds.js';
-import { diffStat } from '../diff-stat.js';
-import { waitAgents } from '../wait.js';
+import { diffStat } from '../../git/index.js';
 import { agentLine, outcomeOf } from './format.js';
 import { objectSchema, type ToolDef } from './types.js';
 
 export const WAIT_DEFAULT_S = 60;
 export const WAIT_MAX_S = 600;
-const LOG_PAGE_LINES = 5000;
-/** A log longer than this many pages is read only this far (the note says so): memory and time stay bounded. */
-const LOG_MAX_PAGES = 400;
 const LINE_BYTES = 2000;
 
 export const waitAgentsTool: ToolDef = {
@@ -30,7 +26,7 @@ export const waitAgentsTool: ToolDef = {
     const ids = args.ids as string[];
     const timeoutS = (args.timeoutS as number | undefined) ?? WAIT_DEFAULT_S;
     const started = Date.now();
-    const { agents, timedOut } = await waitAgents(services.agents, services.bus, ids, timeoutS * 1000, {
+    const { agents, timedOut } = await waitAgents((id) => services.agents.get(id), services.bus, ids, timeoutS * 1000, {
       signal,
       onWait: (now: PublicAgent[]) => {
         const left = now.filter((agent) => !isTerminal(agent.state)).length;
@@ -59,34 +55,21 @@ export const agentLogs: ToolDef = {
     const id = args.id as string;
     const tail = (args.tail as number | undefined) ?? 100;
     const agent = await services.agents.get(id);
-    const render = agent.runtime.kind === 'claude' ? renderLogLine : (line: string) => [line];
-    let kept: string[] = [];
-    let after = 0;
-    let ended = false;
-    let readAll = true;
-    for (let pages = 0; ; pages++) {
-      if (pages >= LOG_MAX_PAGES || signal.aborted) {
-        readAll = false;
-        break;
-      }
-      const page = await services.agents.logs(id, after, LOG_PAGE_LINES);
-      for (const raw of page.lines) for (const line of render(raw)) kept.push(cutText(line, LINE_BYTES));
-      if (kept.length > 2 * tail) kept = kept.slice(-tail);
-      ended = page.ended;
-      if (page.lines.length === 0 || page.next <= after) break;
-      after = page.next;
-    }
-    const fitted = lastLinesWithin(kept.slice(-tail), CONTENT_BUDGET_BYTES);
+    const render = agent.runtime.kind === 'claude' ? renderLogLine : undefined;
+    const read = await tailLog((after, limit) => services.agents.logs(id, after, limit), tail, {
+      signal, render: (line) => (render ? render(line) : [line]).map((shown) => cutText(shown, LINE_BYTES)),
+    });
+    const fitted = lastLinesWithin(read.lines, CONTENT_BUDGET_BYTES);
     const notes = [
       ...(fitted.dropped > 0 ? [`${fitted.dropped} earlier line(s) left out to fit`] : []),
-      ...(readAll ? [] : [`the log is longer than ${LOG_MAX_PAGES * LOG_PAGE_LINES} lines: these are the last lines of its first part`]),
+      ...(read.complete ? [] : [`the log is longer than ${LOG_TAIL_MAX_LINES} lines: these are the last lines of its first part`]),
     ];
     const text = [
-      `Agent ${id} (${agent.state})${ended ? ', output complete' : ', still writing'}:`,
+      `Agent ${id} (${agent.state})${read.ended ? ', output complete' : ', still writing'}:`,
       ...(fitted.lines.length > 0 ? fitted.lines : ['(no output yet)']),
       ...notes.map((note) => `(${note})`),
     ].join('\n');
-    return { structured: { id, state: agent.state, lines: fitted.lines, ended, ...(notes.length > 0 ? { truncated: true, notes } : {}) }, text };
+    return { structured: { id, state: agent.state, lines: fitted.lines, ended: read.ended, ...(notes.length > 0 ? { truncated: true, notes } : {}) }, text };
   },
 };
 

@@ -1,10 +1,12 @@
-import { isTerminal, type AgentApi, type EventBus, type PublicAgent } from '../agents/index.js';
+import type { EventBus } from './event-bus.js';
+import { isTerminal } from './lifecycle.js';
+import type { AgentState } from './types.js';
 
 /** Agents are read again at least this often, whatever the events say (a remote agent's peer may be silent). */
 const RECHECK_MS = 2000;
 
-export interface WaitOutcome {
-  agents: PublicAgent[];
+export interface WaitOutcome<A> {
+  agents: A[];
   timedOut: boolean;
 }
 
@@ -12,12 +14,13 @@ export interface WaitOutcome {
  * Waits until every agent in `ids` has ended, or `timeoutMs` passed, or
  * `signal` aborted (the caller went away). Woken by the agents' own events,
  * so an ended agent is seen at once rather than at the next poll; an unknown
- * id fails at once (the AgentApi's `agent_not_found`).
+ * id fails at once (`get`'s own `agent_not_found`). Used by MCP's
+ * `wait_agents` and A2A's blocking `SendMessage` and `CancelTask`.
  */
-export async function waitAgents(
-  api: AgentApi, bus: Pick<EventBus, 'subscribe'>, ids: readonly string[], timeoutMs: number,
-  opts: { signal?: AbortSignal; onWait?: (agents: PublicAgent[]) => void } = {},
-): Promise<WaitOutcome> {
+export async function waitAgents<A extends { state: AgentState }>(
+  get: (id: string) => Promise<A>, bus: Pick<EventBus, 'subscribe'>, ids: readonly string[], timeoutMs: number,
+  opts: { signal?: AbortSignal; onWait?: (agents: A[]) => void } = {},
+): Promise<WaitOutcome<A>> {
   const wanted = new Set(ids);
   let dirty = false;
   let wake: (() => void) | undefined;
@@ -30,7 +33,7 @@ export async function waitAgents(
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       dirty = false;
-      const agents = await Promise.all(ids.map((id) => api.get(id)));
+      const agents = await Promise.all(ids.map((id) => get(id)));
       if (agents.every((agent) => isTerminal(agent.state))) return { agents, timedOut: false };
       const left = deadline - Date.now();
       if (left <= 0 || opts.signal?.aborted) return { agents, timedOut: true };

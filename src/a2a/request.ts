@@ -1,0 +1,70 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { Message } from '@a2a-js/sdk';
+import type { SpawnRequest } from '../agents/index.js';
+import { invalid } from '../core/errors.js';
+import { isValidName } from '../core/ids.js';
+import { spawnBody } from '../http/schemas.js';
+import { compileBodyValidator, type ValidationIssue } from '../http/validators.js';
+
+/**
+ * Spawn fields a message may carry besides its text (which is the prompt):
+ * the HTTP spawn body's own fields and schemas, so a runtime or field it
+ * gains (budgetUsd, new runtime kinds) follows; never `env`, `peer` or the
+ * idempotency key (a message id is that).
+ */
+const EXCLUDED = new Set(['prompt', 'env', 'peer', 'idempotencyKey']);
+const WHERE_FIELDS = Object.keys(spawnBody.properties).filter((key) => !EXCLUDED.has(key));
+export const WHERE_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['repo'],
+  properties: Object.fromEntries(WHERE_FIELDS.map((key) => [key, (spawnBody.properties as Record<string, unknown>)[key]])),
+} as const;
+const checkWhere = compileBodyValidator(WHERE_SCHEMA);
+
+/** A validation failure shaped as Fastify's, so http/errors.ts names it (`missing_repo`, `invalid_runtime`). */
+export class MessageDataInvalid extends Error {
+  readonly validationContext = 'message data';
+  constructor(readonly validation: ValidationIssue[]) {
+    super('invalid message data');
+  }
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** Idempotency keys are at most 200 characters; a longer message id is hashed (same id, same key). */
+function keyOf(messageId: string): string {
+  return messageId.length <= 150 ? `a2a-msg-${messageId}` : `a2a-msg-sha256-${createHash('sha256').update(messageId).digest('hex')}`;
+}
+
+/**
+ * The spawn a `SendMessage` asks for: the message's text parts are the
+ * prompt; a data part `{repo, taskId?, runtime?, baseBranch?, type?, …}` (or
+ * the same fields in the message's metadata; a data part wins) says where.
+ * Mosaic's task id is `taskId`, else the message's context id when it is a
+ * valid name, else a new one: the A2A context of the task is that task id.
+ * The message id is the idempotency key, so a client's retry never spawns twice.
+ */
+export function spawnRequestOf(message: Message | undefined): SpawnRequest {
+  if (!message) throw invalid('missing_message', 'SendMessage needs a message', { field: 'message' });
+  if (message.taskId) {
+    throw invalid('task_follow_up_unsupported', 'a message to an existing task is not supported: send a new message (a new task) instead', { field: 'message.taskId' });
+  }
+  const texts: string[] = [];
+  const where: Record<string, unknown> = {};
+  if (isObject(message.metadata)) for (const key of WHERE_FIELDS) if (message.metadata[key] !== undefined) where[key] = message.metadata[key];
+  for (const part of message.parts) {
+    const content = part.content;
+    if (content?.$case === 'text') texts.push(content.value);
+    else if (content?.$case === 'data') {
+      if (!isObject(content.value)) throw invalid('invalid_message_data', 'a data part must be an object {repo, taskId?, runtime?, baseBranch?, type?}', { field: 'data' });
+      Object.assign(where, content.value);
+    }
+  }
+  const issues = checkWhere(where);
+  if (issues) throw new MessageDataInvalid(issues);
+  const prompt = texts.join('\n\n').trim();
+  if (prompt === '') throw invalid('missing_prompt', 'the message has no text: its text parts are the agent\'s prompt', { field: 'prompt' });
+  const taskId = (where.taskId as string | undefined) ?? (isValidName(message.contextId) ? message.contextId : `a2a-${randomBytes(4).toString('hex')}`);
+  return { ...(where as Omit<SpawnRequest, 'prompt' | 'taskId'>), taskId, prompt, ...(message.messageId ? { idempotencyKey: keyOf(message.messageId) } : {}) };
+}

@@ -34,7 +34,7 @@ describe('MCP over Streamable HTTP', () => {
     const { tools } = await client.listTools();
     expect(tools.map((t) => t.name).sort()).toEqual([
       'agent_diff', 'agent_logs', 'conflicts', 'discard_agent', 'get_agent', 'kill_agent', 'land_agent',
-      'list_agents', 'list_peers', 'list_repos', 'retry_agent', 'spawn_agent', 'wait_agents',
+      'list_agents', 'list_peers', 'list_repos', 'reply_agent', 'retry_agent', 'spawn_agent', 'wait_agents',
     ]);
     expect(tools.length).toBe(TOOLS.length);
     for (const tool of tools) {
@@ -84,6 +84,13 @@ describe('MCP over Streamable HTTP', () => {
     const found = (listed.structuredContent.agents as { id: string; landed: unknown }[]).find((a) => a.id === agent.id);
     expect(found?.landed).toMatchObject({ into: 'main' });
     expect((await call(client, 'get_agent', { id: agent.id })).structuredContent.agent).toMatchObject({ id: agent.id, state: 'completed' });
+
+    const replied = await call(client, 'reply_agent', { id: agent.id, prompt: 'now also write a second file' });
+    expect(replied.isError).toBeFalsy();
+    const followUp = replied.structuredContent.agent as { id: string; followUpOf: { agentId: string } };
+    expect(followUp.followUpOf.agentId).toBe(agent.id);
+    const followed = await call(client, 'wait_agents', { ids: [followUp.id], timeoutS: 120 });
+    expect(followed.structuredContent.timedOut).toBe(false);
   });
 
   it('kills, retries and discards, and wait_agents reports a timeout while one still runs', async () => {

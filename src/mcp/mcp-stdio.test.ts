@@ -39,7 +39,7 @@ describe('mosaic mcp (stdio)', () => {
   it('serves the instance\'s tools: spawn a command agent, wait, logs, diff, land, list; bad input is isError with the code', async () => {
     const { tools } = await client.listTools();
     expect(tools.map((t) => t.name)).toContain('wait_agents');
-    expect(tools).toHaveLength(13);
+    expect(tools).toHaveLength(14);
 
     const spawned = await call(client, 'spawn_agent', {
       repo: 'app', taskId: 'stdio', prompt: 'write a file', runtime: { kind: 'command', argv: ['sh', '-c', 'echo via stdio > s.txt; echo done writing'] },

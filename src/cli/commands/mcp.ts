@@ -14,7 +14,7 @@ export function mcpCommand(): Command {
     .description('Serve Mosaic\'s tools over MCP on stdin/stdout, for agent CLIs (e.g. `claude mcp add mosaic -- mosaic mcp`)')
     .addHelpText('after', `
 Tools: list_repos, spawn_agent, wait_agents, list_agents, get_agent, agent_logs, agent_diff,
-conflicts, land_agent, retry_agent, kill_agent, discard_agent, list_peers.
+conflicts, land_agent, reply_agent, retry_agent, kill_agent, discard_agent, list_peers.
 The instance must be running (mosaic up); the same tools are served at POST <url>/mcp.`)
     .action(async (_opts: unknown, command: Command) => {
       // An agent Mosaic runs never drives Mosaic: no recursion, even if its CLI's config names this server.

@@ -1,5 +1,5 @@
 import { AGENT_STATES, type AgentState, type LandRequest, type RetryRequest, type SpawnRequest } from '../../agents/index.js';
-import { landBody, name, retryBody, spawnBody } from '../../http/schemas.js';
+import { landBody, name, replyBody, retryBody, spawnBody } from '../../http/schemas.js';
 import { agentLine, compactAgent } from './format.js';
 import { objectSchema, type ToolDef } from './types.js';
 
@@ -119,5 +119,20 @@ export const discardAgent: ToolDef = {
     const id = args.id as string;
     await services.agents.discard(id, { force: args.force === true });
     return { structured: { discarded: id }, text: `Discarded agent ${id} and its branch.` };
+  },
+};
+
+export const replyAgent: ToolDef = {
+  name: 'reply_agent',
+  title: 'Reply to a finished agent',
+  description: 'Continue a finished agent\'s work with a new instruction (`prompt`): a new agent starts on the old one\'s branch tip, '
+    + 'resuming its session where the runtime supports it (claude), linked by followUpOf. Use it for "now also do X" or "fix what the '
+    + 'review found" instead of spawning from scratch. Refused while the agent still runs (agent_not_finished). Wait for the new one with wait_agents.',
+  inputSchema: objectSchema({ id: { ...name, description: 'the finished agent to continue' }, ...propertiesOf(replyBody) }, ['id', 'prompt']),
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
+  async run(args, { services }) {
+    const id = args.id as string;
+    const agent = await services.agents.reply(id, { prompt: args.prompt as string });
+    return { structured: { agent }, text: `Follow-up of ${id} spawned as agent ${agent.id} (${agent.state}). Call wait_agents({"ids":["${agent.id}"]}).` };
   },
 };

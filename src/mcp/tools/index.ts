@@ -1,4 +1,4 @@
-import { discardAgent, getAgent, killAgent, landAgent, listAgents, retryAgent, spawnAgent } from './agents.js';
+import { discardAgent, getAgent, killAgent, landAgent, listAgents, replyAgent, retryAgent, spawnAgent } from './agents.js';
 import { listPeers, listRepos } from './fleet.js';
 import { agentDiff, agentLogs, conflictsTool, waitAgentsTool } from './observe.js';
 import type { ToolDef } from './types.js';
@@ -9,5 +9,5 @@ export { WAIT_DEFAULT_S, WAIT_MAX_S } from './observe.js';
 /** Every tool, in the order clients list them (the order a model would use them in). */
 export const TOOLS: readonly ToolDef[] = [
   listRepos, spawnAgent, waitAgentsTool, listAgents, getAgent, agentLogs, agentDiff, conflictsTool,
-  landAgent, retryAgent, killAgent, discardAgent, listPeers,
+  landAgent, replyAgent, retryAgent, killAgent, discardAgent, listPeers,
 ];

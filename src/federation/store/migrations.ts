@@ -252,8 +252,9 @@ export const FEDERATION_MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
-    // Agents are spawned by peers and by A2A client tokens (origin `a2a:<tokenId>`): both are non-local,
-    // but only a peer has an outbox. Rows queued for anything else would wait for a delivery that never comes.
+    // Agents are spawned by peers and by A2A client tokens (origin `a2a:<tokenId>`; a peer's instance id never
+    // holds ':'): both are non-local, but only a peer has an outbox. Rows queued for an A2A client would wait
+    // for a delivery that never comes, and no retention prunes pending rows.
     version: 103,
     name: 'federation: queue events only for agents spawned by a peer (not A2A clients)',
     up: `
@@ -263,20 +264,20 @@ export const FEDERATION_MIGRATIONS: readonly Migration[] = [
       BEGIN
         INSERT OR IGNORE INTO federation_outbox (peer, seq, agent_id, created_at)
           SELECT origin, NEW.seq, NEW.agent_id, NEW.created_at FROM agents
-          WHERE id = NEW.agent_id AND origin IN (SELECT instance_id FROM federation_connections);
+          WHERE id = NEW.agent_id AND origin <> 'local' AND origin NOT LIKE 'a2a:%';
       END;
-      DELETE FROM federation_outbox WHERE peer NOT IN (SELECT instance_id FROM federation_connections);
+      DELETE FROM federation_outbox WHERE peer LIKE 'a2a:%';
     `,
     postgres: `
       CREATE OR REPLACE FUNCTION federation_outbox_enqueue() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
         INSERT INTO federation_outbox (peer, seq, agent_id, created_at)
           SELECT origin, NEW.seq, NEW.agent_id, NEW.created_at FROM agents
-          WHERE id = NEW.agent_id AND origin IN (SELECT instance_id FROM federation_connections)
+          WHERE id = NEW.agent_id AND origin <> 'local' AND origin NOT LIKE 'a2a:%'
           ON CONFLICT DO NOTHING;
         RETURN NULL;
       END $$;
-      DELETE FROM federation_outbox WHERE peer NOT IN (SELECT instance_id FROM federation_connections);
+      DELETE FROM federation_outbox WHERE peer LIKE 'a2a:%';
     `,
   },
 ];

@@ -31,6 +31,10 @@ describe.each(storeBackends())('federation store on $name', (backend) => {
     await core.events.append('other.kind', 'remote1', moved!.agent);
     expect((await fed.outbox.pending(PEER)).map((r) => r.seq)).toEqual([created!.seq, moved!.event.seq, progress.seq]);
     expect(await fed.outbox.pending('local')).toEqual([]);
+    // An A2A client's agent is not local either, but has no peer to deliver to: nothing is queued for it.
+    await core.agents.insert(makeAgent({ id: 'fromA2a', origin: 'a2a:tok1' }));
+    await core.agents.transition('fromA2a', ['queued'], 'spawning');
+    expect(await fed.outbox.pending('a2a:tok1')).toEqual([]);
 
     // A transition that rolls back leaves no outbox row behind.
     const before = (await fed.outbox.pending(PEER)).length;

@@ -2,7 +2,7 @@ import { sql, type Selectable } from 'kysely';
 import type { AgentEvent, AgentRecord } from '../../core/agent-model.js';
 import type { EventStore } from '../types.js';
 import { eventView } from './agent-row.js';
-import { atomic, type SqlContext } from './context.js';
+import type { SqlContext } from './context.js';
 import type { CoreTables, EventsTable } from './schema.js';
 
 export const DEFAULT_EVENTS_LIMIT = 1000;
@@ -29,13 +29,20 @@ export class SqlEventStore implements EventStore {
     if (this.ctx.dialect === 'sqlite') {
       return this.ctx.db.insertInto('events').values(values).returningAll().executeTakeFirstOrThrow().then(rowToEvent);
     }
-    return atomic(this.ctx, async ({ db }) => {
-      // Taken last in its transaction (callers append after their other writes), held until commit.
-      const { last_seq: seq } = await db.updateTable('event_sequence').set({ last_seq: sql`last_seq + 1` })
-        .where('id', '=', 1).returning('last_seq').executeTakeFirstOrThrow();
-      await db.insertInto('events').values({ seq, ...values }).execute();
-      return { seq, type, agentId, data: JSON.parse(values.data) as AgentRecord, createdAt: at };
-    });
+    // One statement (one round trip, its own transaction when the caller has none): take the next seq from the
+    // counter row, whose lock is held until commit, and insert the event with it.
+    return this.ctx.db
+      .with('next', (qb) => qb.updateTable('event_sequence').set({ last_seq: sql`last_seq + 1` }).where('id', '=', 1).returning('last_seq'))
+      .insertInto('events').columns(['seq', 'type', 'agent_id', 'data', 'created_at'])
+      .expression((eb) => eb.selectFrom('next').select([
+        'next.last_seq',
+        sql<string>`${type}::text`.as('type'),
+        sql<string>`${agentId}::text`.as('agent_id'),
+        sql<string>`${values.data}::text`.as('data'),
+        sql<number>`${at}::bigint`.as('created_at'),
+      ]))
+      .returning('seq').executeTakeFirstOrThrow()
+      .then(({ seq }) => ({ seq, type, agentId, data: JSON.parse(values.data) as AgentRecord, createdAt: at }));
   }
 
   /** Appends an event; like transitions' events it never carries the agent's `env`. */

@@ -1,5 +1,6 @@
 import type { BenchResult } from './types.js';
 import { benchAgents } from './agents.bench.js';
+import { benchInterop } from './interop.bench.js';
 import { benchPools } from './pools.bench.js';
 import { benchRadar } from './radar.bench.js';
 import { benchSandbox } from './sandbox.bench.js';
@@ -14,6 +15,7 @@ import { benchWorktrees } from './worktree.bench.js';
 const suites: Array<{ suite: string; run: () => Promise<BenchResult[]> }> = [
   { suite: 'worktrees', run: benchWorktrees },
   { suite: 'agents', run: benchAgents },
+  { suite: 'interop', run: benchInterop },
   { suite: 'radar', run: benchRadar },
   { suite: 'sandbox', run: benchSandbox },
   { suite: 'pools', run: benchPools },

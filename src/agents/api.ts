@@ -1,6 +1,6 @@
 import type { PushedBranch } from '../git/index.js';
 import type { AgentFilter } from '../store/types.js';
-import type { LogPage } from './logs.js';
+import type { LogPage, LogWait } from './logs.js';
 import type { PublicAgent } from './public.js';
 import type { KillAllReport } from './kill-all.js';
 import type { LandRequest } from './landing.js';
@@ -28,7 +28,8 @@ export interface AgentApi {
   discard(id: string, opts?: { force?: boolean }): Promise<void>;
   /** Worktree and branch on disk now; null for an agent running on another instance. */
   checkout(id: string): Promise<AgentCheckout | null>;
-  logs(id: string, after: number, limit: number): Promise<LogPage & { ended: boolean }>;
+  /** `wait`: long polling — an empty page of a running agent waits for its next line (a remote one's wait is on its peer). */
+  logs(id: string, after: number, limit: number, wait?: LogWait): Promise<LogPage & { ended: boolean }>;
   diff(id: string): Promise<string>;
   land(id: string, request: LandRequest): Promise<{ agent: PublicAgent; landed: AgentLanding }>;
   retry(id: string, request: RetryRequest): Promise<PublicAgent>;

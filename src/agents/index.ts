@@ -2,7 +2,7 @@ export { AgentService, type AgentServiceDeps } from './service.js';
 export { killEach, type KillAllReport } from './kill-all.js';
 export { EventBus } from './event-bus.js';
 export { canTransition, isTerminal } from './lifecycle.js';
-export type { LogPage } from './logs.js';
+export { MAX_LOG_WAIT_MS, type LogPage, type LogWait } from './logs.js';
 export { waitAgents, type WaitOutcome } from './wait.js';
 export { tailLog, LOG_TAIL_MAX_LINES, type LogTail } from './log-tail.js';
 export type { ReconcileReport, WorktreeView } from './reconciler.js';

@@ -17,7 +17,7 @@ export function localAgentApi(service: AgentService): AgentApi {
     killAll: () => service.killAll(),
     discard: (id, opts) => service.discard(id, opts),
     checkout: (id) => service.checkout(id),
-    logs: (id, after, limit) => service.logs(id, after, limit),
+    logs: (id, after, limit, wait) => service.logs(id, after, limit, wait),
     diff: (id) => service.diff(id),
     retry: async (id, request) => publicAgent(await service.retry(id, request)),
     // Only `prompt` from a caller of the API: an idempotency key is a peer's message id (federation handler).

@@ -9,6 +9,24 @@ export interface LogPage {
 const MAX_CHUNK_BYTES = 1024 * 1024;
 
 /**
+ * Long polling of a log page: with nothing new yet and the agent still
+ * running, the read waits up to `waitMs` for a line (or the agent's end)
+ * instead of answering empty at once, so a follower — above all a remote
+ * one, whose every read is a signed message — asks once per line burst or
+ * once per wait, not five times a second. `signal` ends the wait early
+ * (the follower went away).
+ */
+export interface LogWait {
+  waitMs?: number;
+  signal?: AbortSignal;
+}
+
+/** The longest a log read waits (a peer's agent.logs must answer well within the sender's timeout). */
+export const MAX_LOG_WAIT_MS = 25_000;
+/** How often a waiting read looks at the log file again (a local file: cheap). */
+export const LOG_WAIT_POLL_MS = 200;
+
+/**
  * Reads whole lines of an agent's log starting at byte `after`. The cursor is
  * a byte offset so following a long log costs only what is new. A trailing
  * line without its newline is held back until it is complete, unless `final`

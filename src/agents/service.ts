@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Config } from '../core/config.js';
 import { conflict, invalid, isMosaicError, notFound, tooMany } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
@@ -16,7 +17,7 @@ import { landAgent, landWork, type LandableWork, type LandRequest } from './land
 import { buildRetryRecord, type RetryRequest } from './retry.js';
 import { buildFollowUpRecord, type ReplyRequest } from './reply.js';
 import { isTerminal } from './lifecycle.js';
-import { readLogPage, type LogPage } from './logs.js';
+import { LOG_WAIT_POLL_MS, MAX_LOG_WAIT_MS, readLogPage, type LogPage, type LogWait } from './logs.js';
 import { AgentMonitor } from './monitor.js';
 import { WarmPool } from './pool/index.js';
 import { Reconciler, type ReconcileReport, type WorktreeView } from './reconciler.js';
@@ -184,10 +185,16 @@ export class AgentService {
     return { worktree, branch: branch ? 'present' : agent.startedAt !== null ? 'deleted' : 'none' };
   }
 
-  async logs(id: string, after = 0, limit = 1000): Promise<LogPage & { ended: boolean }> {
-    const agent = await this.get(id);
-    const ended = isTerminal(agent.state);
-    return { ...readLogPage(agentLogPath(this.ctx.config, id), after, limit, ended), ended };
+  /** A page of the agent's log; with `wait`, an empty page of a running agent waits for its next line (see LogWait). */
+  async logs(id: string, after = 0, limit = 1000, wait: LogWait = {}): Promise<LogPage & { ended: boolean }> {
+    const deadline = Date.now() + Math.min(Math.max(0, wait.waitMs ?? 0), MAX_LOG_WAIT_MS);
+    for (;;) {
+      const agent = await this.get(id);
+      const ended = isTerminal(agent.state);
+      const page = readLogPage(agentLogPath(this.ctx.config, id), after, limit, ended);
+      if (page.lines.length > 0 || ended || Date.now() >= deadline || wait.signal?.aborted) return { ...page, ended };
+      await delay(LOG_WAIT_POLL_MS, undefined, { signal: wait.signal }).catch(() => {}); // aborted: answer with what there is
+    }
   }
 
   async diff(id: string): Promise<string> {

@@ -163,6 +163,8 @@ interface MessagesOptions extends JsonOption {
   status?: string;
   direction?: string;
   kind?: string;
+  op?: string;
+  logs?: boolean;
   limit?: number;
 }
 
@@ -173,10 +175,12 @@ function messagesCommand(): Command {
     .addOption(new Option('--status <status>', 'only messages in this status').choices(MESSAGE_STATUSES))
     .addOption(new Option('--direction <dir>', 'in (received) or out (sent)').choices(['in', 'out']))
     .addOption(new Option('--kind <kind>', 'only this message kind').choices(MESSAGE_KINDS))
+    .option('--op <name>', 'only this command, query or event (e.g. agent.spawn)')
+    .option('--logs', 'include log reads (agent.logs, one per wait of a remote logs -f), left out by default')
     .option('--limit <n>', 'at most this many (default: the server\'s)', integer(1, 1000))
     .option('--json', 'print {messages: [...]} as JSON')
     .action(async (opts: MessagesOptions, command: Command) => {
-      const query = { peer: opts.peer, status: opts.status, direction: opts.direction, kind: opts.kind, limit: opts.limit };
+      const query = { peer: opts.peer, status: opts.status, direction: opts.direction, kind: opts.kind, op: opts.op, logs: opts.logs ? '1' : undefined, limit: opts.limit };
       const result = await clientFor(command).get<{ messages: MessageView[] }>('/federation/messages', query);
       if (opts.json) return printJson(result);
       if (result.messages.length === 0) return print('no messages');

@@ -1,4 +1,4 @@
-import { ACTIVE_STATES, AGENT_STATES, MAX_REPLY_PROMPT, type AgentRecord, type AgentState } from '../../agents/index.js';
+import { ACTIVE_STATES, AGENT_STATES, MAX_LOG_WAIT_MS, MAX_REPLY_PROMPT, type AgentRecord, type AgentState } from '../../agents/index.js';
 import { forbidden } from '../../core/errors.js';
 import { KeyedMutex } from '../../core/mutex.js';
 import { isValidName } from '../../core/ids.js';
@@ -46,7 +46,9 @@ export class CommandHandler {
         const agent = await this.owned(peer, args);
         const after = optionalInt(args.after, 'after', 0, Number.MAX_SAFE_INTEGER) ?? 0;
         const limit = optionalInt(args.limit, 'limit', 1, 10_000) ?? 1000;
-        return fitLogPage(await this.ctx.agents.logs(agent.id, after, limit), after);
+        // Long polling (a remote follower): an empty page waits here for the next line, within the sender's timeout.
+        const waitMs = optionalInt(args.waitMs, 'waitMs', 0, MAX_LOG_WAIT_MS) ?? 0;
+        return fitLogPage(await this.ctx.agents.logs(agent.id, after, limit, { waitMs, signal: this.ctx.closing }), after);
       }
       case 'agent.diff': {
         const agent = await this.owned(peer, args);

@@ -72,16 +72,18 @@ export async function adminFederationRoutes(app: FastifyInstance, opts: AdminRou
     schema: { tags, summary: 'Change grants, name or URL, suspend or resume', params: connectionParams, body: patchBody, response: one },
   }, async (request) => connections.update(request.params.id, request.body));
 
-  app.get<{ Querystring: MessageFilter & { peer?: string } }>('/federation/messages', {
+  app.get<{ Querystring: Omit<MessageFilter, 'excludeOps'> & { peer?: string; logs?: '1' | '0' | 'true' | 'false' } }>('/federation/messages', {
     schema: {
       tags,
-      summary: 'Sent and received messages with their status, newest first',
+      summary: 'Sent and received messages with their status, newest first (log reads only with logs=1 or op=agent.logs)',
       querystring: messagesQuery,
       response: { 200: { type: 'object', properties: { messages: { type: 'array', items: messageSchema } } }, 400: errorResponse, 401: errorResponse },
     },
   }, async (request) => {
-    const { peer, ...rest } = request.query;
-    const filter: MessageFilter = { ...rest };
+    const { peer, logs, ...rest } = request.query;
+    // Log reads (one per wait of a remote `logs -f`) would bury everything else: only when asked for (or by op).
+    const withLogs = logs === '1' || logs === 'true' || rest.op !== undefined;
+    const filter: MessageFilter = { ...rest, ...(withLogs ? {} : { excludeOps: ['agent.logs'] }) };
     if (peer !== undefined) filter.peer = (await store.connections.resolve(peer))?.instanceId ?? peer;
     const names = new Map((await store.connections.list()).map((c) => [c.instanceId, c.name]));
     return { messages: (await store.messages.list(filter)).map((m: MessageRecord) => ({ ...m, peerName: names.get(m.peer) ?? null })) };

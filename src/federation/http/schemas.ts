@@ -184,6 +184,8 @@ export const messagesQuery = {
     status: { type: 'string', enum: [...MESSAGE_STATUSES] },
     peer: { type: 'string', minLength: 1, maxLength: 128, description: 'connection id, name or instance id' },
     kind: { type: 'string', enum: [...MESSAGE_KINDS] },
+    op: { type: 'string', minLength: 1, maxLength: 64, description: 'only this command, query or event (e.g. agent.spawn)' },
+    logs: { type: 'string', enum: ['1', '0', 'true', 'false'], description: 'include log reads (agent.logs), left out by default' },
     limit: { type: 'integer', minimum: 1, maximum: MAX_MESSAGES_LIMIT },
   },
 } as const;

@@ -1,7 +1,8 @@
-import { killEach, TERMINAL_STATES, type AgentApi, type AgentCheckout, type AgentLanding, type FetchRequest, type FetchResult, type PushRequest, type PushResult, type LandRequest, type RetryRequest, type ReplyRequest, type KillAllReport, type ListQuery, type PublicAgent, type SpawnRequest } from '../../agents/index.js';
+import { killEach, TERMINAL_STATES, type AgentApi, type AgentCheckout, type AgentLanding, type FetchRequest, type FetchResult, type PushRequest, type PushResult, type LandRequest, type RetryRequest, type ReplyRequest, type KillAllReport, type ListQuery, type LogWait, MAX_LOG_WAIT_MS, type PublicAgent, type SpawnRequest } from '../../agents/index.js';
 import { conflict, invalid, isMosaicError, MosaicError, notFound } from '../../core/errors.js';
 import { targetOf, type FederationContext } from '../context.js';
 import { bundleAnswerLimit } from '../handlers/limits.js';
+import type { SendOpts } from '../outbound/index.js';
 import { MAX_BODY_BYTES } from '../protocol/index.js';
 import type { ConnectionRecord, MirrorEntry } from '../store/index.js';
 import { parseRemoteAgent } from './agent-shape.js';
@@ -104,12 +105,21 @@ export class FederatedAgentApi implements AgentApi {
     }
   }
 
-  async logs(id: string, after: number, limit: number): Promise<{ lines: string[]; next: number; ended: boolean }> {
+  /**
+   * A remote agent's page comes from its peer (`agent.logs`); a wait is the
+   * peer's (bounded within this side's timeout), so a follower sends one
+   * request at a time and one per wait while the agent is quiet.
+   */
+  async logs(id: string, after: number, limit: number, wait: LogWait = {}): Promise<{ lines: string[]; next: number; ended: boolean }> {
     try {
-      return await this.local.logs(id, after, limit);
+      return await this.local.logs(id, after, limit, wait);
     } catch (err) {
       const entry = await this.remoteOr(id, err);
-      const page = await this.command<{ lines?: unknown; next?: unknown; ended?: unknown }>(entry, 'agent.logs', { agentId: id, after, limit });
+      const fedTimeoutMs = this.ctx.config.fedTimeoutMs;
+      const waitMs = Math.max(0, Math.min(wait.waitMs ?? 0, MAX_LOG_WAIT_MS, fedTimeoutMs - 1000));
+      const page = await this.command<{ lines?: unknown; next?: unknown; ended?: unknown }>(entry, 'agent.logs',
+        { agentId: id, after, limit, ...(waitMs > 0 ? { waitMs } : {}) },
+        waitMs > 0 ? { timeoutMs: waitMs + fedTimeoutMs, ...(wait.signal ? { signal: wait.signal } : {}) } : {});
       if (!Array.isArray(page.lines) || page.lines.some((l) => typeof l !== 'string') || !Number.isSafeInteger(page.next)) {
         throw new MosaicError(502, 'invalid_response', 'the peer answered agent.logs with a malformed page');
       }
@@ -240,7 +250,7 @@ export class FederatedAgentApi implements AgentApi {
     return killRemoteAgent(this.ctx, this.mirror, entry, await this.connectionOf(entry, 'killed'));
   }
 
-  private async command<R>(entry: MirrorEntry, command: string, args: Record<string, unknown>, opts: { maxResponseBytes?: number; timeoutMs?: number } = {}): Promise<R> {
+  private async command<R>(entry: MirrorEntry, command: string, args: Record<string, unknown>, opts: Pick<SendOpts, 'maxResponseBytes' | 'timeoutMs' | 'retries' | 'signal'> = {}): Promise<R> {
     const conn = await this.connectionOf(entry, 'reached');
     return this.ctx.messenger.send<R>(targetOf(conn), 'COMMAND', { command, args }, { op: command, ...opts });
   }

@@ -85,10 +85,12 @@ export class SqlMessageStore {
   /** Newest first. */
   async list(filter: MessageFilter = {}): Promise<MessageRecord[]> {
     let q = this.ctx.db.selectFrom('federation_messages').selectAll();
-    for (const key of ['direction', 'status', 'peer', 'kind'] as const) {
+    for (const key of ['direction', 'status', 'peer', 'kind', 'op'] as const) {
       const value = filter[key];
       if (value !== undefined) q = q.where(key, '=', value);
     }
+    const excluded = filter.excludeOps ?? [];
+    if (excluded.length > 0) q = q.where((eb) => eb.or([eb('op', 'is', null), eb('op', 'not in', [...excluded])]));
     const limit = Math.min(Math.max(1, Math.floor(filter.limit ?? DEFAULT_MESSAGES_LIMIT)), MAX_MESSAGES_LIMIT);
     return (await q.orderBy('seq', 'desc').limit(limit).execute()).map(toRecord);
   }

@@ -78,6 +78,10 @@ export interface MessageFilter {
   status?: MessageStatus;
   peer?: string;
   kind?: MessageKind;
+  /** Only this command, query or event name. */
+  op?: string;
+  /** Not these (the admin's default view leaves out log reads: a remote `logs -f` makes one per wait). */
+  excludeOps?: readonly string[];
   limit?: number;
 }
 

@@ -4,7 +4,8 @@ import { agentSchema, commonErrors, errorResponse, idParams, fetchBody, fetchRes
 import { openSse, type SseLimits } from '../sse.js';
 
 const states = ['queued', 'spawning', 'running', 'completed', 'failed', 'killed'];
-const LOG_POLL_MS = 200;
+/** How long one read of a followed log waits for new lines before reading again (see agents/logs.ts LogWait). */
+const LOG_FOLLOW_WAIT_MS = 20_000;
 
 interface ListQuerystring { state?: AgentState; repo?: string; taskId?: string; scope?: 'local' | 'all' }
 interface LogsQuerystring { after?: number; limit?: number; follow?: '1' | '0' | 'true' | 'false' }
@@ -194,21 +195,22 @@ export async function agentRoutes(app: FastifyInstance, opts: { agents: AgentApi
     if (!follow) return first;
 
     const stream = openSse(request, reply, opts.sse);
+    // A read that waits for the next line ends when the follower goes away.
+    const gone = new AbortController();
+    stream.onClose(() => gone.abort());
     let page = first;
     while (!stream.closed) {
       // The next page is read only once the client has taken this one (or it is dropped for not reading).
       if (page.lines.length > 0 && !(stream.send({ id: page.next, event: 'lines', data: { lines: page.lines, next: page.next } }) && await stream.drained())) break;
       cursor = page.next;
-      if (page.lines.length === 0) {
-        if (page.ended) {
-          stream.send({ event: 'end', data: { next: cursor } });
-          stream.close();
-          break;
-        }
-        await new Promise((resolve) => setTimeout(resolve, LOG_POLL_MS));
+      if (page.lines.length === 0 && page.ended) {
+        stream.send({ event: 'end', data: { next: cursor } });
+        stream.close();
+        break;
       }
       try {
-        page = await agents.logs(id, cursor, limit);
+        // Long polling: one read in flight per follower, waiting for new lines (for a remote agent, on its peer).
+        page = await agents.logs(id, cursor, limit, page.lines.length === 0 ? { waitMs: LOG_FOLLOW_WAIT_MS, signal: gone.signal } : {});
       } catch (err) {
         stream.send({ event: 'error', data: { message: err instanceof Error ? err.message : String(err) } });
         stream.close();

@@ -1,10 +1,8 @@
-import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { MosaicError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { HostAllowList } from '../http/allowed-hosts.js';
 import { requireAdmin } from '../http/auth.js';
-import { createMcpServer } from './server.js';
 import type { McpServices } from './services.js';
 
 export interface McpHttpOptions {
@@ -13,6 +11,15 @@ export interface McpHttpOptions {
   hosts: HostAllowList;
   logger?: Logger;
 }
+
+/**
+ * The MCP SDK (with zod and its JSON-schema tooling, a few hundred modules)
+ * is loaded on the first MCP request, not at start-up: an instance nobody
+ * drives over MCP never pays for it, and start-up does not open those files
+ * all at once (under a low descriptor limit that alone ran out: EMFILE).
+ */
+let sdk: Promise<[typeof import('./server.js'), typeof import('@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js')]> | undefined;
+const loadSdk = () => (sdk ??= Promise.all([import('./server.js'), import('@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js')]));
 
 const notAllowed = async (_request: FastifyRequest, reply: FastifyReply): Promise<never> => {
   void reply.header('allow', 'POST');
@@ -33,6 +40,7 @@ export async function mcpHttpPlugin(app: FastifyInstance, opts: McpHttpOptions):
   const hide = { hide: true };
 
   app.post('/mcp', { onRequest: [hostCheck, bearer], schema: hide }, async (request, reply) => {
+    const [{ createMcpServer }, { WebStandardStreamableHTTPServerTransport }] = await loadSdk();
     const server = createMcpServer(opts.services, opts.logger);
     const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined });
     await server.connect(transport);

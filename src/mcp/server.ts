@@ -1,19 +1,12 @@
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from '../core/logger.js';
-import { VERSION } from '../core/version.js';
 import { errorAnswerOf } from '../http/errors.js';
 import { compileBodyValidator, type ValidationIssue } from '../http/validators.js';
 import { fitResult } from './bounds.js';
+import { SERVER_INFO, SERVER_INSTRUCTIONS } from './info.js';
 import type { McpServices } from './services.js';
 import { TOOLS, type ToolDef } from './tools/index.js';
-
-export const SERVER_INFO = { name: 'mosaic', title: 'Mosaic', version: VERSION };
-
-export const SERVER_INSTRUCTIONS = 'Mosaic runs many coding agents in parallel, each in its own git worktree and branch, sandboxed, '
-  + 'on this machine or on federated peers. Typical use: list_repos, spawn_agent once per independent task, wait_agents on their ids '
-  + '(never poll), then agent_diff / agent_logs to review, conflicts before landing parallel work, land_agent what is good, '
-  + 'retry_agent (continue: true) what is not, discard_agent what is not wanted.';
 
 /** Minimum time between two progress notifications of one call. */
 const PROGRESS_EVERY_MS = 5000;

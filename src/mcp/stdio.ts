@@ -5,7 +5,7 @@ import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import { CallToolRequestSchema, ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import type { Readable, Writable } from 'node:stream';
 import { VERSION } from '../core/version.js';
-import { SERVER_INFO, SERVER_INSTRUCTIONS } from './server.js';
+import { SERVER_INFO, SERVER_INSTRUCTIONS } from './info.js';
 import { WAIT_MAX_S } from './tools/index.js';
 
 /** Longer than the longest tool call (`wait_agents` at its maximum), so the instance always answers first. */

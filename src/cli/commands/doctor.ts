@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { runChecks, type CheckStatus } from '../checks.js';
+import type { CheckStatus } from '../checks.js';
 import { CliError, EXIT_FAILURE } from '../client.js';
 import { resolveTarget, type GlobalOptions, type Target } from '../context.js';
 import { formatRows, print, printJson } from '../output.js';
@@ -23,6 +23,8 @@ export function doctorCommand(): Command {
         // A broken config.json still deserves a report: the config check explains it.
         target = resolveTarget({ url: globals.url ?? env.MOSAIC_URL ?? DEFAULT_URL }, env);
       }
+      // The checks load the store drivers and the sandbox probe: only doctor pays for them.
+      const { runChecks } = await import('../checks.js');
       const checks = await runChecks({ home: target.home, url: target.url, urlFrom: target.urlFrom, token: target.token, env });
       const failed = checks.filter((check) => check.status === 'fail').length;
       const warned = checks.filter((check) => check.status === 'warn').length;

@@ -48,14 +48,9 @@ export function isPostgresUrl(url: string): boolean {
  * asked, so the store resumes by itself once the server is back.
  */
 export function createPool(url: string, max: number = DEFAULT_POOL_SIZE, onIdleError?: (err: Error) => void): pg.Pool {
-  // synchronous_commit off: a commit does not wait for its WAL flush. A crash of the database server can lose
-  // the last few hundred milliseconds of commits (never corrupt or half-write one); a crash of Mosaic loses
-  // nothing. That is the durability of the SQLite store (WAL, synchronous=NORMAL), at a fraction of the cost of
-  // an fsync per transition.
-  const pool = new pg.Pool({
-    connectionString: url, max, types, connectionTimeoutMillis: POOL_WAIT_MS, idleTimeoutMillis: 30_000,
-    options: '-c synchronous_commit=off',
-  });
+  // Commits wait for their WAL flush (the server's default synchronous_commit): a transition the store
+  // acknowledged survives a crash of the database server, which users back up and replicate.
+  const pool = new pg.Pool({ connectionString: url, max, types, connectionTimeoutMillis: POOL_WAIT_MS, idleTimeoutMillis: 30_000 });
   pool.on('error', (err) => onIdleError?.(err));
   return pool;
 }

@@ -165,6 +165,9 @@ describe('mosaic status, worktrees, events', () => {
     expect(status.agents.total).toBe(agents.length);
     expect(status.agents.byState.completed).toBe(agents.filter((a) => a.state === 'completed').length);
     expect(human.stdout).toMatch(new RegExp(`instance\\s+${t.identity.instanceId} \\(ok\\)`));
+    // The store it runs on (issue 20): here the embedded SQLite file in its home.
+    expect(json<{ store: unknown }>(result.stdout).store).toEqual({ backend: 'sqlite', description: `SQLite ${join(t.home, 'mosaic.db')}` });
+    expect(human.stdout).toMatch(new RegExp(`store\\s+SQLite ${join(t.home, 'mosaic.db')}`));
   });
 
   it('worktrees list shows an orphan and reconcile snapshots and removes it', async () => {

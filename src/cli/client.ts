@@ -68,6 +68,11 @@ export interface Health {
   uptimeS: number;
 }
 
+/** `GET /api/v1/status`. */
+export interface InstanceStatus {
+  store: { backend: 'sqlite' | 'postgres'; description: string };
+}
+
 /** One server-sent event. `event` defaults to `message` as in the EventSource spec. */
 export interface SseEvent {
   id: string | undefined;

@@ -16,6 +16,7 @@ import { agentRoutes } from './routes/agents.js';
 import { conflictRoutes } from './routes/conflicts.js';
 import { eventRoutes } from './routes/events.js';
 import { repoRoutes } from './routes/repos.js';
+import { statusRoutes, type StatusOptions } from './routes/status.js';
 import { worktreeRoutes } from './routes/worktrees.js';
 
 /** Request bodies above this are refused with 413 before they are parsed. */
@@ -25,6 +26,8 @@ export interface AppDeps {
   logger: Logger;
   instanceId: string;
   adminToken: string;
+  /** What GET /api/v1/status names: the store (never its password). */
+  store: StatusOptions['store'];
   startedAt: number;
   https?: { cert: Buffer; key: Buffer } | undefined;
   agentApi: AgentApi;
@@ -75,6 +78,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await admin.register(eventRoutes, { feed: deps.feed, conflicts: deps.agentService.conflicts, sse: deps.sse });
     await admin.register(conflictRoutes, { conflicts: deps.agentService.conflicts });
     await admin.register(worktreeRoutes, { agents: deps.agentService });
+    await admin.register(statusRoutes, { store: deps.store });
   }, { prefix: '/api/v1' });
   for (const plugin of deps.rootPlugins ?? []) await app.register(async (scope) => plugin(scope));
   for (const plugin of deps.plugins ?? []) {

@@ -138,6 +138,7 @@ async function startLocked(
     await agents.start();
     app = await buildApp({
       logger, instanceId: identity.instanceId, adminToken, startedAt: Date.now(), https,
+      store: { backend: store.dialect, description: store.describe() },
       agentApi, agentService: agents, repos, feed, hosts,
       rootPlugins: [(scope) => mcpHttpPlugin(scope, { services: mcpServices, adminToken, hosts, logger }), (scope) => a2a.plugin(scope)],
       dashboard: { loginCodeTtlMs: config.loginCodeTtlMs },

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PublicAgent } from '../agents/index.js';
 import { spawnCommand, waitForState } from '../test-support/agents.js';
+import { runCli } from '../test-support/cli.js';
 import { spawnRemote, startPair } from '../test-support/federation.js';
 import { startInstanceWithRepo, startTestInstance } from '../test-support/instance.js';
 import { createTestDatabase, type TestDatabase } from '../test-support/postgres.js';
@@ -32,6 +33,12 @@ describe('an instance on PostgreSQL', () => {
     const { t } = env;
     try {
       expect(t.store.describe()).toMatch(/^PostgreSQL 127\.0\.0\.1:\d+\/mosaic_test_/);
+      // `mosaic status` names the store through GET /status: host and database, never the password.
+      const status = await runCli(['status', '--json'], { MOSAIC_HOME: t.home, MOSAIC_URL: t.url });
+      expect(status.code, status.stderr).toBe(0);
+      const { store } = JSON.parse(status.stdout) as { store: { backend: string; description: string } };
+      expect(store).toEqual({ backend: 'postgres', description: t.store.describe() });
+      expect(status.stdout).not.toContain(`:${new URL(url).password}@`);
       const done = await spawnCommand(t, 'echo hello > out.txt');
       expect((await waitForState(t, done.id)).state).toBe('completed');
       const sleeper = await spawnCommand(t, 'sleep 300', { taskId: 'sleeper' });

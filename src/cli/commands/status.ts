@@ -12,33 +12,35 @@ function poolSummary(repos: readonly RepoView[]): string | null {
   return pooled.map((repo) => `${repo.name} ${repo.pool?.ready ?? 0}/${repo.poolSize} ready`
     + (repo.pool?.preparing ? `, ${repo.pool.preparing} preparing` : '') + (repo.pool?.error ? ` (${repo.pool.error})` : '')).join('; ');
 }
-import type { Health } from '../client.js';
+import type { Health, InstanceStatus } from '../client.js';
 import { clientFor } from '../context.js';
 import { formatDuration, formatFields, print, printJson } from '../output.js';
 
 /** `mosaic status`: is the instance up, and what is it doing. */
 export function statusCommand(): Command {
   return new Command('status')
-    .description('show the running instance: health, agents by state, repositories')
+    .description('show the running instance: health, store, agents by state, repositories')
     .option('--json', 'print the status as JSON')
     .action(async (opts: { json?: boolean }, command: Command) => {
       const client = clientFor(command);
       const health = await client.get<Health>('/health');
-      const [{ agents }, { repos }] = await Promise.all([
+      const [{ agents }, { repos }, { store }] = await Promise.all([
         client.get<{ agents: PublicAgent[] }>('/agents', { scope: 'all' }),
         client.get<{ repos: RepoView[] }>('/repos'),
+        client.get<InstanceStatus>('/status'),
       ]);
       const byState = Object.fromEntries(AGENT_STATES.map((state) => [state, 0])) as Record<string, number>;
       for (const agent of agents) byState[agent.state] = (byState[agent.state] ?? 0) + 1;
       const pools = repos.filter((repo) => (repo.poolSize ?? 0) > 0)
         .map((repo) => ({ repo: repo.name, size: repo.poolSize, ready: repo.pool?.ready ?? 0, preparing: repo.pool?.preparing ?? 0, ...(repo.pool?.error ? { error: repo.pool.error } : {}) }));
-      if (opts.json) return printJson({ url: client.url, health, agents: { total: agents.length, byState }, repos: repos.length, pools });
+      if (opts.json) return printJson({ url: client.url, health, store, agents: { total: agents.length, byState }, repos: repos.length, pools });
       const poolLine = poolSummary(repos);
       const counts = AGENT_STATES.map((state) => `${byState[state] ?? 0} ${state}`).join(', ');
       print(formatFields([
         ['instance', `${health.instanceId} (${health.status})`],
         ['url', client.url],
         ['version', health.version],
+        ['store', store.description],
         ['uptime', formatDuration(health.uptimeS * 1000)],
         ['agents', `${agents.length} total: ${counts}`],
         ['repos', String(repos.length)],

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { messageOf } from '../core/errors.js';
 import { agentDir, agentLogPath, type AgentContext } from './context.js';
 import { judgeExit, type Outcome } from './outcome.js';
+import { instancePrices } from './runtimes/index.js';
 import { importSandboxWork, removeSandboxDir, sandboxGitDir } from './sandbox/index.js';
 import { requestKill, type ExitRecord } from './supervisor/index.js';
 import type { AgentRecord, AgentResult } from './types.js';
@@ -23,7 +24,7 @@ export class AgentFinisher {
     return this.once(agentId, async () => {
       const agent = await this.ctx.store.agents.get(agentId);
       if (!agent) return undefined;
-      const judged = judgeExit(agent, exit, agentLogPath(this.ctx.config, agentId));
+      const judged = judgeExit(agent, exit, agentLogPath(this.ctx.config, agentId), instancePrices(this.ctx.config.home));
       return this.end(agent, judged.outcome, judged.exitCode, judged.result);
     });
   }

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { runtimeOf, type RunSummary } from './runtimes/index.js';
+import { runCost, runtimeOf, type PriceTable, type RunSummary } from './runtimes/index.js';
 import type { ExitRecord } from './supervisor/index.js';
 import type { AgentError, AgentRecord, AgentResult } from './types.js';
 
@@ -14,12 +14,15 @@ export interface Judgement {
   result: AgentResult;
 }
 
-/** The result fields a run's stream gave, in the shape every runtime shares. */
-export function streamResult(summary: RunSummary): AgentResult {
+/** The result fields a run's stream gave, in the shape every runtime shares (cost: pricing.ts). */
+export function streamResult(summary: RunSummary, spec: AgentRecord['runtime'], prices: PriceTable): AgentResult {
   const result: AgentResult = {};
   if (summary.sessionId !== undefined) result.sessionId = summary.sessionId;
   if (summary.turns !== undefined) result.turns = summary.turns;
-  if (summary.reportedCostUsd !== undefined) result.costUsd = summary.reportedCostUsd;
+  const cost = runCost(spec, summary, prices);
+  result.costUsd = cost.costUsd;
+  result.costEstimated = cost.costEstimated;
+  if (cost.costNote !== undefined) result.costNote = cost.costNote;
   if (summary.usage !== undefined) result.usage = summary.usage;
   if (summary.resultText !== undefined) result.summary = summary.resultText;
   return result;
@@ -60,14 +63,14 @@ function streamFailure(agent: AgentRecord, summary: RunSummary, exit: ExitRecord
  * exits 1 with "Not logged in"; other errors may exit 0), and a stream that
  * stops without its final event crashed mid-run.
  */
-export function judgeExit(agent: AgentRecord, exit: ExitRecord, logPath: string): Judgement {
+export function judgeExit(agent: AgentRecord, exit: ExitRecord, logPath: string, prices: PriceTable): Judgement {
   const exitCode = exit.exitCode;
   let result: AgentResult = {};
   let runtimeFailure: AgentError | null = null;
   if (!exit.spawnError) {
     const summary = summarizeLog(agent, logPath);
     if (summary !== null) {
-      result = streamResult(summary);
+      result = streamResult(summary, agent.runtime, prices);
       runtimeFailure = streamFailure(agent, summary, exit);
     }
   }

@@ -1,6 +1,6 @@
 import { readLogPage } from './logs.js';
 import { agentLogPath, type AgentContext } from './context.js';
-import { runtimeOf, type RuntimeStream } from './runtimes/index.js';
+import { instancePrices, runCost, runtimeOf, type PriceTable, type RuntimeStream } from './runtimes/index.js';
 import type { AgentProgress, AgentRecord } from './types.js';
 
 interface Tail {
@@ -12,15 +12,17 @@ const MAX_TEXT = 500;
 const LINES_PER_PASS = 2000;
 
 /** The progress a stream's summary shows, or null before its first turn. */
-function progressOf(stream: RuntimeStream): AgentProgress | null {
+function progressOf(agent: AgentRecord, stream: RuntimeStream, prices: PriceTable): AgentProgress | null {
   const s = stream.summary();
   if (s.turns === undefined || s.turns === 0) return null;
+  const cost = s.usage !== undefined || s.reportedCostUsd !== undefined ? runCost(agent.runtime, s, prices) : null;
   return {
     turns: s.turns,
     ...(s.sessionId ? { sessionId: s.sessionId } : {}),
     ...(s.lastText ? { lastText: s.lastText.slice(0, MAX_TEXT) } : {}),
     ...(s.lastTools && s.lastTools.length > 0 ? { tools: s.lastTools } : {}),
     ...(s.usage ? { usage: s.usage } : {}),
+    ...(cost ? { costUsd: cost.costUsd, costEstimated: cost.costEstimated } : {}),
   };
 }
 
@@ -56,7 +58,7 @@ export class ProgressTracker {
     if (page.lines.length === 0) return;
     tail.offset = page.next;
     for (const line of page.lines) tail.stream.push(line);
-    const latest = progressOf(tail.stream);
+    const latest = progressOf(agent, tail.stream, instancePrices(this.ctx.config.home));
     if (!latest || latest.turns < (agent.progress?.turns ?? 0) || !changed(agent.progress, latest)) return;
     const updated = await this.ctx.store.agents.update(agent.id, { progress: latest });
     if (updated?.state === 'running') this.ctx.bus.publish(await this.ctx.store.events.append('agent.progress', agent.id, updated));

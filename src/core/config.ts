@@ -20,6 +20,12 @@ export interface Config {
   maxAgents: number;
   maxQueue: number;
   claudeBin: string;
+  /** The Codex CLI (`codex`), Gemini CLI (`gemini`) and opencode (`opencode`) executables: names on PATH or paths. */
+  codexBin: string;
+  geminiBin: string;
+  opencodeBin: string;
+  /** A stream runtime that prints no event of its format within this many seconds is ended `failed/runtime_silent`. */
+  runtimeFirstEventS: number;
   /** Server env vars passed to agents although they look secret, e.g. ANTHROPIC_API_KEY. */
   forwardEnv: string[];
   killGraceMs: number;
@@ -89,6 +95,10 @@ const SETTINGS = {
   maxAgents: 'MOSAIC_MAX_AGENTS',
   maxQueue: 'MOSAIC_MAX_QUEUE',
   claudeBin: 'MOSAIC_CLAUDE_BIN',
+  codexBin: 'MOSAIC_CODEX_BIN',
+  geminiBin: 'MOSAIC_GEMINI_BIN',
+  opencodeBin: 'MOSAIC_OPENCODE_BIN',
+  runtimeFirstEventS: 'MOSAIC_RUNTIME_FIRST_EVENT_S',
   forwardEnv: 'MOSAIC_FORWARD_ENV',
   killGraceMs: 'MOSAIC_KILL_GRACE_MS',
   logLevel: 'MOSAIC_LOG_LEVEL',
@@ -213,6 +223,10 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     maxAgents: integer('maxAgents', pick('maxAgents'), 8, 1, 10_000),
     maxQueue: integer('maxQueue', pick('maxQueue'), 1000, 0, 1_000_000),
     claudeBin: text(pick('claudeBin'), 'claude'),
+    codexBin: text(pick('codexBin'), 'codex'),
+    geminiBin: text(pick('geminiBin'), 'gemini'),
+    opencodeBin: text(pick('opencodeBin'), 'opencode'),
+    runtimeFirstEventS: integer('runtimeFirstEventS', pick('runtimeFirstEventS'), 30, 1, 3600),
     forwardEnv: list(pick('forwardEnv')),
     killGraceMs: integer('killGraceMs', pick('killGraceMs'), 5000, 0, 600_000),
     logLevel: text(pick('logLevel'), 'info'),

@@ -4,7 +4,8 @@
  */
 import type { TokenUsage } from '../types.js';
 import { ClaudeStreamState, type ClaudeSummary } from './claude-stream.js';
-import type { RunSummary, RuntimeStream, StreamEvent } from './runtime.js';
+import { claudeRateLimit } from './rate-limit.js';
+import type { RateLimitSignal, RunSummary, RuntimeStream, StreamEvent } from './runtime.js';
 import { addUsage, count, isObject, ZERO_USAGE } from './stream-util.js';
 
 /**
@@ -28,6 +29,7 @@ export class ClaudeRunStream implements RuntimeStream {
   /** The latest usage of each assistant message (a message split over lines repeats it), for the running total. */
   private readonly messageUsage = new Map<string, TokenUsage>();
   private lastTools: string[] | undefined;
+  private rateLimit: RateLimitSignal | undefined;
 
   push(line: string): StreamEvent[] {
     const seen = this.state.push(line);
@@ -49,6 +51,13 @@ export class ClaudeRunStream implements RuntimeStream {
       }
       case 'tool_result':
         return [{ kind: 'tool_result', isError: seen.isError }];
+      case 'rate_limit': {
+        const signal = claudeRateLimit(seen.status, seen.resetsAt);
+        // `allowed` after a warning or a rejection: the limit is behind.
+        this.rateLimit = signal ?? undefined;
+        if (signal === null) return seen.status === 'allowed' ? [{ kind: 'rate_limit', state: 'allowed' }] : [];
+        return [{ kind: 'rate_limit', state: signal.state, ...(signal.resetsAt !== undefined ? { resetsAt: signal.resetsAt } : {}) }];
+      }
       case 'result': {
         const events: StreamEvent[] = [];
         const usage = claudeUsage(this.state.summary().usage);
@@ -68,7 +77,12 @@ export class ClaudeRunStream implements RuntimeStream {
   }
 
   summary(): RunSummary {
-    return toRunSummary(this.state.summary(), this.messageUsage.size > 0 ? this.runningUsage() : undefined, this.lastTools);
+    const out = toRunSummary(this.state.summary(), this.messageUsage.size > 0 ? this.runningUsage() : undefined, this.lastTools);
+    if (this.rateLimit !== undefined) {
+      out.rateLimit = this.rateLimit;
+      if (out.isError && this.rateLimit.state === 'rejected') out.errorCode = 'rate_limited';
+    }
+    return out;
   }
 }
 

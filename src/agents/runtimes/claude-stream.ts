@@ -46,13 +46,15 @@ export type ClaudeLine =
       errors?: string[];
       sessionId?: string;
     }
+  | { kind: 'rate_limit'; sessionId?: string; status?: string; resetsAt?: unknown }
   | { kind: 'other'; type: string; subtype?: string; sessionId?: string };
 
 export type ClaudeProgress =
   | { kind: 'init'; sessionId?: string; model?: string }
   | { kind: 'assistant'; turn: number; text?: string; toolUses: string[]; error?: string; messageId?: string; usage?: Record<string, unknown> }
   | { kind: 'tool_result'; isError: boolean }
-  | { kind: 'result'; isError: boolean; subtype?: string; turns?: number; costUsd?: number; resultText?: string };
+  | { kind: 'result'; isError: boolean; subtype?: string; turns?: number; costUsd?: number; resultText?: string }
+  | { kind: 'rate_limit'; status?: string; resetsAt?: unknown };
 
 export interface ClaudeSummary {
   sessionId?: string;
@@ -140,6 +142,10 @@ export function parseClaudeLine(line: string): ClaudeLine | null {
         sessionId,
       });
     }
+    case 'rate_limit_event': {
+      const info = isObject(obj.rate_limit_info) ? obj.rate_limit_info : {};
+      return compact<ClaudeLine>({ kind: 'rate_limit', sessionId, status: str(info.status), resetsAt: info.resetsAt });
+    }
     default:
       return compact<ClaudeLine>({ kind: 'other', type: obj.type, subtype: str(obj.subtype), sessionId });
   }
@@ -178,6 +184,8 @@ export class ClaudeStreamState {
       }
       case 'tool_result':
         return { kind: 'tool_result', isError: parsed.isError };
+      case 'rate_limit':
+        return compact<ClaudeProgress>({ kind: 'rate_limit', status: parsed.status, resetsAt: parsed.resetsAt });
       case 'result':
         this.applyResult(parsed);
         return compact<ClaudeProgress>({

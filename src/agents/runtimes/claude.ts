@@ -31,6 +31,7 @@ import { invalid } from '../../core/errors.js';
 import type { AgentType, ClaudeRuntime } from '../types.js';
 import { ClaudeRunStream } from './claude-run.js';
 import { checkBin, checkPrompt } from './prompt.js';
+import { claudeRateLimitOfLine } from './rate-limit.js';
 import type { AgentRuntime, Invocation } from './runtime.js';
 
 export const PERMISSION_MODES = ['acceptEdits', 'auto', 'bypassPermissions', 'default', 'dontAsk', 'plan'] as const;
@@ -175,4 +176,5 @@ export const claudeRuntime: AgentRuntime<ClaudeRuntime> = {
     const { resume: _dropped, ...fresh } = spec;
     return fresh;
   },
+  rateLimitOf: claudeRateLimitOfLine,
 };

@@ -31,4 +31,6 @@ export const commandRuntime: AgentRuntime<CommandRuntime> = {
   invocation: (spec) => commandInvocation(spec),
   stream: () => null,
   fresh: (spec) => spec,
+  // Opaque output: a command's text is the user's program's, never read as a vendor's signal.
+  rateLimitOf: () => null,
 };

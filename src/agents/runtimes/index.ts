@@ -13,5 +13,12 @@ export {
   type ClaudeSummary,
 } from './claude-stream.js';
 export { runtimeBins, runtimeOf, RUNTIME_KINDS } from './registry.js';
-export type { AgentRuntime, Invocation, InvocationInput, RunSummary, RuntimeBins, RuntimeStream, StreamEvent } from './runtime.js';
+export type {
+  AgentRuntime, Invocation, InvocationInput, RateLimitSignal, RunSummary, RuntimeBins, RuntimeStream, StreamEvent,
+} from './runtime.js';
+export {
+  builtInPrices, instancePrices, modelOf, parsePriceTable, priceOf, pricesWith, runCost, usageCost,
+  type ModelPrice, type PriceTable, type RunCost,
+} from './pricing.js';
+export { epochMs, mentionsRateLimit, rejectedIfRateLimit } from './rate-limit.js';
 export { reservePort } from './ports.js';

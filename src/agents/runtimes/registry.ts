@@ -17,6 +17,6 @@ export function runtimeOf(spec: RuntimeSpec): AgentRuntime {
   return RUNTIMES[spec.kind] as unknown as AgentRuntime;
 }
 
-export function runtimeBins(config: Pick<Config, 'claudeBin'>): RuntimeBins {
-  return { claude: config.claudeBin, codex: 'codex', gemini: 'gemini', opencode: 'opencode' };
+export function runtimeBins(config: Pick<Config, 'claudeBin' | 'codexBin' | 'geminiBin' | 'opencodeBin'>): RuntimeBins {
+  return { claude: config.claudeBin, codex: config.codexBin, gemini: config.geminiBin, opencode: config.opencodeBin };
 }

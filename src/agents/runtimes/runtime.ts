@@ -64,10 +64,20 @@ export interface RunSummary {
   lastText?: string;
   /** Tools the latest turn used. */
   lastTools?: string[];
-  /** The runtime said it hit a rate limit (`rejected`: stopped by it; `warning`: close to it). */
-  rateLimit?: { status: 'rejected' | 'warning'; resetsAt?: number };
+  /** The latest rate-limit signal the run printed (`rejected`: stopped by it; `warning`: close to it). */
+  rateLimit?: RateLimitSignal;
   /** The runtime is retrying (reconnecting, backing off) rather than working. */
   retrying?: string;
+}
+
+/**
+ * A runtime's rate-limit signal: `rejected` = the vendor refused work until
+ * `resetsAt` (epoch ms, when the runtime said); `warning` = close to the
+ * limit (Claude's `allowed_warning`): shown, pauses nothing.
+ */
+export interface RateLimitSignal {
+  state: 'rejected' | 'warning';
+  resetsAt?: number;
 }
 
 /** What a line meant, for progress events and benchmarks; null for lines that change nothing. */
@@ -80,7 +90,7 @@ export type StreamEvent =
   | { kind: 'usage'; usage: TokenUsage; costUsd?: number }
   | { kind: 'error'; message: string; fatal: boolean }
   | { kind: 'retrying'; message: string }
-  | { kind: 'rate_limit'; status: 'rejected' | 'warning' | 'allowed'; resetsAt?: number }
+  | { kind: 'rate_limit'; state: 'rejected' | 'warning' | 'allowed'; resetsAt?: number }
   | { kind: 'final'; isError: boolean };
 
 /** Reads one run's output, line by line (stdout and stderr mixed, as the log holds them). */
@@ -104,6 +114,14 @@ export interface AgentRuntime<S extends RuntimeSpec = RuntimeSpec> {
   resume?(spec: S, sessionId: string): S;
   /** The spec without any recorded session (a plain retry starts afresh). */
   fresh(spec: S): S;
+  /**
+   * The rate-limit signal one line of this runtime's output carries (its
+   * log: stdout and stderr mixed), or null. Stateless and cheap, for the
+   * scheduler to call on every line it reads; never throws on any input.
+   * Claude: `rate_limit_event`; codex, gemini, opencode: their rate-limit
+   * errors (429, quota exhausted), `rejected` with the reset when named.
+   */
+  rateLimitOf(line: string): RateLimitSignal | null;
 }
 
 /** Narrows a spec to its runtime's own type. */

@@ -1,29 +1,11 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatAgent } from '../cli/agent-format.js';
 import { git, spawnCommand, waitForState } from '../test-support/agents.js';
-import { makeTempRepo } from '../test-support/git-fixtures.js';
+import { makeTempRepo, plantHalfMadeEntry } from '../test-support/git-fixtures.js';
 import { startTestInstance, type TestInstance } from '../test-support/instance.js';
 import { sandboxAvailable } from '../test-support/sandbox.js';
-
-/**
- * What a crash or a kill in the middle of `git worktree add` leaves in
- * `.git/worktrees/`: an entry whose HEAD names an object that does not exist,
- * with `gitdir` and `commondir` files, and its directory still there (so
- * `git worktree prune` keeps it).
- */
-export function plantHalfMadeEntry(repoPath: string, name: string): { entry: string; dir: string } {
-  const entry = join(repoPath, '.git', 'worktrees', name);
-  const dir = join(`${repoPath}_worktrees`, name);
-  mkdirSync(entry, { recursive: true });
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(entry, 'HEAD'), `${'1'.repeat(40)}\n`);
-  writeFileSync(join(entry, 'gitdir'), `${join(dir, '.git')}\n`);
-  writeFileSync(join(entry, 'commondir'), '../..\n');
-  writeFileSync(join(dir, '.git'), `gitdir: ${entry}\n`);
-  return { entry, dir };
-}
 
 /** Issue 17, test 1: an agent never ends `completed` while its commits are not on its branch. */
 describe.runIf(sandboxAvailable())('silent loss', () => {

@@ -277,8 +277,32 @@ export async function checkPools(ctx: CheckContext): Promise<Check[]> {
   return [{ name: 'pools', status: failing.length > 0 ? 'warn' : 'ok', detail }, ...(shared ? [shared] : [])];
 }
 
+interface WorktreeListView { repo: string; path: string; broken?: string }
+
+/**
+ * Broken worktree entries the running instance sees (what a crash in the
+ * middle of `git worktree add` leaves): a warning until reconciliation
+ * prunes them. None when the server is not reachable.
+ */
+export async function checkWorktrees(ctx: CheckContext): Promise<Check[]> {
+  let worktrees: WorktreeListView[];
+  try {
+    worktrees = (await new ApiClient({ url: ctx.url, token: ctx.token, timeoutMs: 5000 }).get<{ worktrees: WorktreeListView[] }>('/worktrees')).worktrees;
+  } catch {
+    return [];
+  }
+  const broken = worktrees.filter((w) => w.broken !== undefined);
+  if (broken.length === 0) return [{ name: 'worktrees', status: 'ok', detail: `${worktrees.length} managed, none broken` }];
+  const listed = broken.slice(0, 5).map((w) => `${w.repo}: ${w.path} (${w.broken})`).join('; ');
+  return [{
+    name: 'worktrees', status: 'warn',
+    detail: `${broken.length} broken worktree entr${broken.length === 1 ? 'y' : 'ies'}: ${listed}${broken.length > 5 ? '; …' : ''} — mosaic worktrees reconcile prunes them (what they hold is kept under refs/mosaic/snapshots/)`,
+  }];
+}
+
 export async function runChecks(ctx: CheckContext): Promise<Check[]> {
-  const [git, store, server, pools] = await Promise.all([checkGit(), checkStore(ctx.home, ctx.env), checkServer(ctx), checkPools(ctx)]);
+  const [git, store, server, pools, worktrees] = await Promise.all([
+    checkGit(), checkStore(ctx.home, ctx.env), checkServer(ctx), checkPools(ctx), checkWorktrees(ctx)]);
   return [
     checkNode(),
     git,
@@ -291,5 +315,6 @@ export async function runChecks(ctx: CheckContext): Promise<Check[]> {
     checkAgentUser(ctx),
     server,
     ...pools,
+    ...worktrees,
   ];
 }

@@ -13,6 +13,7 @@ export { SNAPSHOT_REF_PREFIX, snapshotWorktree } from './snapshot.js';
 export { DEFAULT_MAX_DIFF_BYTES, diffBranch, summarizeBranch } from './diff.js';
 export { copyIntoWorktree, normalizeCopyEntry } from './copy.js';
 export { WorktreeManager } from './worktrees.js';
+export type { BrokenEntry } from './broken.js';
 export type { WorktreeManagerOptions } from './worktrees.js';
 export { LAND_STRATEGIES, landBranch } from './land.js';
 export type { LandOptions, LandResult, LandStrategy } from './land.js';

@@ -2,13 +2,14 @@ import { existsSync, lstatSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { conflict, invalid } from '../core/errors.js';
 import { KeyedMutex } from '../core/mutex.js';
+import { findBrokenEntries, removeBrokenEntry, salvageBrokenEntry, type BrokenEntry } from './broken.js';
 import { createBranchBundle, importBranchBundle, type BranchBundle, type ImportBundleOptions } from './bundle.js';
 import { captureWorktreeTree, diffWorktree, type CapturedTree } from './capture.js';
 import { copyIntoWorktree } from './copy.js';
 import { DEFAULT_MAX_DIFF_BYTES, diffBranch, summarizeBranch } from './diff.js';
 import { listWorktrees } from './list.js';
 import { processesInside, readWorktreeOwner, writeWorktreeOwner } from './owner.js';
-import { assertInside, assertManagedWorktree, managedRoot, resolveReal, worktreePathFor } from './paths.js';
+import { assertInside, assertManagedWorktree, isInside, managedRoot, resolveReal, worktreePathFor } from './paths.js';
 import { landBranch, type LandOptions, type LandResult } from './land.js';
 import { deleteBranch, inspectTopLevel, resolveCommit } from './repo.js';
 import { assertBranchName, assertRefName } from './refs.js';
@@ -191,6 +192,29 @@ export class WorktreeManager {
   /** Drops registrations of worktrees whose directories are gone. */
   async prune(repoPath: string): Promise<void> {
     await this.serialize(repoPath, () => this.retry(() => runGit(repoPath, ['worktree', 'prune'])));
+  }
+
+  /** The repository's broken worktree admin entries (see broken.ts); read-only. */
+  broken(repoPath: string): Promise<BrokenEntry[]> {
+    return findBrokenEntries(repoPath);
+  }
+
+  /**
+   * Saves what a broken entry's directory holds beyond `parentBranch` (under
+   * refs/mosaic/snapshots/) and removes the entry and its directory. Checked
+   * again under the repository's lock, where no `worktree add` of this
+   * process is in flight: an entry that is no longer broken, or whose
+   * directory lies outside the managed root, is left alone (pruned false).
+   */
+  async pruneBroken(repoPath: string, name: string, parentBranch: string | null): Promise<{ pruned: boolean; salvaged: string | null }> {
+    return this.serialize(repoPath, async () => {
+      const entry = (await findBrokenEntries(repoPath)).find((e) => e.name === name);
+      if (entry === undefined) return { pruned: false, salvaged: null };
+      if (entry.path !== null && !isInside(managedRoot(repoPath), entry.path)) return { pruned: false, salvaged: null };
+      const salvaged = await salvageBrokenEntry(repoPath, entry, parentBranch);
+      await removeBrokenEntry(repoPath, entry);
+      return { pruned: true, salvaged };
+    });
   }
 
   /** Unified diff of what `branch` changed since it forked from `baseRef`. */

@@ -4,7 +4,7 @@
  * commit signing is off so a developer's global config cannot break tests.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
@@ -67,3 +67,28 @@ export async function makeTempRepo(opts: TempRepoOptions = {}): Promise<TempDir>
   // The repo sits one level down so tests can create `<repo>_worktrees` beside it inside the same temp dir.
   return { path, cleanup: dir.cleanup };
 }
+
+/**
+ * What a crash or a kill in the middle of `git worktree add` leaves in
+ * `.git/worktrees/`: an entry whose HEAD names an object that does not exist,
+ * with `gitdir` and `commondir` files, and its directory still there (so
+ * `git worktree prune` keeps it). `locked`: git's own "initializing" lock too,
+ * dated `lockAgeMs` ago (git leaves it when stopped mid-add).
+ */
+export function plantHalfMadeEntry(repoPath: string, name: string, opts: { locked?: boolean; lockAgeMs?: number } = {}): { entry: string; dir: string } {
+  const entry = join(repoPath, '.git', 'worktrees', name);
+  const dir = join(`${repoPath}_worktrees`, name);
+  mkdirSync(entry, { recursive: true });
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(entry, 'HEAD'), `${'1'.repeat(40)}\n`);
+  writeFileSync(join(entry, 'gitdir'), `${join(dir, '.git')}\n`);
+  writeFileSync(join(entry, 'commondir'), '../..\n');
+  writeFileSync(join(dir, '.git'), `gitdir: ${entry}\n`);
+  if (opts.locked) {
+    writeFileSync(join(entry, 'locked'), 'initializing');
+    const at = (Date.now() - (opts.lockAgeMs ?? 0)) / 1000;
+    utimesSync(join(entry, 'locked'), at, at);
+  }
+  return { entry, dir };
+}
+

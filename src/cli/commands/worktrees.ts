@@ -7,7 +7,7 @@ import { dash, formatTable, print, printJson } from '../output.js';
 function worktreeTable(worktrees: readonly WorktreeView[]): string {
   return formatTable(
     ['REPO', 'AGENT', 'BRANCH', 'ORPHAN', 'PATH'],
-    worktrees.map((w) => [w.repo, w.pooled ? '(pool)' : dash(w.agentId), dash(w.branch), w.orphan ? 'yes' : 'no', w.path]),
+    worktrees.map((w) => [w.repo, w.pooled ? '(pool)' : dash(w.agentId), dash(w.branch), w.broken !== undefined ? 'broken' : w.orphan ? 'yes' : 'no', w.path]),
   );
 }
 

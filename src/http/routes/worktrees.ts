@@ -11,6 +11,7 @@ const worktree = {
     orphan: { type: 'boolean' },
     instance: { type: 'string', description: 'the instance that made the worktree (another instance\'s are never reconciled here)' },
     pooled: { type: 'boolean', description: 'held ready by the warm pool' },
+    broken: { type: 'string', description: 'present when git\'s admin entry for it is broken (HEAD names no commit, gitdir unusable): why; reconciliation salvages and prunes it' },
   },
 } as const;
 

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { VERSION } from '../core/version.js';
 import { agentsCommand } from './commands/agents.js';
 import { conflictsCommand } from './commands/conflicts.js';
+import { dbCommand } from './commands/db.js';
 import { dashboardCommand } from './commands/dashboard.js';
 import { doctorCommand } from './commands/doctor.js';
 import { eventsCommand } from './commands/events.js';
@@ -51,6 +52,7 @@ Exit codes: 0 ok, 1 failure (API error, server not running, failed check), 2 usa
   program.addCommand(dashboardCommand());
   program.addCommand(mcpCommand());
   program.addCommand(a2aCommand());
+  program.addCommand(dbCommand());
   program.addCommand(completionCommand(() => program));
   const json = jsonRequested();
   everyCommand(program, (command) => {

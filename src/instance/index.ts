@@ -6,16 +6,16 @@ import { ensureAdminToken, ensureHome, homePaths } from '../core/home.js';
 import { createLogger, type Logger } from '../core/logger.js';
 import { probeFor } from '../agents/sandbox/index.js';
 import { loadOrCreateIdentity, type Identity } from '../federation/identity/index.js';
-import { connectionSchema, createFederation, FEDERATION_MIGRATIONS, type Federation } from '../federation/index.js';
+import { connectionSchema, createFederation, type Federation } from '../federation/index.js';
 import { WorktreeManager } from '../git/index.js';
 import { HostAllowList } from '../http/allowed-hosts.js';
 import { buildApp } from '../http/app.js';
 import { mcpHttpPlugin } from '../mcp/index.js';
-import { A2A_MIGRATIONS, createA2a } from '../a2a/index.js';
-import { CLUSTER_MIGRATIONS } from '../cluster/index.js';
+import { createA2a } from '../a2a/index.js';
 import { RepoService } from '../repos/index.js';
-import { acquireOwnerLock, openStore, registeredMigrations, SqliteBackend, type OwnerLock, type SqlStore } from '../store/index.js';
+import { acquireOwnerLock, openStore, SqliteBackend, type OwnerLock, type SqlStore } from '../store/index.js';
 import { acquireHomeLock } from './home-lock.js';
+import { instanceMigrations } from './migrations.js';
 import { startRetention } from './retention.js';
 
 export interface StartOptions {
@@ -87,8 +87,7 @@ async function startLocked(
   const logger = options.logger ?? createLogger(config.logLevel, config.logFormat);
   const https = config.tlsCert && config.tlsKey ? { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) } : undefined;
 
-  // Keyed by version: the federation's migrations may also have been registered globally.
-  const migrations = [...new Map([...registeredMigrations(), ...FEDERATION_MIGRATIONS, ...A2A_MIGRATIONS, ...CLUSTER_MIGRATIONS].map((m) => [m.version, m])).values()];
+  const migrations = instanceMigrations();
   const store = await openStore({
     databaseUrl: config.databaseUrl, sqliteFile: paths.db, poolSize: config.databasePool, migrations,
     onIdleError: (err) => logger.warn({ code: (err as { code?: unknown }).code, message: err.message }, 'database connection lost; it is replaced when next needed'),

@@ -18,6 +18,24 @@ export async function appliedPostgresMigrations(client: pg.ClientBase): Promise<
 }
 
 /**
+ * Creates the whole schema on an empty database inside the caller's open
+ * transaction (which should hold MIGRATION_LOCK_KEY as an xact lock): every
+ * migration's PostgreSQL form and its schema_migrations row. For `db copy`,
+ * whose schema and data commit together or not at all.
+ */
+export async function createSchemaInTransaction(client: pg.ClientBase, migrations: readonly Migration[], now: () => number = Date.now): Promise<void> {
+  await client.query(CREATE_TRACKING);
+  for (const m of sortedMigrations(migrations)) {
+    try {
+      await client.query(m.postgres);
+    } catch (err) {
+      throw new Error(`migration ${m.version} (${m.name}) failed on PostgreSQL: ${(err as Error).message}`, { cause: err });
+    }
+    await client.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [m.version, m.name, now()]);
+  }
+}
+
+/**
  * Applies every migration not yet recorded (their PostgreSQL form), each in
  * its own transaction, under a session advisory lock: processes starting at
  * once on one database wait for each other, and the later ones find

@@ -99,6 +99,15 @@ describe('claude runtime', () => {
       const agent = await waitForState(other, res.body.id);
       expect(agent.state).toBe('failed');
       expect(agent.error?.code).toBe('runtime_not_found');
+      // What to do next (issue 22, defect 7): the setting that names the executable.
+      expect(agent.error?.message).toMatch(/\/nonexistent\/claude.*set MOSAIC_CLAUDE_BIN to the claude executable's path/);
+      // A command agent whose program is missing is told about PATH instead.
+      const cmd = await other.api<PublicAgent>('POST', '/agents', { repo: 'two', taskId: 'nocmd', prompt: 'hi', runtime: { kind: 'command', argv: ['mosaic-no-such-program-xyz'] } });
+      const failed = await waitForState(other, cmd.body.id);
+      expect(failed.error?.code).toBe('runtime_not_found');
+      expect(failed.error?.message).toContain('mosaic-no-such-program-xyz');
+      expect(failed.error?.message).toContain('a program on the agent\'s PATH');
+      expect(failed.error?.message).not.toContain('MOSAIC_CLAUDE_BIN');
       second.cleanup();
     } finally {
       await other.stop();

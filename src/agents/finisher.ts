@@ -3,6 +3,7 @@ import { messageOf } from '../core/errors.js';
 import { agentDir, agentLogPath, type AgentContext } from './context.js';
 import { judgeExit, type Outcome } from './outcome.js';
 import { instancePrices } from './runtimes/index.js';
+import { explainAgentError } from './runtimes/not-found.js';
 import { importSandboxWork, removeSandboxDir, sandboxGitDir } from './sandbox/index.js';
 import { requestKill, type ExitRecord } from './supervisor/index.js';
 import type { AgentRecord, AgentResult } from './types.js';
@@ -55,7 +56,7 @@ export class AgentFinisher {
     const { saved, notSaved } = await this.saveWork(agent);
     // Work that did not reach the branch overrides any outcome: the agent must never look done (nothing is lost silently).
     const ended: Outcome = notSaved === null ? outcome : { kind: 'failed', error: workNotSaved(agent, outcome, notSaved) };
-    const error = ended.kind === 'failed' ? ended.error : null;
+    const error = ended.kind === 'failed' ? explainAgentError(ended.error, agent.runtime) : null;
     return this.ctx.recorder.transition(agent.id, ['spawning', 'running'], ended.kind, {
       exitCode,
       error,

@@ -6,7 +6,7 @@ import { git, spawnCommand, waitForState } from '../test-support/agents.js';
 import { startInstanceWithRepo, type InstanceWithRepo, type TestInstance } from '../test-support/instance.js';
 
 type Landed = { agent: PublicAgent; landed: AgentLanding };
-type ApiError = { error: { code: string; details?: Record<string, unknown> } };
+type ApiError = { error: { code: string; message: string; details?: Record<string, unknown> } };
 
 /** Issue 8, must-holds 1–4 through the HTTP API, with real agents and a real repository. */
 describe('landing agents', () => {
@@ -57,7 +57,7 @@ describe('landing agents', () => {
     expect((await t.api<PublicAgent>('GET', `/agents/${rebased.id}`)).body.landed).toMatchObject({ strategy: 'rebase', into: 'main' });
     const events = await t.store.events.after(0, 10_000);
     expect(events.filter((e) => e.type === 'agent.landed').map((e) => e.agentId)).toEqual([merged.id, squashed.id, rebased.id]);
-  });
+  }, 90_000); // three agents one after the other: slow on a loaded 2-core machine
 
   it('target_dirty: the user\'s uncommitted change and main stay byte-for-byte unchanged', async () => {
     const agent = await finished('echo d > d.txt && git add . && git commit -qm d', 'dirty-target');
@@ -82,6 +82,14 @@ describe('landing agents', () => {
     const res = await t.api<ApiError>('POST', `/agents/${agent.id}/land`, { strategy: 'merge' });
     expect(res.status).toBe(409);
     expect(res.body.error).toMatchObject({ code: 'land_conflict', details: { paths: ['shared.txt'] } });
+    // What to do next (issue 22, defect 7), the path named once.
+    const message = res.body.error.message;
+    expect(message).toContain(`agent ${agent.id} conflicts with main in 1 file(s): shared.txt.`);
+    expect(message.split('shared.txt').length - 1).toBe(1);
+    expect(message).toContain(`mosaic agents reply ${agent.id} "merge main and resolve the conflicts"`);
+    expect(message).toContain(`mosaic agents retry ${agent.id}`);
+    expect(message).toContain(`git -C ${repo.path} merge ${agent.branch}`);
+    expect(res.body.error.details?.next).toHaveLength(3);
     expect(main()).toBe(before);
     expect(git(repo.path, 'rev-parse', agent.branch)).toBe(branchBefore);
     expect(status()).toBe('');

@@ -1,4 +1,4 @@
-import { conflict, invalid, notFound } from '../core/errors.js';
+import { conflict, invalid, isMosaicError, MosaicError, notFound } from '../core/errors.js';
 import { LAND_STRATEGIES, type AgentLanding, type AgentRecord, type LandStrategy } from '../core/agent-model.js';
 import { assertBranchName } from '../git/index.js';
 import type { AgentContext } from './context.js';
@@ -49,9 +49,39 @@ export async function landWork(ctx: AgentContext, repoName: string, work: Landab
   }
   const repo = await ctx.store.repos.get(repoName);
   if (!repo) throw notFound('repo_not_found', `repository '${repoName}' is not registered`);
-  const result = await ctx.git.land({ repoPath: repo.path, source: work.branch, into, strategy, message });
+  let result: { commit: string; into: string };
+  try {
+    result = await ctx.git.land({ repoPath: repo.path, source: work.branch, into, strategy, message });
+  } catch (err) {
+    if (isMosaicError(err) && err.code === 'land_conflict') throw landConflictNext(err, work, repo.path, into);
+    throw err;
+  }
   ctx.logger.info({ agentId: work.id, repo: repo.name, into, strategy, commit: result.commit }, 'agent work landed');
   return { commit: result.commit, into: result.into, strategy, at: Date.now() };
+}
+
+const MAX_NAMED_PATHS = 10;
+
+/**
+ * A land conflict said with what to do next (issue 22, defect 7): the paths
+ * once (details.paths has them all), then the ways on: the agent resolves
+ * it (a follow-up on its own work, told to merge the target), a fresh retry
+ * from the target as it is now, or a person lands it by hand. (`retry
+ * --continue` is not offered: it restarts on the old tip with the old prompt
+ * and would conflict again.)
+ */
+export function landConflictNext(err: MosaicError, work: Pick<LandableWork, 'id' | 'branch'>, repoPath: string, into: string): MosaicError {
+  const paths = Array.isArray(err.details?.paths) ? err.details.paths.filter((p): p is string => typeof p === 'string') : [];
+  const named = paths.slice(0, MAX_NAMED_PATHS).join(', ') + (paths.length > MAX_NAMED_PATHS ? ` and ${paths.length - MAX_NAMED_PATHS} more` : '');
+  const next = [
+    `mosaic agents reply ${work.id} "merge ${into} and resolve the conflicts"`,
+    `mosaic agents retry ${work.id}`,
+    `git -C ${repoPath} merge ${work.branch}`,
+  ];
+  const message = `agent ${work.id} conflicts with ${into} in ${paths.length} file(s): ${named}. `
+    + `Next: have the agent resolve it on its work (${next[0]}) or redo the task from ${into} as it is now (${next[1]}), then land again; `
+    + `or land it by hand (${next[2]}, resolve, commit)`;
+  return new MosaicError(err.status, 'land_conflict', message, { ...err.details, paths, next });
 }
 
 /**

@@ -22,3 +22,4 @@ export {
 } from './pricing.js';
 export { epochMs, mentionsRateLimit, rejectedIfRateLimit } from './rate-limit.js';
 export { reservePort } from './ports.js';
+export { explainAgentError, runtimeNotFoundHint } from './not-found.js';

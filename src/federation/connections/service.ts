@@ -70,7 +70,7 @@ export class ConnectionService {
     const doc = await fetchInstanceDoc(req.url, ctx.config.fedTimeoutMs);
     if (doc.instanceId === ctx.identity.instanceId) throw invalid('self_connection', 'that URL is this instance', { field: 'url' });
     const before = await connections.byInstance(doc.instanceId);
-    if (before?.state === 'active') throw conflict('already_connected', `already connected to ${before.name}`, { connection: before.id });
+    if (before?.state === 'active') throw alreadyConnected(before.name, before.id);
     if (before?.state === 'suspended') {
       throw conflict('connection_suspended', `the connection with ${before.name} is suspended; resume it instead`, { connection: before.id });
     }
@@ -182,4 +182,15 @@ export class ConnectionService {
       this.ctx.logger.warn({ peer: conn.instanceId, code: (err as MosaicError).code }, 'peer was not told of the disconnect');
     }
   }
+}
+
+/**
+ * Connecting again to a peer this instance is connected to (from either
+ * side) says why that is not needed (issue 22, defect 7): one connection
+ * serves both directions, and each side grants the other what it may do.
+ */
+function alreadyConnected(name: string, connection: string) {
+  return conflict('already_connected', `already connected to ${name}: one connection serves both directions and each side grants the other. `
+    + `To let ${name}'s agents run here: 'mosaic peers grant ${name} --repos … --max-agents …' on this instance; `
+    + `to run agents on ${name}: its admin grants this instance there ('mosaic peers grant <this instance's name there> …')`, { connection });
 }

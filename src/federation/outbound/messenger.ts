@@ -6,6 +6,7 @@ import {
   type Envelope, type ErrorInfo, type InboundKind, type JsonObject, type ResponseBody,
 } from '../protocol/index.js';
 import type { FederationStore, MessageStatus } from '../store/index.js';
+import { callerSideMessage } from './caller-side.js';
 import type { PeerContacts } from './contacts.js';
 
 /** Where a message goes: enough to address, send and verify, with or without a stored connection. */
@@ -122,7 +123,8 @@ export class Messenger {
 export function peerError(peer: PeerTarget, status: number, error: ErrorInfo): MosaicError {
   const local = status === 401 || status >= 500 || status < 400 ? 502 : status;
   const who = peer.name ?? peer.instanceId;
-  return new MosaicError(local, error.code, `peer ${who}: ${error.message}`, {
-    ...(error.details ?? {}), peer: who, peerStatus: status,
+  const ours = callerSideMessage(who, error);
+  return new MosaicError(local, error.code, ours ?? `peer ${who}: ${error.message}`, {
+    ...(error.details ?? {}), peer: who, peerStatus: status, ...(ours === undefined ? {} : { peerMessage: error.message }),
   });
 }

@@ -55,6 +55,11 @@ describe('connections', () => {
     // Accepting again is an invalid transition; so is connecting again.
     expect((await spoke.api<ErrorBody>('POST', `/federation/connections/hub/accept`)).body.error.code).toBe('invalid_transition');
     expect((await hub.api<ErrorBody>('POST', '/federation/connections', { url: spoke.url })).body.error.code).toBe('already_connected');
+    // From the other side too, saying that grants are per direction (issue 22, defect 7).
+    const reverse = (await spoke.api<ErrorBody & { error: { message: string } }>('POST', '/federation/connections', { url: hub.url })).body.error;
+    expect(reverse.code).toBe('already_connected');
+    expect(reverse.message).toContain('already connected to hub: one connection serves both directions');
+    expect(reverse.message).toContain("'mosaic peers grant hub --repos … --max-agents …' on this instance");
   });
 
   it('a rejected request ends rejected on both sides', async () => {

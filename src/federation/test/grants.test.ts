@@ -37,6 +37,8 @@ describe('grants, ownership and invites', () => {
     await refusedSpawn({}, 'command_not_granted', 403);
     await grant({ commands: TEST_GRANTS.commands, repos: ['other'] });
     await refusedSpawn({}, 'repo_not_granted', 403);
+    const repoRefusal = await spawnRemote(pair.hub, 'sleep 30');
+    expect((repoRefusal.body as unknown as { error: { message: string } }).error.message).toMatch(/^spoke has not granted this instance repository web; /);
     await grant({ repos: ['web'], runtimes: ['claude'] });
     await refusedSpawn({}, 'runtime_not_granted', 403);
     // No runtime means claude: refused the same way when only command is granted.
@@ -69,6 +71,11 @@ describe('grants, ownership and invites', () => {
     const first = await spawnRemote(pair.hub, 'sleep 30', { taskId: 'M1' });
     expect(first.status).toBe(202);
     await refusedSpawn({ taskId: 'M2' }, 'max_agents_exceeded', 429);
+    // Read on the hub, the refusal speaks from the hub's side (issue 22, defect 7).
+    const again = await spawnRemote(pair.hub, 'sleep 30', { taskId: 'M2' });
+    const refusal = (again.body as unknown as ErrorBody & { error: { message: string } }).error;
+    expect(refusal.message).toMatch(/^spoke allows at most 1 active agent from this instance \(1 active there now\); .*--max-agents N/);
+    expect(refusal.details).toMatchObject({ peer: 'spoke', maxActiveAgents: 1, peerMessage: 'this peer may have at most 1 active agents here' });
     // Once the first ends, there is room again.
     await pair.hub.api('POST', `/agents/${first.body.id}/kill`);
     await waitForState(pair.spoke, first.body.id, ['killed']);

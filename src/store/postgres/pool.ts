@@ -45,12 +45,18 @@ export function isPostgresUrl(url: string): boolean {
  * A bounded pool. An idle connection the server drops (a restart, an outage)
  * is an 'error' event on the pool, which must be handled or it would end the
  * process: the pool forgets that connection and opens a new one when next
- * asked, so the store resumes by itself once the server is back.
+ * asked, so the store resumes by itself once the server is back. So does a
+ * connection lost while in use.
  */
 export function createPool(url: string, max: number = DEFAULT_POOL_SIZE, onIdleError?: (err: Error) => void): pg.Pool {
   // Commits wait for their WAL flush (the server's default synchronous_commit): a transition the store
   // acknowledged survives a crash of the database server, which users back up and replicate.
   const pool = new pg.Pool({ connectionString: url, max, types, connectionTimeoutMillis: POOL_WAIT_MS, idleTimeoutMillis: 30_000 });
   pool.on('error', (err) => onIdleError?.(err));
+  // A connection lost while checked out (in a query, or between a transaction's statements) is also an 'error'
+  // event on its client, which the pool only listens for while the client is idle: unhandled, it would end the
+  // process. The query it was running fails with the error (503 store_unavailable), and the pool discards the
+  // client when it is released.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return pool;
 }

@@ -40,7 +40,7 @@ export class AgentFinisher {
 
   /** SIGTERM to the agent's supervisor (which escalates), with a SIGKILL backstop if it is gone. */
   signalKill(agentId: string, supervisorPid: number | null, pgid: number | null): void {
-    requestKill(supervisorPid, pgid, this.ctx.config.killGraceMs, agentDir(this.ctx.config, agentId));
+    requestKill({ agentId, agentDir: agentDir(this.ctx.config, agentId), supervisorPid, pgid, graceMs: this.ctx.config.killGraceMs });
   }
 
   private once(agentId: string, task: () => Promise<AgentRecord | undefined>): Promise<AgentRecord | undefined> {

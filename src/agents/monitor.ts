@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { agentDir, type AgentContext } from './context.js';
 import type { AgentFinisher } from './finisher.js';
-import { CHILD_PID_FILE, isSupervisorAlive, readExitRecord, readPidFile, signalGroup } from './supervisor/index.js';
+import { CHILD_PID_FILE, isSupervisorAlive, readExitRecord, readPidFile, recordedGroup } from './supervisor/index.js';
 import { ProgressTracker } from './progress.js';
 import type { AgentRecord } from './types.js';
 
@@ -81,7 +81,8 @@ export class AgentMonitor {
 
   /** The supervisor is gone without an exit record: stop what is left, save the work. */
   private async endOrphan(agent: AgentRecord): Promise<void> {
-    if (agent.pgid !== null) signalGroup(agent.pgid, 'SIGKILL');
+    // Only what is provably the agent's: its group while its leader is, else the members carrying its marker (never a stranger that took the number).
+    recordedGroup(join(agentDir(this.ctx.config, agent.id), CHILD_PID_FILE), agent.id, agent.pgid)?.signal('SIGKILL');
     await this.finisher.finish(agent.id, {
       kind: 'failed',
       error: { code: 'orchestrator_lost', message: 'the agent\'s supervisor ended without recording an exit status' },

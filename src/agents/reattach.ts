@@ -4,7 +4,7 @@ import { messageOf } from '../core/errors.js';
 import { agentDir, type AgentContext } from './context.js';
 import type { AgentFinisher } from './finisher.js';
 import { SETUP_PID_FILE } from './setup.js';
-import { CHILD_PID_FILE, isSupervisorAlive, readExitRecord, readPidFile, signalGroup, SUPERVISOR_PID_FILE } from './supervisor/index.js';
+import { CHILD_PID_FILE, isSupervisorAlive, readExitRecord, readPidFile, recordedGroup, signalSupervisor, SUPERVISOR_PID_FILE } from './supervisor/index.js';
 import type { AgentRecord } from './types.js';
 
 /** How long a supervisor found alive but without its agent's pid gets to report one. */
@@ -38,11 +38,10 @@ export async function reattachSpawning(ctx: AgentContext, finisher: AgentFinishe
       const running = await ctx.recorder.transition(agent.id, ['spawning'], 'running', { pid: supervisorPid, pgid, startedAt: Date.now() });
       if (running?.killRequested) finisher.signalKill(agent.id, supervisorPid, pgid);
     } else {
-      // Whatever the previous server left running for this agent (its setup, a half-started agent) ends first.
-      for (const group of [pgid, readPidFile(join(dir, SETUP_PID_FILE))]) {
-        if (group !== null) signalGroup(group, 'SIGKILL');
-      }
-      if (supervisorPid !== null && isSupervisorAlive(supervisorPid, dir)) signalGroup(supervisorPid, 'SIGKILL');
+      // Whatever the previous server left running for this agent (its setup, a half-started agent) ends first:
+      // only what its pid files prove is still the agent's (identity or marker), never a number alone.
+      for (const file of [CHILD_PID_FILE, SETUP_PID_FILE]) recordedGroup(join(dir, file), agent.id)?.signal('SIGKILL');
+      if (supervisorPid !== null && isSupervisorAlive(supervisorPid, dir)) signalSupervisor(dir, supervisorPid, 'SIGKILL');
       await requeueOrEnd(ctx, finisher, agent, pgid !== null);
     }
   }

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { quote } from 'shell-quote';
-import { signalGroup } from './supervisor/index.js';
+import { MARKER_VAR, signalChildGroup, writePidFile } from './supervisor/index.js';
 
 export const SETUP_TIMEOUT_MS = 15 * 60 * 1000;
 /** In the agent's folder while its setup runs: the setup's process group id. */
@@ -11,7 +11,11 @@ export const SETUP_PID_FILE = 'setup.pid';
 export interface SetupOptions {
   /** Aborting (a kill) ends the setup's whole process group. */
   signal?: AbortSignal;
-  /** Where the setup's process group id is kept while it runs, so a restarted server can end it. */
+  /**
+   * Where the setup's process group id is kept while it runs, with its
+   * identity (marker: the env's MOSAIC_AGENT_ID), so a restarted server can
+   * end it, and only it.
+   */
   pidFile?: string;
   timeoutMs?: number;
   /** Nice value for the setup's process (e.g. 10 for a warm pool's, so agents' spawns go first). */
@@ -54,7 +58,12 @@ export function runSetup(argv: string[], cwd: string, env: Record<string, string
       resolve(result);
     };
     const child = spawn(command, args, { cwd, env, stdio: ['ignore', logFd, logFd], detached: true });
-    if (child.pid && opts.pidFile) writeFileSync(opts.pidFile, `${child.pid}\n`, { mode: 0o600 });
+    if (child.pid && opts.pidFile) {
+      const marker = env[MARKER_VAR];
+      // Without a marker there is no identity to record: the pid alone is written, and never signalled by number.
+      if (marker) writePidFile(opts.pidFile, child.pid, marker);
+      else writeFileSync(opts.pidFile, `${child.pid}\n`, { mode: 0o600 });
+    }
     if (child.pid && opts.priority !== undefined) {
       try {
         setPriority(child.pid, opts.priority); // children it starts inherit it
@@ -63,7 +72,7 @@ export function runSetup(argv: string[], cwd: string, env: Record<string, string
       }
     }
     const stop = (message: string) => {
-      if (child.pid) signalGroup(child.pid, 'SIGKILL');
+      signalChildGroup(child, 'SIGKILL'); // only while it is not reaped: then its group is certainly its own
       finish({ ok: false, message });
     };
     const timer = setTimeout(() => stop(`setup timed out after ${timeoutMs} ms`), timeoutMs);

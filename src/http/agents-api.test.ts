@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readPidFile } from '../agents/supervisor/index.js';
 import { git, groupAlive, spawnCommand, waitForState } from '../test-support/agents.js';
 import { makeTempRepo } from '../test-support/git-fixtures.js';
 import { startTestInstance, type TestInstance } from '../test-support/instance.js';
@@ -64,7 +65,7 @@ describe('agents API', () => {
     const pidFile = join(t.home, 'agents', spawned.id, 'setup.pid');
     const deadline = Date.now() + 10_000;
     while (!existsSync(pidFile) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    const setupGroup = Number(readFileSync(pidFile, 'utf8'));
+    const setupGroup = readPidFile(pidFile) ?? 0; // first line: the pid; then its identity (issue 23)
     expect(groupAlive(setupGroup)).toBe(true);
     // The pid file is written when the (sandboxed) setup process starts, before its shell has run a line.
     const marker = join(spawned.worktreePath, 'setup.txt');

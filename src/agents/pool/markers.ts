@@ -54,6 +54,12 @@ export function poolLogPath(home: string, repo: string, id: string): string {
   return join(repoPoolDir(home, repo), `${id}.log`);
 }
 
+/** The MOSAIC_AGENT_ID a pooled setup runs with: the marker that proves its processes are this pool entry's. */
+export function poolSetupMarker(id: string): string {
+  return `pool-${id}`;
+}
+
+/** The pooled setup's process group and identity while it runs (supervisor/pid-file.ts format). */
 export function setupPidPath(home: string, repo: string, id: string): string {
   return join(repoPoolDir(home, repo), `${id}.setup.pid`);
 }

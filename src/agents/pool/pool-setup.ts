@@ -6,7 +6,7 @@ import { sandboxForAgent } from '../sandbox/index.js';
 import { runSetup } from '../setup.js';
 import { overlaysOf, poolLayersRoot } from '../share/index.js';
 import type { Entry } from './entries.js';
-import { poolLogPath, setupBoxPath, setupPidPath } from './markers.js';
+import { poolLogPath, poolSetupMarker, setupBoxPath, setupPidPath } from './markers.js';
 
 /**
  * Runs the repository's setup in a pooled worktree under the same rules as
@@ -19,7 +19,7 @@ export async function runPoolSetup(ctx: AgentContext, repo: RepoRecord, entry: E
   if (!repo.setup) return;
   const { config, logger } = ctx;
   const env = agentEnvironment(process.env, {
-    agentId: `pool-${entry.id}`, taskId: 'pool', prompt: 'pool', port: 0, type: 'worker', userEnv: {}, forward: config.forwardEnv,
+    agentId: poolSetupMarker(entry.id), taskId: 'pool', prompt: 'pool', port: 0, type: 'worker', userEnv: {}, forward: config.forwardEnv,
   });
   const boxParent = setupBoxPath(config.home, repo.name, entry.id);
   const sandbox = await sandboxForAgent({

@@ -1,11 +1,11 @@
-import { rmdirSync } from 'node:fs';
+import { rmdirSync, rmSync } from 'node:fs';
 import { inspectPooled, listPooledWorktrees } from '../../git/index.js';
 import type { RepoRecord } from '../../store/types.js';
 import type { AgentContext } from '../context.js';
 import { hasLayers, poolLayersRoot, shareModeFor } from '../share/index.js';
-import { readPidFile, signalGroup } from '../supervisor/index.js';
+import { recordedGroup } from '../supervisor/index.js';
 import { poolConfigKey, type Entry, type PoolEntries } from './entries.js';
-import { readMarkers, repoPoolDir, setupPidPath } from './markers.js';
+import { poolSetupMarker, readMarkers, repoPoolDir, setupPidPath } from './markers.js';
 
 /**
  * The restart path. At start, a marker's worktree is kept when it is intact
@@ -20,8 +20,10 @@ export async function restorePool(ctx: AgentContext, pool: PoolEntries, repo: Re
   const shareMode = repo.shareDirs.length > 0 ? await shareModeFor(config, repo.path, 'local') : undefined;
   for (const marker of readMarkers(config.home, repo.name)) {
     const entry: Entry = { ...marker, taken: false, abort: null };
-    const pid = readPidFile(setupPidPath(config.home, repo.name, marker.id));
-    if (pid !== null) signalGroup(pid, 'SIGKILL');
+    // Only a setup its pid file proves is still this pooled worktree's (pool-setup.ts marks it `pool-<id>`).
+    const setupPid = setupPidPath(config.home, repo.name, marker.id);
+    recordedGroup(setupPid, poolSetupMarker(marker.id))?.signal('SIGKILL');
+    rmSync(setupPid, { force: true }); // no setup of this entry runs now: the file has served
     const listed = registered.get(marker.id);
     const usable = listed !== undefined && !listed.prunable && listed.path === marker.path && marker.repoPath === repo.path;
     const state = usable ? await inspectPooled(marker.path) : null;

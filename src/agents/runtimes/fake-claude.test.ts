@@ -123,7 +123,7 @@ describe('fake claude, run for real', () => {
     expect(isPidAlive(pids.grandchildPid)).toBe(true);
 
     const t0 = Date.now();
-    requestKill(launched.supervisorPid, launched.pgid, grace, agentDir);
+    requestKill({ agentId: 'slow', agentDir, supervisorPid: launched.supervisorPid, pgid: launched.pgid, graceMs: grace });
     const exit = await waitFor(() => readExitRecord(agentDir), { timeoutMs: grace + 1500 });
     expect(Date.now() - t0).toBeLessThan(grace + 1000);
     expect(exit.killed).toBe(true);

@@ -10,5 +10,15 @@ export {
   type SupervisorSpec,
 } from './spec.js';
 export { freshBuild, launchSupervisor, supervisorCommand, supervisorCommandFor, type LaunchOptions, type LaunchResult } from './launch.js';
-export { isGroupAlive, isSupervisorAlive, readExitRecord, readPidFile, requestKill } from './probe.js';
-export { groupMembers, signalGroup } from './proc.js';
+export { readPidFile, readPidRecord, writePidFile, type PidRecord } from './pid-file.js';
+export {
+  isGroupAlive,
+  isSupervisorAlive,
+  readExitRecord,
+  recordedGroup,
+  requestKill,
+  signalSupervisor,
+  type KillRequest,
+  type RecordedGroup,
+} from './probe.js';
+export { BOOT_ID_PATH_VAR, groupMembers, MARKER_VAR, signalChildGroup } from './proc.js';

@@ -62,7 +62,7 @@ describe('kill and timeout', () => {
     expect(groupMembers(pgid)).toEqual(expect.arrayContaining([pgid, gc]));
 
     const t0 = Date.now();
-    requestKill(supervisorPid, pgid, GRACE, spec.agentDir);
+    requestKill({ agentId: spec.agentId, agentDir: spec.agentDir, supervisorPid, pgid, graceMs: GRACE });
     const exit = await exitOf(spec, GRACE + 1000);
     expect(Date.now() - t0).toBeLessThan(GRACE + 1000);
     expect(exit).toMatchObject({ killed: true, timedOut: false, spawnError: null, signal: 'SIGTERM' });
@@ -76,7 +76,7 @@ describe('kill and timeout', () => {
     const { supervisorPid, pgid } = await launch(spec);
     await ready(spec);
     const t0 = Date.now();
-    requestKill(supervisorPid, pgid, GRACE);
+    requestKill({ agentId: spec.agentId, agentDir: spec.agentDir, supervisorPid, pgid, graceMs: GRACE });
     const exit = await exitOf(spec, GRACE + 1500);
     const took = Date.now() - t0;
     expect(took).toBeGreaterThanOrEqual(GRACE - 20);
@@ -124,14 +124,15 @@ describe('kill and timeout', () => {
     process.kill(supervisorPid, 'SIGKILL');
     await waitFor(() => !isSupervisorAlive(supervisorPid, spec.agentDir), { what: 'supervisor death' });
     expect(isGroupAlive(pgid)).toBe(true); // the agent outlives its supervisor…
-    requestKill(supervisorPid, pgid, GRACE, spec.agentDir);
+    requestKill({ agentId: spec.agentId, agentDir: spec.agentDir, supervisorPid, pgid, graceMs: GRACE });
     await waitFor(() => !isGroupAlive(pgid), { timeoutMs: GRACE + 1500, what: 'group death' });
     expect(readExitRecord(spec.agentDir)).toBeNull(); // …and nothing recorded its end: orchestrator_lost
   });
 
   it('requestKill with nothing to signal is a no-op, never signalling pid 0 or our own group', () => {
-    expect(() => requestKill(null, null, GRACE)).not.toThrow();
-    expect(() => requestKill(0, 0, GRACE)).not.toThrow();
-    expect(() => requestKill(999_999_999, 999_999_999, 0)).not.toThrow();
+    const agentDir = join(tmp.path, 'never-launched');
+    expect(() => requestKill({ agentId: 'none', agentDir, supervisorPid: null, pgid: null, graceMs: GRACE })).not.toThrow();
+    expect(() => requestKill({ agentId: 'none', agentDir, supervisorPid: 0, pgid: 0, graceMs: GRACE })).not.toThrow();
+    expect(() => requestKill({ agentId: 'none', agentDir, supervisorPid: 999_999_999, pgid: 999_999_999, graceMs: 0 })).not.toThrow();
   });
 });

@@ -8,8 +8,9 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { MosaicError } from '../../core/errors.js';
-import { isPidAlive, writeFileAtomic } from './proc.js';
-import { readExitRecord, readPidFile } from './probe.js';
+import { readPidFile } from './pid-file.js';
+import { BOOT_ID_PATH_VAR, isPidAlive, MARKER_VAR, writeFileAtomic } from './proc.js';
+import { readExitRecord } from './probe.js';
 import { CHILD_PID_FILE, SPEC_FILE, type ExitRecord, type SupervisorSpec } from './spec.js';
 
 export interface LaunchResult {
@@ -28,8 +29,12 @@ export interface LaunchOptions {
 const POLL_MS = 25;
 const DEFAULT_WAIT_MS = 10_000;
 
-/** Variables the supervisor process itself needs; it passes the agent only `spec.env`. */
-const SUPERVISOR_ENV_KEYS = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'TZ'];
+/**
+ * Variables the supervisor process itself needs; it passes the agent only
+ * `spec.env` (plus the marker). The test-only boot id path goes along, so
+ * the supervisor records the boot id the server reads.
+ */
+const SUPERVISOR_ENV_KEYS = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'TZ', BOOT_ID_PATH_VAR];
 
 /**
  * How to start the supervisor entry that sits next to `moduleUrl`: from
@@ -69,8 +74,9 @@ export function supervisorCommand(): { execPath: string; args: string[] } {
   return supervisorCommandFor(import.meta.url, { preferBuild: true });
 }
 
-function supervisorEnv(): Record<string, string> {
-  const env: Record<string, string> = {};
+/** The supervisor's environment: a few of the server's variables and the agent's marker (proc.ts), which proves it is Mosaic's. */
+function supervisorEnv(agentId: string): Record<string, string> {
+  const env: Record<string, string> = { [MARKER_VAR]: agentId };
   for (const key of SUPERVISOR_ENV_KEYS) {
     const value = process.env[key];
     if (value !== undefined) env[key] = value;
@@ -96,7 +102,7 @@ export async function launchSupervisor(spec: SupervisorSpec, opts: LaunchOptions
   const { execPath, args } = supervisorCommand();
   const proc = spawn(execPath, [...args, agentDir], {
     cwd: agentDir,
-    env: supervisorEnv(),
+    env: supervisorEnv(spec.agentId),
     detached: true,
     stdio: 'ignore',
   });

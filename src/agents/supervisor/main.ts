@@ -18,7 +18,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, closeSync, existsSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { groupMembers, isGroupAlive, signalGroup, signalPid, writeFileAtomic } from './proc.js';
+import { writePidFile } from './pid-file.js';
+import { isRecordedGroupAlive, MARKER_VAR, signalChildGroup, signalRecordedGroup, writeFileAtomic, type ProcIdentity } from './proc.js';
 import {
   CHILD_PID_FILE,
   EXIT_FILE,
@@ -41,6 +42,10 @@ const startedAt = Date.now();
 
 let spec: SupervisorSpec | null = null;
 let pgid: number | null = null;
+/** The agent's process while it is not reaped: signalling its group needs no other proof. */
+let child: ChildProcess | null = null;
+/** The agent's identity as recorded in child.pid: what reaches its group's leftovers once it is reaped. */
+let childIdentity: ProcIdentity | null = null;
 let killed = false;
 let timedOut = false;
 let escalatedAt: number | null = null;
@@ -116,6 +121,8 @@ function parseSpec(text: string): SupervisorSpec {
   const ok =
     raw !== null &&
     typeof raw === 'object' &&
+    typeof raw.agentId === 'string' &&
+    raw.agentId.length > 0 &&
     Array.isArray(raw.argv) &&
     raw.argv.length > 0 &&
     raw.argv.every((a) => typeof a === 'string') &&
@@ -148,13 +155,28 @@ function after(ms: number, fn: () => void): Timer {
   return { cancel: () => clearTimeout(handle) };
 }
 
+/**
+ * Signals the agent's group. While the leader is our unreaped child, the
+ * whole group; once it is reaped the group number could in time be anyone's,
+ * so only the members that carry the agent's marker (proc.ts).
+ */
+function signalAgentGroup(sig: NodeJS.Signals, opts: { spareLeader?: boolean } = {}): void {
+  if (child !== null && signalChildGroup(child, sig, opts)) return;
+  if (childIdentity !== null) signalRecordedGroup(childIdentity, sig, opts);
+}
+
+/** Something of the agent's still runs (a leftover of its group that carries its marker). */
+function agentGroupAlive(): boolean {
+  if (child !== null && child.exitCode === null && child.signalCode === null) return true;
+  return childIdentity !== null && isRecordedGroupAlive(childIdentity);
+}
+
 /** SIGTERM the whole group now, SIGKILL it after the grace. Idempotent. */
 function escalate(): void {
   if (escalatedAt !== null || pgid === null || leaderExited || spec === null) return;
   escalatedAt = Date.now();
-  terminate(pgid, spec.sandboxed === true);
-  const group = pgid;
-  killTimer = after(spec.killGraceMs, () => signalGroup(group, 'SIGKILL'));
+  terminate(spec.sandboxed === true);
+  killTimer = after(spec.killGraceMs, () => signalAgentGroup('SIGKILL'));
 }
 
 /**
@@ -163,18 +185,13 @@ function escalate(): void {
  * every member but the leader gets the SIGTERM, and the SIGKILL after the
  * grace (to the whole group, leader included) ends the sandbox.
  */
-function terminate(group: number, sandboxed: boolean): void {
-  if (!sandboxed) {
-    signalGroup(group, 'SIGTERM');
-    return;
-  }
-  const members = groupMembers(group);
-  if (members === null) return; // no /proc: the SIGKILL after the grace ends it
-  for (const pid of members) if (pid !== group) signalPid(pid, 'SIGTERM');
+function terminate(sandboxed: boolean): void {
+  // Without /proc a sandbox's members cannot be listed: the SIGKILL after the grace ends them.
+  signalAgentGroup('SIGTERM', { spareLeader: sandboxed });
 }
 
-async function waitGroupGone(group: number, deadline: number): Promise<boolean> {
-  while (isGroupAlive(group)) {
+async function waitGroupGone(deadline: number): Promise<boolean> {
+  while (agentGroupAlive()) {
     if (Date.now() >= deadline) return false;
     await sleep(POLL_MS);
   }
@@ -190,12 +207,11 @@ async function onLeaderExit(code: number | null, signal: NodeJS.Signals | null):
   if (leaderExited || finished || spec === null || pgid === null) return;
   leaderExited = true;
   timeoutTimer?.cancel();
-  const group = pgid;
-  if (escalatedAt === null && isGroupAlive(group)) terminate(group, spec.sandboxed === true);
+  if (escalatedAt === null && agentGroupAlive()) terminate(spec.sandboxed === true);
   const deadline = (escalatedAt ?? Date.now()) + spec.killGraceMs;
-  if (!(await waitGroupGone(group, deadline))) {
-    signalGroup(group, 'SIGKILL');
-    await waitGroupGone(group, Date.now() + AFTER_KILL_WAIT_MS);
+  if (!(await waitGroupGone(deadline))) {
+    signalAgentGroup('SIGKILL');
+    await waitGroupGone(Date.now() + AFTER_KILL_WAIT_MS);
   }
   killTimer?.cancel();
   finish({ exitCode: code, signal, timedOut, killed, spawnError: null });
@@ -242,7 +258,8 @@ function start(): void {
     failToStart({ code: 'spawn_failed', message: `cannot read supervisor spec: ${messageOf(err)}` });
   }
   spec = loaded;
-  writeFileAtomic(join(agentDir, SUPERVISOR_PID_FILE), `${process.pid}\n`);
+  // Recorded with this process's identity (its marker: MOSAIC_AGENT_ID, set by the launcher), so a server signals it only while it is provably this supervisor.
+  writePidFile(join(agentDir, SUPERVISOR_PID_FILE), process.pid, loaded.agentId);
 
   try {
     if (!statSync(loaded.cwd).isDirectory()) throw new Error('not a directory');
@@ -251,12 +268,13 @@ function start(): void {
   }
 
   const logFd = openSync(join(agentDir, OUTPUT_LOG), 'a', 0o600);
-  let child: ChildProcess;
+  let started: ChildProcess;
   try {
     const [cmd, ...args] = loaded.argv as [string, ...string[]];
-    child = spawn(cmd, args, {
+    started = spawn(cmd, args, {
       cwd: loaded.cwd,
-      env: loaded.env,
+      // The marker every process of the agent carries: how its group's members are told from strangers.
+      env: { ...loaded.env, [MARKER_VAR]: loaded.agentId },
       // Its own session and process group (pgid = its pid), so one signal reaches its whole tree.
       detached: true,
       stdio: ['ignore', logFd, logFd],
@@ -266,14 +284,16 @@ function start(): void {
   } finally {
     closeSync(logFd);
   }
-  child.on('error', (err) => {
-    if (child.pid === undefined && !finished) finishSpawnError(err);
+  child = started;
+  started.on('error', (err) => {
+    if (started.pid === undefined && !finished) finishSpawnError(err);
   });
-  child.on('exit', (code, signal) => void onLeaderExit(code, signal));
-  if (child.pid === undefined) return; // the 'error' event follows
+  started.on('exit', (code, signal) => void onLeaderExit(code, signal));
+  if (started.pid === undefined) return; // the 'error' event follows
 
-  pgid = child.pid;
-  writeFileAtomic(join(agentDir, CHILD_PID_FILE), `${child.pid}\n`);
+  pgid = started.pid;
+  // Taken now, while the agent is this process's unreaped child: the pid is certainly the agent's.
+  childIdentity = writePidFile(join(agentDir, CHILD_PID_FILE), started.pid, loaded.agentId);
   if (killed) escalate();
   if (loaded.timeoutMs !== null) {
     timeoutTimer = after(loaded.timeoutMs, () => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PublicAgent } from '../agents/index.js';
-import { spawnCommand, waitForState } from '../test-support/agents.js';
+import { git, spawnCommand, waitForState } from '../test-support/agents.js';
 import { runCli } from '../test-support/cli.js';
 import { spawnRemote, startPair } from '../test-support/federation.js';
 import { startInstanceWithRepo, startTestInstance } from '../test-support/instance.js';
@@ -12,7 +12,7 @@ import { waitFor } from '../test-support/wait.js';
 import { startInstance } from './index.js';
 
 /**
- * The core flows with the store on PostgreSQL (issue 20): spawn, kill,
+ * The core flows with the store on PostgreSQL (issue 20): spawn, kill, land, retry, the dashboard's list,
  * restart with a running agent, federation hub and spoke each on its own
  * database; one standalone instance per database; an unreachable database at
  * start is a clear error naming it without its password.
@@ -63,6 +63,40 @@ describe('an instance on PostgreSQL', () => {
       }
     } finally {
       env.repo.cleanup();
+    }
+  }, 120_000);
+
+  it('lands and retries agents, and lists them to the dashboard', async () => {
+    const env = await startInstanceWithRepo({ config: { databaseUrl: await database() } });
+    const { t, repo } = env;
+    try {
+      const worker = await waitForState(t, (await spawnCommand(t, 'echo w > w.txt && git add w.txt && git commit -qm "add w"', { taskId: 'land-me' })).id);
+      expect(worker.state).toBe('completed');
+      const landed = await t.api<{ agent: PublicAgent; landed: { into: string; commit: string } }>('POST', `/agents/${worker.id}/land`, {});
+      expect(landed.status, JSON.stringify(landed.body)).toBe(200);
+      expect(landed.body.landed.into).toBe('main');
+      expect(git(repo.path, 'rev-parse', 'main')).toBe(landed.body.landed.commit);
+      expect((await t.api<PublicAgent>('GET', `/agents/${worker.id}`)).body.landed).toMatchObject({ into: 'main', strategy: 'merge' });
+
+      const failing = await waitForState(t, (await spawnCommand(t, 'exit 3', { taskId: 'retry-me' })).id);
+      expect(failing.state).toBe('failed');
+      const retried = await t.api<PublicAgent>('POST', `/agents/${failing.id}/retry`, {});
+      expect(retried.status, JSON.stringify(retried.body)).toBe(202);
+      expect(retried.body.retryOf).toMatchObject({ agentId: failing.id });
+      expect((await waitForState(t, retried.body.id)).state).toBe('failed');
+
+      // The dashboard's list: its session cookie from a one-time login code, then GET /agents?scope=all as the page does.
+      const { path } = (await t.api<{ path: string }>('POST', '/dashboard/login-codes')).body;
+      const cookie = (await fetch(`${t.url}${path}`, { redirect: 'manual' })).headers.get('set-cookie')?.split(';')[0];
+      expect(cookie).toBeDefined();
+      const list = await fetch(`${t.url}/api/v1/agents?scope=all`, { headers: { cookie: cookie! } });
+      expect(list.status).toBe(200);
+      const { agents } = (await list.json()) as { agents: PublicAgent[] };
+      expect(agents.map((a) => [a.id, a.state])).toEqual([[worker.id, 'completed'], [failing.id, 'failed'], [retried.body.id, 'failed']]);
+      const types = (await t.store.events.after(0, 10_000)).map((e) => e.type);
+      expect(types).toContain('agent.landed');
+    } finally {
+      await env.stop();
     }
   }, 120_000);
 

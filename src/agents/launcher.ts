@@ -5,6 +5,7 @@ import { agentDir, agentLogPath, type AgentContext } from './context.js';
 import type { AgentFinisher } from './finisher.js';
 import type { WarmPool } from './pool/index.js';
 import { agentEnvironment, allowsProjectConfig, reservePort, runtimeBins, runtimeOf } from './runtimes/index.js';
+import { runPreflight } from './runtimes/preflight.js';
 import { runSetup, SETUP_PID_FILE } from './setup.js';
 import { launchSupervisor } from './supervisor/index.js';
 import { sandboxForAgent, type PreparedSandbox } from './sandbox/index.js';
@@ -49,11 +50,22 @@ export class AgentLauncher {
         agentId: agent.id, taskId: agent.taskId, prompt: agent.prompt, port, type: agent.type, userEnv: agent.env,
         forward: ctx.config.forwardEnv,
       });
-      const { argv, env: runtimeEnv } = runtimeOf(agent.runtime).invocation(agent.runtime, {
-        bins: runtimeBins(ctx.config), prompt: agent.prompt, type: agent.type, shell: agent.limits?.shell ?? true,
+      const runtime = runtimeOf(agent.runtime);
+      const bins = runtimeBins(ctx.config);
+      const { argv, env: runtimeEnv } = runtime.invocation(agent.runtime, {
+        bins, prompt: agent.prompt, type: agent.type, shell: agent.limits?.shell ?? true,
         projectConfig: allowsProjectConfig(agent, repo),
       });
       Object.assign(env, runtimeEnv);
+      // A runtime that would hang rather than fail (codex offline without a login) is checked first, bounded.
+      const preflight = runtime.preflight?.(bins, env) ?? null;
+      if (preflight !== null) {
+        const refused = await runPreflight(preflight, agent.worktreePath, env);
+        if (refused !== null) {
+          await this.finisher.finish(agent.id, { kind: 'failed', error: refused });
+          return;
+        }
+      }
       const sandbox = await this.sandboxFor(agent, repo, dir, argv, env);
       if (repo.setup && repo.setup.length > 0 && !worktree.setupDone) {
         const abort = new AbortController();
@@ -80,6 +92,7 @@ export class AgentLauncher {
         agentDir: dir,
         timeoutMs: agent.timeoutS === null ? null : agent.timeoutS * 1000,
         killGraceMs: ctx.config.killGraceMs,
+        ...(runtime.stream() !== null ? { firstEventMs: ctx.config.runtimeFirstEventS * 1000 } : {}),
       });
       if (launched.exit && launched.pgid === null) {
         await this.finisher.finishFromExit(agent.id, launched.exit);
@@ -117,6 +130,7 @@ export class AgentLauncher {
       network: agent.limits?.network === 'none' || repo.network === 'none' ? 'none' : 'host',
       programs: [...(repo.setup?.[0] ? [repo.setup[0]] : []), ...(argv[0] ? [argv[0]] : [])],
       runtimeProgram: argv[0], path: env.PATH, claudeLogin: agent.runtime.kind === 'claude',
+      credentials: runtimeOf(agent.runtime).credentials ?? [],
       overlays: overlaysOf(agentLayersRoot(dir), agent.worktreePath),
       onUnsandboxed: (reason) => ctx.logger.warn({ agentId: agent.id, reason }, 'agent runs unsandboxed (MOSAIC_SANDBOX=auto)'),
     });

@@ -44,16 +44,31 @@ export function summarizeLog(agent: AgentRecord, logPath: string): RunSummary | 
   return stream.summary();
 }
 
-/** Why a run that printed a readable stream failed, or null when it did not. */
+/**
+ * Why a run that printed a readable stream failed, or null when it did not.
+ * Typed when the runtime said why (`not_logged_in`, `rate_limited`), else
+ * `<kind>_error` / `<kind>_no_result`, always with the runtime's own words.
+ */
 function streamFailure(agent: AgentRecord, summary: RunSummary, exit: ExitRecord): AgentError | null {
   const kind = agent.runtime.kind;
   if (summary.isError) {
-    return { code: `${kind}_error`, message: summary.errorMessage ?? summary.resultText ?? `${kind} reported an error` };
+    return { code: summary.errorCode ?? `${kind}_error`, message: summary.errorMessage ?? summary.resultText ?? `${kind} reported an error` };
   }
   if (!summary.sawFinal) {
-    return { code: `${kind}_no_result`, message: `${kind} ended without a result (exit code ${exit.exitCode ?? exit.signal ?? 'unknown'})` };
+    const how = `exit code ${exit.exitCode ?? exit.signal ?? 'unknown'}`;
+    if (summary.errorMessage !== undefined) return { code: summary.errorCode ?? `${kind}_no_result`, message: `${summary.errorMessage} (${how})` };
+    return { code: `${kind}_no_result`, message: `${kind} ended without a result (${how})` };
   }
   return null;
+}
+
+/** A stream runtime that printed nothing of its format in time (the supervisor ended it). */
+function silentFailure(agent: AgentRecord, summary: RunSummary | null, exit: ExitRecord): AgentError {
+  const said = summary?.errorMessage ? `; it said: ${summary.errorMessage}` : '';
+  return {
+    code: 'runtime_silent',
+    message: `${agent.runtime.kind} printed no event of its format within ${Math.round((exit.silentAfterMs ?? 0) / 1000)} s (MOSAIC_RUNTIME_FIRST_EVENT_S)${said}`,
+  };
 }
 
 /**
@@ -73,11 +88,12 @@ export function judgeExit(agent: AgentRecord, exit: ExitRecord, logPath: string,
       result = streamResult(summary, agent.runtime, prices);
       runtimeFailure = streamFailure(agent, summary, exit);
     }
+    if (exit.silent && !agent.killRequested) runtimeFailure = silentFailure(agent, summary, exit);
   }
 
   let outcome: Outcome;
   if (exit.spawnError) outcome = { kind: 'failed', error: exit.spawnError };
-  else if (agent.killRequested || exit.killed) outcome = { kind: 'killed' };
+  else if (agent.killRequested || (exit.killed && !exit.silent)) outcome = { kind: 'killed' };
   else if (exit.timedOut) outcome = { kind: 'failed', error: { code: 'timeout', message: `timed out after ${agent.timeoutS} s` } };
   else if (runtimeFailure) outcome = { kind: 'failed', error: runtimeFailure };
   else if (exitCode !== 0) {

@@ -35,7 +35,8 @@ export function buildAgentRecord(request: SpawnRequest, repo: RepoRecord, origin
   const type = request.type ?? 'worker';
   // Everything the launch would refuse (model names, permission modes, maxTurns, argv, prompt) is refused
   // now, with the launch's own checks: a bad spawn is a 400, never a 202 followed by a failed agent.
-  runtimeOf(runtime).invocation(runtime, { bins: PLACEHOLDER_BINS, prompt: request.prompt, type, shell: true, projectConfig: false });
+  // (shell and projectConfig are the agent's grant and repository's: decided at launch, and for peers at the grant check.)
+  runtimeOf(runtime).invocation(runtime, { bins: PLACEHOLDER_BINS, prompt: request.prompt, type, shell: true, projectConfig: true });
   // Validate env keys now so a bad request creates nothing; the real env is built at launch.
   const env = validateUserEnv(request.env);
 

@@ -11,8 +11,10 @@ export function quoteArg(arg: string): string {
 export function formatRuntime(runtime: RuntimeSpec | undefined): string {
   if (!runtime) return '-';
   if (runtime.kind === 'command') return `command: ${runtime.argv.map(quoteArg).join(' ')}`;
-  const extras = [runtime.model, runtime.maxTurns ? `${runtime.maxTurns} turns` : undefined, runtime.permissionMode].filter(Boolean);
-  return extras.length > 0 ? `claude (${extras.join(', ')})` : 'claude';
+  const extras = runtime.kind === 'claude'
+    ? [runtime.model, runtime.maxTurns ? `${runtime.maxTurns} turns` : undefined, runtime.permissionMode].filter(Boolean)
+    : [runtime.model].filter(Boolean);
+  return extras.length > 0 ? `${runtime.kind} (${extras.join(', ')})` : runtime.kind;
 }
 
 /** How long it ran (or has been running); '-' before it starts. */

@@ -20,7 +20,27 @@ export interface CommandRuntime {
   kind: 'command';
   argv: string[];
 }
-export type RuntimeSpec = ClaudeRuntime | CommandRuntime;
+/** Codex CLI (`codex exec --json`), Gemini CLI (`gemini -p … --output-format stream-json`), opencode (`opencode run --format json`). */
+export interface CodexRuntime {
+  kind: 'codex';
+  model?: string;
+  /** Session (thread) id to continue; set by retry with `resume` and by reply, never by a spawn request. */
+  resume?: string;
+}
+export interface GeminiRuntime {
+  kind: 'gemini';
+  model?: string;
+  resume?: string;
+}
+export interface OpencodeRuntime {
+  kind: 'opencode';
+  /** `provider/model`, as opencode names them. */
+  model?: string;
+  resume?: string;
+}
+/** The agent CLIs Mosaic drives headless and reads the stream of (every runtime but command). */
+export const STREAM_RUNTIME_KINDS = ['claude', 'codex', 'gemini', 'opencode'] as const;
+export type RuntimeSpec = ClaudeRuntime | CommandRuntime | CodexRuntime | GeminiRuntime | OpencodeRuntime;
 export type RuntimeKind = RuntimeSpec['kind'];
 
 /**

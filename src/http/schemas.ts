@@ -55,6 +55,14 @@ export const runtimeSchema = {
         permissionMode: { type: 'string', enum: [...PERMISSION_MODES] },
       },
     },
+    ...(['codex', 'gemini', 'opencode'] as const).map((kind) => ({
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        kind: { const: kind },
+        model: { type: 'string', minLength: 1, maxLength: 128 },
+      },
+    })),
     {
       type: 'object',
       additionalProperties: false,

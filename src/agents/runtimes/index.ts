@@ -13,8 +13,11 @@ export {
   type ClaudeSummary,
 } from './claude-stream.js';
 export { runtimeBins, runtimeOf, RUNTIME_KINDS } from './registry.js';
+export { codexRuntime, CodexStream } from './codex.js';
+export { geminiRuntime, GeminiStream } from './gemini.js';
+export { opencodeRuntime, OpencodeStream } from './opencode.js';
 export type {
-  AgentRuntime, Invocation, InvocationInput, RateLimitSignal, RunSummary, RuntimeBins, RuntimeStream, StreamEvent,
+  AgentRuntime, CredentialFile, Invocation, InvocationInput, Preflight, RateLimitSignal, RunSummary, RuntimeBins, RuntimeStream, StreamEvent,
 } from './runtime.js';
 export {
   builtInPrices, instancePrices, modelOf, parsePriceTable, priceOf, pricesWith, runCost, usageCost,

@@ -2,11 +2,17 @@
 import type { Config } from '../../core/config.js';
 import type { RuntimeKind, RuntimeSpec } from '../types.js';
 import { claudeRuntime } from './claude.js';
+import { codexRuntime } from './codex.js';
 import { commandRuntime } from './command.js';
+import { geminiRuntime } from './gemini.js';
+import { opencodeRuntime } from './opencode.js';
 import type { AgentRuntime, RuntimeBins, SpecOf } from './runtime.js';
 
 const RUNTIMES: { [K in RuntimeKind]: AgentRuntime<SpecOf<K>> } = {
   claude: claudeRuntime,
+  codex: codexRuntime,
+  gemini: geminiRuntime,
+  opencode: opencodeRuntime,
   command: commandRuntime,
 };
 

@@ -4,7 +4,7 @@
  * tracker, spawn validation and retry only ever see this interface; each
  * runtime's module knows its CLI's flags and output format.
  */
-import type { AgentType, RuntimeKind, RuntimeSpec, TokenUsage } from '../types.js';
+import type { AgentError, AgentType, RuntimeKind, RuntimeSpec, TokenUsage } from '../types.js';
 
 /** The executables of the runtimes (MOSAIC_CLAUDE_BIN, MOSAIC_CODEX_BIN, …). */
 export interface RuntimeBins {
@@ -122,6 +122,28 @@ export interface AgentRuntime<S extends RuntimeSpec = RuntimeSpec> {
    * errors (429, quota exhausted), `rejected` with the reset when named.
    */
   rateLimitOf(line: string): RateLimitSignal | null;
+  /** A check to run before launching (see Preflight); null or absent when none is needed. */
+  preflight?(bins: RuntimeBins, env: Record<string, string>): Preflight | null;
+  /** Login files bound into this runtime's sandbox (and no other's). */
+  readonly credentials?: readonly CredentialFile[];
+}
+
+/**
+ * A short check run before the agent (outside its sandbox, with its
+ * environment, bounded): an error ends the agent `failed` at once instead of
+ * letting the CLI hang (codex offline without a login retries for ever).
+ */
+export interface Preflight {
+  argv: string[];
+  timeoutMs: number;
+  judge(result: { exitCode: number | null; output: string; timedOut: boolean }): AgentError | null;
+}
+
+/** A login file of a runtime, relative to HOME, bound into that runtime's sandbox only. */
+export interface CredentialFile {
+  path: string;
+  /** The CLI refreshes it in place (Codex's ChatGPT tokens); else read-only. */
+  writable?: boolean;
 }
 
 /** Narrows a spec to its runtime's own type. */

@@ -20,6 +20,8 @@ export interface SandboxPolicy {
   readOnly: string[];
   /** Read-only file binds `[source, dest]` that may be missing (runtime credentials). */
   readOnlyFiles: [string, string][];
+  /** Read-write file binds `[source, dest]` that may be missing (a login the CLI refreshes: Codex's auth.json). */
+  writableFiles?: [string, string][];
   /** Symbolic links `[target, path]` made inside (a runtime's name in a hidden directory, pointing at its bound executable). */
   symlinks: [string, string][];
   /** A file bound read-only over `<worktree>/.git`, pointing git at the private git dir. */
@@ -47,7 +49,7 @@ export const inside = (parent: string, path: string): boolean => path === parent
  */
 export function policyConflicts(policy: SandboxPolicy): { bind: string; hidden: string }[] {
   const hidden = [...new Set([...policy.hidden, '/tmp'])];
-  const binds = [...policy.readOnly, ...policy.writable, policy.worktree, ...policy.readOnlyFiles.map(([, dest]) => dest)];
+  const binds = [...policy.readOnly, ...policy.writable, policy.worktree, ...[...policy.readOnlyFiles, ...(policy.writableFiles ?? [])].map(([, dest]) => dest)];
   const conflicts: { bind: string; hidden: string }[] = [];
   for (const bind of new Set(binds)) {
     for (const h of hidden) if (inside(bind, h)) conflicts.push({ bind, hidden: h });
@@ -145,6 +147,7 @@ export function bwrapArgv(bwrap: string, policy: SandboxPolicy, argv: string[]):
   }
   for (const path of new Set(policy.writable)) mounts.push({ path, rank: 2, args: ['--bind', path, path] });
   for (const [source, dest] of policy.readOnlyFiles) mounts.push({ path: dest, rank: 2, args: ['--ro-bind-try', source, dest] });
+  for (const [source, dest] of policy.writableFiles ?? []) mounts.push({ path: dest, rank: 2, args: ['--bind-try', source, dest] });
   for (const [target, path] of policy.symlinks) mounts.push({ path, rank: 2, args: ['--symlink', target, path] });
   mounts.sort((a, b) => depth(a.path) - depth(b.path) || a.rank - b.rank);
   args.push(...withParents(mounts));

@@ -82,6 +82,8 @@ export interface PrepareInput {
   programs: string[];
   path: string | undefined;
   claudeLogin: boolean;
+  /** The runtime's login files, relative to HOME (runtimes/runtime.ts CredentialFile): bound for this agent only. */
+  credentials?: readonly { path: string; writable?: boolean }[];
   /** Shared directories mounted read-only with a private writable layer (shareDirs in `overlay` mode). */
   overlays?: readonly OverlayMount[];
 }
@@ -117,7 +119,7 @@ export async function prepareSandbox(config: Pick<Config, 'home' | 'bwrapPath' |
   const policy = buildPolicy({
     worktree: input.worktree, boxDir, git, mosaicHome: config.home, repoPaths: input.repoPaths,
     network: input.network, programs: [...input.programs, process.execPath], path: input.path,
-    claudeLogin: input.claudeLogin, runAs,
+    claudeLogin: input.claudeLogin, credentials: input.credentials ?? [], runAs,
   });
   const overlays = input.overlays ?? [];
   if (runAs !== null) {
@@ -170,6 +172,7 @@ export interface AgentSandboxInput {
   runtimeProgram: string | undefined;
   path: string | undefined;
   claudeLogin: boolean;
+  credentials?: readonly { path: string; writable?: boolean }[];
   overlays?: readonly OverlayMount[];
   /** Told when an agent runs unsandboxed because none is available (mode `auto`). */
   onUnsandboxed?: (reason: string) => void;

@@ -23,6 +23,8 @@ export interface PolicyInput {
   path: string | undefined;
   /** Allow-list Claude Code's login (read-only) into the private HOME. */
   claudeLogin: boolean;
+  /** Other runtimes' login files, relative to HOME: read-only, or read-write when the CLI refreshes them (Codex). */
+  credentials?: readonly { path: string; writable?: boolean }[];
   /** As root: the user inside, and the setpriv that switches to it. */
   runAs?: SandboxPolicy['runAs'];
 }
@@ -187,9 +189,17 @@ export function buildPolicy(input: PolicyInput): SandboxPolicy {
     mkdirSync(join(homeSource, '.claude'), { recursive: true, mode: 0o700 });
     if (existsSync(join(home, '.claude.json'))) copyFileSync(join(home, '.claude.json'), join(homeSource, '.claude.json'));
   }
+  const writableFiles: [string, string][] = [];
+  for (const file of input.credentials ?? []) {
+    // Relative names under HOME only: a runtime module's constant, never user input, but checked all the same.
+    if (file.path.startsWith('/') || file.path.split('/').includes('..')) continue;
+    const at = join(home, file.path);
+    mkdirSync(dirname(join(homeSource, file.path)), { recursive: true, mode: 0o700 });
+    (file.writable ? writableFiles : readOnlyFiles).push([at, at]);
+  }
   const policy: SandboxPolicy = {
     worktree: input.worktree, homeSource, home, tmpSource,
-    hidden: [...new Set(hidden)], writable, readOnly: [...new Set(readOnly)], readOnlyFiles,
+    hidden: [...new Set(hidden)], writable, readOnly: [...new Set(readOnly)], readOnlyFiles, writableFiles,
     symlinks: placeLinks(programs.symlinks, [[home, homeSource], ['/tmp', tmpSource]]),
     dotGitFile: input.git?.dotGitFile ?? null,
     network: input.network,

@@ -16,7 +16,7 @@
  * supervisor without exit.json is how the server detects `orchestrator_lost`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, closeSync, existsSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, openSync, readFileSync, readSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { writePidFile } from './pid-file.js';
 import { isRecordedGroupAlive, MARKER_VAR, signalChildGroup, signalRecordedGroup, writeFileAtomic, type ProcIdentity } from './proc.js';
@@ -48,11 +48,14 @@ let child: ChildProcess | null = null;
 let childIdentity: ProcIdentity | null = null;
 let killed = false;
 let timedOut = false;
+/** Ended because its output held no event within firstEventMs. */
+let silentAfterMs: number | null = null;
 let escalatedAt: number | null = null;
 let leaderExited = false;
 let finished = false;
 let killTimer: Timer | undefined;
 let timeoutTimer: Timer | undefined;
+let firstEventTimer: Timer | undefined;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const messageOf = (err: unknown): string => (err instanceof Error ? err.message : String(err));
@@ -133,7 +136,8 @@ function parseSpec(text: string): SupervisorSpec {
     typeof raw.killGraceMs === 'number' &&
     raw.killGraceMs >= 0 &&
     (raw.timeoutMs === null || (typeof raw.timeoutMs === 'number' && raw.timeoutMs > 0)) &&
-    (raw.sandboxed === undefined || typeof raw.sandboxed === 'boolean');
+    (raw.sandboxed === undefined || typeof raw.sandboxed === 'boolean') &&
+    (raw.firstEventMs === undefined || (typeof raw.firstEventMs === 'number' && raw.firstEventMs > 0));
   if (!ok) throw new Error('malformed supervisor spec');
   return raw as SupervisorSpec;
 }
@@ -207,6 +211,7 @@ async function onLeaderExit(code: number | null, signal: NodeJS.Signals | null):
   if (leaderExited || finished || spec === null || pgid === null) return;
   leaderExited = true;
   timeoutTimer?.cancel();
+  firstEventTimer?.cancel();
   if (escalatedAt === null && agentGroupAlive()) terminate(spec.sandboxed === true);
   const deadline = (escalatedAt ?? Date.now()) + spec.killGraceMs;
   if (!(await waitGroupGone(deadline))) {
@@ -214,7 +219,28 @@ async function onLeaderExit(code: number | null, signal: NodeJS.Signals | null):
     await waitGroupGone(Date.now() + AFTER_KILL_WAIT_MS);
   }
   killTimer?.cancel();
-  finish({ exitCode: code, signal, timedOut, killed, spawnError: null });
+  const silence = silentAfterMs !== null ? { silent: true, silentAfterMs } : {};
+  finish({ exitCode: code, signal, timedOut, killed, spawnError: null, ...silence });
+}
+
+/** A JSON object line with a `"type"`: an event of every stream runtime's format. */
+const EVENT_LINE = /^\s*\{.*"type"\s*:/m;
+/** How much of the log the first-event check reads (the events come first; stray stderr is short). */
+const FIRST_EVENT_SCAN_BYTES = 1024 * 1024;
+
+function sawEvent(): boolean {
+  if (agentDir === undefined) return true;
+  let fd: number | undefined;
+  try {
+    fd = openSync(join(agentDir, OUTPUT_LOG), 'r');
+    const buf = Buffer.alloc(FIRST_EVENT_SCAN_BYTES);
+    const n = readSync(fd, buf, 0, buf.length, 0);
+    return EVENT_LINE.test(buf.subarray(0, n).toString('utf8'));
+  } catch {
+    return true; // cannot tell: never end an agent on a guess
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
 }
 
 /**
@@ -295,6 +321,14 @@ function start(): void {
   // Taken now, while the agent is this process's unreaped child: the pid is certainly the agent's.
   childIdentity = writePidFile(join(agentDir, CHILD_PID_FILE), started.pid, loaded.agentId);
   if (killed) escalate();
+  const firstEventMs = loaded.firstEventMs;
+  if (firstEventMs !== undefined) {
+    firstEventTimer = after(firstEventMs, () => {
+      if (killed || leaderExited || sawEvent()) return;
+      silentAfterMs = firstEventMs;
+      escalate();
+    });
+  }
   if (loaded.timeoutMs !== null) {
     timeoutTimer = after(loaded.timeoutMs, () => {
       if (!killed) timedOut = true;

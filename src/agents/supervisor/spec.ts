@@ -22,6 +22,12 @@ export interface SupervisorSpec {
    * sandbox itself, so they get their grace, and SIGKILL ends the sandbox.
    */
   sandboxed?: boolean;
+  /**
+   * Stream runtimes: end the agent when its output holds no JSON event line
+   * (`{"type":…}`) this long after the start (MOSAIC_RUNTIME_FIRST_EVENT_S);
+   * the exit record then says `silent`. Absent: no such check (command).
+   */
+  firstEventMs?: number;
 }
 
 export interface SpawnError {
@@ -34,6 +40,9 @@ export interface ExitRecord {
   exitCode: number | null;
   signal: string | null;
   timedOut: boolean;
+  /** Ended by the supervisor because no event came within `firstEventMs` (see SupervisorSpec). */
+  silent?: boolean;
+  silentAfterMs?: number;
   /** A kill was requested (SIGTERM to the supervisor). */
   killed: boolean;
   spawnError: SpawnError | null;

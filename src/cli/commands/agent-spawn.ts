@@ -48,6 +48,11 @@ function readPrompt(opts: SpawnOptions): string {
  */
 export function runtimeFrom(opts: Pick<SpawnOptions, 'runtime' | 'model' | 'maxTurns' | 'permissionMode'>, argv: string[]): RuntimeSpec | undefined {
   const claudeOptions = opts.model !== undefined || opts.maxTurns !== undefined || opts.permissionMode !== undefined;
+  if (opts.runtime === 'codex' || opts.runtime === 'gemini' || opts.runtime === 'opencode') {
+    if (argv.length > 0) throw usageError(`unexpected arguments '${argv.join(' ')}' (a command after -- needs --runtime command)`);
+    if (opts.maxTurns !== undefined || opts.permissionMode !== undefined) throw usageError('--max-turns and --permission-mode apply to the claude runtime only');
+    return { kind: opts.runtime, ...(opts.model !== undefined ? { model: opts.model } : {}) };
+  }
   const kind = opts.runtime ?? (argv.length > 0 ? 'command' : claudeOptions ? 'claude' : undefined);
   if (kind === 'command') {
     if (argv.length === 0) throw usageError('--runtime command needs the command after --, e.g. -- npm test');
@@ -74,9 +79,9 @@ export function spawnCommand(): Command {
     .option('--prompt <text>', 'what the agent should do')
     .option('--prompt-file <file>', 'read the prompt from a file (- for stdin)')
     .addOption(new Option('--type <type>', 'agent role').choices(AGENT_TYPES))
-    .addOption(new Option('--runtime <kind>', 'claude (default) or command').choices(['claude', 'command']))
+    .addOption(new Option('--runtime <kind>', 'claude (default), codex, gemini, opencode or command').choices(['claude', 'codex', 'gemini', 'opencode', 'command']))
     .option('--base-branch <branch>', 'branch to start from (default: the repository\'s base branch)')
-    .option('--model <model>', 'claude model')
+    .option('--model <model>', 'the model (claude, codex, gemini; opencode: provider/model)')
     .option('--max-turns <n>', 'claude turn limit', integer(1, 10_000))
     .addOption(new Option('--permission-mode <mode>', 'claude permission mode').choices([...PERMISSION_MODES]))
     .option('--priority <n>', '1..10, higher runs first (default 5)', integer(1, 10))

@@ -47,7 +47,8 @@ function int(value: unknown, field: string, min: number, max: number): number {
 
 function runtime(value: unknown): RuntimeSpec {
   if (!isPlainObject(value)) throw bad('runtime', 'runtime must be an object');
-  const allowed = value.kind === 'command' ? ['kind', 'argv'] : ['kind', 'model', 'maxTurns', 'permissionMode'];
+  const headless = value.kind === 'codex' || value.kind === 'gemini' || value.kind === 'opencode';
+  const allowed = value.kind === 'command' ? ['kind', 'argv'] : headless ? ['kind', 'model'] : ['kind', 'model', 'maxTurns', 'permissionMode'];
   for (const key of Object.keys(value)) if (!allowed.includes(key)) throw bad(`runtime.${key}`, `unknown field 'runtime.${key}'`);
   if (value.kind === 'command') {
     const argv = value.argv;
@@ -56,7 +57,10 @@ function runtime(value: unknown): RuntimeSpec {
     }
     return { kind: 'command', argv: argv as string[] };
   }
-  if (value.kind !== 'claude') throw bad('runtime.kind', "runtime.kind must be 'claude' or 'command'");
+  if (value.kind === 'codex' || value.kind === 'gemini' || value.kind === 'opencode') {
+    return value.model === undefined ? { kind: value.kind } : { kind: value.kind, model: str(value.model, 'runtime.model', 128) };
+  }
+  if (value.kind !== 'claude') throw bad('runtime.kind', "runtime.kind must be 'claude', 'codex', 'gemini', 'opencode' or 'command'");
   const spec: RuntimeSpec = { kind: 'claude' };
   if (value.model !== undefined) spec.model = str(value.model, 'runtime.model', 128);
   if (value.maxTurns !== undefined) spec.maxTurns = int(value.maxTurns, 'runtime.maxTurns', 1, 10_000);

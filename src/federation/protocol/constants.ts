@@ -59,7 +59,7 @@ export type EventName = (typeof EVENTS)[number];
  */
 export const GRANT_CHANGED = 'grant.changed';
 
-export const RUNTIME_KINDS = ['claude', 'command'] as const;
+export const RUNTIME_KINDS = ['claude', 'codex', 'gemini', 'opencode', 'command'] as const;
 export type RuntimeKind = (typeof RUNTIME_KINDS)[number];
 
 /** DESIGN §4: pending → active → disconnected, pending → rejected, active ↔ suspended. */

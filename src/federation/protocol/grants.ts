@@ -158,6 +158,7 @@ export function checkGrant(grants: Grants, req: GrantRequest): void {
 export function authorizeGrantedSpawn(grants: Grants, request: SpawnRequest, activeAgents: number, repoBaseBranch: string | null): AgentLimits {
   checkGrant(grants, { command: 'agent.spawn', repo: request.repo, runtime: request.runtime?.kind ?? 'claude', activeAgents });
   checkGrantedPowers(grants, request);
+  checkHeadlessRuntime(grants, request.runtime?.kind ?? 'claude');
   if (repoBaseBranch !== null) checkBaseBranch(grants, request.baseBranch, repoBaseBranch);
   return { shell: grants.shell === true, network: grants.network ?? 'host', projectConfig: grants.projectConfig === true };
 }
@@ -175,6 +176,21 @@ function checkGrantedPowers(grants: Grants, request: SpawnRequest): void {
   }
   if (request.runtime?.kind === 'claude' && request.runtime.permissionMode === 'bypassPermissions') {
     throw forbidden('permission_mode_not_granted', 'bypassPermissions needs the command runtime in the grant', { field: 'runtime.permissionMode' });
+  }
+}
+
+/**
+ * Codex, Gemini CLI and opencode work through a shell (codex only through
+ * one), so they need a grant with shell; Gemini CLI cannot run with the
+ * repository's configuration ignored (runtimes/gemini.ts), so it needs
+ * `projectConfig` too. Refused at the spawn, not at the launch.
+ */
+function checkHeadlessRuntime(grants: Grants, kind: string): void {
+  if ((kind === 'codex' || kind === 'gemini' || kind === 'opencode') && grants.shell !== true) {
+    throw forbidden('shell_not_granted', `the ${kind} runtime runs shell commands; this peer's grant has no shell`, { field: 'runtime.kind' });
+  }
+  if (kind === 'gemini' && grants.projectConfig !== true) {
+    throw forbidden('runtime_needs_project_config', 'the gemini runtime needs projectConfig in the grant (Gemini CLI cannot ignore the repository\'s configuration)', { field: 'runtime.kind' });
   }
 }
 

@@ -13,7 +13,7 @@ function grantsText(grants: Grants | null): string {
 
 function InviteForm({ onDone }: { onDone: () => void }) {
   const [repos, setRepos] = useState('');
-  const [runtimes, setRuntimes] = useState({ claude: true, command: false });
+  const [runtimes, setRuntimes] = useState({ claude: true, codex: false, gemini: false, opencode: false, command: false });
   const [max, setMax] = useState('5');
   const [token, setToken] = useState<string | undefined>();
   const [error, setError] = useState<string | undefined>();
@@ -40,7 +40,7 @@ function InviteForm({ onDone }: { onDone: () => void }) {
       <input id="invite-repos" value={repos} onInput={(e) => setRepos(e.currentTarget.value)} />
       <fieldset>
         <legend>Runtimes</legend>
-        {(['claude', 'command'] as const).map((kind) => (
+        {(['claude', 'codex', 'gemini', 'opencode', 'command'] as const).map((kind) => (
           <label key={kind} class="check">
             <input type="checkbox" checked={runtimes[kind]} onChange={(e) => setRuntimes({ ...runtimes, [kind]: e.currentTarget.checked })} /> {kind}
           </label>

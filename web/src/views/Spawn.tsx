@@ -48,7 +48,7 @@ export function SpawnView() {
     setFormError(undefined);
     const runtime = form.kind === 'command'
       ? { kind: 'command', argv: form.argv.split('\n').map((a) => a.trim()).filter(Boolean) }
-      : { kind: 'claude', ...(form.model.trim() ? { model: form.model.trim() } : {}) };
+      : { kind: form.kind, ...(form.model.trim() ? { model: form.model.trim() } : {}) };
     const body: Record<string, unknown> = { repo: form.repo.trim(), taskId: form.taskId.trim(), prompt: form.prompt, runtime, type: form.type };
     if (form.priority.trim() !== '') body.priority = Number(form.priority);
     if (form.peer) body.peer = form.peer;
@@ -87,6 +87,9 @@ export function SpawnView() {
         <label for="kind">Runtime</label>
         <select id="kind" value={form.kind} onChange={(e) => set({ kind: e.currentTarget.value })} {...described('runtime')}>
           <option value="claude">claude (Claude Code)</option>
+          <option value="codex">codex (Codex CLI)</option>
+          <option value="gemini">gemini (Gemini CLI)</option>
+          <option value="opencode">opencode</option>
           <option value="command">command (any program)</option>
         </select>
         {form.kind === 'command'

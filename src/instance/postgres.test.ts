@@ -10,6 +10,7 @@ import { startInstanceWithRepo, startTestInstance } from '../test-support/instan
 import { createTestDatabase, type TestDatabase } from '../test-support/postgres.js';
 import { waitFor } from '../test-support/wait.js';
 import { startInstance } from './index.js';
+import { instanceMigrations } from './migrations.js';
 
 /**
  * The core flows with the store on PostgreSQL (issue 20): spawn, kill, land, retry, the dashboard's list,
@@ -99,6 +100,29 @@ describe('an instance on PostgreSQL', () => {
       await env.stop();
     }
   }, 120_000);
+
+  it('doctor checks the database: reachable, migrated to the version the server runs, never the password', async () => {
+    const dbUrl = await database();
+    const t = await startTestInstance({ databaseUrl: dbUrl });
+    try {
+      const env = { MOSAIC_HOME: t.home, MOSAIC_URL: t.url, MOSAIC_DATABASE_URL: dbUrl, MOSAIC_CLAUDE_BIN: '/nonexistent/claude' };
+      const ok = await runCli(['doctor', '--json'], env);
+      const store = (JSON.parse(ok.stdout) as { checks: { name: string; status: string; detail: string }[] }).checks.find((c) => c.name === 'store');
+      // Every module's migrations count (A2A, cluster): a database the server migrated is not "newer than this Mosaic".
+      const newest = Math.max(...instanceMigrations().map((m) => m.version));
+      expect(store).toMatchObject({ status: 'ok', detail: expect.stringContaining(`schema version ${newest})`) });
+      expect(store!.detail).toMatch(/^PostgreSQL 127\.0\.0\.1:\d+\/mosaic_test_\w+ \(PostgreSQL \d+/);
+      expect(ok.stdout).not.toContain(':mosaic_test@');
+
+      const down = await runCli(['doctor', '--json'], { ...env, MOSAIC_DATABASE_URL: 'postgres://mosaic:s3cret@127.0.0.1:1/nowhere' });
+      expect(down.code).toBe(1);
+      const failed = (JSON.parse(down.stdout) as { checks: { name: string; status: string; detail: string }[] }).checks.find((c) => c.name === 'store');
+      expect(failed).toMatchObject({ status: 'fail', detail: expect.stringContaining('cannot reach the database at postgres://mosaic:***@127.0.0.1:1/nowhere') });
+      expect(down.stdout).not.toContain('s3cret');
+    } finally {
+      await t.stop();
+    }
+  }, 60_000);
 
   it('refuses a second standalone instance on a database another live instance uses', async () => {
     const first = await startTestInstance({ databaseUrl: url });

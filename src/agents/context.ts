@@ -5,6 +5,7 @@ import type { WorktreeManager } from '../git/index.js';
 import type { Store } from '../store/types.js';
 import type { EventBus } from './event-bus.js';
 import { OUTPUT_LOG } from './supervisor/index.js';
+import type { NodePlacement } from './placement.js';
 import type { AgentRecorder } from './recorder.js';
 
 /** What the agent modules share; built once by the service. */
@@ -15,6 +16,8 @@ export interface AgentContext {
   bus: EventBus;
   recorder: AgentRecorder;
   logger: Logger;
+  /** Cluster only: this node's placement (set once at start by src/cluster); absent on a single machine. */
+  placement?: NodePlacement;
 }
 
 /** `$MOSAIC_HOME/agents/<id>`: the supervisor's files and the agent's output. */

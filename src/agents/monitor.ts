@@ -16,6 +16,10 @@ export class AgentMonitor {
   private timer: NodeJS.Timeout | undefined;
   private ticking = false;
   private readonly progress: ProgressTracker;
+  /** Cluster: agents whose kill, asked for on another node, was passed on to their supervisor here. */
+  private readonly killsSent = new Set<string>();
+  /** This node's running agents at the last pass (a node that loses its lease kills them: see src/cluster). */
+  running: AgentRecord[] = [];
 
   constructor(
     private readonly ctx: AgentContext,
@@ -40,7 +44,9 @@ export class AgentMonitor {
     if (this.ticking) return;
     this.ticking = true;
     try {
-      const running = await this.ctx.store.agents.list({ state: 'running' });
+      const node = this.ctx.placement?.node;
+      const running = await this.ctx.store.agents.list({ state: 'running', ...(node === undefined ? {} : { node }) });
+      this.running = running;
       await Promise.all(running.map((agent) => this.check(agent)));
     } catch (err) {
       this.ctx.logger.error({ err }, 'monitor pass failed');
@@ -65,6 +71,11 @@ export class AgentMonitor {
       return;
     }
     if (agent.pid !== null && isSupervisorAlive(agent.pid, dir)) {
+      // In a cluster a kill may be asked on any node: the node running the agent signals it.
+      if (this.ctx.placement !== undefined && agent.killRequested && !this.killsSent.has(agent.id)) {
+        this.killsSent.add(agent.id);
+        this.finisher.signalKill(agent.id, agent.pid, agent.pgid);
+      }
       await this.progress.track(agent);
       return;
     }

@@ -20,7 +20,8 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
  * agent — and, since the agent never started, it cannot run twice.
  */
 export async function reattachSpawning(ctx: AgentContext, finisher: AgentFinisher): Promise<void> {
-  for (const agent of await ctx.store.agents.list({ state: 'spawning' })) {
+  const node = ctx.placement?.node;
+  for (const agent of await ctx.store.agents.list({ state: 'spawning', ...(node === undefined ? {} : { node }) })) {
     const dir = agentDir(ctx.config, agent.id);
     const supervisorPid = readPidFile(join(dir, SUPERVISOR_PID_FILE));
     let pgid = readPidFile(join(dir, CHILD_PID_FILE));

@@ -44,12 +44,35 @@ export class Scheduler {
     const { store, recorder, config, logger } = this.ctx;
     try {
       while (!this.stopped) {
-        const active = await store.agents.countByState(['spawning', 'running']);
+        const placement = this.ctx.placement;
+        const active = placement === undefined
+          ? await store.agents.countByState(['spawning', 'running'])
+          : (await store.agents.list({ state: ['spawning', 'running'], node: placement.node })).length;
         if (active >= config.maxAgents) return;
-        const next = await store.agents.nextQueued();
-        if (!next) return;
-        const spawning = await recorder.transition(next.id, ['queued'], 'spawning');
-        if (!spawning) continue; // killed meanwhile
+        let nextId: string;
+        let settle: (() => Promise<void>) | undefined;
+        if (placement === undefined) {
+          const next = await store.agents.nextQueued();
+          if (!next) return;
+          nextId = next.id;
+        } else {
+          if (!placement.accepting()) return;
+          // Agents pinned to this node (or queued again here by a restart) first, then the cluster's queue.
+          const pinned = (await store.agents.list({ state: 'queued', node: placement.node }))
+            .sort((a, b) => b.priority - a.priority || a.createdAt - b.createdAt)[0];
+          const taken = pinned === undefined ? await placement.take() : undefined;
+          if (pinned === undefined && taken === undefined) return;
+          nextId = pinned?.id ?? (taken as { agentId: string }).agentId;
+          settle = taken?.settle;
+        }
+        let spawning;
+        try {
+          // In a cluster the transition is the claim: of the nodes that took one job, one moves it.
+          spawning = await recorder.transition(nextId, ['queued'], 'spawning', placement ? { node: placement.node } : {});
+        } finally {
+          await settle?.().catch((err: unknown) => logger.warn({ err, agentId: nextId }, 'could not settle a queue job'));
+        }
+        if (!spawning) continue; // killed meanwhile, or another node took it
         // A launch reports its own failures on the agent; anything escaping that is logged, never an unhandled rejection.
         const launch = this.launcher.launch(spawning).catch((err: unknown) => logger.error({ err, agentId: spawning.id }, 'agent launch failed unexpectedly'));
         this.launches.add(launch);

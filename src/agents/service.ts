@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Config } from '../core/config.js';
 import { conflict, invalid, isMosaicError, notFound, tooMany } from '../core/errors.js';
@@ -19,10 +20,12 @@ import { buildFollowUpRecord, type ReplyRequest } from './reply.js';
 import { isTerminal } from './lifecycle.js';
 import { LOG_WAIT_POLL_MS, MAX_LOG_WAIT_MS, readLogPage, type LogPage, type LogWait } from './logs.js';
 import { AgentMonitor } from './monitor.js';
+import { CHILD_PID_FILE, readPidFile, requestKill, SUPERVISOR_PID_FILE } from './supervisor/index.js';
 import { WarmPool } from './pool/index.js';
 import { Reconciler, type ReconcileReport, type WorktreeView } from './reconciler.js';
 import { reattachSpawning } from './reattach.js';
 import { AgentRecorder } from './recorder.js';
+import type { NodePlacement } from './placement.js';
 import { Scheduler } from './scheduler.js';
 import { buildAgentRecord } from './spawn-request.js';
 import type { AgentCheckout, AgentLanding, AgentLimits, AgentRecord, SpawnRequest } from './types.js';
@@ -65,6 +68,67 @@ export class AgentService {
     this.conflicts = new ConflictWatcher(this.ctx);
   }
 
+  /** Cluster: this server is a node; set before `start()` (src/cluster). */
+  attachPlacement(placement: NodePlacement): void {
+    this.ctx.placement = placement;
+  }
+
+  /** Cluster: look for work now (the queue may hold spawns made on other nodes). */
+  pump(): void {
+    this.scheduler.pump();
+  }
+
+  /** This node's running agents as the monitor last saw them (cluster self-fencing kills them). */
+  runningHere(): AgentRecord[] {
+    return this.monitor.running;
+  }
+
+  /**
+   * Cluster: an agent whose node was lost ends `failed/node_lost` (written by
+   * the node that found the loss); when it asked for it, a new agent with the
+   * same request is queued (`retryOf`) for another node. Undefined when it had
+   * ended already.
+   */
+  async endNodeLost(id: string, node: string): Promise<{ ended: AgentRecord; retry: AgentRecord | null } | undefined> {
+    const ended = await this.ctx.recorder.transition(id, ['spawning', 'running'], 'failed', {
+      endedAt: Date.now(), error: { code: 'node_lost', message: `node '${node}' was lost (no heartbeat within its lease) while this agent ran there` },
+    });
+    if (!ended) return undefined;
+    if (ended.retryOnNodeLost !== true) return { ended, retry: null };
+    const repo = await this.ctx.store.repos.get(ended.repo);
+    if (!repo) return { ended, retry: null };
+    try {
+      const record = { ...(await buildRetryRecord(ended, repo, {})), retryOnNodeLost: true };
+      const { agent } = await this.ctx.recorder.insert(record);
+      await this.enqueued(agent);
+      return { ended, retry: agent };
+    } catch (err) {
+      this.ctx.logger.warn({ agentId: id, err }, 'could not start again an agent of a lost node');
+      return { ended, retry: null };
+    }
+  }
+
+  /**
+   * Cluster self-fencing: ends the processes of these agents of this node at
+   * once (their supervisors and process groups, proven ours as for any kill),
+   * without recording anything: the node lost its lease, others decide.
+   */
+  fenceKill(agents: readonly AgentRecord[]): void {
+    for (const agent of agents) {
+      const dir = agentDir(this.ctx.config, agent.id);
+      this.launcher.abortSetup(agent.id);
+      const pid = agent.pid ?? readPidFile(join(dir, SUPERVISOR_PID_FILE));
+      const pgid = agent.pgid ?? readPidFile(join(dir, CHILD_PID_FILE));
+      requestKill(pid, pgid, 0, dir);
+    }
+  }
+
+  /** A new queued agent: in a cluster it goes to the cluster's queue; then look for work. */
+  private async enqueued(agent: AgentRecord): Promise<void> {
+    await this.ctx.placement?.queued(agent);
+    this.scheduler.pump();
+  }
+
   /** Re-attaches to agents a previous server left behind, cleans orphans, starts the queue. */
   async start(): Promise<void> {
     await reattachSpawning(this.ctx, this.finisher);
@@ -91,7 +155,15 @@ export class AgentService {
       const probe = probeFor(this.ctx.config);
       if (!probe.available) throw sandboxUnavailable(probe.reason);
     }
-    const record = { ...buildAgentRecord(request, repo, origin), limits };
+    const placement = this.ctx.placement;
+    if (request.node !== undefined) {
+      if (placement === undefined) throw invalid('not_a_cluster', 'node: this instance is not a cluster (no MOSAIC_CLUSTER_SECRET)', { field: 'node' });
+      await placement.checkPin(request.node);
+    }
+    const record = {
+      ...buildAgentRecord(request, repo, origin), limits,
+      ...(placement === undefined ? {} : { node: request.node ?? null, retryOnNodeLost: request.node === undefined && request.retryOnNodeLost === true }),
+    };
     // A program of the caller's choosing that lives where the sandbox hides things ($MOSAIC_HOME, a repository's
     // .git): binding it back would show them. Refused now, not at launch (checked again there, for relative paths).
     if (record.runtime.kind === 'command' && willSandbox(this.ctx.config, origin)) {
@@ -109,7 +181,7 @@ export class AgentService {
     await this.checkQueueRoom();
     const { agent, created } = await this.ctx.recorder.insert(record);
     if (!created) return { agent, created };
-    this.scheduler.pump();
+    await this.enqueued(agent);
     return { agent, created };
   }
 
@@ -138,6 +210,9 @@ export class AgentService {
         continue; // it started meanwhile: kill it as a spawning or running agent
       }
       const marked = (await this.ctx.store.agents.update(id, { killRequested: true })) ?? agent;
+      // In a cluster, another node's agent is signalled by that node's monitor (it sees killRequested).
+      const elsewhere = this.ctx.placement !== undefined && marked.node !== this.ctx.placement.node;
+      if (elsewhere) return marked;
       if (marked.state === 'running') this.finisher.signalKill(id, marked.pid, marked.pgid);
       else this.launcher.abortSetup(id); // spawning: a long setup (npm ci) must not hold the kill
       return marked;
@@ -229,7 +304,7 @@ export class AgentService {
     const record = await buildRetryRecord(old, repo, request);
     await this.checkQueueRoom();
     const { agent } = await this.ctx.recorder.insert(record);
-    this.scheduler.pump();
+    await this.enqueued(agent);
     return agent;
   }
 
@@ -251,7 +326,7 @@ export class AgentService {
     const record = { ...(await buildFollowUpRecord(old, repo, request, origin)), limits };
     await this.checkQueueRoom();
     const { agent } = await this.ctx.recorder.insert(record);
-    this.scheduler.pump();
+    await this.enqueued(agent);
     return agent;
   }
 

@@ -8,6 +8,7 @@ import { doctorCommand } from './commands/doctor.js';
 import { eventsCommand } from './commands/events.js';
 import { initCommand } from './commands/init.js';
 import { mcpCommand } from './commands/mcp.js';
+import { nodesCommand } from './commands/nodes.js';
 import { a2aCommand } from './commands/a2a.js';
 import { peersCommand } from './commands/peers.js';
 import { reposCommand } from './commands/repos.js';
@@ -53,6 +54,7 @@ Exit codes: 0 ok, 1 failure (API error, server not running, failed check), 2 usa
   program.addCommand(mcpCommand());
   program.addCommand(a2aCommand());
   program.addCommand(dbCommand());
+  program.addCommand(nodesCommand());
   program.addCommand(completionCommand(() => program));
   const json = jsonRequested();
   everyCommand(program, (command) => {

@@ -8,6 +8,7 @@ export type { ClusterTables } from './schema.js';
 export { NodeRegistry, type NodeCapabilities, type NodeLease, type NodeState, type NodeView } from './nodes.js';
 export { NodeAuth, NODE_HEADER, NONCE_HEADER, SIGNATURE_HEADER, TIME_HEADER } from './node-auth.js';
 export { deriveKey, MIN_SECRET_LENGTH } from './secret.js';
+export { joinCluster, type ClusterMember } from './member.js';
 
 /** The cluster's node registry on a store's database (PostgreSQL: a cluster shares one). */
 export function nodeRegistry(store: SqlStore): NodeRegistry {

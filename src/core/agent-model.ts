@@ -68,6 +68,10 @@ export interface SpawnRequest {
   env?: Record<string, string>;
   peer?: string;
   idempotencyKey?: string;
+  /** Cluster: run on this node only (409 node_draining when it is draining). */
+  node?: string;
+  /** Cluster: when its node is lost, start it again on another node (never for an agent pinned with `node`). */
+  retryOnNodeLost?: boolean;
 }
 
 export interface AgentError {
@@ -216,6 +220,10 @@ export interface AgentRecord {
   startedAt: number | null;
   endedAt: number | null;
   updatedAt: number;
+  /** Cluster: the node it runs (or ran) on, or is pinned to; null or absent on a single machine and while unplaced. */
+  node?: string | null;
+  /** Cluster: a loss of its node starts it again on another node. */
+  retryOnNodeLost?: boolean;
 }
 
 /** One entry of the event log: every agent transition, in order. */

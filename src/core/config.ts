@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { homedir, hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { invalid } from './errors.js';
 
@@ -82,6 +82,14 @@ export interface Config {
   databaseUrl: string | undefined;
   /** PostgreSQL: connections this process opens at most. */
   databasePool: number;
+  /** With databaseUrl: this server is a node of the cluster on that database (DESIGN §7). Never shown. */
+  clusterSecret: string | undefined;
+  /** The node's name in its cluster (default the host name). */
+  nodeName: string;
+  /** The URL other nodes reach this node at (default the URL this server listens at). */
+  nodeUrl: string | undefined;
+  /** A node silent this long is lost (seconds). */
+  nodeLeaseS: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -128,6 +136,10 @@ const SETTINGS = {
   fedStaleS: 'MOSAIC_FED_STALE_S',
   databaseUrl: 'MOSAIC_DATABASE_URL',
   databasePool: 'MOSAIC_DATABASE_POOL',
+  clusterSecret: 'MOSAIC_CLUSTER_SECRET',
+  nodeName: 'MOSAIC_NODE_NAME',
+  nodeUrl: 'MOSAIC_NODE_URL',
+  nodeLeaseS: 'MOSAIC_NODE_LEASE_S',
 } as const;
 
 type SettingKey = keyof typeof SETTINGS;
@@ -257,6 +269,10 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     agentUser: text(pick('agentUser'), 'nobody'),
     databaseUrl: databaseUrl(pick('databaseUrl')),
     databasePool: integer('databasePool', pick('databasePool'), 10, 1, 1000),
+    clusterSecret: text(pick('clusterSecret'), undefined) || undefined,
+    nodeName: text(pick('nodeName'), hostname()),
+    nodeUrl: text(pick('nodeUrl'), undefined),
+    nodeLeaseS: integer('nodeLeaseS', pick('nodeLeaseS'), 30, 1, 3600),
   };
   return { ...config, ...overrides };
 }

@@ -3,7 +3,7 @@ import type { AgentApi, AgentService, EventFeed } from '../agents/index.js';
 import type { Logger } from '../core/logger.js';
 import type { RepoService } from '../repos/index.js';
 import type { HostAllowList } from './allowed-hosts.js';
-import { requireAdmin } from './auth.js';
+import { requireAdmin, type OtherAdminTokens } from './auth.js';
 import { DashboardSessions, dashboardPlugin } from './dashboard/index.js';
 import { applyConnectionLimits, DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from './connection-limits.js';
 import { installErrorHandling } from './errors.js';
@@ -28,6 +28,8 @@ export interface AppDeps {
   adminToken: string;
   /** What GET /api/v1/status names: the store (never its password). */
   store: StatusOptions['store'];
+  /** Cluster: the other nodes' admin tokens, also accepted by the bearer guard. */
+  otherAdminTokens?: OtherAdminTokens;
   startedAt: number;
   https?: { cert: Buffer; key: Buffer } | undefined;
   agentApi: AgentApi;
@@ -68,7 +70,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   // One guard for every admin route: the bearer token, or the dashboard's session cookie with its same-origin checks.
   const sessions = new DashboardSessions({ loginCodeTtlMs: deps.dashboard?.loginCodeTtlMs });
-  const adminGuard = requireAdmin(deps.adminToken, sessions, deps.hosts);
+  const adminGuard = requireAdmin(deps.adminToken, sessions, deps.hosts, deps.otherAdminTokens);
   await app.register(dashboardPlugin, { adminToken: deps.adminToken, sessions, adminGuard, hosts: deps.hosts, webRoot: deps.dashboard?.webRoot });
   await app.register(healthRoutes, { prefix: '/api/v1', instanceId: deps.instanceId, startedAt: deps.startedAt });
   await app.register(async (admin) => {

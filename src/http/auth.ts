@@ -55,18 +55,22 @@ export function checkSameOrigin(request: FastifyRequest): void {
   }
 }
 
+/** Admin tokens besides this server's own (a cluster: every node's token works on every node). */
+export type OtherAdminTokens = (presented: string) => Promise<boolean>;
+
 /**
  * The admin guard: `Authorization: Bearer <admin token>`, or (when `sessions`
  * is given) the dashboard's session cookie with the same-origin checks above,
  * under one of the host names the dashboard answers to (`hosts`).
  * A request with an Authorization header is judged by that header alone.
  */
-export function requireAdmin(token: string, sessions?: SessionCheck, hosts?: HostAllowList) {
+export function requireAdmin(token: string, sessions?: SessionCheck, hosts?: HostAllowList, otherTokens?: OtherAdminTokens) {
   return async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
     const header = request.headers.authorization;
     if (header) {
       const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-      if (!match || !secretsEqual(match[1]!, token)) throw unauthorized('auth_invalid', 'invalid admin token');
+      if (match && secretsEqual(match[1]!, token)) return;
+      if (!match || otherTokens === undefined || !(await otherTokens(match[1]!))) throw unauthorized('auth_invalid', 'invalid admin token');
       return;
     }
     const session = sessions ? readCookie(request.headers.cookie, SESSION_COOKIE) : undefined;

@@ -91,6 +91,8 @@ export const spawnBody = {
     env: stringMap,
     peer: { type: 'string', minLength: 1, maxLength: 128 },
     idempotencyKey: { type: 'string', minLength: 1, maxLength: 200 },
+    node: { ...name, description: 'cluster: run on this node only (409 node_draining when it drains)' },
+    retryOnNodeLost: { type: 'boolean', description: 'cluster: when its node is lost, start it again on another node' },
   },
 } as const;
 
@@ -134,6 +136,8 @@ export const agentSchema = {
     startedAt: nullableInteger,
     endedAt: nullableInteger,
     idempotencyKey: nullableString,
+    node: { ...nullableString, description: 'cluster: the node it runs (or ran) on, or is pinned to' },
+    retryOnNodeLost: { type: 'boolean' },
     checkout: {
       type: 'object',
       description: 'GET /agents/:id of a local agent only: what exists on disk now',

@@ -12,6 +12,8 @@ import { HostAllowList } from '../http/allowed-hosts.js';
 import { buildApp } from '../http/app.js';
 import { mcpHttpPlugin } from '../mcp/index.js';
 import { createA2a } from '../a2a/index.js';
+import { joinCluster, type ClusterMember } from '../cluster/index.js';
+import { isClusterConfig } from '../cluster/member.js';
 import { RepoService } from '../repos/index.js';
 import { acquireOwnerLock, openStore, SqliteBackend, type OwnerLock, type SqlStore } from '../store/index.js';
 import { acquireHomeLock } from './home-lock.js';
@@ -83,7 +85,9 @@ async function startLocked(
   let config = initial;
   const paths = homePaths(config.home);
   const adminToken = ensureAdminToken(config.home);
-  const identity = loadOrCreateIdentity(paths.identityDir);
+  // A node of a cluster uses the cluster's identity (from the database), not one of its own.
+  const clustered = isClusterConfig(config);
+  let identity = clustered ? undefined : loadOrCreateIdentity(paths.identityDir);
   const logger = options.logger ?? createLogger(config.logLevel, config.logFormat);
   const https = config.tlsCert && config.tlsKey ? { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) } : undefined;
 
@@ -93,14 +97,22 @@ async function startLocked(
     onIdleError: (err) => logger.warn({ code: (err as { code?: unknown }).code, message: err.message }, 'database connection lost; it is replaced when next needed'),
   });
   logger.info({ store: store.describe() }, 'store opened');
-  // One standalone instance per database, as one server per home.
+  // One standalone instance per database, as one server per home; the nodes of a cluster hold it shared.
   let owner: OwnerLock | undefined;
+  let cluster: ClusterMember | undefined;
   try {
-    if (config.databaseUrl !== undefined) owner = await acquireOwnerLock(config.databaseUrl, logger);
+    if (config.databaseUrl !== undefined) owner = await acquireOwnerLock(config.databaseUrl, logger, { shared: clustered });
+    if (clustered) {
+      cluster = await joinCluster({ config, store, adminToken, logger });
+      identity = cluster.identity;
+    }
   } catch (err) {
+    await cluster?.stop();
+    await owner?.release();
     await store.close();
     throw err;
   }
+  const instanceIdentity = identity as Identity;
   // A SQLite store from before incremental vacuum is rewritten once, so pruning can give space back.
   try {
     if (store.backend instanceof SqliteBackend && store.backend.ensureIncrementalVacuum()) logger.info({ db: paths.db }, 'store converted to incremental vacuum');
@@ -110,16 +122,16 @@ async function startLocked(
   }
   const bus = new EventBus();
   // Every worktree it makes records this instance, so another instance on the same repository leaves it alone.
-  const git = new WorktreeManager({ owner: identity.instanceId });
+  const git = new WorktreeManager({ owner: instanceIdentity.instanceId });
   const sandbox = config.sandbox === 'off' ? null : probeFor(config);
   if (config.sandbox === 'off') logger.warn('sandbox: MOSAIC_SANDBOX=off, local agents run unsandboxed (peers\' agents still need one)');
   else if (sandbox?.available) logger.info({ mechanism: sandbox.mechanism, path: sandbox.path, mode: config.sandbox }, 'sandbox: agents run in bubblewrap');
   else logger.warn({ reason: sandbox?.reason, mode: config.sandbox }, config.sandbox === 'required'
     ? 'sandbox: none available and MOSAIC_SANDBOX=required, every agent will fail' : 'sandbox: none available, local agents run unsandboxed and peers\' spawns are refused');
-  const agents = new AgentService({ config, store, git, bus, logger });
+  const agents = new AgentService({ config, store: cluster?.agentStore ?? store, git, bus, logger });
   const repos = new RepoService(store, (repo) => agents.activeIn(repo), agents.pool);
   const feed = new EventFeed(store, bus);
-  const federation = createFederation({ config, identity, store, agents, bus, logger });
+  const federation = createFederation({ config, identity: instanceIdentity, store, agents, bus, logger });
 
   const agentApi = federation.agentApi(localAgentApi(agents));
   const hosts = new HostAllowList(config);
@@ -134,10 +146,12 @@ async function startLocked(
 
   let app: FastifyInstance | undefined;
   try {
+    await cluster?.join(agents, config.url);
     await agents.start();
     app = await buildApp({
-      logger, instanceId: identity.instanceId, adminToken, startedAt: Date.now(), https,
+      logger, instanceId: instanceIdentity.instanceId, adminToken, startedAt: Date.now(), https,
       store: { backend: store.dialect, description: store.describe() },
+      ...(cluster ? { otherAdminTokens: cluster.otherAdminTokens } : {}),
       agentApi, agentService: agents, repos, feed, hosts,
       rootPlugins: [(scope) => mcpHttpPlugin(scope, { services: mcpServices, adminToken, hosts, logger }), (scope) => a2a.plugin(scope)],
       dashboard: { loginCodeTtlMs: config.loginCodeTtlMs },
@@ -148,12 +162,16 @@ async function startLocked(
         keepAliveTimeoutMs: config.keepAliveTimeoutMs,
         maxConnectionsPerAddress: config.maxConnectionsPerAddress,
       },
-      plugins: [(scope, adminGuard) => federation.plugin(scope, adminGuard), (scope, adminGuard) => a2a.adminPlugin(scope, adminGuard)],
+      plugins: [
+        (scope, adminGuard) => federation.plugin(scope, adminGuard), (scope, adminGuard) => a2a.adminPlugin(scope, adminGuard),
+        ...(cluster ? [(scope: FastifyInstance, adminGuard: Parameters<ClusterMember['plugin']>[1]) => cluster.plugin(scope, adminGuard)] : []),
+      ],
     });
     await app.listen({ host: config.host, port: config.port });
   } catch (err) {
     await app?.close();
     await agents.stop();
+    await cluster?.stop();
     await store.close();
     await owner?.release();
     throw err;
@@ -162,13 +180,14 @@ async function startLocked(
   // Port 0 without a configured URL: peers must be told the port the OS picked.
   if (config.port === 0 && config.url === defaultUrl(config)) config = { ...config, url };
   federation.start(config.url);
+  cluster?.start(url);
   const stopRetention = startRetention(store, federation, config, logger);
   lock.setUrl(url);
 
   const server = app;
   return {
     config,
-    identity,
+    identity: instanceIdentity,
     adminToken,
     store,
     agents,
@@ -180,6 +199,7 @@ async function startLocked(
       stopRetention();
       await server.close();
       await federation.stop();
+      await cluster?.stop();
       await agents.stop();
       await store.close();
       await owner?.release();

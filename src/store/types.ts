@@ -29,6 +29,8 @@ export interface AgentFilter {
   repo?: string;
   taskId?: string;
   origin?: string;
+  /** Cluster: agents placed on (or pinned to) this node. */
+  node?: string;
 }
 
 /** Fields a transition may set besides the state. */

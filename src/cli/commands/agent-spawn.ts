@@ -25,6 +25,8 @@ interface SpawnOptions {
   timeout?: number;
   env?: Record<string, string>;
   peer?: string;
+  node?: string;
+  retryOnNodeLost?: boolean;
   idempotencyKey?: string;
   wait?: boolean;
   follow?: boolean;
@@ -88,6 +90,8 @@ export function spawnCommand(): Command {
     .option('--timeout <seconds>', 'fail the agent after this long', integer(1, 7 * 24 * 3600))
     .option('--env <KEY=VALUE>', 'extra environment for the agent (repeatable)', keyValue)
     .option('--peer <peer>', 'run it on this federated peer (connection name or instance id)')
+    .option('--node <node>', 'cluster: run it on this node only')
+    .option('--retry-on-node-lost', 'cluster: if its node is lost, start it again on another node')
     .option('--idempotency-key <key>', 'a retried spawn with the same key returns the first agent')
     .option('--wait', 'wait until the agent ends; exit 0 completed, 1 failed, 3 killed')
     .option('--follow', 'print its output until it ends (as logs -f); exit 0 completed, 1 failed, 3 killed')
@@ -110,6 +114,8 @@ Exit codes with --wait or --follow: 0 the agent completed, 1 it failed (or the s
         ...(opts.timeout !== undefined ? { timeoutS: opts.timeout } : {}),
         ...(opts.env ? { env: opts.env } : {}),
         ...(opts.peer ? { peer: opts.peer } : {}),
+        ...(opts.node ? { node: opts.node } : {}),
+        ...(opts.retryOnNodeLost ? { retryOnNodeLost: true } : {}),
         ...(opts.idempotencyKey ? { idempotencyKey: opts.idempotencyKey } : {}),
       };
       const client = clientFor(command);

@@ -31,7 +31,8 @@ export function fingerprint(rawKey: Buffer): string {
   return base32(createHash('sha256').update(rawKey).digest().subarray(0, 20));
 }
 
-function identityFrom(privateKey: KeyObject): Identity {
+/** The identity of an Ed25519 private key (a cluster's nodes share one, kept in the database: src/cluster). */
+export function identityFrom(privateKey: KeyObject): Identity {
   if (privateKey.asymmetricKeyType !== 'ed25519') {
     throw new Error(`identity key is ${privateKey.asymmetricKeyType ?? 'not asymmetric'}, not Ed25519: refusing to use it`);
   }

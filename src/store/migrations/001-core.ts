@@ -220,4 +220,23 @@ ${PG_EVENTS}
     `,
     postgres: 'ALTER TABLE repos ADD COLUMN project_config INTEGER NOT NULL DEFAULT 1 CHECK (project_config IN (0, 1))',
   },
+  {
+    // Cluster (issue 21): the node an agent runs on (set when a node takes it, or at spawn when pinned), the
+    // lease epoch that node held when it took it (a node declared lost ends only agents of its old epochs),
+    // and whether a loss of that node starts it again elsewhere. 75: a number of its own.
+    version: 75,
+    name: 'core: agents.node, node_epoch, retry_on_node_lost',
+    up: `
+      ALTER TABLE agents ADD COLUMN node TEXT;
+      ALTER TABLE agents ADD COLUMN node_epoch INTEGER;
+      ALTER TABLE agents ADD COLUMN retry_on_node_lost INTEGER NOT NULL DEFAULT 0 CHECK (retry_on_node_lost IN (0, 1));
+      CREATE INDEX agents_node_state ON agents (node, state);
+    `,
+    postgres: `
+      ALTER TABLE agents ADD COLUMN node TEXT;
+      ALTER TABLE agents ADD COLUMN node_epoch BIGINT;
+      ALTER TABLE agents ADD COLUMN retry_on_node_lost INTEGER NOT NULL DEFAULT 0 CHECK (retry_on_node_lost IN (0, 1));
+      CREATE INDEX agents_node_state ON agents (node, state);
+    `,
+  },
 ];

@@ -19,7 +19,10 @@ export interface OwnerLock {
  * lock whose holder died goes with its connection. When the connection is
  * lost (the server restarted), it is taken again once the server is back.
  */
-export async function acquireOwnerLock(url: string, logger?: Logger): Promise<OwnerLock> {
+export async function acquireOwnerLock(url: string, logger?: Logger, opts: { shared?: boolean } = {}): Promise<OwnerLock> {
+  // The nodes of one cluster share the database: each holds the lock shared, so they all run together while a
+  // standalone instance (exclusive) and a cluster exclude each other.
+  const take = opts.shared === true ? 'pg_try_advisory_lock_shared' : 'pg_try_advisory_lock';
   let released = false;
   let client: pg.Client | undefined;
   let retry: NodeJS.Timeout | undefined;
@@ -28,7 +31,7 @@ export async function acquireOwnerLock(url: string, logger?: Logger): Promise<Ow
     const next = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 });
     next.on('error', () => undefined); // a lost connection also ends it: handled by 'end'
     await next.connect();
-    const { rows } = await next.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [OWNER_LOCK_KEY.toString()]);
+    const { rows } = await next.query<{ locked: boolean }>(`SELECT ${take}($1) AS locked`, [OWNER_LOCK_KEY.toString()]);
     if (rows[0]?.locked !== true) {
       await next.end().catch(() => undefined);
       return false;
@@ -53,7 +56,9 @@ export async function acquireOwnerLock(url: string, logger?: Logger): Promise<Ow
 
   if (!(await connect())) {
     throw new MosaicError(409, 'database_in_use',
-      `another Mosaic instance is running on the database at ${redactUrl(url)}; stop it first (one standalone instance per database)`);
+      opts.shared === true
+        ? `a standalone Mosaic instance is running on the database at ${redactUrl(url)}; stop it first (a cluster's nodes share a database with nothing else)`
+        : `another Mosaic instance is running on the database at ${redactUrl(url)}; stop it first (one standalone instance per database)`);
   }
   return {
     async release() {

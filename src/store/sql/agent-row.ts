@@ -46,6 +46,8 @@ const FIELDS = {
   startedAt: ['started_at', 'value'],
   endedAt: ['ended_at', 'value'],
   updatedAt: ['updated_at', 'value'],
+  node: ['node', 'value'],
+  retryOnNodeLost: ['retry_on_node_lost', 'bool'],
 } as const satisfies Record<keyof AgentRecord, readonly [string, Kind]>;
 
 type Field = keyof typeof FIELDS;
@@ -53,7 +55,7 @@ const ENTRIES = Object.entries(FIELDS) as Array<[Field, readonly [string, Kind]]
 
 type SqlValue = string | number | null;
 /** The agents table's columns (all but rowid, which the database gives). */
-export type AgentRow = Omit<AgentsTable, 'rowid'>;
+export type AgentRow = Omit<AgentsTable, 'rowid' | 'node_epoch'>;
 
 export const AGENT_COLUMNS: readonly string[] = ENTRIES.map(([, [column]]) => column);
 

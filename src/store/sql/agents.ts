@@ -55,6 +55,7 @@ export class SqlAgentStore implements AgentStore {
     if (filter.repo !== undefined) q = q.where('repo', '=', filter.repo);
     if (filter.taskId !== undefined) q = q.where('task_id', '=', filter.taskId);
     if (filter.origin !== undefined) q = q.where('origin', '=', filter.origin);
+    if (filter.node !== undefined) q = q.where('node', '=', filter.node);
     const rows = await q.orderBy('created_at').orderBy('rowid').execute();
     return rows.map(toAgent);
   }

@@ -56,6 +56,10 @@ export interface AgentsTable {
   started_at: number | null;
   ended_at: number | null;
   updated_at: number;
+  /** Cluster (migration 75): the node running it, the lease epoch it took it under, retry when that node is lost. */
+  node: string | null;
+  node_epoch: number | null;
+  retry_on_node_lost: number;
 }
 
 export interface EventsTable {

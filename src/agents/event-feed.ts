@@ -41,6 +41,8 @@ export type Delivered = void | boolean | Promise<boolean>;
 export class EventFeed {
   private readonly recent = new Map<number, FeedEvent>();
   private recentChars = 0;
+  /** Followers' read signals, for wakes that come from outside this process (`wake`). */
+  private readonly wakers = new Set<() => void>();
   /** Store reads in flight, so followers woken by the same event share one read (and one parse). */
   private readonly reads = new Map<string, Promise<FeedEvent[]>>();
 
@@ -48,6 +50,15 @@ export class EventFeed {
     private readonly store: Store,
     private readonly bus: EventBus,
   ) {}
+
+  /**
+   * Events may have been written by another process (a cluster's other
+   * nodes): every follower reads what is new. Cheap to call often: a
+   * follower with a read pending takes no second one.
+   */
+  wake(): void {
+    for (const waker of this.wakers) waker();
+  }
 
   /** The seq of the newest event, so a reader can start "from now". */
   lastSeq(): Promise<number> {
@@ -144,9 +155,11 @@ export class EventFeed {
       chain = chain.then(readNew).catch(onError);
     };
     const unsubscribe = this.bus.subscribe(schedule);
+    this.wakers.add(schedule);
     const stop = () => {
       closed = true;
       unsubscribe();
+      this.wakers.delete(schedule);
     };
     schedule();
     await chain;

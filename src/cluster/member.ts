@@ -9,6 +9,7 @@ import type { Identity } from '../federation/identity/index.js';
 import type { SqlContext, SqlStore } from '../store/index.js';
 import type { Store } from '../store/types.js';
 import { ClusterAdminTokens } from './admin-tokens.js';
+import { EventFanout } from './fanout.js';
 import { fencedStore } from './fence.js';
 import { clusterIdentity } from './identity.js';
 import { ClusterNode } from './node.js';
@@ -30,8 +31,8 @@ export interface ClusterMember {
   plugin(scope: FastifyInstance, adminGuard: onRequestAsyncHookHandler): Promise<void>;
   /** Joins (before the agents start) with this node's service. */
   join(agents: AgentService, url: string): Promise<void>;
-  /** Heartbeats, sweeps and looks for work (after the server listens, at its real URL). */
-  start(url: string): void;
+  /** Sweeps and looks for work (after the server listens, at its real URL); other nodes' events wake `feed`'s streams. */
+  start(url: string, feed: { wake(): void }): void;
   stop(): Promise<void>;
 }
 
@@ -59,6 +60,7 @@ export async function joinCluster(deps: { config: Config; store: SqlStore; admin
   await tokens.register(deps.adminToken, config.nodeName);
   const queue = new SpawnQueue(config.databaseUrl as string, logger);
   await queue.start();
+  let fanout: EventFanout | undefined;
   const node = new ClusterNode({ ctx, name: config.nodeName, capacity: config.maxAgents, leaseMs: config.nodeLeaseS * 1000, queue, logger });
   return {
     identity,
@@ -70,10 +72,13 @@ export async function joinCluster(deps: { config: Config; store: SqlStore; admin
       agents.attachPlacement(node);
       await node.join(agents, config.nodeUrl ?? url);
     },
-    start(url) {
+    start(url, feed) {
       node.start(config.nodeUrl ?? url);
+      fanout = new EventFanout(config.databaseUrl as string, () => feed.wake(), logger);
+      fanout.start();
     },
     async stop() {
+      await fanout?.stop();
       await node.stop();
       await queue.stop();
     },

@@ -30,4 +30,19 @@ export const CLUSTER_MIGRATIONS: readonly Migration[] = [
       CREATE TABLE cluster_admin_tokens (token_hash TEXT PRIMARY KEY, node TEXT NOT NULL, created_at BIGINT NOT NULL);
     `,
   },
+  {
+    version: 401,
+    name: 'cluster: events notify mosaic_events on commit',
+    // SQLite has no cluster: nothing to do there.
+    up: 'SELECT 1',
+    // Every node LISTENs: an insert into events wakes every node's event streams at commit (see fanout.ts).
+    postgres: `
+      CREATE FUNCTION mosaic_events_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        PERFORM pg_notify('mosaic_events', '');
+        RETURN NULL;
+      END $$;
+      CREATE TRIGGER events_notify AFTER INSERT ON events FOR EACH STATEMENT EXECUTE FUNCTION mosaic_events_notify();
+    `,
+  },
 ];

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startInstance } from '../instance/index.js';
 import { startTestCluster, type TestCluster } from '../test-support/cluster.js';
+import { readSse } from '../test-support/sse.js';
+import type { TestInstance } from '../test-support/instance.js';
 import { waitFor } from '../test-support/wait.js';
 import type { NodeView } from './nodes.js';
 
@@ -88,4 +90,33 @@ describe('cluster nodes (real PostgreSQL, nodes as processes)', () => {
     const again = await c.spawn(a, 'echo again', { node: 'b' });
     expect((await c.waitState(again.id, ['completed'])).node).toBe('b');
   }, 120_000);
+
+  it('fans events out: GET /events on one node streams another node\'s events within 1 s, in order', async () => {
+    const [a, b] = c.nodes as [typeof c.nodes[0], typeof c.nodes[0]];
+    const from = Number((await c.sql<{ seq: string }>('SELECT COALESCE(max(seq), 0) AS seq FROM events'))[0]?.seq);
+    const arrivals = { a: new Map<string, number>(), b: new Map<string, number>() };
+    const stream = (node: typeof a, seen: Map<string, number>, agentId: () => string | undefined) =>
+      readSse(node as unknown as TestInstance, '/events', (events) => {
+        const last = events[events.length - 1];
+        if (last?.id !== undefined && !seen.has(last.id)) seen.set(last.id, Date.now());
+        const id = agentId();
+        return id !== undefined && events.some((e) => e.event === 'agent.state' && (JSON.parse(e.data) as { id: string; state: string }).id === id
+          && ['completed', 'failed'].includes((JSON.parse(e.data) as { state: string }).state));
+      }, { lastEventId: from, timeoutMs: 60_000 });
+    let spawnedId: string | undefined;
+    const onA = stream(a, arrivals.a, () => spawnedId);
+    const onB = stream(b, arrivals.b, () => spawnedId);
+    await new Promise((r) => setTimeout(r, 500));
+    spawnedId = (await c.spawn(a, 'echo fan-out', { node: 'a' })).id;
+    const [sa, sb] = await Promise.all([onA, onB]);
+    const states = (events: typeof sb.events) => events.filter((e) => e.event === 'agent.state')
+      .map((e) => JSON.parse(e.data) as { id: string; state: string }).filter((x) => x.id === spawnedId).map((x) => x.state);
+    expect(states(sb.events)).toEqual(['queued', 'spawning', 'running', 'completed']);
+    expect(states(sb.events)).toEqual(states(sa.events));
+    // The node the agent runs on writes (and so streams) each event first; the other sees it within 1 s.
+    const lags = [...arrivals.b.entries()].map(([seq, at]) => at - (arrivals.a.get(seq) ?? at));
+    expect(lags.length).toBeGreaterThanOrEqual(4);
+    expect(Math.max(...lags)).toBeLessThan(1000);
+    console.info(`fan-out: ${lags.length} events, lag on the other node max ${Math.max(...lags)} ms, median ${lags.sort((x, y) => x - y)[Math.floor(lags.length / 2)]} ms`);
+  }, 90_000);
 });

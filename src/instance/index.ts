@@ -180,7 +180,7 @@ async function startLocked(
   // Port 0 without a configured URL: peers must be told the port the OS picked.
   if (config.port === 0 && config.url === defaultUrl(config)) config = { ...config, url };
   federation.start(config.url);
-  cluster?.start(url);
+  cluster?.start(url, feed);
   const stopRetention = startRetention(store, federation, config, logger);
   lock.setUrl(url);
 

@@ -1,5 +1,4 @@
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Config } from '../core/config.js';
 import { conflict, invalid, isMosaicError, notFound, tooMany } from '../core/errors.js';
@@ -20,7 +19,7 @@ import { buildFollowUpRecord, type ReplyRequest } from './reply.js';
 import { isTerminal } from './lifecycle.js';
 import { LOG_WAIT_POLL_MS, MAX_LOG_WAIT_MS, readLogPage, type LogPage, type LogWait } from './logs.js';
 import { AgentMonitor } from './monitor.js';
-import { CHILD_PID_FILE, readPidFile, requestKill, SUPERVISOR_PID_FILE } from './supervisor/index.js';
+import { requestKill } from './supervisor/index.js';
 import { WarmPool } from './pool/index.js';
 import { Reconciler, type ReconcileReport, type WorktreeView } from './reconciler.js';
 import { reattachSpawning } from './reattach.js';
@@ -115,11 +114,9 @@ export class AgentService {
    */
   fenceKill(agents: readonly AgentRecord[]): void {
     for (const agent of agents) {
-      const dir = agentDir(this.ctx.config, agent.id);
       this.launcher.abortSetup(agent.id);
-      const pid = agent.pid ?? readPidFile(join(dir, SUPERVISOR_PID_FILE));
-      const pgid = agent.pgid ?? readPidFile(join(dir, CHILD_PID_FILE));
-      requestKill(pid, pgid, 0, dir);
+      // The pid files in its folder name the supervisor and the group (proven ours) when the record does not yet.
+      requestKill({ agentId: agent.id, agentDir: agentDir(this.ctx.config, agent.id), supervisorPid: agent.pid, pgid: agent.pgid, graceMs: 0 });
     }
   }
 

@@ -35,5 +35,21 @@ export async function waitForState(t: TestInstance, id: string, states: string[]
   return agent;
 }
 
+/**
+ * Waits until every agent of `ids` has ended, with one list request at a
+ * time (many pollers at once would meet the per-address connection cap).
+ */
+export async function waitForAllEnded(t: Pick<TestInstance, 'api'>, ids: readonly string[], timeoutMs: number): Promise<PublicAgent[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const byId = new Map((await t.api<{ agents: PublicAgent[] }>('GET', '/agents')).body.agents.map((a) => [a.id, a]));
+    const agents = ids.map((id) => byId.get(id));
+    const open = ids.filter((id, i) => !TERMINAL.includes(agents[i]?.state ?? ''));
+    if (open.length === 0) return agents as PublicAgent[];
+    if (Date.now() > deadline) throw new Error(`not ended after ${timeoutMs} ms: ${open.map((id) => `${id} ${byId.get(id)?.state ?? 'unknown'}`).join(', ')}`);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  }
+}
+
 export { git } from './git-fixtures.js';
 export { groupMembers, isGroupAlive as groupAlive } from '../agents/supervisor/index.js';

@@ -1,6 +1,7 @@
 import type { BenchResult } from './types.js';
 import { benchAgents } from './agents.bench.js';
 import { benchInterop } from './interop.bench.js';
+import { benchPeerView } from './peer-view.bench.js';
 import { benchPools } from './pools.bench.js';
 import { benchRadar } from './radar.bench.js';
 import { benchSandbox } from './sandbox.bench.js';
@@ -18,6 +19,7 @@ const suites: Array<{ suite: string; run: () => Promise<BenchResult[]> }> = [
   { suite: 'interop', run: benchInterop },
   { suite: 'radar', run: benchRadar },
   { suite: 'sandbox', run: benchSandbox },
+  { suite: 'peer-view', run: benchPeerView },
   { suite: 'pools', run: benchPools },
   { suite: 'share', run: benchShare },
   { suite: 'store', run: benchStore },

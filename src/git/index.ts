@@ -28,8 +28,8 @@ export {
   POOL_BRANCH_PREFIX, POOL_NAME_PREFIX, setupInputsChanged,
 } from './pool.js';
 export type { PooledState, PooledWorktreeEntry } from './pool.js';
-export { preparePrivateGitDir } from './private-gitdir.js';
-export type { PrivateGitDir } from './private-gitdir.js';
+export { BASE_VIEW_DIR, preparePrivateGitDir } from './private-gitdir.js';
+export type { PrivateGitDir, PrivateGitDirOptions } from './private-gitdir.js';
 export { importCommits, newTips, removeView } from './import-commits.js';
 export type { AgentTips, ImportResult } from './import-commits.js';
 export { createBranchBundle, importBranchBundle } from './bundle.js';

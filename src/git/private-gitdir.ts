@@ -1,4 +1,5 @@
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync, type Dirent } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { copyFileSync, existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync, type Dirent } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { invalid } from '../core/errors.js';
 import { resolveReal } from './paths.js';
@@ -108,13 +109,82 @@ function alternatesOf(objectsDir: string): string[] {
     .map((line) => resolveReal(resolve(objectsDir, line)));
 }
 
+/** Where the object view of a `baseOnly` git dir is made, beside `gitdir` (bound read-only, never agent-writable). */
+export const BASE_VIEW_DIR = 'base-objects';
+
+/** Packs kept per base commit in the cache: the newest this many per repository. */
+const CACHED_BASES = 4;
+
+/** Made once per base commit: `pack-objects --revs` (which also takes what the repository borrows through its alternates). */
+async function cachedBasePack(repoPath: string, commonDir: string, commit: string, cacheRoot: string): Promise<string> {
+  const root = join(cacheRoot, createHash('sha256').update(commonDir).digest('hex').slice(0, 16));
+  const ready = join(root, commit);
+  if (existsSync(join(ready, 'done'))) {
+    const now = new Date();
+    utimesSync(ready, now, now); // recently used: kept longest
+    return ready;
+  }
+  mkdirSync(root, { recursive: true, mode: 0o700 });
+  const building = mkdtempSync(join(root, `.${commit}-`));
+  try {
+    await runGit(repoPath, ['pack-objects', '--revs', '--quiet', '--', join(building, 'pack')], { input: `${commit}\n`, timeoutMs: 30 * 60_000 });
+    writeFileSync(join(building, 'done'), '');
+    try {
+      renameSync(building, ready);
+    } catch (err) {
+      // Another launch made it meanwhile: theirs is as good.
+      if (!existsSync(join(ready, 'done'))) throw err;
+    }
+  } finally {
+    rmSync(building, { recursive: true, force: true });
+  }
+  const others = readdirSync(root).filter((name) => /^[0-9a-f]{40,64}$/.test(name) && name !== commit)
+    .map((name) => ({ name, at: statSync(join(root, name)).mtimeMs })).sort((a, b) => b.at - a.at);
+  for (const old of others.slice(CACHED_BASES - 1)) rmSync(join(root, old.name), { recursive: true, force: true });
+  return ready;
+}
+
+/**
+ * An object directory holding exactly the objects reachable from `commit`, at
+ * `dir` (which must not exist): the base's pack from the cache, hard-linked
+ * (copied across filesystems), so a later eviction never takes it from an
+ * agent that runs on it.
+ */
+async function buildBaseView(repoPath: string, commonDir: string, commit: string, dir: string, cacheRoot: string): Promise<string> {
+  const packs = await cachedBasePack(repoPath, commonDir, commit, cacheRoot);
+  mkdirSync(join(dir, 'info'), { recursive: true, mode: 0o755 });
+  mkdirSync(join(dir, 'pack'), { mode: 0o755 });
+  for (const name of readdirSync(packs).filter((n) => /^pack-[0-9a-f]+\.(pack|idx)$/.test(n))) {
+    try {
+      linkSync(join(packs, name), join(dir, 'pack', name));
+    } catch {
+      copyFileSync(join(packs, name), join(dir, 'pack', name));
+    }
+  }
+  return dir;
+}
+
+export interface PrivateGitDirOptions {
+  /**
+   * A peer's agent: its git sees only the objects reachable from the commit
+   * its worktree starts on (a pack made for it, instead of the repository's
+   * object store) and only its own branch and HEAD among the refs. Local
+   * agents share the repository's objects read-only. The value is the
+   * directory where base packs are cached (one per base commit, a few per
+   * repository), which no agent can reach.
+   */
+  baseOnly?: { cacheDir: string };
+}
+
 /**
  * Builds the private git dir of a worktree as `dir/gitdir`, which must not
  * exist (the caller removes an earlier one). Run before the agent (and its setup) starts.
  */
-export async function preparePrivateGitDir(worktreePath: string, dir: string): Promise<PrivateGitDir> {
+export async function preparePrivateGitDir(worktreePath: string, dir: string, opts: PrivateGitDirOptions = {}): Promise<PrivateGitDir> {
   const worktree = resolveReal(worktreePath);
-  const { gitDir: realGitDir, commonDir, objectsDir } = await locate(worktree);
+  const located = await locate(worktree);
+  const { gitDir: realGitDir, commonDir } = located;
+  let objectsDir = located.objectsDir;
   const gitDir = join(dir, 'gitdir');
   // Made fresh (the caller removed any earlier one without following links): never written through what an agent left.
   mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -124,11 +194,28 @@ export async function preparePrivateGitDir(worktreePath: string, dir: string): P
   mkdirSync(join(gitDir, 'info'), { recursive: true });
   mkdirSync(join(gitDir, 'logs'), { recursive: true });
 
-  // Refs: a copy (loose and packed), so `git log main..` works; writes stay private.
   mkdirSync(join(gitDir, 'refs', 'heads'), { recursive: true });
-  copyRefs(join(commonDir, 'refs'), join(gitDir, 'refs'));
-  for (const file of ['packed-refs', 'shallow', 'info/exclude']) copyIfThere(join(commonDir, file), join(gitDir, file));
-  for (const file of ['HEAD', 'index']) copyIfThere(join(realGitDir, file), join(gitDir, file));
+  if (opts.baseOnly) {
+    // Only what it starts on: its HEAD, its own branch at that commit, and the objects reachable from it.
+    const head = (await runGit(worktree, ['rev-parse', '--verify', '--end-of-options', 'HEAD^{commit}'])).stdout.trim();
+    // The worktree's HEAD in the repository's own admin entry (no agent writes there): the branch it is on.
+    const symbolic = /^ref: (refs\/heads\/\S+)$/.exec(readText(join(realGitDir, 'HEAD'))?.trim() ?? '')?.[1] ?? '';
+    objectsDir = await buildBaseView(worktree, commonDir, head, join(dir, BASE_VIEW_DIR), opts.baseOnly.cacheDir);
+    if (symbolic.startsWith('refs/heads/')) {
+      mkdirSync(dirname(join(gitDir, symbolic)), { recursive: true });
+      writeFileSync(join(gitDir, symbolic), `${head}\n`);
+      writeFileSync(join(gitDir, 'HEAD'), `ref: ${symbolic}\n`);
+    } else {
+      writeFileSync(join(gitDir, 'HEAD'), `${head}\n`);
+    }
+    for (const file of ['shallow', 'info/exclude']) copyIfThere(join(commonDir, file), join(gitDir, file));
+    copyIfThere(join(realGitDir, 'index'), join(gitDir, 'index'));
+  } else {
+    // Refs: a copy (loose and packed), so `git log main..` works; writes stay private.
+    copyRefs(join(commonDir, 'refs'), join(gitDir, 'refs'));
+    for (const file of ['packed-refs', 'shallow', 'info/exclude']) copyIfThere(join(commonDir, file), join(gitDir, file));
+    for (const file of ['HEAD', 'index']) copyIfThere(join(realGitDir, file), join(gitDir, file));
+  }
   writeFileSync(join(gitDir, 'objects', 'info', 'alternates'), `${objectsDir}\n`);
 
   // Config: only what reading the repository and committing need; never its hooks, drivers or credentials helpers.
@@ -144,6 +231,6 @@ export async function preparePrivateGitDir(worktreePath: string, dir: string): P
 
   const dotGitFile = join(dir, 'dotgit');
   writeFileSync(dotGitFile, `gitdir: ${gitDir}\n`);
-  return { gitDir, dotGitFile, objectsDir, alternateDirs: alternatesOf(objectsDir) };
+  return { gitDir, dotGitFile, objectsDir, alternateDirs: opts.baseOnly ? [] : alternatesOf(objectsDir) };
 }
 

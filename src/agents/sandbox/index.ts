@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import type { Config } from '../../core/config.js';
 import { MosaicError } from '../../core/errors.js';
-import { preparePrivateGitDir, type ImportResult } from '../../git/index.js';
+import { BASE_VIEW_DIR, preparePrivateGitDir, type ImportResult } from '../../git/index.js';
 import { agentGitDir, importAgentCommits } from './agent-import.js';
 import { agentUserFor, findSetpriv } from './agent-user.js';
 import { bwrapArgv, type SandboxPolicy } from './bwrap.js';
@@ -86,7 +86,12 @@ export interface PrepareInput {
   credentials?: readonly { path: string; writable?: boolean }[];
   /** Shared directories mounted read-only with a private writable layer (shareDirs in `overlay` mode). */
   overlays?: readonly OverlayMount[];
+  /** Its git sees only the objects its starting commit reaches (a peer's agent; see git/private-gitdir.ts; packs cached in `$MOSAIC_HOME/base-packs`). */
+  baseOnly?: boolean;
 }
+
+/** Under `$MOSAIC_HOME` (hidden from every agent): the packs of peers' agents' bases. */
+export const BASE_PACKS_DIR = 'base-packs';
 
 /** One agent's prepared sandbox: wraps argvs to run inside it. */
 export interface PreparedSandbox {
@@ -114,8 +119,8 @@ export async function prepareSandbox(config: Pick<Config, 'home' | 'bwrapPath' |
   const boxDir = join(input.agentDir, BOX_DIR);
   // Whatever an earlier launch of this agent left (a relaunch after a restart) goes first, links unfollowed:
   // its private dirs are made fresh, so nothing is ever written through what a sandboxed process left there.
-  for (const name of [AGENT_WRITABLE.gitDir, AGENT_WRITABLE.home, AGENT_WRITABLE.tmp]) removeTree(join(boxDir, name));
-  const git = await preparePrivateGitDir(input.worktree, boxDir);
+  for (const name of [AGENT_WRITABLE.gitDir, AGENT_WRITABLE.home, AGENT_WRITABLE.tmp, BASE_VIEW_DIR]) removeTree(join(boxDir, name));
+  const git = await preparePrivateGitDir(input.worktree, boxDir, input.baseOnly ? { baseOnly: { cacheDir: join(config.home, BASE_PACKS_DIR) } } : {});
   const policy = buildPolicy({
     worktree: input.worktree, boxDir, git, mosaicHome: config.home, repoPaths: input.repoPaths,
     network: input.network, programs: [...input.programs, process.execPath], path: input.path,
@@ -199,5 +204,6 @@ export async function sandboxForAgent(input: AgentSandboxInput): Promise<Prepare
   assertProgram(input.runtimeProgram, input.path, input.worktree);
   // Binding back a program that lives in $MOSAIC_HOME or a repository would show what the sandbox hides.
   assertProgramsVisible(input.programs, input.path, input.worktree, secretPaths(input.config.home, input.repoPaths));
-  return prepareSandbox(input.config, probe.path, input);
+  // A peer's agent sees only the objects its base reaches; local agents share the repository's, read-only.
+  return prepareSandbox(input.config, probe.path, { ...input, baseOnly: input.origin !== 'local' });
 }

@@ -2,7 +2,7 @@ import type { AgentCard, ListTasksRequest, ListTasksResponse, Message, SendMessa
 import { ExtendedAgentCardNotConfiguredError, PushNotificationNotSupportedError } from '@a2a-js/sdk/errors';
 import type { A2ARequestHandler, ServerCallContext } from '@a2a-js/sdk/server';
 import { ACTIVE_STATES, isTerminal, tailLog, waitAgents, type AgentRecord, type AgentService, type EventBus } from '../agents/index.js';
-import { renderLogLine } from '../cli/claude-log.js';
+import { renderLogLine } from '../agents/runtimes/log-render.js';
 import { invalid, notFound, unauthorized } from '../core/errors.js';
 import { KeyedMutex } from '../core/mutex.js';
 import { authorizeGrantedSpawn, checkGrant } from '../federation/index.js';
@@ -130,7 +130,7 @@ export class MosaicA2aHandler implements A2ARequestHandler {
     return artifactsOf(agent, {
       diff: (id) => this.deps.agents.diff(id),
       tail: async (id, n) => (await tailLog((after, limit) => this.deps.agents.logs(id, after, limit), n, {
-        render: agent.runtime.kind === 'claude' ? renderLogLine : undefined,
+        render: agent.runtime.kind !== 'command' ? renderLogLine : undefined,
       })).lines,
     });
   }

@@ -5,7 +5,7 @@ import { waitForState } from '../test-support/agents.js';
 import { makeTempRepo, type TempDir } from '../test-support/git-fixtures.js';
 import { startTestInstance, type TestInstance } from '../test-support/instance.js';
 import { formatEvent } from './agent-format.js';
-import { renderLogLine } from './claude-log.js';
+import { renderLogLine } from '../agents/runtimes/log-render.js';
 import { runCli } from '../test-support/cli.js';
 
 const FAKE_CLAUDE = fileURLToPath(new URL('../test-support/fake-claude.mjs', import.meta.url));

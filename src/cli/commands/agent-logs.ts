@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import type { PublicAgent } from '../../agents/index.js';
 import { agentPath, endLine } from '../agent-wait.js';
 import { CliError, type ApiClient } from '../client.js';
-import { renderLogLine } from '../claude-log.js';
+import { renderLogLine } from '../../agents/runtimes/log-render.js';
 import { clientFor } from '../context.js';
 import { integer, nameArg } from '../options.js';
 import { print, printError, printJson, printJsonLine, safeText } from '../output.js';

@@ -1,5 +1,5 @@
 import { isTerminal, LOG_TAIL_MAX_LINES, tailLog, waitAgents, type PublicAgent } from '../../agents/index.js';
-import { renderLogLine } from '../../cli/claude-log.js';
+import { renderLogLine } from '../../agents/runtimes/log-render.js';
 import { name } from '../../http/schemas.js';
 import { CONTENT_BUDGET_BYTES, cutText, lastLinesWithin } from '../bounds.js';
 import { diffStat } from '../../git/index.js';
@@ -55,7 +55,7 @@ export const agentLogs: ToolDef = {
     const id = args.id as string;
     const tail = (args.tail as number | undefined) ?? 100;
     const agent = await services.agents.get(id);
-    const render = agent.runtime.kind === 'claude' ? renderLogLine : undefined;
+    const render = agent.runtime.kind !== 'command' ? renderLogLine : undefined;
     const read = await tailLog((after, limit) => services.agents.logs(id, after, limit), tail, {
       signal, render: (line) => (render ? render(line) : [line]).map((shown) => cutText(shown, LINE_BYTES)),
     });

@@ -1,6 +1,6 @@
 /**
  * Claude Code's stream-json output rendered for people, line by line, for
- * `mosaic agents logs` (the dashboard renders the same items in
+ * `mosaic agents logs`, MCP and A2A log tails through log-render.ts (the dashboard renders the same items in
  * web/src/stream-json.ts): assistant text as written, each tool call as one
  * line with a summary of its input, tool results shortened, the final result
  * with turns, duration and cost. Lines that are not stream-json (setup output,
@@ -62,8 +62,8 @@ function resultLines(event: Json): string[] {
   return text.trim() === '' ? [head] : [head, text];
 }
 
-/** The lines one log line shows (none for stream-json bookkeeping such as rate-limit notices). */
-export function renderLogLine(line: string): string[] {
+/** The lines one Claude Code stream-json line shows (none for bookkeeping such as rate-limit notices). */
+export function renderClaudeLine(line: string): string[] {
   if (!line.startsWith('{')) return [line];
   let event: unknown;
   try {

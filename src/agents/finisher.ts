@@ -6,7 +6,7 @@ import { instancePrices } from './runtimes/index.js';
 import { explainAgentError } from './runtimes/not-found.js';
 import { importSandboxWork, removeSandboxDir, sandboxGitDir } from './sandbox/index.js';
 import { requestKill, type ExitRecord } from './supervisor/index.js';
-import type { AgentRecord, AgentResult } from './types.js';
+import type { AgentRecord, AgentResult, AgentTimings } from './types.js';
 
 /**
  * Ends agents. Whatever the outcome, a sandboxed agent's commits are brought
@@ -26,7 +26,7 @@ export class AgentFinisher {
       const agent = await this.ctx.store.agents.get(agentId);
       if (!agent) return undefined;
       const judged = judgeExit(agent, exit, agentLogPath(this.ctx.config, agentId), instancePrices(this.ctx.config.home));
-      return this.end(agent, judged.outcome, judged.exitCode, judged.result);
+      return this.end(agent, judged.outcome, judged.exitCode, judged.result, exit);
     });
   }
 
@@ -51,9 +51,10 @@ export class AgentFinisher {
     return promise;
   }
 
-  private async end(agent: AgentRecord, outcome: Outcome, exitCode: number | null, result: AgentResult): Promise<AgentRecord | undefined> {
+  private async end(agent: AgentRecord, outcome: Outcome, exitCode: number | null, result: AgentResult, exit: ExitRecord | null = null): Promise<AgentRecord | undefined> {
     if (agent.state !== 'spawning' && agent.state !== 'running') return agent;
-    const { saved, notSaved } = await this.saveWork(agent);
+    const timings = launchAndRun(agent, exit, Date.now());
+    const { saved, notSaved } = await this.saveWork(agent, timings);
     // Work that did not reach the branch overrides any outcome: the agent must never look done (nothing is lost silently).
     const ended: Outcome = notSaved === null ? outcome : { kind: 'failed', error: workNotSaved(agent, outcome, notSaved) };
     const error = ended.kind === 'failed' ? explainAgentError(ended.error, agent.runtime) : null;
@@ -62,6 +63,7 @@ export class AgentFinisher {
       error,
       result: { ...result, ...saved },
       pid: null,
+      timings,
       endedAt: Date.now(),
     });
   }
@@ -71,8 +73,15 @@ export class AgentFinisher {
    * fields it learned, and why the work could not be saved (null when it was):
    * then the worktree and the private git dir are kept, never removed.
    */
-  private async saveWork(agent: AgentRecord): Promise<{ saved: AgentResult; notSaved: NotSaved | null }> {
+  private async saveWork(agent: AgentRecord, timings: AgentTimings): Promise<{ saved: AgentResult; notSaved: NotSaved | null }> {
     const { git, store, logger } = this.ctx;
+    let mark = Date.now();
+    const lap = (): number => {
+      const now = Date.now();
+      const ms = now - mark;
+      mark = now;
+      return ms;
+    };
     const saved: AgentResult = {};
     const repo = await store.repos.get(agent.repo);
     if (!repo) return { saved, notSaved: null };
@@ -85,6 +94,7 @@ export class AgentFinisher {
     try {
       // A sandboxed agent committed into its private git dir: bring that home onto its branch first.
       await importSandboxWork(dir, repo.path, agent.branch);
+      timings.import = lap();
     } catch (err) {
       logger.error({ agentId: agent.id, err: messageOf(err) }, 'importing the sandboxed commits failed; worktree and private git dir kept');
       return keep('import', err);
@@ -92,6 +102,7 @@ export class AgentFinisher {
     if (existsSync(agent.worktreePath)) {
       try {
         saved.snapshotCommit = await git.snapshot(agent.worktreePath, `mosaic: snapshot of agent ${agent.id} (${agent.taskId})`, repo.copyFiles);
+        timings.snapshot = lap();
       } catch (err) {
         // Keep the worktree: removing it now could lose the agent's work.
         logger.error({ agentId: agent.id, err: messageOf(err) }, 'snapshot failed; worktree kept for reconciliation');
@@ -112,8 +123,29 @@ export class AgentFinisher {
     } catch {
       // The branch may not exist when the worktree was never created.
     }
+    timings.snapshot ??= 0;
+    timings.remove = lap();
     return { saved, notSaved: null };
   }
+}
+
+/**
+ * The timings an ending agent had so far, with `launch` and `run` added when
+ * it was launched: launch from the end of its setup (the sum of the phases
+ * before, counted from createdAt) to its first byte of output (or to when it
+ * was recorded running, if it printed nothing), run from there to `now`,
+ * when its end is being handled.
+ */
+function launchAndRun(agent: AgentRecord, exit: ExitRecord | null, now: number): AgentTimings {
+  const timings: AgentTimings = { ...(agent.timings ?? {}) };
+  if (agent.startedAt === null || timings.setup === undefined) return timings;
+  const before = (['queued', 'worktree', 'pool', 'copy', 'sandbox', 'setup'] as const).reduce((sum, phase) => sum + (timings[phase] ?? 0), 0);
+  const launchStart = agent.createdAt + before;
+  const first = exit?.firstOutputAt ?? null;
+  const launchEnd = Math.min(now, Math.max(launchStart, first ?? agent.startedAt));
+  timings.launch = launchEnd - launchStart;
+  timings.run = Math.max(0, now - launchEnd);
+  return timings;
 }
 
 interface NotSaved {

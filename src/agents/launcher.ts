@@ -10,7 +10,7 @@ import { runSetup, SETUP_PID_FILE } from './setup.js';
 import { launchSupervisor } from './supervisor/index.js';
 import { sandboxForAgent, type PreparedSandbox } from './sandbox/index.js';
 import { agentLayersRoot, overlaysOf } from './share/index.js';
-import type { AgentRecord } from './types.js';
+import type { AgentRecord, AgentTimings } from './types.js';
 import type { RepoRecord } from '../store/types.js';
 
 /**
@@ -35,6 +35,19 @@ export class AgentLauncher {
   async launch(agent: AgentRecord): Promise<void> {
     const { ctx } = this;
     let port: number | null = null;
+    // Where its time goes (issue 24): phases back to back from createdAt, kept on the record as they end.
+    const launchStart = Date.now();
+    const timings: AgentTimings = { queued: Math.max(0, launchStart - agent.createdAt) };
+    let mark = launchStart;
+    const lap = (): number => {
+      const now = Date.now();
+      const ms = now - mark;
+      mark = now;
+      return ms;
+    };
+    const keepTimings = async (): Promise<void> => {
+      await ctx.store.agents.update(agent.id, { timings }).catch(() => undefined);
+    };
     try {
       const repo = await ctx.store.repos.get(agent.repo);
       if (!repo) throw Object.assign(new Error(`repository ${agent.repo} is no longer registered`), { code: 'repo_missing' });
@@ -43,7 +56,10 @@ export class AgentLauncher {
 
       // A ready worktree from the repository's warm pool, or a new one (with copyFiles and shareDirs).
       const worktree = await this.pool.obtain(repo, agent);
-      if (await this.killedMeanwhile(agent.id)) return;
+      const obtained = lap();
+      timings[worktree.pooled ? 'pool' : 'worktree'] = Math.max(0, obtained - worktree.copyMs);
+      timings.copy = Math.min(obtained, worktree.copyMs);
+      if (await this.killedMeanwhile(agent.id, timings)) return;
 
       port = await this.takePort();
       const env = agentEnvironment(process.env, {
@@ -67,6 +83,8 @@ export class AgentLauncher {
         }
       }
       const sandbox = await this.sandboxFor(agent, repo, dir, argv, env);
+      timings.sandbox = lap();
+      timings.setup = 0;
       if (repo.setup && repo.setup.length > 0 && !worktree.setupDone) {
         const abort = new AbortController();
         this.setups.set(agent.id, abort);
@@ -76,8 +94,10 @@ export class AgentLauncher {
         const setup = await runSetup(setupArgv, agent.worktreePath, env, agentLogPath(ctx.config, agent.id), {
           signal: abort.signal, pidFile: join(dir, SETUP_PID_FILE), shown: repo.setup,
         }).finally(() => this.setups.delete(agent.id));
-        if (await this.killedMeanwhile(agent.id)) return;
+        timings.setup = lap();
+        if (await this.killedMeanwhile(agent.id, timings)) return;
         if (!setup.ok) {
+          await keepTimings();
           await this.finisher.finish(agent.id, { kind: 'failed', error: { code: 'setup_failed', message: setup.message } });
           return;
         }
@@ -95,11 +115,12 @@ export class AgentLauncher {
         ...(runtime.stream() !== null ? { firstEventMs: ctx.config.runtimeFirstEventS * 1000 } : {}),
       });
       if (launched.exit && launched.pgid === null) {
+        await keepTimings();
         await this.finisher.finishFromExit(agent.id, launched.exit);
         return;
       }
       const running = await ctx.recorder.transition(agent.id, ['spawning'], 'running', {
-        pid: launched.supervisorPid, pgid: launched.pgid, port, startedAt: Date.now(),
+        pid: launched.supervisorPid, pgid: launched.pgid, port, startedAt: Date.now(), timings,
       });
       // A kill that arrived during the launch finds the agent still `spawning`; honour it now.
       if (running?.killRequested || (!running && (await ctx.store.agents.get(agent.id))?.killRequested)) {
@@ -108,6 +129,7 @@ export class AgentLauncher {
     } catch (err) {
       ctx.logger.warn({ agentId: agent.id, err: messageOf(err) }, 'agent launch failed');
       const code = isMosaicError(err) ? err.code : (err as { code?: unknown }).code;
+      await keepTimings();
       await this.finisher.finish(agent.id, {
         kind: 'failed',
         error: { code: typeof code === 'string' ? code : 'spawn_failed', message: messageOf(err) },
@@ -146,9 +168,10 @@ export class AgentLauncher {
     this.setups.get(agentId)?.abort();
   }
 
-  private async killedMeanwhile(agentId: string): Promise<boolean> {
+  private async killedMeanwhile(agentId: string, timings: AgentTimings): Promise<boolean> {
     const current = await this.ctx.store.agents.get(agentId);
     if (!current?.killRequested) return false;
+    await this.ctx.store.agents.update(agentId, { timings });
     await this.finisher.finish(agentId, { kind: 'killed' });
     return true;
   }

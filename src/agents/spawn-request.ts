@@ -71,6 +71,7 @@ export function buildAgentRecord(request: SpawnRequest, repo: RepoRecord, origin
     followUpOf: null,
     sandbox: null,
     limits: null,
+    timings: null,
     createdAt: now,
     startedAt: null,
     endedAt: null,

@@ -1,3 +1,4 @@
+import { TIMING_PHASES, type AgentTimings } from '../core/agent-model.js';
 import type { AgentCheckout, PublicAgent, RuntimeSpec } from '../agents/index.js';
 import { colorState, dash, formatAgo, formatDuration, formatFields, formatTable, formatTimestamp, safeText } from './output.js';
 
@@ -117,6 +118,15 @@ function conversationLine(agent: PublicAgent): string {
   return `${agent.id} ${agent.state}  ${oneLine(agent.prompt ?? '', 70)}`;
 }
 
+/** `queued 12ms, worktree 310ms, …` in phase order (issue 24): where a spawn's time went; null when there are none. */
+export function timingsText(timings: AgentTimings | null | undefined): string | null {
+  if (!timings) return null;
+  const parts = TIMING_PHASES.filter((phase) => typeof timings[phase] === 'number').map((phase) => `${phase} ${formatMs(timings[phase] as number)}`);
+  return parts.length > 0 ? parts.join(', ') : null;
+}
+
+const formatMs = (ms: number): string => (ms < 10_000 ? `${ms}ms` : formatDuration(ms));
+
 export function formatAgent(agent: ShownAgent, now = Date.now(), conversation: Conversation = { next: [] }): string {
   const fields: [string, string][] = [
     ['id', agent.id],
@@ -150,6 +160,8 @@ export function formatAgent(agent: ShownAgent, now = Date.now(), conversation: C
     ['ended', formatTimestamp(agent.endedAt)],
     ['ran', runTime(agent, now)],
   );
+  const timings = timingsText(agent.timings);
+  if (timings) fields.push(['timings', timings]);
   if (agent.exitCode !== null && agent.exitCode !== undefined) fields.push(['exit code', String(agent.exitCode)]);
   if (agent.error) fields.push(['error', `${agent.error.code}: ${agent.error.message}`]);
   const result = agent.result;

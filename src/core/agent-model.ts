@@ -171,6 +171,53 @@ export interface AgentLimits {
   projectConfig?: boolean;
 }
 
+/**
+ * Where an agent's time went (DESIGN §3), in milliseconds. The phases follow
+ * one another without gaps from `createdAt`, so for an ended agent they add up
+ * to its wall time (`endedAt - createdAt`), give or take the final write.
+ * A phase the agent did not reach is absent; one it passed through without
+ * work (no setup, no sandbox) is 0. `worktree` (made cold) and `pool` (taken
+ * from the warm pool) exclude each other.
+ */
+export interface AgentTimings {
+  /** Waiting in the queue: created until a launch began. */
+  queued?: number;
+  /** Making its worktree and branch (cold). */
+  worktree?: number;
+  /** Taking a ready worktree from the warm pool (refresh and hand-over included). */
+  pool?: number;
+  /** copyFiles and shareDirs into the worktree. */
+  copy?: number;
+  /** Preparing the sandbox (private git dir, home, tmp), its port and environment included. */
+  sandbox?: number;
+  /** The repository's setup (0 when there is none or the pool had run it). */
+  setup?: number;
+  /** From starting the supervisor to the agent's first byte of output (or to running, when it printed nothing). */
+  launch?: number;
+  /** From the first byte of output until its end was noticed. */
+  run?: number;
+  /** Bringing a sandboxed agent's commits onto its branch (0 when unsandboxed). */
+  import?: number;
+  /** Committing what was left uncommitted. */
+  snapshot?: number;
+  /** Removing the worktree and its private git dir (summary included). */
+  remove?: number;
+}
+
+export const TIMING_PHASES = ['queued', 'worktree', 'pool', 'copy', 'sandbox', 'setup', 'launch', 'run', 'import', 'snapshot', 'remove'] as const satisfies readonly (keyof AgentTimings)[];
+
+/** Timings as a peer (or any untrusted source) sent them: known phases with finite, non-negative whole ms; anything else dropped. */
+export function parseTimings(value: unknown): AgentTimings | null {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
+  const source = value as Record<string, unknown>;
+  const out: AgentTimings = {};
+  for (const phase of TIMING_PHASES) {
+    const ms = source[phase];
+    if (typeof ms === 'number' && Number.isFinite(ms) && ms >= 0) out[phase] = Math.round(ms);
+  }
+  return out;
+}
+
 export interface AgentRecord {
   id: string;
   state: AgentState;
@@ -216,6 +263,8 @@ export interface AgentRecord {
   sandbox: string | null;
   /** What the spawning peer's grant allows beyond the defaults (null for local agents). */
   limits: AgentLimits | null;
+  /** Where its time went, phase by phase (ms); null until it left the queue. */
+  timings: AgentTimings | null;
   createdAt: number;
   startedAt: number | null;
   endedAt: number | null;

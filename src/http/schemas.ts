@@ -1,4 +1,5 @@
 import { PERMISSION_MODES } from '../agents/runtimes/index.js';
+import { TIMING_PHASES } from '../core/agent-model.js';
 import { NAME_PATTERN } from '../core/ids.js';
 
 /** JSON schemas shared by routes; they validate requests and document the API in OpenAPI. */
@@ -132,6 +133,15 @@ export const agentSchema = {
     pooled: { type: 'boolean' },
     sandbox: { ...nullableString, description: 'the sandbox the agent runs in (bubblewrap), null when unsandboxed' },
     limits: { type: ['object', 'null'], additionalProperties: true, description: 'what the spawning peer\'s grant allows (shell, network, projectConfig)' },
+    timings: {
+      type: ['object', 'null'],
+      description: 'where its time went, in ms, phase by phase back to back from createdAt (an ended agent\'s add up to endedAt - createdAt): '
+        + 'queued, worktree (made cold) or pool (taken from the warm pool), copy (copyFiles, shareDirs), sandbox, setup, '
+        + 'launch (to the first byte of output), run, import (sandboxed commits onto the branch), snapshot, remove; '
+        + 'a phase not reached is absent; null until the agent left the queue',
+      additionalProperties: false,
+      properties: Object.fromEntries(TIMING_PHASES.map((phase) => [phase, { type: 'integer', minimum: 0 }])),
+    },
     createdAt: { type: 'integer' },
     startedAt: nullableInteger,
     endedAt: nullableInteger,

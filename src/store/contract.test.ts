@@ -68,7 +68,8 @@ describe.each(storeBackends())('store contract on $name', (backend) => {
     const repo = { name: 'demo', path: '/srv/demo', baseBranch: 'main', setup: ['make'], copyFiles: ['.env'], poolSize: 2, shareDirs: [], setupInputs: null, network: 'host' as const, projectConfig: true, createdAt: 3 };
     await first.repos.insert(repo);
     const { agent } = await first.agents.insert(makeAgent({ idempotencyKey: 'persist', env: { A: 'b' } }));
-    const moved = await first.agents.transition(agent.id, ['queued'], 'running', { pid: 99, port: 42000 });
+    const timings = { queued: 3, worktree: 250, copy: 0, sandbox: 12, setup: 0 };
+    const moved = await first.agents.transition(agent.id, ['queued'], 'running', { pid: 99, port: 42000, timings });
     const events = await first.events.after(0);
     await first.close();
     await first.close(); // closing twice is harmless
@@ -77,6 +78,7 @@ describe.each(storeBackends())('store contract on $name', (backend) => {
       expect(await second.repos.list()).toEqual([repo]);
       expect(await second.agents.get(agent.id)).toEqual(moved?.agent);
       expect((await second.agents.get(agent.id))?.env).toEqual({ A: 'b' });
+      expect((await second.agents.get(agent.id))?.timings).toEqual(timings); // issue 24: kept with the record
       expect(await second.events.after(0)).toEqual(events);
       expect(await second.agents.reservedPorts()).toEqual([42000]);
       // The idempotency key still holds after a restart.

@@ -45,6 +45,7 @@ export function makeAgent(overrides: Partial<AgentRecord> = {}): AgentRecord {
     killRequested: false,
     sandbox: null,
     limits: null,
+    timings: null,
     createdAt: 1_700_000_000_000 + counter,
     startedAt: null,
     endedAt: null,

@@ -1,3 +1,4 @@
+import { TIMING_PHASES } from '../../src/core/agent-model';
 import { formatDuration } from '../../src/core/duration';
 import type { Agent, AgentState } from './types';
 
@@ -23,6 +24,14 @@ export function turns(agent: Agent): number | undefined {
 export function runtimeLabel(agent: Agent): string {
   if (agent.runtime.kind === 'command') return `command ${(agent.runtime.argv ?? []).join(' ')}`.trim();
   return agent.runtime.model ? `claude ${agent.runtime.model}` : 'claude';
+}
+
+/** The recorded phases in order, each with its share of their sum (percent, for the bar). */
+export function timingRows(timings: Agent['timings']): { phase: string; ms: number; share: number }[] {
+  if (!timings) return [];
+  const rows = TIMING_PHASES.filter((phase) => typeof timings[phase] === 'number').map((phase) => ({ phase, ms: timings[phase] as number }));
+  const total = rows.reduce((sum, row) => sum + row.ms, 0);
+  return rows.map((row) => ({ ...row, share: total > 0 ? (row.ms / total) * 100 : 0 }));
 }
 
 /** Where the agent runs: this instance, or the peer (by connection name when known). */

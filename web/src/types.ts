@@ -1,3 +1,6 @@
+import type { TIMING_PHASES } from '../../src/core/agent-model';
+
+export type TimingPhase = (typeof TIMING_PHASES)[number];
 /** The shapes the API answers with (DESIGN §5), as far as the dashboard reads them. */
 
 export const STATES = ['queued', 'spawning', 'running', 'completed', 'failed', 'killed'] as const;
@@ -38,6 +41,8 @@ export interface Agent {
   endedAt: number | null;
   updatedAt?: number;
   sandbox?: unknown;
+  /** Where its time went, in ms, phase by phase (issue 24); null until it left the queue. */
+  timings?: Partial<Record<TimingPhase, number>> | null;
   /** Set once the agent's work was landed (instances with landing). */
   landed?: { commit: string; into: string; strategy: string; at: number } | null;
   retryOf?: { agentId: string; continue: boolean } | null;

@@ -27,6 +27,8 @@ export interface ObtainedWorktree {
   pooled: boolean;
   /** setup already ran for this worktree's inputs (false: the launcher runs it). */
   setupDone: boolean;
+  /** Of the time obtain took, how much went to copyFiles and shareDirs (the `copy` timing). */
+  copyMs: number;
 }
 
 export interface WarmPoolOptions extends PoolWorkerOptions {
@@ -143,6 +145,7 @@ export class WarmPool {
     if (taken) return taken;
     const { git } = this.ctx;
     await git.create({ repoPath: repo.path, name: agent.branch, branch: agent.branch, baseBranch: startPoint });
+    const copyStart = Date.now();
     if (repo.copyFiles.length > 0) await git.copyFiles(repo.path, agent.worktreePath, repo.copyFiles);
     if (repo.shareDirs.length > 0) {
       const { config } = this.ctx;
@@ -152,7 +155,7 @@ export class WarmPool {
         owner: agentUserFor(config),
       });
     }
-    return { pooled: false, setupDone: false };
+    return { pooled: false, setupDone: false, copyMs: Date.now() - copyStart };
   }
 
   /** How the repository's shareDirs reach its worktrees here (null without shareDirs). */
@@ -194,9 +197,11 @@ export class WarmPool {
       deleteMarker(config.home, repo.name, entry.id);
       this.worker.schedule(repo.name); // refill (it waits until no launch is under way)
       // Files copied from the main checkout are copied again: they may have changed since the pool was filled.
+      const copyStart = Date.now();
       if (repo.copyFiles.length > 0) await git.copyFiles(repo.path, agent.worktreePath, repo.copyFiles);
+      const copyMs = Date.now() - copyStart;
       await this.ctx.store.agents.update(agent.id, { pooled: true });
-      return { pooled: true, setupDone };
+      return { pooled: true, setupDone, copyMs };
     } catch (err) {
       if (pool.of(repo.name).get(entry.id) !== entry) throw err; // handed over: the failure is the agent's
       logger.warn({ repo: repo.name, path: entry.path, err: messageOf(err) }, 'pool: pooled worktree not usable; spawning cold');

@@ -68,9 +68,37 @@ function sleepSync(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
-function finish(record: Omit<ExitRecord, 'startedAt' | 'endedAt'>): never {
+/** When the agent's first byte of output reached the log (timings: the end of `launch`). */
+let firstOutputAt: number | null = null;
+
+/**
+ * Watches output.log grow past `baseSize` (what setup wrote before): every
+ * 10 ms for the first 2 s, then every 100 ms, until the first byte.
+ */
+function watchFirstOutput(logPath: string, baseSize: number): void {
+  const since = Date.now();
+  const check = (): boolean => {
+    if (firstOutputAt !== null) return true;
+    try {
+      if (statSync(logPath).size > baseSize) firstOutputAt = Date.now();
+    } catch {
+      return true; // the log is gone: nothing to time
+    }
+    return firstOutputAt !== null;
+  };
+  const poll = (): void => {
+    if (check() || finished) return;
+    setTimeout(poll, Date.now() - since < 2000 ? 10 : 100).unref();
+  };
+  poll();
+  firstOutputCheck = check;
+}
+let firstOutputCheck: () => boolean = () => true;
+
+function finish(record: Omit<ExitRecord, 'startedAt' | 'endedAt' | 'firstOutputAt'>): never {
   finished = true;
-  const full: ExitRecord = { ...record, startedAt, endedAt: Date.now() };
+  firstOutputCheck();
+  const full: ExitRecord = { ...record, startedAt, endedAt: Date.now(), firstOutputAt };
   if (agentDir === undefined) process.exit(0);
   // Only this process knows how the agent ended: while it stays alive the server waits for the record
   // (an alive supervisor is a running agent), so a write that fails — a full disk — is retried
@@ -294,6 +322,7 @@ function start(): void {
   }
 
   const logFd = openSync(join(agentDir, OUTPUT_LOG), 'a', 0o600);
+  const logSizeAtStart = statSync(join(agentDir, OUTPUT_LOG)).size;
   let started: ChildProcess;
   try {
     const [cmd, ...args] = loaded.argv as [string, ...string[]];
@@ -316,6 +345,7 @@ function start(): void {
   });
   started.on('exit', (code, signal) => void onLeaderExit(code, signal));
   if (started.pid === undefined) return; // the 'error' event follows
+  watchFirstOutput(join(agentDir, OUTPUT_LOG), logSizeAtStart);
 
   pgid = started.pid;
   // Taken now, while the agent is this process's unreaped child: the pid is certainly the agent's.

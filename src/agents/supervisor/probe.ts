@@ -40,7 +40,8 @@ function isExitRecord(value: unknown): value is ExitRecord {
     typeof r.killed === 'boolean' &&
     spawnErrorOk &&
     typeof r.startedAt === 'number' &&
-    typeof r.endedAt === 'number'
+    typeof r.endedAt === 'number' &&
+    (r.firstOutputAt === undefined || r.firstOutputAt === null || typeof r.firstOutputAt === 'number')
   );
 }
 

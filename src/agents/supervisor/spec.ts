@@ -48,6 +48,8 @@ export interface ExitRecord {
   spawnError: SpawnError | null;
   startedAt: number;
   endedAt: number;
+  /** When the agent's first byte of output reached output.log (ms; null when it printed nothing; absent from older supervisors). */
+  firstOutputAt?: number | null;
 }
 
 /** Written by the server, 0600: the env may hold the user's secrets. */

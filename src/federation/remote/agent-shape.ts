@@ -1,5 +1,6 @@
 import { AGENT_STATES, AGENT_TYPES, type PublicAgent } from '../../agents/index.js';
 import { isAgentId, isValidName } from '../../core/ids.js';
+import { parseTimings } from '../../core/agent-model.js';
 import { isPlainObject, ProtocolError } from '../protocol/index.js';
 
 const bad = (field: string, why: string): ProtocolError => new ProtocolError(400, 'invalid_agent', `agent.${field} ${why}`, { field: `agent.${field}` });
@@ -102,6 +103,7 @@ export function parseRemoteAgent(value: unknown): PublicAgent {
     followUpOf: link(o, 'followUpOf'),
     sandbox: typeof o.sandbox === 'string' ? o.sandbox.slice(0, 64) : null,
     limits: parseLimits(o.limits),
+    timings: parseTimings(o.timings),
     createdAt: int(o, 'createdAt'),
     startedAt: intOrNull(o, 'startedAt'),
     endedAt: intOrNull(o, 'endedAt'),

@@ -239,4 +239,11 @@ ${PG_EVENTS}
       CREATE INDEX agents_node_state ON agents (node, state);
     `,
   },
+  {
+    // Issue 24: where an agent's time went, phase by phase (JSON, ms). 76: a number of its own (75 is the cluster's).
+    version: 76,
+    name: 'core: agents.timings',
+    up: 'ALTER TABLE agents ADD COLUMN timings TEXT',
+    postgres: 'ALTER TABLE agents ADD COLUMN timings TEXT',
+  },
 ];

@@ -42,6 +42,7 @@ const FIELDS = {
   followUpOf: ['follow_up_of', 'json'],
   sandbox: ['sandbox', 'value'],
   limits: ['limits', 'json'],
+  timings: ['timings', 'json'],
   createdAt: ['created_at', 'value'],
   startedAt: ['started_at', 'value'],
   endedAt: ['ended_at', 'value'],

@@ -51,6 +51,7 @@ export interface AgentsTable {
   retry_of: string | null;
   follow_up_of: string | null;
   sandbox: string | null;
+  timings: string | null;
   limits: string | null;
   created_at: number;
   started_at: number | null;

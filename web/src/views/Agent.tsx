@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError, messageOf } from '../api';
 import { fleet } from '../fleet';
-import { cost, duration, placeOf, runtimeLabel, staleReason, time, turns } from '../format';
+import { cost, duration, placeOf, runtimeLabel, staleReason, time, timingRows, turns } from '../format';
 import { agentHref, navigate } from '../router';
 import { ACTIVE, type Agent } from '../types';
 import { Diff } from './Diff';
@@ -37,7 +37,25 @@ function Summary({ agent, now }: { agent: Agent; now: number }) {
       {agent.error && <p class="error" role="alert"><strong>{agent.error.code}</strong>: {agent.error.message}</p>}
       {agent.result?.summary && <div class="result-summary"><h2>Result</h2><p>{agent.result.summary}</p></div>}
       {agent.progress?.lastText && ACTIVE.includes(agent.state) && <p class="muted">Latest: {agent.progress.lastText}</p>}
+      <Timings agent={agent} />
     </>
+  );
+}
+
+/** Where the agent's time went, phase by phase (the record's `timings`): a bar and the figures. */
+function Timings({ agent }: { agent: Agent }) {
+  const rows = timingRows(agent.timings);
+  if (rows.length === 0) return null;
+  return (
+    <div class="timings">
+      <h2>Timings</h2>
+      <div class="timing-bar" aria-hidden="true">
+        {rows.filter((r) => r.share > 0).map((r) => <span key={r.phase} class={`phase-${r.phase}`} style={{ width: `${r.share}%` }} title={`${r.phase} ${duration(r.ms)}`} />)}
+      </div>
+      <dl class="fields">
+        {rows.map((r) => <div key={r.phase}><dt>{r.phase}</dt><dd>{duration(r.ms)}</dd></div>)}
+      </dl>
+    </div>
   );
 }
 

@@ -1,4 +1,11 @@
+import type { LogPage } from './logs.js';
 import type { AgentRecord } from './types.js';
+
+/** Reads only the node running an agent can answer (its log and worktree are there). */
+export interface RemoteAgentReads {
+  logs(after: number, limit: number, wait: { waitMs?: number; signal?: AbortSignal }): Promise<LogPage & { ended: boolean }>;
+  diff(): Promise<string>;
+}
 
 /** A spawn this node took from the cluster's queue; `settle()` once the take was tried (won or lost). */
 export interface TakenWork {
@@ -22,4 +29,6 @@ export interface NodePlacement {
   queued(agent: AgentRecord): Promise<void>;
   /** The next spawn from the cluster's queue, or undefined when none waits. */
   take(): Promise<TakenWork | undefined>;
+  /** For an agent on another node: its reads, forwarded there; undefined when it runs (or ran) here. */
+  remote(agent: AgentRecord): RemoteAgentReads | undefined;
 }

@@ -260,6 +260,9 @@ export class AgentService {
   /** A page of the agent's log; with `wait`, an empty page of a running agent waits for its next line (see LogWait). */
   async logs(id: string, after = 0, limit = 1000, wait: LogWait = {}): Promise<LogPage & { ended: boolean }> {
     const deadline = Date.now() + Math.min(Math.max(0, wait.waitMs ?? 0), MAX_LOG_WAIT_MS);
+    // In a cluster the log is on the node that runs (or ran) the agent.
+    const remote = this.ctx.placement?.remote(await this.get(id));
+    if (remote) return remote.logs(after, limit, wait);
     for (;;) {
       const agent = await this.get(id);
       const ended = isTerminal(agent.state);
@@ -271,6 +274,9 @@ export class AgentService {
 
   async diff(id: string): Promise<string> {
     const agent = await this.get(id);
+    // In a cluster a running agent's uncommitted work is in its worktree on its node.
+    const remote = this.ctx.placement?.remote(agent);
+    if (remote) return remote.diff();
     const repo = await this.ctx.store.repos.get(agent.repo);
     if (!repo) throw notFound('repo_not_found', `repository '${agent.repo}' is no longer registered`);
     if (agent.state === 'queued') return '';

@@ -11,6 +11,7 @@ import type { Store } from '../store/types.js';
 import { ClusterAdminTokens } from './admin-tokens.js';
 import { EventFanout } from './fanout.js';
 import { fencedStore } from './fence.js';
+import { NodeAuth } from './node-auth.js';
 import { clusterIdentity } from './identity.js';
 import { ClusterNode } from './node.js';
 import { SpawnQueue } from './queue.js';
@@ -61,14 +62,23 @@ export async function joinCluster(deps: { config: Config; store: SqlStore; admin
   const queue = new SpawnQueue(config.databaseUrl as string, logger);
   await queue.start();
   let fanout: EventFanout | undefined;
-  const node = new ClusterNode({ ctx, name: config.nodeName, capacity: config.maxAgents, leaseMs: config.nodeLeaseS * 1000, queue, logger });
+  let service: AgentService | undefined;
+  const auth = new NodeAuth(secret, config.nodeName);
+  const node = new ClusterNode({ ctx, auth, name: config.nodeName, capacity: config.maxAgents, leaseMs: config.nodeLeaseS * 1000, queue, logger });
   return {
     identity,
     node,
     agentStore: fencedStore(store, node.fence),
     otherAdminTokens: (presented) => tokens.matches(presented),
-    plugin: (scope, adminGuard) => clusterRoutes(scope, { registry: node.registry, adminGuard }),
+    plugin: (scope, adminGuard) => clusterRoutes(scope, {
+      registry: node.registry, adminGuard, auth,
+      agents: () => {
+        if (service === undefined) throw new Error('the cluster routes answer once the node joined');
+        return service;
+      },
+    }),
     async join(agents, url) {
+      service = agents;
       agents.attachPlacement(node);
       await node.join(agents, config.nodeUrl ?? url);
     },

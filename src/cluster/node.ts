@@ -1,18 +1,21 @@
 import { sql } from 'kysely';
 import type { AgentService } from '../agents/index.js';
-import type { NodePlacement, TakenWork } from '../agents/placement.js';
+import type { NodePlacement, RemoteAgentReads, TakenWork } from '../agents/placement.js';
 import type { AgentRecord } from '../core/agent-model.js';
 import { conflict, messageOf, notFound } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { VERSION } from '../core/version.js';
 import type { SqlContext } from '../store/index.js';
 import { LeaseFence } from './fence.js';
+import { forwardedReads } from './forward.js';
+import type { NodeAuth } from './node-auth.js';
 import { NodeRegistry, type NodeCapabilities, type NodeLease } from './nodes.js';
 import type { SpawnQueue } from './queue.js';
 import type { ClusterTables } from './schema.js';
 
 export interface ClusterNodeOptions {
   ctx: SqlContext<ClusterTables>;
+  auth: NodeAuth;
   name: string;
   capacity: number;
   leaseMs: number;
@@ -75,6 +78,13 @@ export class ClusterNode implements NodePlacement {
     this.draining = me?.draining === 1;
     if (!this.accepting()) return undefined;
     return this.opts.queue.take();
+  }
+
+  remote(agent: AgentRecord): RemoteAgentReads | undefined {
+    if (agent.node === null || agent.node === undefined || agent.node === this.node) return undefined;
+    // Queued (pinned, not started): nothing on its node yet; the local answers (empty log, empty diff) hold.
+    if (agent.state === 'queued') return undefined;
+    return forwardedReads(this.registry, this.opts.auth, agent.node, agent.id);
   }
 
   // ---- the lease ----

@@ -1,5 +1,9 @@
 import type { FastifyInstance, onRequestAsyncHookHandler } from 'fastify';
+import type { AgentService } from '../agents/index.js';
+import { MAX_LOG_WAIT_MS } from '../agents/index.js';
 import { notFound } from '../core/errors.js';
+import { INTERNAL_PREFIX } from './forward.js';
+import type { NodeAuth } from './node-auth.js';
 import type { NodeRegistry } from './nodes.js';
 
 const nodeView = {
@@ -21,8 +25,19 @@ const nameParams = {
   properties: { name: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$' } },
 } as const;
 
-/** `GET /cluster` and draining (admin routes, under /api/v1; registered on cluster nodes only). */
-export async function clusterRoutes(app: FastifyInstance, opts: { registry: NodeRegistry; adminGuard: onRequestAsyncHookHandler }): Promise<void> {
+/**
+ * `GET /cluster` and draining (admin), and the internal routes other nodes
+ * forward an agent's reads to (NodeAuth only: signed with the cluster secret).
+ * Under /api/v1; registered on cluster nodes only.
+ */
+export async function clusterRoutes(app: FastifyInstance, opts: {
+  registry: NodeRegistry; adminGuard: onRequestAsyncHookHandler; auth: NodeAuth; agents: () => AgentService;
+}): Promise<void> {
+  await app.register(async (admin) => adminRoutes(admin, opts));
+  await app.register(async (internal) => internalRoutes(internal, opts));
+}
+
+async function adminRoutes(app: FastifyInstance, opts: { registry: NodeRegistry; adminGuard: onRequestAsyncHookHandler }): Promise<void> {
   const { registry } = opts;
   const tags = ['cluster'];
   app.addHook('onRequest', opts.adminGuard);
@@ -43,4 +58,29 @@ export async function clusterRoutes(app: FastifyInstance, opts: { registry: Node
       return registry.get(request.params.name);
     });
   }
+}
+
+const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: '^[a-z0-9]{1,64}$' } } } as const;
+
+async function internalRoutes(app: FastifyInstance, opts: { auth: NodeAuth; agents: () => AgentService }): Promise<void> {
+  const hooks = opts.auth.hooks();
+  const tags = ['cluster'];
+  const hidden = { hide: true, tags };
+  app.get<{ Params: { id: string }; Querystring: { after?: number; limit?: number; waitMs?: number } }>(`${INTERNAL_PREFIX}/agents/:id/logs`, {
+    ...hooks,
+    schema: {
+      ...hidden, summary: 'Node to node: a page of an agent\'s log on this node', params: idParams,
+      querystring: {
+        type: 'object', additionalProperties: false,
+        properties: { after: { type: 'integer', minimum: 0 }, limit: { type: 'integer', minimum: 1, maximum: 10_000 }, waitMs: { type: 'integer', minimum: 0, maximum: MAX_LOG_WAIT_MS } },
+      },
+    },
+  }, async (request) => {
+    const q = request.query;
+    return opts.agents().logs(request.params.id, q.after ?? 0, q.limit ?? 1000, { waitMs: q.waitMs ?? 0 });
+  });
+  app.get<{ Params: { id: string } }>(`${INTERNAL_PREFIX}/agents/:id/diff`, {
+    ...hooks,
+    schema: { ...hidden, summary: 'Node to node: the diff of an agent on this node', params: idParams },
+  }, async (request, reply) => reply.type('text/plain; charset=utf-8').send(await opts.agents().diff(request.params.id)));
 }

@@ -100,6 +100,11 @@ export class Fleet {
     this.changed();
   }
 
+  /** Tells the views that something they read besides the agents changed (the radar's refreshing marks). */
+  touch(): void {
+    this.changed();
+  }
+
   remove(id: string): void {
     if (this.agents.delete(id)) this.changed();
   }

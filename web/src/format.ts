@@ -15,7 +15,7 @@ export const STATE_SYMBOL: Record<AgentState, string> = {
 /** As the CLI prints durations: 850ms, 12s, 3m 05s, 2h 03m, 4d 02h. */
 export const duration = formatDuration;
 
-export const cost = (usd: number | undefined): string => (usd === undefined ? '' : `$${usd.toFixed(usd < 1 ? 4 : 2)}`);
+export const cost = (usd: number | null | undefined): string => (usd === undefined ? '' : usd === null ? 'unknown' : `$${usd.toFixed(usd < 1 ? 4 : 2)}`);
 
 export function turns(agent: Agent): number | undefined {
   return agent.result?.turns ?? agent.progress?.turns;

@@ -2,12 +2,14 @@ import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { api, onSignedOut } from './api';
 import { fleet } from './fleet';
+import { restoreRadar } from './radar';
 import { useRoute, type Route } from './router';
 import { AgentView } from './views/Agent';
 import { FleetView } from './views/Fleet';
 import { LoginView } from './views/Login';
 import { PeersView } from './views/Peers';
 import { ReposView } from './views/Repos';
+import { ReviewView } from './views/Review';
 import { SpawnView } from './views/Spawn';
 import { useFleet } from './views/use-fleet';
 import './style.css';
@@ -16,6 +18,7 @@ type Session = 'checking' | 'signed-in' | 'signed-out';
 
 const NAV: { view: Route['view']; href: string; label: string }[] = [
   { view: 'fleet', href: '#/', label: 'Fleet' },
+  { view: 'review', href: '#/review', label: 'Review' },
   { view: 'spawn', href: '#/spawn', label: 'Spawn' },
   { view: 'repos', href: '#/repos', label: 'Repositories' },
   { view: 'peers', href: '#/peers', label: 'Peers' },
@@ -42,6 +45,7 @@ function Shell({ onSignOut }: { onSignOut: () => void }) {
       <main>
         {route.view === 'fleet' && <FleetView />}
         {route.view === 'agent' && <AgentView id={route.id} tab={route.tab} />}
+        {route.view === 'review' && <ReviewView />}
         {route.view === 'spawn' && <SpawnView />}
         {route.view === 'repos' && <ReposView />}
         {route.view === 'peers' && <PeersView />}
@@ -68,6 +72,7 @@ function App() {
 
   useEffect(() => {
     if (session !== 'signed-in') return;
+    restoreRadar();
     void fleet.start();
     return () => fleet.stop();
   }, [session]);

@@ -4,6 +4,7 @@ import { useEffect, useState } from 'preact/hooks';
 export type Route =
   | { view: 'fleet' }
   | { view: 'agent'; id: string; tab: 'logs' | 'diff' }
+  | { view: 'review' }
   | { view: 'spawn' }
   | { view: 'repos' }
   | { view: 'peers' };
@@ -14,6 +15,8 @@ export function parseRoute(hash: string): Route {
     case 'agents':
       if (parts[1]) return { view: 'agent', id: parts[1], tab: parts[2] === 'diff' ? 'diff' : 'logs' };
       return { view: 'fleet' };
+    case 'review':
+      return { view: 'review' };
     case 'spawn':
       return { view: 'spawn' };
     case 'repos':

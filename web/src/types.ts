@@ -24,6 +24,8 @@ export interface Agent {
   peer?: string;
   /** A remote agent not finished whose peer is unreachable or silent: what is shown may be out of date. */
   stale?: boolean;
+  /** A remote agent whose peer was disconnected while it ran: nothing from here reaches it. */
+  orphaned?: boolean;
   peerContact?: { lastContactAt: number | null; unreachableSince: number | null; error?: string | null };
   exitCode: number | null;
   error: { code: string; message: string } | null;
@@ -31,7 +33,7 @@ export interface Agent {
     commitsAhead?: number;
     filesChanged?: number;
     turns?: number;
-    costUsd?: number;
+    costUsd?: number | null;
     summary?: string;
   } | null;
   progress: { turns: number; lastText?: string; tools?: string[] } | null;
@@ -46,6 +48,8 @@ export interface Agent {
   /** Set once the agent's work was landed (instances with landing). */
   landed?: { commit: string; into: string; strategy: string; at: number } | null;
   retryOf?: { agentId: string; continue: boolean } | null;
+  /** A follow-up (`reply`) of another agent: the same conversation. */
+  followUpOf?: { agentId: string; continue: boolean; resumed?: string | null } | null;
 }
 
 export interface Repo {

@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -11,7 +12,7 @@ import { runCli } from '../../test-support/cli.js';
 import type { AgentRecord } from '../../core/agent-model.js';
 import { newAgentId } from '../../core/ids.js';
 import { spawnCommand, waitForState } from '../../test-support/agents.js';
-import { spawnRemote, startPair, type Pair } from '../../test-support/federation.js';
+import { spawnRemote, startPair, TEST_GRANTS, type Pair } from '../../test-support/federation.js';
 import { git, makeTempRepo, type TempDir } from '../../test-support/git-fixtures.js';
 import { launchChromium } from '../../test-support/browser.js';
 import { startCuttableProxy } from '../../test-support/cuttable-proxy.js';
@@ -156,13 +157,98 @@ describe('dashboard in a real browser', { timeout: 120_000 }, () => {
     await row(page, remote.body.id).filter({ hasText: 'killed' }).waitFor({ timeout: 30_000 });
   });
 
+  it('kills a remote agent from its page and fetches its work here (the actions of a local agent)', async () => {
+    // The hub's own clone of the spoke's repository, under the same name: fetched work lands there.
+    const hubWeb = mkdtempSync(join(tmpdir(), 'mosaic-hub-web-'));
+    cleanups.push(() => rmSync(hubWeb, { recursive: true, force: true }));
+    execFileSync('git', ['clone', '-q', pair.repo.path, join(hubWeb, 'web')]);
+    expect((await pair.hub.api('POST', '/repos', { name: 'web', path: join(hubWeb, 'web') })).status).toBe(201);
+    const remote = await spawnRemote(pair.hub, 'echo far > far.txt && git add far.txt && git commit -qm far && echo committed && sleep 60', { taskId: 'far' });
+    expect(remote.status).toBe(202);
+    await page.goto(`${pair.hub.url}/#/agents/${remote.body.id}`);
+    await stateBadge(page, 'running').waitFor({ timeout: 30_000 });
+    await page.locator('.log-raw', { hasText: 'committed' }).waitFor({ timeout: 30_000 });
+    await page.getByRole('button', { name: 'Kill' }).click();
+    await stateBadge(page, 'killed').waitFor({ timeout: 30_000 });
+    expect((await pair.spoke.api<PublicAgent>('GET', `/agents/${remote.body.id}`)).body.state).toBe('killed');
+    // Finished: what a remote agent offers (retry runs on the instance that spawned it, so not here).
+    for (const name of ['Land', 'Reply', 'Fetch', 'Discard']) await page.getByRole('button', { name, exact: true }).waitFor();
+    expect(await page.getByRole('button', { name: 'Retry' }).count()).toBe(0);
+    // Not granted yet: the page says so as the hub reads it, and what to do.
+    await page.getByRole('button', { name: 'Fetch' }).click();
+    const notice = page.locator('.notice', { hasText: /^Fetch/ });
+    await notice.waitFor({ timeout: 60_000 });
+    expect(await notice.innerText()).toBe("Fetch failed: spoke has not granted this instance agent.bundle; its admin changes that with 'mosaic peers grant <this instance's name there> --commands …' on spoke");
+    expect((await pair.spoke.api('PATCH', '/federation/connections/hub', { grants: { commands: [...TEST_GRANTS.commands, 'agent.bundle'] } })).status).toBe(200);
+    await page.getByRole('button', { name: 'Fetch' }).click();
+    await page.locator('.notice', { hasText: /^Fetch: done/ }).waitFor({ timeout: 60_000 });
+    const branch = git(join(hubWeb, 'web'), 'for-each-ref', '--format=%(refname:short)', 'refs/heads/').split('\n').find((b) => b.includes(remote.body.id));
+    expect(branch).toBeDefined();
+    expect(git(join(hubWeb, 'web'), 'show', `${branch}:far.txt`)).toBe('far');
+    await shot(page, 'agent-remote-fetched');
+  });
+
+  it('Review lists finished agents with diff stat, commits and radar status, and lands one from there', async () => {
+    const [one, two] = await Promise.all(['one', 'two'].map((v) =>
+      spawnCommand(pair.hub, `echo ${v} > review.txt && git add review.txt && git commit -qm ${v}`, { taskId: `review-${v}` })));
+    await Promise.all([one!, two!].map((a) => waitForState(pair.hub, a.id, ['completed'], 60_000)));
+    const views = page.getByRole('navigation', { name: 'Views' });
+    await views.getByRole('link', { name: 'Review' }).click();
+    await page.getByRole('heading', { name: 'Review' }).waitFor();
+    const reviewRow = (id: string) => page.locator(`table.review tr[data-agent="${id}"]`);
+    const first = reviewRow(one!.id);
+    await first.locator('td[data-label="Changes"]', { hasText: '1 file +1 −0' }).waitFor();
+    expect(await first.locator('td[data-label="Commits"]').innerText()).toBe('1');
+    // The radar: the two change the same file differently.
+    await first.locator('td[data-label="Radar"]', { hasText: `conflicts with ${two!.id}` }).waitFor({ timeout: 30_000 });
+    await reviewRow(two!.id).locator('td[data-label="Radar"]', { hasText: `conflicts with ${one!.id}` }).waitFor();
+    // Newest first (by when they ended), and nothing landed or still running is listed.
+    const listed = await page.locator('table.review tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-agent') ?? ''));
+    const { body } = await pair.hub.api<{ agents: PublicAgent[] }>('GET', '/agents?scope=all');
+    const expected = body.agents.filter((a) => ['completed', 'failed', 'killed'].includes(a.state) && !a.landed)
+      .sort((a, b) => (b.endedAt ?? b.createdAt) - (a.endedAt ?? a.createdAt)).map((a) => a.id);
+    expect(listed).toEqual(expected);
+    await shot(page, 'review');
+
+    await first.getByRole('button', { name: 'Land' }).click();
+    await page.getByRole('status').filter({ hasText: 'Land: done.' }).waitFor();
+    await first.waitFor({ state: 'detached' });
+    expect(git(local.path, 'show', 'main:review.txt')).toBe('one');
+    // The other one now conflicts with the moved base, live.
+    await reviewRow(two!.id).locator('td[data-label="Radar"]', { hasText: 'conflicts with its base' }).waitFor({ timeout: 30_000 });
+    // Landed is marked in the fleet, and the landed agent's page offers no Land.
+    await views.getByRole('link', { name: 'Fleet' }).click();
+    await row(page, one!.id).locator('.landed').waitFor();
+    await page.goto(`${pair.hub.url}/#/agents/${one!.id}`);
+    await page.locator('.title-row .landed').waitFor();
+    expect(await page.getByRole('button', { name: 'Land' }).count()).toBe(0);
+  });
+
   it('spawns through the form (API errors next to their fields), follows the agent to completed live, shows logs and diff, lands it', async () => {
     await page.getByRole('link', { name: 'Spawn', exact: true }).click();
-    await page.getByLabel('Repository').fill('app');
+    // An empty form says everything that is missing at once, before asking the instance.
+    await page.getByRole('button', { name: 'Spawn' }).click();
+    for (const field of ['repo', 'taskId', 'prompt']) await page.locator(`#${field}-error`).waitFor();
+    expect(await page.getByLabel('Prompt').getAttribute('aria-invalid')).toBe('true');
+    // The repository is chosen among the registered ones.
+    expect(await page.getByLabel('Repository').locator('option').allInnerTexts()).toContain('app');
+    await page.getByLabel('Repository').selectOption('app');
     await page.getByLabel('Task id').fill('bad id');
     await page.getByLabel('Prompt').fill('write b.txt');
     await page.getByLabel('Runtime').selectOption('command');
-    await page.getByLabel('Command, one argument per line').fill('sh\n-c\necho "working <img src=x onerror=window.pwned=1>"; sleep 2; echo done > b.txt; git add b.txt; git commit -qm b; echo finished');
+    await page.getByRole('button', { name: 'Spawn' }).click();
+    expect(await page.locator('#runtime-error').innerText()).toContain('Give the command to run');
+    // One line, split as a shell would (quotes honoured), shown back as argv before it is sent.
+    const script = 'echo "working <img src=x onerror=window.pwned=1>"; sleep 2; echo done > b.txt; git add b.txt; git commit -qm b; echo finished';
+    await page.getByLabel('Command', { exact: true }).fill(`sh -c '${script}'`);
+    const args = page.getByRole('list', { name: 'Arguments' }).locator('li');
+    await args.first().waitFor();
+    expect(await args.allInnerTexts()).toEqual(['sh', '-c', script]);
+    // The advanced form holds the same arguments, one per line.
+    await page.getByLabel('One argument per line (advanced)').check();
+    expect(await page.getByLabel('Command, one argument per line').inputValue()).toBe(`sh\n-c\n${script}`);
+    await page.getByLabel('One argument per line (advanced)').uncheck();
+    expect(await args.allInnerTexts()).toEqual(['sh', '-c', script]);
     await page.getByRole('button', { name: 'Spawn' }).click();
     const taskError = page.locator('#taskId-error');
     await taskError.waitFor();
@@ -174,6 +260,7 @@ describe('dashboard in a real browser', { timeout: 120_000 }, () => {
     await page.getByRole('button', { name: 'Spawn' }).click();
     await page.waitForURL(/#\/agents\/[a-z0-9]+$/);
     const id = decodeURIComponent(page.url().split('/').at(-1)!);
+    expect((await pair.hub.api<PublicAgent>('GET', `/agents/${id}`)).body.runtime).toEqual({ kind: 'command', argv: ['sh', '-c', script] });
     await stateBadge(page, 'running').waitFor();
     await page.locator('.log-raw', { hasText: 'working' }).waitFor();
     // Agent output is text, never markup.
@@ -253,7 +340,8 @@ describe('dashboard in a real browser', { timeout: 120_000 }, () => {
     // Two finished agents that changed the same file differently: the radar says they would conflict.
     const [left, right] = await Promise.all(['left', 'right'].map((side) =>
       spawnCommand(pair.hub, `echo ${side} > c.txt && git add c.txt && git commit -qm ${side}`, { taskId: side })));
-    await Promise.all([left!, right!].map((a) => waitForState(pair.hub, a.id, ['completed'])));
+    // 60 s: on a loaded 2-core machine an agent has taken 7 s just to start.
+    await Promise.all([left!, right!].map((a) => waitForState(pair.hub, a.id, ['completed'], 60_000)));
     // A repository with a warm pool shows what the pool holds.
     const pooled = await makeTempRepo();
     cleanups.push(() => pooled.cleanup());

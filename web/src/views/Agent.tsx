@@ -1,9 +1,10 @@
 import { useEffect, useState } from 'preact/hooks';
-import { api, ApiError, messageOf } from '../api';
+import { api, messageOf } from '../api';
 import { fleet } from '../fleet';
-import { cost, duration, placeOf, runtimeLabel, staleReason, time, timingRows, turns } from '../format';
+import { cost, duration, placeOf, runtimeLabel, shorten, staleReason, time, timingRows, turns } from '../format';
 import { agentHref, navigate } from '../router';
 import { ACTIVE, type Agent } from '../types';
+import { AgentActions } from './Actions';
 import { Diff } from './Diff';
 import { Logs } from './Logs';
 import { StateBadge } from './StateBadge';
@@ -28,6 +29,7 @@ function Summary({ agent, now }: { agent: Agent; now: number }) {
   if (agent.result?.filesChanged !== undefined) rows.push(['Files changed', String(agent.result.filesChanged)]);
   if (agent.landed) rows.push(['Landed', `into ${agent.landed.into} (${agent.landed.strategy}) at ${agent.landed.commit.slice(0, 10)}`]);
   if (agent.retryOf) rows.push(['Retry of', `${agent.retryOf.agentId}${agent.retryOf.continue ? ' (on its work)' : ''}`]);
+  if (agent.followUpOf) rows.push(['Follow-up of', `${agent.followUpOf.agentId}${agent.followUpOf.resumed ? ' (session resumed)' : ''}`]);
   rows.push(['Runtime', runtimeLabel(agent)]);
   return (
     <>
@@ -59,15 +61,76 @@ function Timings({ agent }: { agent: Agent }) {
   );
 }
 
+const PROMPT_FOLD_CHARS = 400;
+const PROMPT_FOLD_LINES = 6;
+
+/** The prompt, folded when long (its first line stays visible). */
+function Prompt({ text }: { text: string }) {
+  const long = text.length > PROMPT_FOLD_CHARS || text.split('\n').length > PROMPT_FOLD_LINES;
+  if (!long) {
+    return <div class="prompt"><h2>Prompt</h2><pre>{text}</pre></div>;
+  }
+  const first = text.split('\n').find((line) => line.trim() !== '')?.trim() ?? '';
+  return (
+    <details class="prompt">
+      <summary><strong>Prompt</strong> <span class="muted">{shorten(first, 100)} ({text.length} characters: show all)</span></summary>
+      <pre>{text}</pre>
+    </details>
+  );
+}
+
+/** The agents of one conversation (follow-ups by `reply`), oldest first, as far as this page knows them. */
+export function conversationOf(agent: Agent, agents: ReadonlyMap<string, Agent>): Agent[] {
+  let root = agent;
+  const seen = new Set([agent.id]);
+  for (let up = agents.get(root.followUpOf?.agentId ?? ''); up && !seen.has(up.id); up = agents.get(up.followUpOf?.agentId ?? '')) {
+    seen.add(up.id);
+    root = up;
+  }
+  const chain = [root];
+  const byParent = new Map<string, Agent[]>();
+  for (const a of agents.values()) {
+    const parent = a.followUpOf?.agentId;
+    if (parent) byParent.set(parent, [...(byParent.get(parent) ?? []), a]);
+  }
+  const walk = (id: string, depth: number) => {
+    if (depth > 100) return;
+    for (const child of (byParent.get(id) ?? []).sort((a, b) => a.createdAt - b.createdAt)) {
+      if (chain.includes(child)) continue;
+      chain.push(child);
+      walk(child.id, depth + 1);
+    }
+  };
+  walk(root.id, 0);
+  return chain;
+}
+
+function Conversation({ agent }: { agent: Agent }) {
+  const chain = conversationOf(agent, fleet.agents);
+  if (chain.length < 2 && !agent.followUpOf) return null;
+  return (
+    <div class="conversation">
+      <h2>Conversation</h2>
+      {agent.followUpOf && !fleet.agents.has(agent.followUpOf.agentId) && <p class="muted">Follow-up of {agent.followUpOf.agentId} (no longer listed).</p>}
+      <ol aria-label="Conversation">
+        {chain.map((a) => (
+          <li key={a.id} aria-current={a.id === agent.id ? 'true' : undefined}>
+            {a.id === agent.id ? <strong>{a.id}</strong> : <a href={agentHref(a.id)}>{a.id}</a>}{' '}
+            <StateBadge state={a.state} />{a.landed && <span class="landed"> ✓ landed</span>}
+            <pre class="conversation-prompt">{shorten(a.prompt ?? '', 300)}</pre>
+          </li>
+        ))}
+      </ol>
+    </div>
+  );
+}
+
 /** One agent: what it is, its live output, its diff, and what can be done with it. */
 export function AgentView({ id, tab }: { id: string; tab: 'logs' | 'diff' }) {
   useFleet();
   const now = useTick(1000);
   const [error, setError] = useState<string | undefined>();
   const [notice, setNotice] = useState<string | undefined>();
-  const [busy, setBusy] = useState(false);
-  const [strategy, setStrategy] = useState('merge');
-  const [onItsWork, setOnItsWork] = useState(false);
   const agent = fleet.agents.get(id);
 
   useEffect(() => {
@@ -79,48 +142,6 @@ export function AgentView({ id, tab }: { id: string; tab: 'logs' | 'diff' }) {
       .catch((err: unknown) => setError(messageOf(err)));
   }, [id]);
 
-  const act = async (what: string, call: () => Promise<unknown>, after?: (answer: unknown) => void) => {
-    setBusy(true);
-    setNotice(undefined);
-    try {
-      const answer = await call();
-      if (answer && typeof answer === 'object' && 'id' in answer) fleet.apply(answer as Agent);
-      setNotice(`${what}: done.`);
-      after?.(answer);
-    } catch (err) {
-      const paths = err instanceof ApiError && Array.isArray(err.details.paths) ? ` (${err.details.paths.join(', ')})` : '';
-      setNotice(`${what} failed: ${messageOf(err)}${paths}`);
-    } finally {
-      setBusy(false);
-    }
-  };
-
-  const path = `/agents/${encodeURIComponent(id)}`;
-  const kill = () => void act('Kill', () => api.post<Agent>(`${path}/kill`));
-  const discard = () => {
-    if (!confirm(`Discard agent ${id}? Its worktree and branch are deleted.`)) return;
-    void act('Discard', async () => {
-      try {
-        await api.del(path);
-      } catch (err) {
-        // Commits that were never landed would be lost: the server asks, and so does the page.
-        if (!(err instanceof ApiError && err.code === 'unmerged_commits')) throw err;
-        if (!confirm(`${err.message}. Discard them anyway?`)) throw new Error('kept: nothing was discarded');
-        await api.del(`${path}?force=true`);
-      }
-    }, () => {
-      fleet.remove(id);
-      navigate('#/');
-    });
-  };
-
-  const land = () => void act('Land', async () => (await api.post<{ agent: Agent }>(`${path}/land`, { strategy })).agent);
-  // The new agent is where the user wants to be next.
-  const retry = () => void act('Retry', () => api.post<Agent>(`${path}/retry`, onItsWork ? { continue: true } : {}), (answer) => {
-    navigate(agentHref((answer as Agent).id));
-    setNotice(`Retry of ${id}: started.`);
-  });
-
   if (!agent) {
     return (
       <section>
@@ -129,34 +150,19 @@ export function AgentView({ id, tab }: { id: string; tab: 'logs' | 'diff' }) {
       </section>
     );
   }
-  const active = ACTIVE.includes(agent.state);
   return (
     <section aria-labelledby="agent-title">
-      <p><a href="#/">← Fleet</a></p>
+      <p><a href="#/">← Fleet</a> · <a href="#/review">Review</a></p>
       <div class="title-row">
         <h1 id="agent-title">{agent.id}</h1>
         <StateBadge state={agent.state} />
-        <div class="actions">
-          {active && <button type="button" class="danger" disabled={busy || agent.killRequested} onClick={kill}>Kill</button>}
-          {!active && !agent.instance && (
-            <>
-              <label class="inline">Strategy{' '}
-                <select value={strategy} onChange={(e) => setStrategy(e.currentTarget.value)}>
-                  <option value="merge">merge</option>
-                  <option value="squash">squash</option>
-                  <option value="rebase">rebase</option>
-                </select>
-              </label>
-              <button type="button" disabled={busy} onClick={land}>Land</button>
-              <label class="inline check"><input type="checkbox" checked={onItsWork} onChange={(e) => setOnItsWork(e.currentTarget.checked)} /> on its work</label>
-              <button type="button" disabled={busy} onClick={retry}>Retry</button>
-            </>
-          )}
-          {!active && <button type="button" class="danger" disabled={busy} onClick={discard}>Discard</button>}
-        </div>
+        {agent.landed && <span class="landed">✓ landed</span>}
       </div>
+      <AgentActions key={agent.id} agent={agent} onNotice={setNotice} onDiscarded={() => navigate('#/')} />
       {notice && <p class="notice" role="status">{notice}</p>}
       <Summary agent={agent} now={now} />
+      {agent.prompt && <Prompt text={agent.prompt} />}
+      <Conversation agent={agent} />
       <nav class="tabs" aria-label="Agent output">
         <a href={agentHref(id, 'logs')} aria-current={tab === 'logs' ? 'page' : undefined}>Logs</a>
         <a href={agentHref(id, 'diff')} aria-current={tab === 'diff' ? 'page' : undefined}>Diff</a>

@@ -22,6 +22,7 @@ function Row({ agent, now }: { agent: Agent; now: number }) {
     <tr data-agent={agent.id} data-state={agent.state}>
       <td data-label="State">
         <StateBadge state={agent.state} />
+        {agent.landed && <span class="landed" title={`landed into ${agent.landed.into} (${agent.landed.strategy})`}> ✓ landed</span>}
         {agent.stale && <span class="stale" title={`May be out of date: ${staleReason(agent, now)}`}> (stale)</span>}
       </td>
       <td data-label="Agent"><a href={agentHref(agent.id)}>{agent.id}</a></td>

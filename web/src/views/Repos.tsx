@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
-import { api, isMissingRoute, messageOf } from '../api';
+import { api, messageOf } from '../api';
 import { fleet } from '../fleet';
+import { radar, refreshRadar } from '../radar';
 import { agentHref } from '../router';
 import type { Repo, RepoConflicts } from '../types';
 import { useFleet } from './use-fleet';
@@ -40,32 +41,20 @@ function ConflictList({ conflicts }: { conflicts: RepoConflicts }) {
 export function ReposView() {
   const [repos, setRepos] = useState<Repo[] | undefined>();
   const [error, setError] = useState<string | undefined>();
-  const [failures, setFailures] = useState<Record<string, string>>({});
-  const [radar, setRadar] = useState(true);
   useFleet(); // radar changes arrive as `repo.conflicts` events
 
   useEffect(() => {
     api.get<{ repos: Repo[] }>('/repos')
-      .then(async ({ repos: list }) => {
+      .then(({ repos: list }) => {
         setRepos(list);
-        const failed: Record<string, string> = {};
-        for (const repo of list) {
-          try {
-            fleet.setConflicts({ ...(await api.get<RepoConflicts>(`/repos/${encodeURIComponent(repo.name)}/conflicts`)), repo: repo.name });
-          } catch (err) {
-            if (isMissingRoute(err)) {
-              setRadar(false);
-              break;
-            }
-            failed[repo.name] = messageOf(err);
-          }
-        }
-        setFailures(failed);
+        // The last known radar stays shown while every repository's is fetched again (at once, not one by one).
+        void refreshRadar(list.map((r) => r.name));
       })
       .catch((err: unknown) => setError(messageOf(err)));
   }, []);
 
   const hasPools = repos?.some((r) => (r.poolSize ?? 0) > 0) ?? false;
+  const shownRadar = radar.available;
   return (
     <section aria-labelledby="repos-title">
       <h1 id="repos-title">Repositories</h1>
@@ -74,18 +63,26 @@ export function ReposView() {
       {repos && repos.length > 0 && (
         <table class="repos">
           <thead>
-            <tr><th>Name</th><th>Path</th><th>Base branch</th>{hasPools && <th>Pool</th>}{radar && <th>Conflicts</th>}</tr>
+            <tr><th>Name</th><th>Path</th><th>Base branch</th>{hasPools && <th>Pool</th>}{shownRadar && <th>Conflicts</th>}</tr>
           </thead>
           <tbody>
             {repos.map((repo) => {
-              const c = failures[repo.name] ?? fleet.conflicts.get(repo.name);
+              const known = fleet.conflicts.get(repo.name);
+              const failure = radar.failures.get(repo.name);
+              const refreshing = radar.refreshing.has(repo.name);
               return (
                 <tr key={repo.name}>
                   <td data-label="Name">{repo.name}</td>
                   <td data-label="Path"><code>{repo.path}</code></td>
                   <td data-label="Base">{repo.baseBranch}</td>
                   {hasPools && <td data-label="Pool">{poolText(repo)}</td>}
-                  {radar && <td data-label="Conflicts">{c === undefined ? '…' : typeof c === 'string' ? c : <ConflictList conflicts={c} />}</td>}
+                  {shownRadar && (
+                    <td data-label="Conflicts" aria-busy={refreshing ? true : undefined}>
+                      {known ? <ConflictList conflicts={known} /> : failure ? null : '…'}
+                      {failure && <p class="error">{failure}</p>}
+                      {known && refreshing && <p class="muted refreshing">refreshing…</p>}
+                    </td>
+                  )}
                 </tr>
               );
             })}

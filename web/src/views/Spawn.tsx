@@ -1,7 +1,9 @@
+import { quote } from 'shell-quote';
 import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError, messageOf } from '../api';
 import { fleet } from '../fleet';
 import { agentHref, navigate } from '../router';
+import { argvFromLines, splitCommand, type SplitCommand } from '../argv';
 import type { Agent, Connection, Repo } from '../types';
 
 type Field = 'repo' | 'taskId' | 'prompt' | 'runtime' | 'type' | 'priority' | 'peer';
@@ -25,11 +27,51 @@ function FieldError({ id, message }: { id: string; message: string | undefined }
   return message ? <p class="field-error" id={id} role="alert">{message}</p> : null;
 }
 
+/**
+ * The runtimes the form offers, in order: one entry per kind (the value the
+ * API takes, and how the form names it). `command` shows the command field,
+ * every other kind the model field.
+ */
+export const RUNTIME_CHOICES: readonly { kind: string; label: string }[] = [
+  { kind: 'claude', label: 'claude (Claude Code)' },
+  { kind: 'codex', label: 'codex (Codex CLI)' },
+  { kind: 'gemini', label: 'gemini (Gemini CLI)' },
+  { kind: 'opencode', label: 'opencode' },
+  { kind: 'command', label: 'command (any program)' },
+];
+
+type Form = {
+  repo: string; taskId: string; prompt: string; kind: string; command: string; lines: string; perLine: boolean;
+  model: string; type: string; priority: string; peer: string;
+};
+
+/** The command as argv: split as a shell would, or one argument per line (the advanced form). */
+function argvOf(form: Form): SplitCommand {
+  return form.perLine ? { argv: argvFromLines(form.lines) } : splitCommand(form.command);
+}
+
+/** Every problem the form can see by itself, all at once (the API's verdict comes after). */
+export function missingFields(form: Form): Partial<Record<Field, string>> {
+  const errors: Partial<Record<Field, string>> = {};
+  if (form.repo.trim() === '') errors.repo = 'Choose a repository.';
+  if (form.taskId.trim() === '') errors.taskId = 'A task id is required (letters, digits, - and _).';
+  if (form.prompt.trim() === '') errors.prompt = 'Say what the agent should do.';
+  if (form.kind === 'command') {
+    const split = argvOf(form);
+    if (split.error !== undefined) errors.runtime = split.error;
+    else if (split.argv.length === 0) errors.runtime = 'Give the command to run.';
+  }
+  if (form.priority.trim() !== '' && !/^\d+$/.test(form.priority.trim())) errors.priority = 'Priority is a whole number from 1 to 10.';
+  return errors;
+}
+
 /** The spawn form: every field the API takes that people set by hand; the API's verdict decides. */
 export function SpawnView() {
   const [repos, setRepos] = useState<Repo[]>([]);
   const [peers, setPeers] = useState<Connection[]>([]);
-  const [form, setForm] = useState({ repo: '', taskId: '', prompt: '', kind: 'claude', argv: '', model: '', type: 'worker', priority: '', peer: '' });
+  const [form, setForm] = useState<Form>({
+    repo: '', taskId: '', prompt: '', kind: 'claude', command: '', lines: '', perLine: false, model: '', type: 'worker', priority: '', peer: '',
+  });
   const [errors, setErrors] = useState<Partial<Record<Field, string>>>({});
   const [formError, setFormError] = useState<string | undefined>();
   const [busy, setBusy] = useState(false);
@@ -39,15 +81,22 @@ export function SpawnView() {
     api.get<{ connections: Connection[] }>('/federation/connections').then((c) => setPeers(c.connections.filter((p) => p.state === 'active'))).catch(() => undefined);
   }, []);
 
-  const set = (patch: Partial<typeof form>) => setForm({ ...form, ...patch });
+  const set = (patch: Partial<Form>) => setForm({ ...form, ...patch });
+  // On a peer, the repositories are the peer's: the ones it granted this instance, when it named them.
+  const peer = peers.find((p) => p.name === form.peer);
+  const granted = peer?.peerGrants?.repos;
+  const repoChoices = form.peer === '' ? repos.map((r) => r.name) : granted && !granted.includes('*') ? granted : undefined;
+  const split = form.kind === 'command' ? argvOf(form) : undefined;
 
   const submit = async (event: Event) => {
     event.preventDefault();
-    setBusy(true);
-    setErrors({});
     setFormError(undefined);
+    const missing = missingFields(form);
+    setErrors(missing);
+    if (Object.keys(missing).length > 0) return;
+    setBusy(true);
     const runtime = form.kind === 'command'
-      ? { kind: 'command', argv: form.argv.split('\n').map((a) => a.trim()).filter(Boolean) }
+      ? { kind: 'command', argv: argvOf(form).argv ?? [] }
       : { kind: form.kind, ...(form.model.trim() ? { model: form.model.trim() } : {}) };
     const body: Record<string, unknown> = { repo: form.repo.trim(), taskId: form.taskId.trim(), prompt: form.prompt, runtime, type: form.type };
     if (form.priority.trim() !== '') body.priority = Number(form.priority);
@@ -71,9 +120,22 @@ export function SpawnView() {
     <section aria-labelledby="spawn-title">
       <h1 id="spawn-title">Spawn an agent</h1>
       <form class="spawn" noValidate onSubmit={(e) => void submit(e)}>
+        <label for="peer">Run on</label>
+        <select id="peer" value={form.peer} onChange={(e) => set({ peer: e.currentTarget.value, repo: '' })} {...described('peer')}>
+          <option value="">this instance</option>
+          {peers.map((p) => <option key={p.id} value={p.name}>{p.name}</option>)}
+        </select>
+        <FieldError id="peer-error" message={errors.peer} />
+
         <label for="repo">Repository</label>
-        <input id="repo" list="repo-names" value={form.repo} onInput={(e) => set({ repo: e.currentTarget.value })} {...described('repo')} />
-        <datalist id="repo-names">{repos.map((r) => <option key={r.name} value={r.name} />)}</datalist>
+        {repoChoices
+          ? (
+            <select id="repo" value={form.repo} onChange={(e) => set({ repo: e.currentTarget.value })} {...described('repo')}>
+              <option value="">{repoChoices.length === 0 ? (form.peer ? `${form.peer} granted no repository` : 'no repository registered') : 'choose…'}</option>
+              {repoChoices.map((name) => <option key={name} value={name}>{name}</option>)}
+            </select>
+          )
+          : <input id="repo" value={form.repo} placeholder={`a repository on ${form.peer}`} onInput={(e) => set({ repo: e.currentTarget.value })} {...described('repo')} />}
         <FieldError id="repo-error" message={errors.repo} />
 
         <label for="taskId">Task id</label>
@@ -86,16 +148,43 @@ export function SpawnView() {
 
         <label for="kind">Runtime</label>
         <select id="kind" value={form.kind} onChange={(e) => set({ kind: e.currentTarget.value })} {...described('runtime')}>
-          <option value="claude">claude (Claude Code)</option>
-          <option value="codex">codex (Codex CLI)</option>
-          <option value="gemini">gemini (Gemini CLI)</option>
-          <option value="opencode">opencode</option>
-          <option value="command">command (any program)</option>
+          {RUNTIME_CHOICES.map((r) => <option key={r.kind} value={r.kind}>{r.label}</option>)}
         </select>
         {form.kind === 'command'
           ? (<>
-            <label for="argv">Command, one argument per line</label>
-            <textarea id="argv" rows={3} value={form.argv} onInput={(e) => set({ argv: e.currentTarget.value })} {...described('runtime')} />
+            {form.perLine
+              ? (<>
+                <label for="argv">Command, one argument per line</label>
+                <textarea id="argv" rows={4} value={form.lines} onInput={(e) => set({ lines: e.currentTarget.value })} {...described('runtime')} />
+              </>)
+              : (<>
+                <label for="command">Command</label>
+                <input
+                  id="command" value={form.command} spellcheck={false} autocomplete="off"
+                  placeholder={'sh -c \'npm test && git commit -qam done\''}
+                  onInput={(e) => set({ command: e.currentTarget.value })} {...described('runtime')}
+                />
+                <p class="muted">Split into arguments as a shell would (quotes honoured, nothing expanded); it runs without a shell.</p>
+              </>)}
+            <label class="check">
+              <input
+                type="checkbox" checked={form.perLine}
+                onChange={(e) => {
+                  const perLine = e.currentTarget.checked;
+                  // Switching keeps the arguments: the lines are the split command, and back.
+                  const argv = argvOf(form).argv ?? [];
+                  set(perLine ? { perLine, lines: argv.join('\n') } : { perLine, command: quote(argv) });
+                }}
+              /> One argument per line (advanced)
+            </label>
+            {split?.argv && split.argv.length > 0 && (
+              <div class="argv-preview">
+                <span class="muted">Runs as {split.argv.length} argument{split.argv.length === 1 ? '' : 's'}:</span>
+                <ol class="argv" aria-label="Arguments">
+                  {split.argv.map((arg, i) => <li key={i}><code>{arg}</code></li>)}
+                </ol>
+              </div>
+            )}
           </>)
           : (<>
             <label for="model">Model (optional)</label>
@@ -114,13 +203,6 @@ export function SpawnView() {
         <label for="priority">Priority (1–10, optional)</label>
         <input id="priority" inputMode="numeric" value={form.priority} onInput={(e) => set({ priority: e.currentTarget.value })} {...described('priority')} />
         <FieldError id="priority-error" message={errors.priority} />
-
-        <label for="peer">Run on</label>
-        <select id="peer" value={form.peer} onChange={(e) => set({ peer: e.currentTarget.value })} {...described('peer')}>
-          <option value="">this instance</option>
-          {peers.map((p) => <option key={p.id} value={p.name}>{p.name}</option>)}
-        </select>
-        <FieldError id="peer-error" message={errors.peer} />
 
         {formError && <p class="error" role="alert">{formError}</p>}
         <button type="submit" disabled={busy}>Spawn</button>

@@ -18,7 +18,7 @@ export const LAND_STRATEGIES = ['merge', 'squash', 'rebase'] as const;
  * The actions one agent offers. Land: finished, not landed, and with work to
  * land (commitsAhead 0 means nothing). Retry runs here, so only for agents
  * this instance spawned itself; a reply goes to the agent's own instance (a
- * peer's agent here is its peer's to continue). Fetch brings a remote
+ * peer's agent here is its peer's to continue: the API says agent_not_local). Fetch brings a remote
  * agent's work here. Discard: finished, or orphaned (its peer is gone).
  */
 export function allowedFor(agent: Agent): Allowed {
@@ -27,7 +27,7 @@ export function allowedFor(agent: Agent): Allowed {
   const ours = agent.instance !== undefined || agent.origin === 'local';
   return {
     kill: active && !agent.orphaned,
-    land: finished && !agent.landed && agent.result?.commitsAhead !== 0 && ours,
+    land: finished && !agent.landed && agent.result?.commitsAhead !== 0,
     retry: finished && agent.instance === undefined && agent.origin === 'local',
     reply: finished && ours,
     fetch: finished && agent.instance !== undefined,

@@ -116,7 +116,7 @@ describe('dashboard in a real browser', { timeout: 120_000 }, () => {
 
   it('signs in through the URL `mosaic dashboard` prints, once, and shows the existing agents', async () => {
     const existing = await spawnCommand(pair.hub, 'echo before > before.txt && git add before.txt && git commit -qm before', { taskId: 'existing' });
-    await waitForState(pair.hub, existing.id, ['completed']);
+    await waitForState(pair.hub, existing.id, ['completed'], 60_000); // a loaded 2-core machine: agents have taken 7 s to start
 
     const cli = await runCli(['dashboard'], { MOSAIC_HOME: pair.hub.home, MOSAIC_URL: pair.hub.url });
     expect(cli.code, cli.stderr).toBe(0);
@@ -452,7 +452,7 @@ describe('dashboard in a real browser', { timeout: 120_000 }, () => {
       await row(viaProxy, before.id).filter({ hasText: 'completed' }).waitFor({ timeout: 30_000 });
       proxy.cut();
       const spawned = await spawnCommand(pair.hub, 'true', { taskId: 'while-cut' });
-      await waitForState(pair.hub, spawned.id, ['completed']);
+      await waitForState(pair.hub, spawned.id, ['completed'], 60_000);
       // The page fetched the list once, at start, and has seen events since: only the resumed stream can bring this agent.
       await row(viaProxy, spawned.id).filter({ hasText: 'completed' }).waitFor({ timeout: 30_000 });
       // The browser reconnected by itself and told the server where it was: `Last-Event-ID: <seq>`.

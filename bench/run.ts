@@ -1,5 +1,6 @@
 import type { BenchResult } from './types.js';
 import { benchAgents } from './agents.bench.js';
+import { benchFleet } from './fleet.bench.js';
 import { benchInterop } from './interop.bench.js';
 import { benchPeerView } from './peer-view.bench.js';
 import { benchPools } from './pools.bench.js';
@@ -23,6 +24,7 @@ const suites: Array<{ suite: string; run: () => Promise<BenchResult[]> }> = [
   { suite: 'pools', run: benchPools },
   { suite: 'share', run: benchShare },
   { suite: 'store', run: benchStore },
+  { suite: 'fleet', run: benchFleet },
 ];
 
 function table(rows: Array<BenchResult & { suite: string }>): string {

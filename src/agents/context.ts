@@ -4,6 +4,7 @@ import type { Logger } from '../core/logger.js';
 import type { WorktreeManager } from '../git/index.js';
 import type { Store } from '../store/types.js';
 import type { EventBus } from './event-bus.js';
+import type { QueueGate } from './gate.js';
 import { OUTPUT_LOG } from './supervisor/index.js';
 import type { NodePlacement } from './placement.js';
 import type { AgentRecorder } from './recorder.js';
@@ -18,6 +19,8 @@ export interface AgentContext {
   logger: Logger;
   /** Cluster only: this node's placement (set once at start by src/cluster); absent on a single machine. */
   placement?: NodePlacement;
+  /** Fleet governance, when the instance has it (set once, before agents start; see gate.ts). */
+  gate?: QueueGate;
 }
 
 /** `$MOSAIC_HOME/agents/<id>`: the supervisor's files and the agent's output. */

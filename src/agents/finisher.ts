@@ -57,7 +57,8 @@ export class AgentFinisher {
     const { saved, notSaved } = await this.saveWork(agent, timings);
     // Work that did not reach the branch overrides any outcome: the agent must never look done (nothing is lost silently).
     const ended: Outcome = notSaved === null ? outcome : { kind: 'failed', error: workNotSaved(agent, outcome, notSaved) };
-    const error = ended.kind === 'failed' ? explainAgentError(ended.error, agent.runtime) : null;
+    // A killed agent keeps the reason its kill recorded (budget_exceeded); otherwise it has no error.
+    const error = ended.kind === 'failed' ? explainAgentError(ended.error, agent.runtime) : ended.kind === 'killed' ? agent.error : null;
     return this.ctx.recorder.transition(agent.id, ['spawning', 'running'], ended.kind, {
       exitCode,
       error,

@@ -70,7 +70,7 @@ export class AgentLauncher {
       const bins = runtimeBins(ctx.config);
       const { argv, env: runtimeEnv } = runtime.invocation(agent.runtime, {
         bins, prompt: agent.prompt, type: agent.type, shell: agent.limits?.shell ?? true,
-        projectConfig: allowsProjectConfig(agent, repo),
+        projectConfig: allowsProjectConfig(agent, repo), budgetUsd: agent.budgetUsd,
       });
       Object.assign(env, runtimeEnv);
       // A runtime that would hang rather than fail (codex offline without a login) is checked first, bounded.

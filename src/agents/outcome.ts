@@ -51,6 +51,11 @@ export function summarizeLog(agent: AgentRecord, logPath: string): RunSummary | 
  */
 function streamFailure(agent: AgentRecord, summary: RunSummary, exit: ExitRecord): AgentError | null {
   const kind = agent.runtime.kind;
+  // Refused by the runtime's rate limit, then failed or stopped: typed, so the fleet retries it once after the reset.
+  if (summary.errorCode === 'rate_limited' || (summary.rateLimit?.state === 'rejected' && (summary.isError || !summary.sawFinal))) {
+    const until = summary.rateLimit?.resetsAt === undefined ? '' : ` (resets at ${new Date(summary.rateLimit.resetsAt).toISOString()})`;
+    return { code: 'rate_limited', message: `${kind} hit its rate limit${until}: ${summary.errorMessage ?? summary.resultText ?? 'no result'}` };
+  }
   if (summary.isError) {
     return { code: summary.errorCode ?? `${kind}_error`, message: summary.errorMessage ?? summary.resultText ?? `${kind} reported an error` };
   }

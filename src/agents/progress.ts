@@ -57,7 +57,11 @@ export class ProgressTracker {
     const page = readLogPage(agentLogPath(this.ctx.config, agent.id), tail.offset, LINES_PER_PASS, false);
     if (page.lines.length === 0) return;
     tail.offset = page.next;
-    for (const line of page.lines) tail.stream.push(line);
+    for (const line of page.lines) {
+      for (const event of tail.stream.push(line)) {
+        if (event.kind === 'rate_limit') this.ctx.gate?.rateLimitSeen(agent, event.state === 'allowed' ? { state: 'allowed' } : { state: event.state, ...(event.resetsAt !== undefined ? { resetsAt: event.resetsAt } : {}) });
+      }
+    }
     const latest = progressOf(agent, tail.stream, instancePrices(this.ctx.config.home));
     if (!latest || latest.turns < (agent.progress?.turns ?? 0) || !changed(agent.progress, latest)) return;
     const updated = await this.ctx.store.agents.update(agent.id, { progress: latest });

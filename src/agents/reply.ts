@@ -48,6 +48,7 @@ export async function buildFollowUpRecord(agent: AgentRecord, repo: RepoRecord, 
     taskId: agent.taskId, type: agent.type, repo: agent.repo, baseBranch: agent.baseBranch, prompt: request.prompt,
     runtime: agent.runtime, priority: agent.priority, env: agent.env,
     ...(agent.timeoutS === null ? {} : { timeoutS: agent.timeoutS }),
+    ...(agent.budgetUsd === null ? {} : { budgetUsd: agent.budgetUsd }),
     ...(request.idempotencyKey === undefined ? {} : { idempotencyKey: request.idempotencyKey }),
   };
   const record = buildAgentRecord(spawn, repo, origin);

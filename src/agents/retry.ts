@@ -32,6 +32,7 @@ export async function buildRetryRecord(agent: AgentRecord, repo: RepoRecord, req
     taskId: agent.taskId, type: agent.type, repo: agent.repo, baseBranch: agent.baseBranch, prompt: agent.prompt,
     runtime: agent.runtime, priority: agent.priority, env: agent.env,
     ...(agent.timeoutS === null ? {} : { timeoutS: agent.timeoutS }),
+    ...(agent.budgetUsd === null ? {} : { budgetUsd: agent.budgetUsd }),
   };
   const record = buildAgentRecord(spawn, repo, 'local');
 

@@ -1,17 +1,29 @@
 import type { AgentContext } from './context.js';
+import type { QueueHolds } from './gate.js';
 import type { AgentLauncher } from './launcher.js';
+import { AGENT_STATE_EVENT } from '../store/index.js';
+import type { AgentRecord, AgentWaiting } from './types.js';
+
+const sameWaiting = (a: AgentWaiting | null, b: AgentWaiting | null): boolean => JSON.stringify(a) === JSON.stringify(b);
 
 /**
  * Keeps at most `maxAgents` agents spawning or running; the rest wait
- * `queued`, highest priority first, then oldest. `pump()` is cheap and safe to
- * call from anywhere (a spawn, an agent ending, start-up): concurrent calls
- * coalesce into one more pass.
+ * `queued`, highest priority first, then oldest. With a gate (fleet
+ * budgets, rate-limit pauses) a queued agent the gate holds is skipped and
+ * marked with `waitingFor` (one `agent.state` event when that changes), so
+ * an agent behind it may start. `pump()` is cheap and safe to call from
+ * anywhere (a spawn, an agent ending, a budget raised, a reset): concurrent
+ * calls coalesce into one more pass.
  */
 export class Scheduler {
   private pumping = false;
   private again = false;
   private readonly launches = new Set<Promise<void>>();
   private stopped = false;
+  /** The holds' signature the whole queue was last marked for (none yet: marks a previous server left are checked once). */
+  private markedFor: string | undefined;
+  /** The last queued agent's insertion seq a pass has marked. */
+  private seenSeq = 0;
 
   constructor(
     private readonly ctx: AgentContext,
@@ -40,6 +52,42 @@ export class Scheduler {
     await Promise.allSettled([...this.launches]);
   }
 
+  /**
+   * One scheduling decision: the agent to start next, or undefined (`room`
+   * false: none, only the marks are kept current). With a gate, held agents
+   * are passed over by the store query itself, and their `waitingFor` marks
+   * are written when what is held changes (the whole queue is re-marked) or
+   * for agents queued since the last pass — never a read of the whole queue
+   * per decision.
+   */
+  async decide(room: boolean): Promise<AgentRecord | undefined> {
+    const holds = this.ctx.gate ? await this.ctx.gate.holds() : null;
+    const signature = holds?.signature ?? '';
+    if (signature !== this.markedFor) {
+      await this.mark(holds, 0);
+      this.markedFor = signature;
+    } else if (holds !== null) {
+      await this.mark(holds, this.seenSeq);
+    }
+    if (!room || holds?.all === true) return undefined;
+    return this.ctx.store.agents.nextQueued(holds?.skip);
+  }
+
+  /** Writes the `waitingFor` of queued agents after `afterSeq` (one `agent.state` event each that changes). */
+  private async mark(holds: QueueHolds | null, afterSeq: number): Promise<void> {
+    const { store, bus } = this.ctx;
+    for (const agent of await store.agents.queued(afterSeq)) {
+      this.seenSeq = Math.max(this.seenSeq, agent.seq);
+      const waiting = holds?.waitingFor(agent) ?? null;
+      if (sameWaiting(agent.waitingFor, waiting)) continue;
+      // The agent may have started or ended meanwhile: only a queued one is (un)marked.
+      const current = await store.agents.get(agent.id);
+      if (current?.state !== 'queued') continue;
+      const updated = await store.agents.updateWithEvent(agent.id, { waitingFor: waiting }, AGENT_STATE_EVENT);
+      if (updated) bus.publish(updated.event);
+    }
+  }
+
   private async loop(): Promise<void> {
     const { store, recorder, config, logger } = this.ctx;
     try {
@@ -48,14 +96,15 @@ export class Scheduler {
         const active = placement === undefined
           ? await store.agents.countByState(['spawning', 'running'])
           : (await store.agents.list({ state: ['spawning', 'running'], node: placement.node })).length;
-        if (active >= config.maxAgents) return;
         let nextId: string;
         let settle: (() => Promise<void>) | undefined;
         if (placement === undefined) {
-          const next = await store.agents.nextQueued();
+          // Fleet governance (budgets, rate limits) decides here; see decide().
+          const next = await this.decide(active < config.maxAgents);
           if (!next) return;
           nextId = next.id;
         } else {
+          if (active >= config.maxAgents) return;
           if (!placement.accepting()) return;
           // Agents pinned to this node (or queued again here by a restart) first, then the cluster's queue.
           const pinned = (await store.agents.list({ state: 'queued', node: placement.node }))
@@ -68,7 +117,7 @@ export class Scheduler {
         let spawning;
         try {
           // In a cluster the transition is the claim: of the nodes that took one job, one moves it.
-          spawning = await recorder.transition(nextId, ['queued'], 'spawning', placement ? { node: placement.node } : {});
+          spawning = await recorder.transition(nextId, ['queued'], 'spawning', placement ? { node: placement.node, waitingFor: null } : { waitingFor: null });
         } finally {
           await settle?.().catch((err: unknown) => logger.warn({ err, agentId: nextId }, 'could not settle a queue job'));
         }

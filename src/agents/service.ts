@@ -27,7 +27,8 @@ import { AgentRecorder } from './recorder.js';
 import type { NodePlacement } from './placement.js';
 import { Scheduler } from './scheduler.js';
 import { buildAgentRecord } from './spawn-request.js';
-import type { AgentCheckout, AgentLanding, AgentLimits, AgentRecord, SpawnRequest } from './types.js';
+import type { QueueGate } from './gate.js';
+import type { AgentCheckout, AgentError, AgentLanding, AgentLimits, AgentRecord, SpawnRequest } from './types.js';
 
 export interface AgentServiceDeps {
   config: Config;
@@ -67,12 +68,17 @@ export class AgentService {
     this.conflicts = new ConflictWatcher(this.ctx);
   }
 
+  /** Fleet governance (budgets, rate limits): consulted before every start. Set before `start()`. */
+  setGate(gate: QueueGate): void {
+    this.ctx.gate = gate;
+  }
+
   /** Cluster: this server is a node; set before `start()` (src/cluster). */
   attachPlacement(placement: NodePlacement): void {
     this.ctx.placement = placement;
   }
 
-  /** Cluster: look for work now (the queue may hold spawns made on other nodes). */
+  /** Asks the scheduler for another pass (a budget raised, a window or a rate limit reset; cluster: spawns made on other nodes). */
   pump(): void {
     this.scheduler.pump();
   }
@@ -124,6 +130,11 @@ export class AgentService {
   private async enqueued(agent: AgentRecord): Promise<void> {
     await this.ctx.placement?.queued(agent);
     this.scheduler.pump();
+  }
+
+  /** One scheduling decision without starting anything (benchmarks): the agent that would start next. */
+  decideNext(): Promise<AgentRecord | undefined> {
+    return this.scheduler.decide(true);
   }
 
   /** Re-attaches to agents a previous server left behind, cleans orphans, starts the queue. */
@@ -197,16 +208,17 @@ export class AgentService {
    * running one is marked and signalled, and ends `killed` when its process
    * tree is gone (SIGTERM, then SIGKILL after the grace period).
    */
-  async kill(id: string): Promise<AgentRecord> {
+  async kill(id: string, reason: AgentError | null = null): Promise<AgentRecord> {
     for (;;) {
       const agent = await this.get(id);
       if (isTerminal(agent.state)) throw conflict('agent_not_active', `agent '${id}' is already ${agent.state}`, { state: agent.state });
       if (agent.state === 'queued') {
-        const killed = await this.ctx.recorder.transition(id, ['queued'], 'killed', { endedAt: Date.now() });
+        const killed = await this.ctx.recorder.transition(id, ['queued'], 'killed', { endedAt: Date.now(), error: reason, waitingFor: null });
         if (killed) return killed;
         continue; // it started meanwhile: kill it as a spawning or running agent
       }
-      const marked = (await this.ctx.store.agents.update(id, { killRequested: true })) ?? agent;
+      // The reason (budget_exceeded) stays on the record and the finisher keeps it on the killed agent.
+      const marked = (await this.ctx.store.agents.update(id, { killRequested: true, ...(reason ? { error: reason } : {}) })) ?? agent;
       // In a cluster, another node's agent is signalled by that node's monitor (it sees killRequested).
       const elsewhere = this.ctx.placement !== undefined && marked.node !== this.ctx.placement.node;
       if (elsewhere) return marked;
@@ -308,6 +320,29 @@ export class AgentService {
     await this.checkQueueRoom();
     const { agent } = await this.ctx.recorder.insert(record);
     await this.enqueued(agent);
+    return agent;
+  }
+
+  /**
+   * The one automatic retry of an agent that failed on its runtime's rate
+   * limit: the same request, same origin and grant limits, `retryOf.reason:
+   * "rate_limit"`. Queued now, it waits for the reset like any spawn of that
+   * runtime. Idempotent per failed agent (a repeated call returns the first
+   * retry); undefined when the agent is not such a failure or is itself
+   * such a retry (retried once, no more).
+   */
+  async retryAfterRateLimit(id: string): Promise<AgentRecord | undefined> {
+    const old = await this.ctx.store.agents.get(id);
+    if (!old || old.state !== 'failed' || old.error?.code !== 'rate_limited' || old.retryOf?.reason === 'rate_limit') return undefined;
+    const repo = await this.ctx.store.repos.get(old.repo);
+    if (!repo) return undefined;
+    const record = await buildRetryRecord({ ...old, origin: 'local' }, repo, {});
+    const retry: AgentRecord = {
+      ...record, origin: old.origin, limits: old.limits, idempotencyKey: `rate-limit-retry-${old.id}`,
+      retryOf: { ...(record.retryOf ?? { agentId: old.id, continue: false, startPoint: null, resumed: null }), reason: 'rate_limit' },
+    };
+    const { agent, created } = await this.ctx.recorder.insert(retry);
+    if (created) await this.enqueued(agent);
     return agent;
   }
 

@@ -10,6 +10,8 @@ import type { AgentRecord, SpawnRequest } from './types.js';
 const PLACEHOLDER_BINS: RuntimeBins = { claude: 'claude', codex: 'codex', gemini: 'gemini', opencode: 'opencode' };
 
 export const DEFAULT_PRIORITY = 5;
+/** The largest budget an agent (or a fleet scope) may be given, in USD. */
+export const MAX_BUDGET_USD = 1_000_000;
 /** Linux refuses an argv or env string over 128 KiB, and the prompt is passed as both. */
 export const MAX_PROMPT_BYTES = 128 * 1024 - 1024;
 
@@ -39,6 +41,9 @@ export function buildAgentRecord(request: SpawnRequest, repo: RepoRecord, origin
   runtimeOf(runtime).invocation(runtime, { bins: PLACEHOLDER_BINS, prompt: request.prompt, type, shell: true, projectConfig: true });
   // Validate env keys now so a bad request creates nothing; the real env is built at launch.
   const env = validateUserEnv(request.env);
+  if (request.budgetUsd !== undefined && !(Number.isFinite(request.budgetUsd) && request.budgetUsd > 0 && request.budgetUsd <= MAX_BUDGET_USD)) {
+    throw invalid('invalid_budget', `budgetUsd must be a number above 0 and at most ${MAX_BUDGET_USD}`, { field: 'budgetUsd' });
+  }
 
   const branch = agentBranchName(id, taskId);
   return {
@@ -56,6 +61,8 @@ export function buildAgentRecord(request: SpawnRequest, repo: RepoRecord, origin
     env,
     priority: request.priority ?? DEFAULT_PRIORITY,
     timeoutS: request.timeoutS ?? null,
+    budgetUsd: request.budgetUsd ?? null,
+    waitingFor: null,
     origin,
     idempotencyKey: request.idempotencyKey ?? null,
     pid: null,

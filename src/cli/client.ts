@@ -66,6 +66,8 @@ export interface Health {
   version: string;
   instanceId: string;
   uptimeS: number;
+  /** Runtimes paused by (or close to) their rate limit. */
+  limits?: Array<{ runtime: string; state: 'paused' | 'warning'; resetsAt: number }>;
 }
 
 /** `GET /api/v1/status`. */

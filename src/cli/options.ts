@@ -19,6 +19,17 @@ export function integer(min: number, max: number = Number.MAX_SAFE_INTEGER): (va
   };
 }
 
+/** An amount of US dollars above 0 and at most `max` (`--budget 2.5`). */
+export function usd(max = 1_000_000): (value: string) => number {
+  return (value: string) => {
+    const n = Number(value);
+    if (!/^\d+(\.\d+)?$/.test(value.trim()) || !Number.isFinite(n) || n <= 0 || n > max) {
+      throw new InvalidArgumentError(`must be an amount of USD above 0 and at most ${max} (e.g. 2.50).`);
+    }
+    return n;
+  };
+}
+
 /** A repeatable `K=V` option into a record; later values of a key win. */
 export function keyValue(value: string, previous: Record<string, string> | undefined): Record<string, string> {
   const eq = value.indexOf('=');

@@ -28,6 +28,7 @@ export function formatGrants(grants: Grants | null | undefined): string {
   const extra = [
     ...(grants.projectConfig === true ? ['project-config=yes'] : []),
     ...(grants.baseBranches && grants.baseBranches.length > 0 ? [`bases=${grants.baseBranches.join(',')}`] : []),
+    ...(grants.maxCostUsdPerDay !== undefined ? [`cost/day=$${grants.maxCostUsdPerDay}`] : []),
   ];
   return [`cmds=${commandsText(grants.commands)} repos=${repos} runtimes=${runtimes} max=${grants.maxActiveAgents} shell=${grants.shell === true ? 'yes' : 'no'} net=${grants.network ?? 'host'}`, ...extra].join(' ');
 }

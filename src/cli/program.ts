@@ -10,6 +10,7 @@ import { initCommand } from './commands/init.js';
 import { mcpCommand } from './commands/mcp.js';
 import { nodesCommand } from './commands/nodes.js';
 import { a2aCommand } from './commands/a2a.js';
+import { budgetsCommand } from './commands/budgets.js';
 import { peersCommand } from './commands/peers.js';
 import { reposCommand } from './commands/repos.js';
 import { statusCommand } from './commands/status.js';
@@ -53,6 +54,7 @@ Exit codes: 0 ok, 1 failure (API error, server not running, failed check), 2 usa
   program.addCommand(dashboardCommand());
   program.addCommand(mcpCommand());
   program.addCommand(a2aCommand());
+  program.addCommand(budgetsCommand());
   program.addCommand(dbCommand());
   program.addCommand(nodesCommand());
   program.addCommand(completionCommand(() => program));

@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { AgentRecord, AgentState } from '../core/agent-model.js';
 import { MosaicError } from '../core/errors.js';
 import { atomic, SqlAgentStore, type SqlContext, type SqlStore } from '../store/index.js';
-import type { AgentFilter, AgentPatch, AgentStore, Store, StoreTables } from '../store/types.js';
+import type { AgentFilter, AgentPatch, AgentStore, QueueSkip, Store, StoreTables } from '../store/types.js';
 import { DB_NOW_MS, type NodeLease } from './nodes.js';
 import type { ClusterTables } from './schema.js';
 
@@ -87,7 +87,8 @@ class FencedAgents implements AgentStore {
   findByIdempotencyKey(origin: string, key: string) { return this.store.agents.findByIdempotencyKey(origin, key); }
   list(filter?: AgentFilter) { return this.store.agents.list(filter); }
   countByState(state: AgentState | AgentState[]) { return this.store.agents.countByState(state); }
-  nextQueued() { return this.store.agents.nextQueued(); }
+  queued(afterSeq?: number) { return this.store.agents.queued(afterSeq); }
+  nextQueued(skip?: QueueSkip) { return this.store.agents.nextQueued(skip); }
   reservedPorts() { return this.store.agents.reservedPorts(); }
 }
 

@@ -66,6 +66,8 @@ export interface SpawnRequest {
   priority?: number;
   timeoutS?: number;
   env?: Record<string, string>;
+  /** USD the agent may spend; past it Mosaic ends it `killed` with `budget_exceeded` (claude also gets `--max-budget-usd`). */
+  budgetUsd?: number;
   peer?: string;
   idempotencyKey?: string;
   /** Cluster: run on this node only (409 node_draining when it is draining). */
@@ -154,6 +156,8 @@ export interface AgentLanding {
 export interface AgentRetry {
   /** The agent retried. */
   agentId: string;
+  /** Set when Mosaic retried it by itself: `rate_limit` = the agent failed on its runtime's rate limit (retried once, after the reset). */
+  reason?: 'rate_limit';
   /** Started on that agent's work (`continue`): its worktree begins at `startPoint`. */
   continue: boolean;
   /** Commit the worktree starts from instead of the base branch (the old branch's tip), or null. */
@@ -218,6 +222,16 @@ export function parseTimings(value: unknown): AgentTimings | null {
   return out;
 }
 
+/**
+ * Why a queued agent is not started although there may be room: a fleet
+ * budget whose window is spent (`scope`: `instance`, `repo:<name>`,
+ * `peer:<name>`) or its runtime paused by a rate limit. `resetsAt` (epoch
+ * ms) is when that ends by itself; it may also end sooner (a budget raised).
+ */
+export type AgentWaiting =
+  | { reason: 'budget'; scope: string; resetsAt: number }
+  | { reason: 'rate_limit'; runtime: string; resetsAt: number };
+
 export interface AgentRecord {
   id: string;
   state: AgentState;
@@ -235,6 +249,10 @@ export interface AgentRecord {
   env: Record<string, string>;
   priority: number;
   timeoutS: number | null;
+  /** The agent's own budget in USD (null: none). */
+  budgetUsd: number | null;
+  /** Set while a queued agent is held by a spent budget or a paused runtime (null otherwise). */
+  waitingFor: AgentWaiting | null;
   /** `local`, or the instanceId of the peer that spawned it. */
   origin: string;
   idempotencyKey: string | null;

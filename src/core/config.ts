@@ -90,6 +90,10 @@ export interface Config {
   nodeUrl: string | undefined;
   /** A node silent this long is lost (seconds). */
   nodeLeaseS: number;
+  /** Fleet: an agent that failed on its runtime's rate limit is retried once after the reset (default true). */
+  rateLimitRetry: boolean;
+  /** `GET /metrics` answers without the admin token (default false). */
+  metricsPublic: boolean;
 }
 
 type Env = Record<string, string | undefined>;
@@ -140,6 +144,8 @@ const SETTINGS = {
   nodeName: 'MOSAIC_NODE_NAME',
   nodeUrl: 'MOSAIC_NODE_URL',
   nodeLeaseS: 'MOSAIC_NODE_LEASE_S',
+  rateLimitRetry: 'MOSAIC_RATE_LIMIT_RETRY',
+  metricsPublic: 'MOSAIC_METRICS_PUBLIC',
 } as const;
 
 type SettingKey = keyof typeof SETTINGS;
@@ -185,6 +191,16 @@ function list(raw: unknown): string[] {
   if (raw === undefined || raw === '') return [];
   const items = Array.isArray(raw) ? raw.map(String) : String(raw).split(',');
   return items.map((item) => item.trim()).filter(Boolean);
+}
+
+/** `true`/`false` (also 1/0, yes/no) from env, or a JSON boolean from config.json. */
+function bool(key: SettingKey, raw: unknown, fallback: boolean): boolean {
+  if (raw === undefined || raw === '') return fallback;
+  if (raw === true || raw === false) return raw;
+  const value = String(raw).trim().toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(value)) return true;
+  if (['false', '0', 'no', 'off'].includes(value)) return false;
+  throw invalid('invalid_config', `${SETTINGS[key]} must be true or false, got ${String(raw)}`);
 }
 
 function sandboxMode(raw: unknown): Config['sandbox'] {
@@ -273,6 +289,8 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     nodeName: text(pick('nodeName'), hostname()),
     nodeUrl: text(pick('nodeUrl'), undefined),
     nodeLeaseS: integer('nodeLeaseS', pick('nodeLeaseS'), 30, 1, 3600),
+    rateLimitRetry: bool('rateLimitRetry', pick('rateLimitRetry'), true),
+    metricsPublic: bool('metricsPublic', pick('metricsPublic'), false),
   };
   return { ...config, ...overrides };
 }

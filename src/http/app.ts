@@ -12,6 +12,7 @@ import { registerOpenApi } from './openapi.js';
 import { DebugRequestLog } from './request-log.js';
 import type { SseLimits } from './sse.js';
 import { AJV_OPTIONS, strictBodies } from './validators.js';
+import { errorResponse } from './schemas.js';
 import { agentRoutes } from './routes/agents.js';
 import { conflictRoutes } from './routes/conflicts.js';
 import { eventRoutes } from './routes/events.js';
@@ -46,6 +47,10 @@ export interface AppDeps {
   sse?: SseLimits;
   /** Extra plugins at the root (`/mcp`, `/a2a`, the agent card): each does its own authentication. */
   rootPlugins?: ((app: FastifyInstance) => Promise<void>)[];
+  /** `GET /metrics` (Prometheus text): behind the admin guard unless `public`. */
+  metrics?: { render(): Promise<{ contentType: string; body: string }>; public: boolean };
+  /** Runtimes paused by (or close to) their rate limit, for GET /api/v1/health. */
+  limits?: () => Array<{ runtime: string; state: 'paused' | 'warning'; resetsAt: number }>;
   /** Extra plugins (federation) registered under /api/v1, given the admin guard to use. */
   plugins?: ((app: FastifyInstance, adminGuard: ReturnType<typeof requireAdmin>) => Promise<void>)[];
 }
@@ -72,7 +77,27 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const sessions = new DashboardSessions({ loginCodeTtlMs: deps.dashboard?.loginCodeTtlMs });
   const adminGuard = requireAdmin(deps.adminToken, sessions, deps.hosts, deps.otherAdminTokens);
   await app.register(dashboardPlugin, { adminToken: deps.adminToken, sessions, adminGuard, hosts: deps.hosts, webRoot: deps.dashboard?.webRoot });
-  await app.register(healthRoutes, { prefix: '/api/v1', instanceId: deps.instanceId, startedAt: deps.startedAt });
+  await app.register(healthRoutes, { prefix: '/api/v1', instanceId: deps.instanceId, startedAt: deps.startedAt, limits: deps.limits });
+  const metrics = deps.metrics;
+  if (metrics) {
+    await app.register(async (scope) => {
+      if (!metrics.public) scope.addHook('onRequest', adminGuard);
+      scope.get('/metrics', {
+        schema: {
+          tags: ['health'], summary: 'Prometheus metrics (text format); admin token unless MOSAIC_METRICS_PUBLIC=true', operationId: 'getMetrics',
+          ...(metrics.public ? { security: [] } : {}),
+          // Outside /api: the error answers are listed here (openapi.ts completes /api routes only).
+          response: {
+            200: { description: 'Prometheus text exposition format' },
+            400: errorResponse, ...(metrics.public ? {} : { 401: errorResponse }), 404: errorResponse, 429: errorResponse, 500: errorResponse,
+          },
+        },
+      }, async (_request, reply) => {
+        const { contentType, body } = await metrics.render();
+        return reply.type(contentType).send(body);
+      });
+    });
+  }
   await app.register(async (admin) => {
     admin.addHook('onRequest', adminGuard);
     await admin.register(repoRoutes, { repos: deps.repos });

@@ -14,6 +14,7 @@ import { mcpHttpPlugin } from '../mcp/index.js';
 import { createA2a } from '../a2a/index.js';
 import { joinCluster, type ClusterMember } from '../cluster/index.js';
 import { isClusterConfig } from '../cluster/member.js';
+import { createFleet, type Fleet } from '../fleet/index.js';
 import { RepoService } from '../repos/index.js';
 import { acquireOwnerLock, openStore, SqliteBackend, type OwnerLock, type SqlStore } from '../store/index.js';
 import { acquireHomeLock } from './home-lock.js';
@@ -35,6 +36,8 @@ export interface Instance {
   store: SqlStore;
   agents: AgentService;
   federation: Federation;
+  /** Budgets, rate-limit pauses, metrics (issue 18). */
+  fleet: Fleet;
   app: FastifyInstance;
   /** The URL the server listens on (with the real port when port 0 was asked for). */
   url: string;
@@ -133,6 +136,16 @@ async function startLocked(
   const feed = new EventFeed(store, bus);
   const federation = createFederation({ config, identity: instanceIdentity, store, agents, bus, logger });
 
+  const peerName = async (instanceId: string): Promise<string | undefined> => (await federation.store.connections.byInstance(instanceId))?.name;
+  const fleet = createFleet({
+    config, store, agents, bus, logger, peerName,
+    // The spoke's view: each active peer's name, instance and the daily cap its grant sets.
+    peers: async () => (await federation.connections.list()).filter((c) => c.state === 'active').map((c) => ({
+      name: c.name, instanceId: c.instanceId, ...(c.grants.maxCostUsdPerDay !== undefined ? { maxCostUsdPerDay: c.grants.maxCostUsdPerDay } : {}),
+    })),
+    outboxDepths: async () => Promise.all((await federation.store.outbox.depths()).map(async (d) => ({ peer: (await peerName(d.peer)) ?? d.peer, depth: d.depth }))),
+  });
+
   const agentApi = federation.agentApi(localAgentApi(agents));
   const hosts = new HostAllowList(config);
   const mcpServices = {
@@ -146,6 +159,7 @@ async function startLocked(
 
   let app: FastifyInstance | undefined;
   try {
+    await fleet.start();
     await cluster?.join(agents, config.url);
     await agents.start();
     app = await buildApp({
@@ -155,6 +169,8 @@ async function startLocked(
       agentApi, agentService: agents, repos, feed, hosts,
       rootPlugins: [(scope) => mcpHttpPlugin(scope, { services: mcpServices, adminToken, hosts, logger }), (scope) => a2a.plugin(scope)],
       dashboard: { loginCodeTtlMs: config.loginCodeTtlMs },
+      metrics: { render: () => fleet.metrics.render(), public: config.metricsPublic },
+      limits: () => fleet.governor.activeLimits(),
       sse,
       connections: {
         requestTimeoutMs: config.requestTimeoutMs,
@@ -165,6 +181,7 @@ async function startLocked(
       plugins: [
         (scope, adminGuard) => federation.plugin(scope, adminGuard), (scope, adminGuard) => a2a.adminPlugin(scope, adminGuard),
         ...(cluster ? [(scope: FastifyInstance, adminGuard: Parameters<ClusterMember['plugin']>[1]) => cluster.plugin(scope, adminGuard)] : []),
+        (scope, adminGuard) => fleet.plugin(scope, adminGuard),
       ],
     });
     await app.listen({ host: config.host, port: config.port });
@@ -172,6 +189,7 @@ async function startLocked(
     await app?.close();
     await agents.stop();
     await cluster?.stop();
+    await fleet.stop();
     await store.close();
     await owner?.release();
     throw err;
@@ -192,6 +210,7 @@ async function startLocked(
     store,
     agents,
     federation,
+    fleet,
     app: server,
     url,
     sandbox: sandboxState(config, sandbox),
@@ -201,6 +220,7 @@ async function startLocked(
       await federation.stop();
       await cluster?.stop();
       await agents.stop();
+      await fleet.stop();
       await store.close();
       await owner?.release();
       lock.release();

@@ -1,4 +1,4 @@
-export type { AgentFilter, AgentPatch, AgentStore, EventStore, RepoRecord, RepoStore, Store, StoreTables } from './types.js';
+export type { QueuedAgent, QueueSkip, AgentFilter, AgentPatch, AgentStore, EventStore, RepoRecord, RepoStore, Store, StoreTables } from './types.js';
 export type { AppliedMigration, Migration } from './migrations/migration.js';
 export { registerMigrations, registeredMigrations } from './migrations/registry.js';
 export { CORE_MIGRATIONS } from './migrations/001-core.js';

@@ -24,6 +24,20 @@ export interface RepoRecord {
   createdAt: number;
 }
 
+/** A queued agent as the scheduler weighs it against fleet budgets and rate limits (a few columns, cheap for 1,000). */
+export type QueuedAgent = Pick<AgentRecord, 'id' | 'repo' | 'origin' | 'waitingFor'> & {
+  runtime: { kind: AgentRecord['runtime']['kind'] };
+  /** Insertion order (grows with every insert): a pass marks only agents after the last one it saw. */
+  seq: number;
+};
+
+/** Queued agents nextQueued passes over: of these runtimes, repositories or origins. */
+export interface QueueSkip {
+  runtimes?: readonly string[];
+  repos?: readonly string[];
+  origins?: readonly string[];
+}
+
 export interface AgentFilter {
   state?: AgentState | AgentState[];
   repo?: string;
@@ -56,8 +70,10 @@ export interface AgentStore {
   findByIdempotencyKey(origin: string, key: string): Promise<AgentRecord | undefined>;
   list(filter?: AgentFilter): Promise<AgentRecord[]>;
   countByState(state: AgentState | AgentState[]): Promise<number>;
-  /** The next queued agent: highest priority, then oldest. */
-  nextQueued(): Promise<AgentRecord | undefined>;
+  /** Queued agents inserted after `afterSeq` (all by default), in the order nextQueued gives them: only what a scheduler pass weighs. */
+  queued(afterSeq?: number): Promise<QueuedAgent[]>;
+  /** The next queued agent: highest priority, then oldest; passing over what `skip` names. */
+  nextQueued(skip?: QueueSkip): Promise<AgentRecord | undefined>;
   /**
    * Moves an agent from one of `from` to `to`, applying `patch`, and appends
    * the event — one transaction. Returns undefined (writing nothing) when the

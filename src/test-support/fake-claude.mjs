@@ -16,6 +16,9 @@
  *   shell        runs the prompt's text after `[fake:shell]` with `sh -c`, as a Bash tool call,
  *                and returns its output as the result; refuses when the argv allows no Bash
  *                (`--tools` without it, or `--disallowedTools` with it), as the real CLI would
+ *   rate-limit   init, a `rate_limit_event` rejected whose resetsAt (epoch s) is $FAKE_CLAUDE_RESET_S
+ *                (default 3) seconds ahead, an assistant error line and an error result, exit 1
+ *                (the shape Claude Code 2.x prints when the subscription's limit is reached)
  *   slow         a line every 200 ms (for $FAKE_CLAUDE_SLOW_MS, default 10 min),
  *                with a grandchild `sleep` in the same process group
  * $FAKE_CLAUDE_ARGV_FILE: the argv received (JSON array, without node and script); the same JSON
@@ -172,6 +175,19 @@ function auth() {
   process.exitCode = 1;
 }
 
+function rateLimit() {
+  init();
+  const resetsAt = Math.ceil(Date.now() / 1000) + Number(process.env.FAKE_CLAUDE_RESET_S ?? 3);
+  emit({
+    type: 'rate_limit_event',
+    rate_limit_info: { status: 'rejected', resetsAt, rateLimitType: 'five_hour', overageStatus: 'rejected', isUsingOverage: false },
+    uuid: randomUUID(), session_id: sessionId,
+  });
+  assistant([{ type: 'text', text: `Claude AI usage limit reached|${resetsAt}` }], { error: 'rate_limit' });
+  result({ subtype: 'success', is_error: true, num_turns: 1, result: `Claude AI usage limit reached|${resetsAt}`, total_cost_usd: 0 });
+  process.exitCode = 1;
+}
+
 function slow() {
   init();
   // Same process group (not detached): a kill must reach it through the group.
@@ -214,7 +230,7 @@ function shell() {
 
 process.stderr.write(`fake-claude: mode ${mode}\nfake-claude: argv ${JSON.stringify(args)}\n`);
 if (mode !== 'slow') writePids();
-const modes = { success, review, shell, 'big-result': bigResult, error: () => error(1), 'error-exit0': () => error(0), crash, auth, slow };
+const modes = { success, review, shell, 'big-result': bigResult, error: () => error(1), 'error-exit0': () => error(0), crash, auth, slow, 'rate-limit': rateLimit };
 const run = modes[mode];
 if (run === undefined) {
   process.stderr.write(`fake-claude: unknown mode ${mode}\n`);

@@ -30,6 +30,8 @@ export function makeAgent(overrides: Partial<AgentRecord> = {}): AgentRecord {
     env: {},
     priority: 5,
     timeoutS: null,
+    budgetUsd: null,
+    waitingFor: null,
     origin: 'local',
     idempotencyKey: null,
     pid: null,

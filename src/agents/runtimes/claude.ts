@@ -135,6 +135,8 @@ export interface ClaudeInvocationOptions {
    * caller forgets: a repository's config can run programs.
    */
   projectConfig: boolean;
+  /** The agent's budget: Claude Code stops itself at it (`--max-budget-usd`); Mosaic also kills past it. */
+  budgetUsd?: number | null;
 }
 
 /**
@@ -150,6 +152,7 @@ export function claudeInvocation(runtime: ClaudeRuntime, opts: ClaudeInvocationO
   if (runtime.maxTurns !== undefined) argv.push('--max-turns', String(runtime.maxTurns));
   if (runtime.permissionMode !== undefined) argv.push('--permission-mode', runtime.permissionMode);
   if (runtime.resume !== undefined) argv.push('--resume', runtime.resume);
+  if (opts.budgetUsd !== undefined && opts.budgetUsd !== null) argv.push('--max-budget-usd', String(opts.budgetUsd));
   if (!opts.projectConfig) argv.push(...NO_PROJECT_CONFIG_ARGS);
   argv.push('--append-system-prompt', ROLE_PROMPTS[opts.type], ...typeArgs(opts.type, opts.shell ?? true));
   argv.push('--', opts.prompt);
@@ -169,6 +172,7 @@ export const claudeRuntime: AgentRuntime<ClaudeRuntime> = {
   },
   invocation: (spec, input) => claudeInvocation(spec, {
     claudeBin: input.bins.claude, prompt: input.prompt, type: input.type, shell: input.shell, projectConfig: input.projectConfig,
+    budgetUsd: input.budgetUsd,
   }),
   stream: () => new ClaudeRunStream(),
   resume: (spec, sessionId) => ({ ...spec, resume: sessionId }),

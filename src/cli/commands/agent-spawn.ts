@@ -5,7 +5,7 @@ import { AGENT_TYPES } from '../../agents/types.js';
 import { PERMISSION_MODES } from '../../agents/runtimes/claude.js';
 import { CliError, messageOf, usageError } from '../client.js';
 import { clientFor } from '../context.js';
-import { integer, keyValue, nameArg } from '../options.js';
+import { integer, keyValue, nameArg, usd } from '../options.js';
 import { endLine, exitCodeFor, waitTerminal } from '../agent-wait.js';
 import { print, printError, printJson } from '../output.js';
 import { followLogs, stillRunning } from './agent-logs.js';
@@ -23,6 +23,7 @@ interface SpawnOptions {
   permissionMode?: string;
   priority?: number;
   timeout?: number;
+  budget?: number;
   env?: Record<string, string>;
   peer?: string;
   node?: string;
@@ -88,6 +89,7 @@ export function spawnCommand(): Command {
     .addOption(new Option('--permission-mode <mode>', 'claude permission mode').choices([...PERMISSION_MODES]))
     .option('--priority <n>', '1..10, higher runs first (default 5)', integer(1, 10))
     .option('--timeout <seconds>', 'fail the agent after this long', integer(1, 7 * 24 * 3600))
+    .option('--budget <usd>', 'USD the agent may spend; past it it is killed (budget_exceeded); claude also stops itself at it', usd())
     .option('--env <KEY=VALUE>', 'extra environment for the agent (repeatable)', keyValue)
     .option('--peer <peer>', 'run it on this federated peer (connection name or instance id)')
     .option('--node <node>', 'cluster: run it on this node only')
@@ -112,6 +114,7 @@ Exit codes with --wait or --follow: 0 the agent completed, 1 it failed (or the s
         ...(runtime ? { runtime } : {}),
         ...(opts.priority !== undefined ? { priority: opts.priority } : {}),
         ...(opts.timeout !== undefined ? { timeoutS: opts.timeout } : {}),
+        ...(opts.budget !== undefined ? { budgetUsd: opts.budget } : {}),
         ...(opts.env ? { env: opts.env } : {}),
         ...(opts.peer ? { peer: opts.peer } : {}),
         ...(opts.node ? { node: opts.node } : {}),

@@ -3,7 +3,7 @@ import { isValidName } from '../../core/ids.js';
 import { isAgentBranchName, isValidBranchName } from '../../git/index.js';
 import { COMMANDS, RUNTIME_KINDS } from '../../federation/protocol/constants.js';
 import { MAX_ACTIVE_AGENTS_LIMIT, type Grants } from '../../federation/protocol/grants.js';
-import { integer } from '../options.js';
+import { integer, usd } from '../options.js';
 
 /** The grant options (`--commands`, `--repos`, `--runtimes`, `--max-agents`) shared by invite, accept and grant. */
 export interface GrantOptions {
@@ -19,6 +19,8 @@ export interface GrantOptions {
   projectConfig?: boolean;
   /** `false` from `--no-base-branches`. */
   baseBranches?: string[] | false;
+  /** `--max-cost-per-day <usd>`; `false` from `--no-max-cost-per-day`. */
+  maxCostPerDay?: number | false;
 }
 
 /**
@@ -84,6 +86,8 @@ export function grantOptions(command: Command, defaults: 'defaults' | 'unchanged
     .option('--no-project-config', "the peer's agents' runtimes load none of the repository's own configuration")
     .option('--base-branches <list>', `branches the peer may spawn from besides each repository's base branch (comma list; never agent branches) ${when('none')}`, parseBaseBranches)
     .option('--no-base-branches', "the peer spawns only from each repository's base branch")
+    .option('--max-cost-per-day <usd>', `USD the peer's agents here may spend per UTC day; past it their spawns wait queued ${when('no cap')}`, usd())
+    .option('--no-max-cost-per-day', "no daily cost cap for the peer's agents")
     .option('--network <mode>', `host or none: none runs the peer's agents without network ${when('host')}`, (v: string) => {
       if (v !== 'host' && v !== 'none') throw new InvalidArgumentError("use host or none.");
       return v;
@@ -104,6 +108,8 @@ export function grantsFromOptions(opts: GrantOptions): Partial<Grants> {
   if (opts.network !== undefined) grants.network = opts.network;
   if (opts.projectConfig !== undefined) grants.projectConfig = opts.projectConfig;
   if (opts.baseBranches !== undefined) grants.baseBranches = opts.baseBranches === false ? [] : opts.baseBranches;
+  // null removes the cap (validateGrants).
+  if (opts.maxCostPerDay !== undefined) (grants as Record<string, unknown>).maxCostUsdPerDay = opts.maxCostPerDay === false ? null : opts.maxCostPerDay;
   return grants;
 }
 

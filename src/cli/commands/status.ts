@@ -14,7 +14,15 @@ function poolSummary(repos: readonly RepoView[]): string | null {
 }
 import type { Health, InstanceStatus } from '../client.js';
 import { clientFor } from '../context.js';
+import { formatResetTime } from './budgets.js';
 import { formatDuration, formatFields, print, printJson } from '../output.js';
+
+/** `claude paused until 14:05; codex close to its limit (until 15:00)`. */
+function limitsLine(limits: NonNullable<Health['limits']>): string {
+  return limits.map((l) => (l.state === 'paused'
+    ? `${l.runtime} paused until ${formatResetTime(l.resetsAt)}`
+    : `${l.runtime} close to its rate limit (until ${formatResetTime(l.resetsAt)})`)).join('; ');
+}
 
 /** `mosaic status`: is the instance up, and what is it doing. */
 export function statusCommand(): Command {
@@ -45,6 +53,7 @@ export function statusCommand(): Command {
         ['agents', `${agents.length} total: ${counts}`],
         ['repos', String(repos.length)],
         ...(poolLine ? [['pools', poolLine] as [string, string]] : []),
+        ...(health.limits && health.limits.length > 0 ? [['limits', limitsLine(health.limits)] as [string, string]] : []),
       ]));
     });
 }

@@ -8,7 +8,7 @@ import { isPlainObject, ProtocolError, type JsonObject } from '../protocol/index
  * meaning (names, repository, env keys) as for any spawn.
  */
 export function parseSpawnArgs(args: JsonObject): SpawnRequest {
-  const fields = ['taskId', 'type', 'repo', 'baseBranch', 'prompt', 'runtime', 'priority', 'timeoutS', 'env', 'idempotencyKey'];
+  const fields = ['taskId', 'type', 'repo', 'baseBranch', 'prompt', 'runtime', 'priority', 'timeoutS', 'env', 'budgetUsd', 'idempotencyKey'];
   for (const key of Object.keys(args)) {
     if (key === 'peer') throw bad('peer', 'agent.spawn from a peer must not carry peer');
     if (!fields.includes(key)) throw bad(key, `unknown field '${key}'`);
@@ -27,6 +27,11 @@ export function parseSpawnArgs(args: JsonObject): SpawnRequest {
   if (args.priority !== undefined) request.priority = int(args.priority, 'priority', 1, 10);
   if (args.timeoutS !== undefined) request.timeoutS = int(args.timeoutS, 'timeoutS', 1, 7 * 24 * 3600);
   if (args.env !== undefined) request.env = env(args.env);
+  if (args.budgetUsd !== undefined) {
+    const usd = args.budgetUsd;
+    if (typeof usd !== 'number' || !Number.isFinite(usd) || usd <= 0 || usd > 1_000_000) throw bad('budgetUsd', 'budgetUsd must be a number above 0 and at most 1000000');
+    request.budgetUsd = usd;
+  }
   if (args.idempotencyKey !== undefined) request.idempotencyKey = str(args.idempotencyKey, 'idempotencyKey', 200);
   return request;
 }

@@ -1,5 +1,5 @@
 import { NAME_PATTERN } from '../../core/ids.js';
-import { COMMANDS, CONNECTION_STATES, MAX_ACTIVE_AGENTS_LIMIT, MAX_GRANT_BASE_BRANCHES, MESSAGE_KINDS, RUNTIME_KINDS } from '../protocol/index.js';
+import { COMMANDS, CONNECTION_STATES, MAX_ACTIVE_AGENTS_LIMIT, MAX_GRANT_BASE_BRANCHES, MAX_GRANT_COST_USD_PER_DAY, MESSAGE_KINDS, RUNTIME_KINDS } from '../protocol/index.js';
 import { MAX_INVITE_TTL_S } from '../connections/service.js';
 import { MAX_MESSAGES_LIMIT, MESSAGE_STATUSES } from '../store/index.js';
 
@@ -31,6 +31,10 @@ export const grantsBody = {
       type: 'array', maxItems: MAX_GRANT_BASE_BRANCHES, items: { type: 'string', minLength: 1, maxLength: 255 },
       description: "branches the peer may spawn from besides each repository's base branch; never agent branches (400 base_branch_not_granted otherwise)",
     },
+    maxCostUsdPerDay: {
+      type: ['number', 'null'], exclusiveMinimum: 0, maximum: MAX_GRANT_COST_USD_PER_DAY,
+      description: "USD the peer's agents here may spend per UTC day together; past it its spawns wait queued (waitingFor budget, scope peer:<name>); null removes the cap",
+    },
   },
 } as const;
 
@@ -45,6 +49,7 @@ export const grantsView = {
     network: { type: 'string' },
     projectConfig: { type: 'boolean' },
     baseBranches: { type: 'array', items: { type: 'string' } },
+    maxCostUsdPerDay: { type: 'number' },
   },
 } as const;
 

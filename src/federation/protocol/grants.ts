@@ -26,12 +26,20 @@ export interface Grants {
    * never an agent's branch (another agent's work, and what it committed).
    */
   baseBranches?: string[];
+  /**
+   * USD the peer's agents here may spend per day (UTC) together, counted
+   * as a fleet budget `peer:<name>` with onExhausted `queue`: past it the
+   * peer's spawns are accepted and wait queued until the next day. Absent =
+   * no cap. Enforced by this side (the spoke).
+   */
+  maxCostUsdPerDay?: number;
 }
 
 export const MAX_ACTIVE_AGENTS_LIMIT = 1000;
 const GRANT_FIELDS = ['commands', 'repos', 'runtimes', 'maxActiveAgents'] as const;
 /** Optional fields: left out, a grant allows no shell tools and host network. */
-const OPTIONAL_GRANT_FIELDS = ['shell', 'network', 'projectConfig', 'baseBranches'] as const;
+const OPTIONAL_GRANT_FIELDS = ['shell', 'network', 'projectConfig', 'baseBranches', 'maxCostUsdPerDay'] as const;
+export const MAX_GRANT_COST_USD_PER_DAY = 1_000_000;
 export const MAX_GRANT_BASE_BRANCHES = 100;
 
 /**
@@ -98,8 +106,15 @@ export function validateGrants(input: unknown, base?: Grants): Grants {
   const baseBranches = obj.baseBranches === undefined ? base?.baseBranches
     : list(obj.baseBranches, 'baseBranches', isGrantableBase, 'branch names that are not agent branches (agent-…)');
   if (baseBranches !== undefined && baseBranches.length > MAX_GRANT_BASE_BRANCHES) throw badGrant('baseBranches', `may list at most ${MAX_GRANT_BASE_BRANCHES} branches`);
+  // null removes the cap.
+  const maxCost = obj.maxCostUsdPerDay === undefined ? base?.maxCostUsdPerDay : obj.maxCostUsdPerDay;
+  if (maxCost !== undefined && maxCost !== null
+    && (typeof maxCost !== 'number' || !Number.isFinite(maxCost) || maxCost <= 0 || maxCost > MAX_GRANT_COST_USD_PER_DAY)) {
+    throw badGrant('maxCostUsdPerDay', `must be a number above 0 and at most ${MAX_GRANT_COST_USD_PER_DAY}, or null for no cap`);
+  }
   return {
     commands, repos, runtimes, maxActiveAgents: max,
+    ...(typeof maxCost === 'number' ? { maxCostUsdPerDay: maxCost } : {}),
     ...(shell === undefined ? {} : { shell }),
     ...(network === undefined ? {} : { network }),
     ...(projectConfig === undefined ? {} : { projectConfig }),

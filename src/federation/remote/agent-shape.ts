@@ -49,6 +49,21 @@ function link(o: Record<string, unknown>, key: string): PublicAgent['followUpOf'
   return { agentId: v.agentId, continue: v.continue === true, startPoint: text(v.startPoint), resumed: text(v.resumed) };
 }
 
+/** A peer's `waitingFor`: rebuilt from its known fields (names bounded), anything else dropped (null). */
+function parseWaiting(v: unknown): PublicAgent['waitingFor'] {
+  if (!isPlainObject(v) || typeof v.resetsAt !== 'number' || !Number.isSafeInteger(v.resetsAt)) return null;
+  const text = (x: unknown) => (typeof x === 'string' && x.length > 0 && x.length <= 200 ? x : null);
+  const scope = text(v.scope);
+  const runtime = text(v.runtime);
+  if (v.reason === 'budget' && scope !== null) return { reason: 'budget', scope, resetsAt: v.resetsAt };
+  if (v.reason === 'rate_limit' && runtime !== null) return { reason: 'rate_limit', runtime, resetsAt: v.resetsAt };
+  return null;
+}
+
+function budgetOrNull(v: unknown): number | null {
+  return typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : null;
+}
+
 function parseLimits(v: unknown): PublicAgent['limits'] {
   if (!isPlainObject(v)) return null;
   return { shell: v.shell === true, network: v.network === 'none' ? 'none' : 'host', projectConfig: v.projectConfig === true };
@@ -88,6 +103,8 @@ export function parseRemoteAgent(value: unknown): PublicAgent {
     prompt: string(o, 'prompt', 200_000),
     priority: int(o, 'priority'),
     timeoutS: intOrNull(o, 'timeoutS'),
+    budgetUsd: budgetOrNull(o.budgetUsd),
+    waitingFor: parseWaiting(o.waitingFor),
     origin: string(o, 'origin', 64),
     idempotencyKey: typeof idempotencyKey === 'string' ? idempotencyKey : null,
     pid: intOrNull(o, 'pid'),

@@ -32,6 +32,13 @@ export class SqlOutboxStore {
       .execute();
   }
 
+  /** Undelivered rows per peer (metrics: mosaic_federation_outbox_depth). */
+  async depths(): Promise<{ peer: string; depth: number }[]> {
+    const rows = await this.ctx.db.selectFrom('federation_outbox').select(['peer', (eb) => eb.fn.countAll<number | string>().as('n')])
+      .where('status', '=', 'pending').groupBy('peer').execute();
+    return rows.map((r) => ({ peer: r.peer, depth: Number(r.n) }));
+  }
+
   async delivered(peer: string, seq: number, at: number): Promise<void> {
     await this.ctx.db.updateTable('federation_outbox').set({ status: 'delivered', delivered_at: at, attempts: sql`attempts + 1` })
       .where('peer', '=', peer).where('seq', '=', seq).execute();

@@ -246,4 +246,18 @@ ${PG_EVENTS}
     up: 'ALTER TABLE agents ADD COLUMN timings TEXT',
     postgres: 'ALTER TABLE agents ADD COLUMN timings TEXT',
   },
+  {
+    // Issue 18: an agent's own budget, and why a queued agent waits (a spent fleet budget, a paused runtime).
+    // 78: a number of its own (75 is the cluster's); versions only need to grow.
+    version: 78,
+    name: 'core: agents.budget_usd, agents.waiting_for',
+    up: `
+      ALTER TABLE agents ADD COLUMN budget_usd REAL;
+      ALTER TABLE agents ADD COLUMN waiting_for TEXT;
+    `,
+    postgres: `
+      ALTER TABLE agents ADD COLUMN budget_usd DOUBLE PRECISION;
+      ALTER TABLE agents ADD COLUMN waiting_for TEXT;
+    `,
+  },
 ];

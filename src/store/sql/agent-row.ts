@@ -27,6 +27,8 @@ const FIELDS = {
   env: ['env', 'map'],
   priority: ['priority', 'value'],
   timeoutS: ['timeout_s', 'value'],
+  budgetUsd: ['budget_usd', 'value'],
+  waitingFor: ['waiting_for', 'json'],
   origin: ['origin', 'value'],
   idempotencyKey: ['idempotency_key', 'value'],
   pid: ['pid', 'value'],

@@ -1,7 +1,7 @@
 import type { Selectable } from 'kysely';
 import { TERMINAL_STATES, type AgentEvent, type AgentRecord, type AgentState } from '../../core/agent-model.js';
 import { conflict } from '../../core/errors.js';
-import type { AgentFilter, AgentPatch, AgentStore } from '../types.js';
+import type { AgentFilter, AgentPatch, AgentStore, QueuedAgent, QueueSkip } from '../types.js';
 import { agentToRow, applyPatch, eventView, normalizeAgent, rowToAgent } from './agent-row.js';
 import { atomic, isUniqueViolation, type SqlContext } from './context.js';
 import { SqlEventStore } from './events.js';
@@ -67,10 +67,25 @@ export class SqlAgentStore implements AgentStore {
     return Number(row?.n ?? 0);
   }
 
+  /** Every queued agent in the order they start (highest priority first, then oldest), only what a scheduler pass weighs. */
+  async queued(afterSeq = 0): Promise<QueuedAgent[]> {
+    const rows = await this.ctx.db.selectFrom('agents').select(['rowid', 'id', 'repo', 'origin', 'runtime', 'waiting_for']).where('state', '=', 'queued')
+      .where('rowid', '>', afterSeq).orderBy('priority', 'desc').orderBy('created_at').orderBy('rowid').execute();
+    return rows.map((r) => ({
+      seq: Number(r.rowid), id: r.id, repo: r.repo, origin: r.origin,
+      runtime: { kind: (JSON.parse(r.runtime) as { kind: AgentRecord['runtime']['kind'] }).kind },
+      waitingFor: r.waiting_for === null ? null : (JSON.parse(r.waiting_for) as AgentRecord['waitingFor']),
+    }));
+  }
+
   /** Highest priority first, then oldest, then first inserted. */
-  async nextQueued(): Promise<AgentRecord | undefined> {
-    const row = await this.ctx.db.selectFrom('agents').selectAll().where('state', '=', 'queued')
-      .orderBy('priority', 'desc').orderBy('created_at').orderBy('rowid').limit(1).executeTakeFirst();
+  async nextQueued(skip: QueueSkip = {}): Promise<AgentRecord | undefined> {
+    let q = this.ctx.db.selectFrom('agents').selectAll().where('state', '=', 'queued');
+    if (skip.repos && skip.repos.length > 0) q = q.where('repo', 'not in', skip.repos);
+    if (skip.origins && skip.origins.length > 0) q = q.where('origin', 'not in', skip.origins);
+    // The runtime column is JSON.stringify of a spec whose first key is always `kind` (every runtime's normalize builds it so).
+    for (const kind of skip.runtimes ?? []) q = q.where('runtime', 'not like', `{"kind":${JSON.stringify(kind)}%`);
+    const row = await q.orderBy('priority', 'desc').orderBy('created_at').orderBy('rowid').limit(1).executeTakeFirst();
     return row === undefined ? undefined : toAgent(row);
   }
 

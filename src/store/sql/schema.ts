@@ -37,6 +37,8 @@ export interface AgentsTable {
   env: string;
   priority: number;
   timeout_s: number | null;
+  budget_usd: number | null;
+  waiting_for: string | null;
   origin: string;
   idempotency_key: string | null;
   pid: number | null;

@@ -34,6 +34,8 @@ function startChild(target: string, name: string, mode: string, count: number): 
     if (out.startsWith('ready\n')) onReady();
   });
   child.stderr.on('data', (chunk: Buffer) => { err += chunk.toString(); });
+  // A child that already ended (its result is in `done`) closed its stdin: the 'go' it no longer needs is EPIPE.
+  child.stdin.on('error', () => undefined);
   const done = new Promise<string[]>((resolve, reject) => {
     child.on('close', (code) => (code === 0
       ? resolve(out.slice('ready\n'.length).split('\n').filter((l) => l !== ''))

@@ -47,9 +47,20 @@ export interface Agent {
   timings?: Partial<Record<TimingPhase, number>> | null;
   /** Set once the agent's work was landed (instances with landing). */
   landed?: { commit: string; into: string; strategy: string; at: number } | null;
-  retryOf?: { agentId: string; continue: boolean } | null;
+  retryOf?: { agentId: string; continue: boolean; reason?: 'rate_limit' } | null;
+  /** Its own budget in USD (issue 18). */
+  budgetUsd?: number | null;
+  /** A queued agent held by a spent fleet budget or its runtime's rate limit (resetsAt: ms since epoch). */
+  waitingFor?: { reason: 'budget'; scope: string; resetsAt: number } | { reason: 'rate_limit'; runtime: string; resetsAt: number } | null;
   /** A follow-up (`reply`) of another agent: the same conversation. */
   followUpOf?: { agentId: string; continue: boolean; resumed?: string | null } | null;
+}
+
+/** A runtime paused by (or close to) its rate limit: GET /api/v1/limits. */
+export interface RuntimeLimit {
+  runtime: string;
+  state: 'paused' | 'warning';
+  resetsAt: number;
 }
 
 export interface Repo {

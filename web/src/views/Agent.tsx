@@ -8,6 +8,7 @@ import { AgentActions } from './Actions';
 import { Diff } from './Diff';
 import { Logs } from './Logs';
 import { StateBadge } from './StateBadge';
+import { waitingText } from './Fleet';
 import { useFleet, useTick } from './use-fleet';
 
 function Summary({ agent, now }: { agent: Agent; now: number }) {
@@ -160,6 +161,7 @@ export function AgentView({ id, tab }: { id: string; tab: 'logs' | 'diff' }) {
       </div>
       <AgentActions key={agent.id} agent={agent} onNotice={setNotice} onDiscarded={() => navigate('#/')} />
       {notice && <p class="notice" role="status">{notice}</p>}
+      {agent.state === 'queued' && agent.waitingFor && <p class="notice" role="status" data-waiting={agent.waitingFor.reason}>Waiting: {waitingText(agent.waitingFor)}.</p>}
       <Summary agent={agent} now={now} />
       {agent.prompt && <Prompt text={agent.prompt} />}
       <Conversation agent={agent} />

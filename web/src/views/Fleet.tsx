@@ -1,8 +1,8 @@
-import { useMemo, useState } from 'preact/hooks';
+import { useEffect, useMemo, useState } from 'preact/hooks';
 import { api, messageOf } from '../api';
 import { cost, duration, placeOf, runtimeLabel, staleReason, turns } from '../format';
 import { agentHref } from '../router';
-import { STATES, type Agent, type AgentState } from '../types';
+import { STATES, type Agent, type AgentState, type RuntimeLimit } from '../types';
 import { StateBadge } from './StateBadge';
 import { useFleet, useTick } from './use-fleet';
 
@@ -10,6 +10,27 @@ interface Filters {
   state: AgentState | '';
   repo: string;
   place: string;
+}
+
+/** "14:05" (local time). */
+const clock = (at: number): string => new Date(at).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', hour12: false });
+
+/** Why a queued agent waits: "budget instance until 00:00", "claude paused until 14:05". */
+export function waitingText(w: NonNullable<Agent['waitingFor']>): string {
+  return w.reason === 'budget' ? `budget ${w.scope} spent until ${clock(w.resetsAt)}` : `${w.runtime} paused until ${clock(w.resetsAt)}`;
+}
+
+/** Rate-limit pauses, read every 15 s (an instance without /limits shows none). */
+function useLimits(): RuntimeLimit[] {
+  const [limits, setLimits] = useState<RuntimeLimit[]>([]);
+  useEffect(() => {
+    let live = true;
+    const read = () => void api.get<{ limits: RuntimeLimit[] }>('/limits').then((r) => { if (live) setLimits(r.limits); }, () => undefined);
+    read();
+    const timer = setInterval(read, 15_000);
+    return () => { live = false; clearInterval(timer); };
+  }, []);
+  return limits;
 }
 
 const matches = (agent: Agent, f: Filters): boolean =>
@@ -24,6 +45,7 @@ function Row({ agent, now }: { agent: Agent; now: number }) {
         <StateBadge state={agent.state} />
         {agent.landed && <span class="landed" title={`landed into ${agent.landed.into} (${agent.landed.strategy})`}> ✓ landed</span>}
         {agent.stale && <span class="stale" title={`May be out of date: ${staleReason(agent, now)}`}> (stale)</span>}
+        {agent.state === 'queued' && agent.waitingFor && <span class="waiting" data-waiting={agent.waitingFor.reason}> — waiting: {waitingText(agent.waitingFor)}</span>}
       </td>
       <td data-label="Agent"><a href={agentHref(agent.id)}>{agent.id}</a></td>
       <td data-label="Repository">{agent.repo}</td>
@@ -42,6 +64,7 @@ export function FleetView() {
   const now = useTick(5000);
   const [filters, setFilters] = useState<Filters>({ state: '', repo: '', place: '' });
   const [notice, setNotice] = useState<string | undefined>();
+  const limits = useLimits();
   const version = fleet.version;
 
   const { all, shown, counts, repos, places } = useMemo(() => {
@@ -78,6 +101,11 @@ export function FleetView() {
       </div>
       {notice && <p class="notice" role="status">{notice}</p>}
       {fleet.error && <p class="error" role="alert">{fleet.error}</p>}
+      {limits.map((l) => (
+        <p key={l.runtime} class={l.state === 'paused' ? 'notice limit-paused' : 'notice'} role="status" data-limit={l.runtime}>
+          {l.state === 'paused' ? `${l.runtime} paused until ${clock(l.resetsAt)} (rate limit): its agents wait queued` : `${l.runtime} is close to its rate limit (until ${clock(l.resetsAt)})`}
+        </p>
+      ))}
       <ul class="counts" aria-label="Agents by state">
         {STATES.map((state) => (
           <li key={state}>

@@ -5,6 +5,7 @@ import { benchInterop } from './interop.bench.js';
 import { benchPeerView } from './peer-view.bench.js';
 import { benchPools } from './pools.bench.js';
 import { benchRadar } from './radar.bench.js';
+import { benchRuntimes } from './runtimes.bench.js';
 import { benchSandbox } from './sandbox.bench.js';
 import { benchShare } from './share.bench.js';
 import { benchStore } from './store.bench.js';
@@ -25,6 +26,7 @@ const suites: Array<{ suite: string; run: () => Promise<BenchResult[]> }> = [
   { suite: 'share', run: benchShare },
   { suite: 'store', run: benchStore },
   { suite: 'fleet', run: benchFleet },
+  { suite: 'runtimes', run: benchRuntimes },
 ];
 
 function table(rows: Array<BenchResult & { suite: string }>): string {

@@ -8,6 +8,15 @@ import { claudeRateLimit } from './rate-limit.js';
 import type { RateLimitSignal, RunSummary, RuntimeStream, StreamEvent } from './runtime.js';
 import { addUsage, count, isObject, ZERO_USAGE } from './stream-util.js';
 
+function subtractUsage(a: TokenUsage, b: TokenUsage): TokenUsage {
+  return {
+    inputTokens: a.inputTokens - b.inputTokens,
+    outputTokens: a.outputTokens - b.outputTokens,
+    cachedInputTokens: a.cachedInputTokens - b.cachedInputTokens,
+    reasoningTokens: a.reasoningTokens - b.reasoningTokens,
+  };
+}
+
 /**
  * Claude's usage object: `input_tokens` excludes the cache reads and cache
  * writes, which are input too; `output_tokens` already includes thinking,
@@ -44,7 +53,11 @@ export class ClaudeRunStream implements RuntimeStream {
         if (seen.toolUses.length > 0) this.lastTools = seen.toolUses;
         const usage = claudeUsage(seen.usage);
         if (usage && seen.messageId !== undefined) {
+          // Kept as a running total (a message split over lines repeats its usage: replace, not add), so a long
+          // run costs the same per line at its end as at its start.
+          const before = this.messageUsage.get(seen.messageId);
           this.messageUsage.set(seen.messageId, usage);
+          this.total = addUsage(before ? subtractUsage(this.total, before) : this.total, usage);
           events.push({ kind: 'usage', usage: this.runningUsage() });
         }
         return events;
@@ -70,10 +83,10 @@ export class ClaudeRunStream implements RuntimeStream {
     }
   }
 
+  private total: TokenUsage = { ...ZERO_USAGE };
+
   private runningUsage(): TokenUsage {
-    let total: TokenUsage = { ...ZERO_USAGE };
-    for (const usage of this.messageUsage.values()) total = addUsage(total, usage);
-    return total;
+    return { ...this.total };
   }
 
   summary(): RunSummary {

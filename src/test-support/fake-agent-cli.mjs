@@ -14,6 +14,8 @@
  *              error event; codex: `login status` fails, see FAKE_CLI_LOGGED_OUT)
  *   ratelimit  a rate-limit refusal in the CLI's words, exit 1
  *   silent     prints nothing for 10 minutes (runtime_silent)
+ *   spend      codex only: a `turn.completed` every 200 ms whose usage (the thread's running total)
+ *              grows by 20,000 input (15,000 cached) and 1,000 output tokens each time, for 10 minutes
  * codex `login status`: "Not logged in", exit 1, when $FAKE_CLI_LOGGED_OUT=1; else logged in.
  * The argv (without node and script) goes to stderr as `fake-cli: argv [...]`.
  */
@@ -69,6 +71,13 @@ async function codex() {
     out({ type: 'error', message: 'Reconnecting... 1/5 (stream disconnected before completion)' });
     out({ type: 'turn.failed', error: { message: 'unexpected status 400 Bad Request: model not supported' } });
     process.exitCode = 1;
+    return;
+  }
+  if (mode === 'spend') {
+    for (let n = 1; n <= 3000; n += 1) {
+      out({ type: 'turn.completed', usage: { input_tokens: 20000 * n, cached_input_tokens: 15000 * n, output_tokens: 1000 * n, reasoning_output_tokens: 0 } });
+      await sleep(200);
+    }
     return;
   }
   if (mode === 'ratelimit') {

@@ -94,14 +94,6 @@ describe('codex, gemini and opencode runtimes', () => {
     expect(opencode.error).toMatchObject({ code: 'opencode_error', message: 'Model not found: nope/nope' });
   }, 180_000);
 
-  it('a rate-limit refusal is typed rate_limited', async () => {
-    for (const kind of ['codex', 'gemini', 'opencode']) {
-      const agent = await spawn(`${kind}-rl`, { kind }, '[fake:ratelimit] x');
-      expect(agent.state).toBe('failed');
-      expect(agent.error?.code, `${kind}: ${JSON.stringify(agent.error)}`).toBe('rate_limited');
-    }
-  }, 180_000);
-
   it('a stream that stops mid-way fails with <kind>_no_result, keeping what it said', async () => {
     for (const kind of ['codex', 'gemini', 'opencode']) {
       const agent = await spawn(`${kind}-crash`, { kind }, '[fake:crash] x');
@@ -149,4 +141,12 @@ describe('codex, gemini and opencode runtimes', () => {
       check(await argvOf(third.id), session);
     }
   }, 300_000);
+  // Last: a rate-limit refusal pauses that runtime's spawns until its reset (src/fleet), which would hold the tests after it.
+  it('a rate-limit refusal is typed rate_limited', async () => {
+    for (const kind of ['codex', 'gemini', 'opencode']) {
+      const agent = await spawn(`${kind}-rl`, { kind }, '[fake:ratelimit] x');
+      expect(agent.state).toBe('failed');
+      expect(agent.error?.code, `${kind}: ${JSON.stringify(agent.error)}`).toBe('rate_limited');
+    }
+  }, 180_000);
 });

@@ -48,3 +48,21 @@ describe('stream-json for people', () => {
     expect(renderLine(line({ type: 'stream_event' }))).toEqual([]);
   });
 });
+
+describe('codex, gemini and opencode lines for people', () => {
+  it('renders each format as the same items as claude\'s', () => {
+    expect([
+      { type: 'item.started', item: { id: 'i', type: 'command_execution', command: 'ls', status: 'in_progress' } },
+      { type: 'item.completed', item: { id: 'i', type: 'command_execution', command: 'ls', aggregated_output: 'a', exit_code: 0, status: 'completed' } },
+      { type: 'item.completed', item: { id: 'm', type: 'agent_message', text: 'Done.' } },
+    ].flatMap((e) => renderLine(line(e)))).toEqual([
+      { kind: 'tool', name: 'shell', summary: 'ls' }, { kind: 'tool-result', text: 'a', isError: false }, { kind: 'text', text: 'Done.' },
+    ]);
+    expect(renderLine(line({ type: 'result', status: 'error', error: { type: 'E', message: 'no auth' }, stats: { duration_ms: 5 } }))).toEqual([
+      { kind: 'result', ok: false, text: 'no auth', costUsd: undefined, turns: undefined, durationMs: 5 },
+    ]);
+    expect(renderLine(line({ type: 'step_finish', timestamp: 1, sessionID: 's', part: { reason: 'stop', cost: 0.5 } }))).toEqual([
+      { kind: 'result', ok: true, text: '', costUsd: 0.5, turns: undefined, durationMs: undefined },
+    ]);
+  });
+});

@@ -1,8 +1,11 @@
+import { renderHeadless } from './headless-log';
+
 /**
- * Claude Code's `--output-format stream-json` lines, turned into things a person
+ * Claude Code's `--output-format stream-json` lines (and, through
+ * headless-log.ts, codex's, gemini's and opencode's), turned into things a person
  * reads: assistant text, tool calls with a one-line summary of their input,
  * tool results (folded by the view), and the final result with its cost.
- * Lines that are not stream-json (other runtimes, stderr) stay as they are.
+ * Lines that are not events (command agents, stderr) stay as they are.
  */
 
 export type LogItem =
@@ -74,6 +77,8 @@ export function renderLine(line: string): LogItem[] {
     return [{ kind: 'raw', text: line }];
   }
   if (!isObject(event) || typeof event.type !== 'string') return [{ kind: 'raw', text: line }];
+  const headless = renderHeadless(event);
+  if (headless !== null) return headless;
   switch (event.type) {
     case 'system': {
       if (event.subtype !== 'init') return [];

@@ -150,3 +150,28 @@ describe('codex, gemini and opencode runtimes', () => {
     }
   }, 180_000);
 });
+
+/**
+ * Its own instance: a rate-limit refusal pauses that runtime's spawns until
+ * the reset (fleet governance, issue 18), which would hold the other tests'
+ * agents of the same runtimes queued.
+ */
+describe('codex, gemini and opencode rate limits', () => {
+  let env: InstanceWithRepo;
+  beforeAll(async () => {
+    env = await startInstanceWithRepo({ config: { codexBin: FAKE, geminiBin: FAKE, opencodeBin: FAKE, runtimeFirstEventS: 3, rateLimitRetry: false } });
+  });
+  afterAll(() => env.stop());
+
+  it('a rate-limit refusal is typed rate_limited and pauses the runtime', async () => {
+    for (const kind of ['codex', 'gemini', 'opencode']) {
+      const res = await env.t.api<PublicAgent>('POST', '/agents', { repo: 'app', taskId: `${kind}-rl`, prompt: '[fake:ratelimit] x', runtime: { kind } });
+      expect(res.status, JSON.stringify(res.body)).toBe(202);
+      const agent = await waitForState(env.t, res.body.id, ['completed', 'failed', 'killed'], 60_000);
+      expect(agent.state).toBe('failed');
+      expect(agent.error?.code, `${kind}: ${JSON.stringify(agent.error)}`).toBe('rate_limited');
+    }
+    const { limits } = (await env.t.api<{ limits: Array<{ runtime: string; state: string }> }>('GET', '/limits')).body;
+    expect(limits.filter((l) => l.state === 'paused').map((l) => l.runtime).sort()).toEqual(['codex', 'gemini', 'opencode']);
+  }, 180_000);
+});

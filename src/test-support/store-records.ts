@@ -48,6 +48,8 @@ export function makeAgent(overrides: Partial<AgentRecord> = {}): AgentRecord {
     sandbox: null,
     limits: null,
     timings: null,
+    node: null,
+    retryOnNodeLost: false,
     createdAt: 1_700_000_000_000 + counter,
     startedAt: null,
     endedAt: null,

@@ -90,13 +90,9 @@ export class CodexStream implements RuntimeStream {
   private readonly toolItems = new Set<string>();
 
   push(line: string): StreamEvent[] {
-    const obj = parseTypedLine(line);
-    if (obj === null) {
-      this.run.noteNoise(line);
-      return [];
-    }
+    const obj = this.run.read(line);
+    if (obj === null) return [];
     const run = this.run;
-    run.events += 1;
     switch (obj.type) {
       case 'thread.started':
         run.sessionId = str(obj.thread_id) ?? run.sessionId;

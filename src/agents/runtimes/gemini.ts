@@ -78,13 +78,9 @@ export class GeminiStream implements RuntimeStream {
   private text = '';
 
   push(line: string): StreamEvent[] {
-    const obj = parseTypedLine(line);
-    if (obj === null) {
-      this.run.noteNoise(line);
-      return [];
-    }
+    const obj = this.run.read(line);
+    if (obj === null) return [];
     const run = this.run;
-    run.events += 1;
     switch (obj.type) {
       case 'init':
         run.sessionId = str(obj.session_id) ?? run.sessionId;

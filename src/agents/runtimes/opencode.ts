@@ -82,13 +82,9 @@ export class OpencodeStream implements RuntimeStream {
   private stepText = '';
 
   push(line: string): StreamEvent[] {
-    const obj = parseTypedLine(line);
-    if (obj === null) {
-      this.run.noteNoise(line);
-      return [];
-    }
+    const obj = this.run.read(line);
+    if (obj === null) return [];
     const run = this.run;
-    run.events += 1;
     const events: StreamEvent[] = [];
     const session = str(obj.sessionID);
     if (session !== undefined && run.sessionId === undefined) {

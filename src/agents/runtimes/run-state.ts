@@ -6,7 +6,7 @@
 import type { TokenUsage } from '../types.js';
 import { rejectedIfRateLimit } from './rate-limit.js';
 import type { RateLimitSignal, RunSummary, StreamEvent } from './runtime.js';
-import { oneLine } from './stream-util.js';
+import { oneLine, parseTypedLine, type Json } from './stream-util.js';
 
 const MAX_NOISE = 8;
 const MAX_TEXT = 4000;
@@ -31,6 +31,17 @@ export class RunState {
   /** The last lines that were not of the format (stderr): a runtime that dies early says why there. */
   private readonly noise: string[] = [];
   private toolsThisTurn: string[] = [];
+
+  /**
+   * One line of the runtime's output: its format's event (counted), or null
+   * for anything else, kept as noise (the CLI's own words if it dies early).
+   */
+  read(line: string): (Json & { type: string }) | null {
+    const obj = parseTypedLine(line);
+    if (obj === null) this.noteNoise(line);
+    else this.events += 1;
+    return obj;
+  }
 
   noteNoise(line: string): void {
     const text = oneLine(line);

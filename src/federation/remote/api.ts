@@ -140,8 +140,9 @@ export class FederatedAgentApi implements AgentApi {
   /**
    * A remote agent's work is fetched first, then landed in the repository
    * here of the same name: into `into`, or that repository's base branch
-   * here (never a branch the peer named). Its record lives on the peer, so
-   * `landed` is in this answer only.
+   * here (never a branch the peer named). The landing is kept on this
+   * side's mirror of the agent (its record lives on the peer), so lists and
+   * the dashboard's Review show it landed here.
    */
   async land(id: string, request: LandRequest): Promise<{ agent: PublicAgent; landed: AgentLanding }> {
     try {
@@ -150,7 +151,7 @@ export class FederatedAgentApi implements AgentApi {
       const entry = await this.remoteOr(id, err);
       const { agent, fetched } = await this.fetchRemote(entry, {});
       const landed = await this.ctx.agents.landBranch(fetched.repo, await this.workHere(agent, fetched), request);
-      return { agent: { ...agent, landed }, landed };
+      return { agent: (await this.mirror.landed(id, landed)) ?? { ...agent, landed }, landed };
     }
   }
 

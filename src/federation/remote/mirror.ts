@@ -1,4 +1,4 @@
-import { TERMINAL_STATES, type PublicAgent } from '../../agents/index.js';
+import { TERMINAL_STATES, type AgentLanding, type PublicAgent } from '../../agents/index.js';
 import type { AgentFilter } from '../../store/index.js';
 import type { FederationContext } from '../context.js';
 import { ProtocolError, type EventName } from '../protocol/index.js';
@@ -100,6 +100,17 @@ export class RemoteMirror {
     if (result.outcome === 'duplicate') return { applied: false };
     this.ctx.bus.publish(result.event);
     return { applied: true };
+  }
+
+  /** This instance landed the agent's work: the mark is kept with the agent and told to `/events` readers. */
+  async landed(agentId: string, landing: AgentLanding): Promise<PublicAgent | undefined> {
+    const entry = await this.ctx.store.mirror.get(agentId);
+    if (!entry) return undefined;
+    const peer = await this.ctx.store.connections.byInstance(entry.instanceId);
+    const written = await this.ctx.store.mirror.markLanded(agentId, landing, (e) => this.viewOf(e, peer));
+    if (!written) return undefined;
+    this.ctx.bus.publish(written.event);
+    return this.fresh(this.viewOf(written.entry, peer), written.entry.instanceId, peer);
   }
 
   /** Task, repository and branch names are fixed at spawn (see names.ts): a peer cannot rename the work later. */

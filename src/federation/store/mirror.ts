@@ -1,4 +1,4 @@
-import type { AgentEvent, AgentRecord, AgentState, PublicAgent } from '../../agents/index.js';
+import type { AgentEvent, AgentLanding, AgentRecord, AgentState, PublicAgent } from '../../agents/index.js';
 import { TERMINAL_STATES } from '../../agents/index.js';
 import { atomic, narrowed, SqlEventStore, type AgentFilter, type CoreTables, type SqlContext } from '../../store/index.js';
 import type { FederationTables } from './schema.js';
@@ -85,6 +85,23 @@ export class SqlMirrorStore {
       // PublicAgent has no env; the log stores agent records, which EventFeed shows through publicAgent() anyway.
       const event = await new SqlEventStore(narrowed<CoreTables, FederationTables>(tx)).appendRaw(type, agent.id, view as AgentRecord);
       return { outcome: 'applied', entry, event };
+    });
+  }
+
+  /**
+   * Records that this instance landed the agent's work (fetched from its
+   * peer) with an `agent.landed` event, in one transaction. Only a finished
+   * agent is landed, and a finished agent's mirrored view is final (see
+   * isNewer), so no later answer from the peer takes the mark away.
+   */
+  markLanded(agentId: string, landed: AgentLanding, view: (entry: MirrorEntry) => PublicAgent): Promise<{ entry: MirrorEntry; event: AgentEvent } | undefined> {
+    return atomic(this.ctx, async (tx) => {
+      const current = await getEntry(tx, agentId, true);
+      if (!current) return undefined;
+      const entry: MirrorEntry = { ...current, agent: { ...current.agent, landed } };
+      await store(tx, entry);
+      const event = await new SqlEventStore(narrowed<CoreTables, FederationTables>(tx)).appendRaw('agent.landed', agentId, view(entry) as AgentRecord);
+      return { entry, event };
     });
   }
 

@@ -6,6 +6,8 @@ import type { AgentLanding, FetchResult, PublicAgent } from '../../agents/index.
 import { git, waitForState } from '../../test-support/agents.js';
 import { spawnRemote, startPair, TEST_GRANTS, type Pair } from '../../test-support/federation.js';
 import { makeTempDir, makeTempRepo, type TempDir } from '../../test-support/git-fixtures.js';
+import type { SseEvent } from '../../cli/client.js';
+import { readSse } from '../../test-support/sse.js';
 
 type ApiError = { error: { code: string } };
 
@@ -68,6 +70,17 @@ describe('remote work comes home', () => {
     expect(landed.status).toBe(200);
     expect(git(hubRepo, 'rev-parse', agent.branch)).toBe(git(pair.repo.path, 'rev-parse', agent.branch));
     expect(existsSync(join(hubRepo, 'second.txt'))).toBe(true);
+
+    // The hub keeps the landing with its mirror of the agent (the record lives on the spoke): it reads landed
+    // afterwards, in the list too, and /events carried an agent.landed for it.
+    const shown = await pair.hub.api<PublicAgent>('GET', `/agents/${agent.id}`);
+    expect(shown.body.landed).toEqual(landed.body.landed);
+    const listed = await pair.hub.api<{ agents: PublicAgent[] }>('GET', '/agents?scope=all');
+    expect(listed.body.agents.find((a) => a.id === agent.id)?.landed).toEqual(landed.body.landed);
+    const landedEvents = (seen: SseEvent[]) => seen.filter((e) => e.event === 'agent.landed' && (JSON.parse(e.data) as PublicAgent).id === agent.id);
+    const { events } = await readSse(pair.hub, '/events', (seen) => landedEvents(seen).length >= 1, { timeoutMs: 10_000 });
+    expect(landedEvents(events)).toHaveLength(1);
+    expect((JSON.parse(landedEvents(events)[0]!.data) as PublicAgent).landed).toEqual(landed.body.landed);
   });
 
   it('base_missing when the hub lacks the base commit; bundle_too_large over the cap; nothing written', async () => {

@@ -159,9 +159,11 @@ describe('an instance on PostgreSQL', () => {
       const res = await spawnRemote(pair.hub, 'echo remote > remote.txt');
       expect(res.status).toBe(202);
       await waitFor(async () => (await pair.hub.api<PublicAgent>('GET', `/agents/${res.body.id}`)).body.state === 'completed', { timeoutMs: 30_000, what: 'the mirror to be completed' });
+      // The mirror may read completed from an answer before the spoke's outbox has delivered (and settled) every
+      // event: wait for the outbox to drain, then the hub's log holds each transition exactly once.
+      await waitFor(async () => (await pair.spoke.federation.store.outbox.pending(pair.hub.identity.instanceId)).length === 0, { timeoutMs: 30_000, what: 'the spoke\'s outbox to drain' });
       const hubStates = (await pair.hub.store.events.after(0, 1000)).filter((e) => e.agentId === res.body.id).map((e) => e.data.state);
       expect(hubStates).toEqual(['queued', 'spawning', 'running', 'completed']);
-      expect(await pair.spoke.federation.store.outbox.pending(pair.hub.identity.instanceId)).toEqual([]);
     } finally {
       await pair.stop();
     }

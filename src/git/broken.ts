@@ -1,6 +1,6 @@
 import { lstatSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
-import { assertInside, isInside, managedRoot, resolveReal } from './paths.js';
+import { assertInside, entryExists, isInside, managedRoot, resolveReal } from './paths.js';
 import { isValidRefName } from './refs.js';
 import { resolveCommit } from './repo.js';
 import { runGit, withLockRetry } from './run.js';
@@ -40,15 +40,6 @@ function readSmall(path: string): string | null {
     return readFileSync(path, 'utf8');
   } catch {
     return null;
-  }
-}
-
-function exists(path: string): boolean {
-  try {
-    lstatSync(path);
-    return true;
-  } catch {
-    return false;
   }
 }
 
@@ -124,7 +115,7 @@ export async function findBrokenEntries(repoPath: string): Promise<BrokenEntry[]
       else {
         path = resolveReal(dirname(file));
         // A directory that is gone is git's own prunable case, unless git's half-made lock keeps it.
-        if (!exists(file) && c.locked === 'initializing') gitdirProblem = `its directory ${path} is gone`;
+        if (!entryExists(file) && c.locked === 'initializing') gitdirProblem = `its directory ${path} is gone`;
       }
     }
     const headProblem = good.has(c.name) ? null
@@ -145,7 +136,7 @@ export async function findBrokenEntries(repoPath: string): Promise<BrokenEntry[]
  * private index: the broken entry itself is never used.
  */
 export async function salvageBrokenEntry(repoPath: string, entry: BrokenEntry, parentBranch: string | null): Promise<string | null> {
-  if (entry.path === null || !exists(entry.path)) return null;
+  if (entry.path === null || !entryExists(entry.path)) return null;
   const worktree = assertInside(managedRoot(repoPath), entry.path);
   const common = await commonGitDir(repoPath);
   const index = join(common, `mosaic-salvage-${process.pid}-${Date.now()}.index`);
@@ -182,7 +173,7 @@ export async function removeBrokenEntry(repoPath: string, entry: BrokenEntry): P
     throw new Error(`${entry.adminDir} is not an entry of ${adminRoot}`);
   }
   const root = managedRoot(repoPath);
-  if (entry.path !== null && isInside(root, entry.path) && exists(entry.path)) {
+  if (entry.path !== null && isInside(root, entry.path) && entryExists(entry.path)) {
     rmSync(assertInside(root, entry.path), { recursive: true, force: true, maxRetries: 3 });
   }
   rmSync(entry.adminDir, { recursive: true, force: true, maxRetries: 3 });

@@ -1,4 +1,4 @@
-import { realpathSync } from 'node:fs';
+import { lstatSync, realpathSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { invalid } from '../core/errors.js';
 import { isValidName, NAME_PATTERN } from '../core/ids.js';
@@ -82,4 +82,14 @@ export function assertManagedWorktree(repoPath: string, worktreePath: string): s
     throw invalid('path_outside_root', `${worktreePath} is not a worktree directory directly inside ${root}`, { root, path: worktreePath });
   }
   return target;
+}
+
+/** Whether something is at `path`, the path itself not followed (a dangling symlink is something). */
+export function entryExists(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
 }

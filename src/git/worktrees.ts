@@ -1,4 +1,4 @@
-import { existsSync, lstatSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { conflict, invalid } from '../core/errors.js';
 import { KeyedMutex } from '../core/mutex.js';
@@ -9,7 +9,7 @@ import { copyIntoWorktree } from './copy.js';
 import { DEFAULT_MAX_DIFF_BYTES, diffBranch, summarizeBranch } from './diff.js';
 import { listWorktrees } from './list.js';
 import { processesInside, readWorktreeOwner, writeWorktreeOwner } from './owner.js';
-import { assertInside, assertManagedWorktree, isInside, managedRoot, resolveReal, worktreePathFor } from './paths.js';
+import { assertInside, assertManagedWorktree, entryExists, isInside, managedRoot, resolveReal, worktreePathFor } from './paths.js';
 import { landBranch, type LandOptions, type LandResult } from './land.js';
 import { deleteBranch, inspectTopLevel, resolveCommit } from './repo.js';
 import { assertBranchName, assertRefName } from './refs.js';
@@ -30,15 +30,6 @@ export interface WorktreeManagerOptions {
 const EXISTS_PATH = /'.*' already exists/;
 const EXISTS_BRANCH = /a branch named '.*' already exists/i;
 const MISSING_REGISTERED = /is a missing but (already registered|locked) worktree/i;
-
-function exists(path: string): boolean {
-  try {
-    lstatSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /**
  * Creates, lists and removes the managed worktrees of repositories. One per
@@ -84,7 +75,7 @@ export class WorktreeManager {
     }
 
     return this.serialize(repo, async () => {
-      if (exists(path)) throw conflict('worktree_exists', `${path} already exists`, { path });
+      if (entryExists(path)) throw conflict('worktree_exists', `${path} already exists`, { path });
       // No separate branch check: git creates the branch first and fails
       // before touching anything else when it exists (mapped below).
       const root = managedRoot(repo);
@@ -134,7 +125,7 @@ export class WorktreeManager {
    */
   private async undoFailedAdd(repo: string, path: string, branch: string, baseCommit: string, removePath: boolean): Promise<void> {
     try {
-      if (removePath && exists(path)) {
+      if (removePath && entryExists(path)) {
         await runGit(repo, ['worktree', 'remove', '--force', '--force', '--end-of-options', path]).catch(() => undefined);
         await rm(assertInside(managedRoot(repo), path), { recursive: true, force: true });
       }
@@ -164,7 +155,7 @@ export class WorktreeManager {
     await this.serialize(repo, async () => {
       const repoExists = existsSync(repo);
       let removedByGit = false;
-      if (exists(target)) {
+      if (entryExists(target)) {
         if (repoExists) {
           try {
             await this.retry(() => runGit(repo, ['worktree', 'remove', '--force', '--force', '--end-of-options', target]));
@@ -174,13 +165,13 @@ export class WorktreeManager {
             await runGit(repo, ['worktree', 'unlock', '--end-of-options', target]).catch(() => undefined);
           }
         }
-        if (!removedByGit || exists(target)) {
+        if (!removedByGit || entryExists(target)) {
           await rm(assertInside(root, target), { recursive: true, force: true, maxRetries: 3 });
         }
       }
       // `worktree remove` drops the registration itself; otherwise clear stale ones.
       if (repoExists && !removedByGit) await this.retry(() => runGit(repo, ['worktree', 'prune']));
-      if (exists(target)) throw new Error(`could not remove worktree ${target}`);
+      if (entryExists(target)) throw new Error(`could not remove worktree ${target}`);
     });
   }
 
@@ -276,7 +267,7 @@ export class WorktreeManager {
     const path = worktreePathFor(repoPath, to.name);
     const repo = resolveReal(repoPath);
     return this.serialize(repo, async () => {
-      if (exists(path)) throw conflict('worktree_exists', `${path} already exists`, { path });
+      if (entryExists(path)) throw conflict('worktree_exists', `${path} already exists`, { path });
       if ((await resolveCommit(repo, `refs/heads/${branch}`)) !== null) throw conflict('branch_exists', `branch ${branch} already exists`, { branch });
       await this.retry(() => renamePooled(repo, { path: source, branch: fromBranch }, { path, branch }));
       const baseCommit = await resolveCommit(repo, `refs/heads/${branch}`);

@@ -5,6 +5,9 @@ import { CHILD_PID_FILE, isSupervisorAlive, readExitRecord, readPidFile, recorde
 import { ProgressTracker } from './progress.js';
 import type { AgentRecord } from './types.js';
 
+/** While passes keep failing, how often that is said again. */
+const FAILURE_REMINDER_MS = 60_000;
+
 /**
  * Watches running agents through their supervisors' files: an exit record
  * means the agent ended; a supervisor gone without one means the agent was
@@ -15,6 +18,9 @@ import type { AgentRecord } from './types.js';
 export class AgentMonitor {
   private timer: NodeJS.Timeout | undefined;
   private ticking = false;
+  /** When the current run of failed passes began (null while passes succeed): an outage is logged once, not every poll. */
+  private failingSince: number | null = null;
+  private lastFailureLog = 0;
   private readonly progress: ProgressTracker;
   /** Cluster: agents whose kill, asked for on another node, was passed on to their supervisor here. */
   private readonly killsSent = new Set<string>();
@@ -48,10 +54,27 @@ export class AgentMonitor {
       const running = await this.ctx.store.agents.list({ state: 'running', ...(node === undefined ? {} : { node }) });
       this.running = running;
       await Promise.all(running.map((agent) => this.check(agent)));
+      if (this.failingSince !== null) {
+        this.ctx.logger.info({ failedForMs: Date.now() - this.failingSince }, 'monitor passes succeed again');
+        this.failingSince = null;
+      }
     } catch (err) {
-      this.ctx.logger.error({ err }, 'monitor pass failed');
+      this.logFailure(err);
     } finally {
       this.ticking = false;
+    }
+  }
+
+  /** The first failed pass at error level, then one reminder a minute while they keep failing (e.g. the database is down). */
+  private logFailure(err: unknown): void {
+    const now = Date.now();
+    if (this.failingSince === null) {
+      this.failingSince = now;
+      this.lastFailureLog = now;
+      this.ctx.logger.error({ err }, 'monitor pass failed');
+    } else if (now - this.lastFailureLog >= FAILURE_REMINDER_MS) {
+      this.lastFailureLog = now;
+      this.ctx.logger.warn({ err, failingForMs: now - this.failingSince }, 'monitor passes still failing');
     }
   }
 

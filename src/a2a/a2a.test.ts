@@ -88,6 +88,41 @@ describe.skipIf(!sandboxAvailable())('A2A endpoint', () => {
     expect(Number(rows[0]!.n)).toBe(0);
   });
 
+  it('continues a finished task with a message referencing it: a follow-up on its branch, in its context; anything else is refused', async () => {
+    const append = { kind: 'command', argv: ['sh', '-c', 'echo line >> a2a.txt; echo appended'] };
+    const first = await client.sendMessage(sendRequest(userMessage('append to a2a.txt', { repo: 'app', taskId: 'refine-me', runtime: append }))) as Task;
+    expect(first.status?.state).toBe(TaskState.TASK_STATE_COMPLETED);
+    const refine = userMessage('and once more', undefined, { contextId: 'refine-me', referenceTaskIds: [first.id] });
+    const next = await client.sendMessage(sendRequest(refine)) as Task;
+    expect(next.id).not.toBe(first.id);
+    expect(next.contextId).toBe('refine-me');
+    expect(next.status?.state).toBe(TaskState.TASK_STATE_COMPLETED);
+    const record = await agent(next.id);
+    // It started on the first task's tip, so its branch holds both commits; it is the token's, sandboxed like the first.
+    expect(record).toMatchObject({ origin: `a2a:${worker.id}`, sandbox: 'bubblewrap', followUpOf: { agentId: first.id, continue: true } });
+    expect(textOf(await client.getTask({ tenant: '', id: next.id }), 'summary')).toContain('2 commit(s)');
+    // The same message again (a client's retry) is the same follow-up, not a second one.
+    expect(((await client.sendMessage(sendRequest(refine))) as Task).id).toBe(next.id);
+
+    const before = await agentCount();
+    const running = await client.sendMessage(sendRequest(userMessage('sleep', { repo: 'app', runtime: SLEEP }), true)) as Task;
+    const refused: [Partial<Parameters<typeof userMessage>[2]>, Record<string, unknown> | undefined, string][] = [
+      [{ referenceTaskIds: [running.id] }, undefined, 'agent_not_finished'],
+      [{ referenceTaskIds: ['nosuchtask'] }, undefined, 'task_not_found'],
+      [{ referenceTaskIds: [first.id, next.id] }, undefined, 'too_many_reference_tasks'],
+      [{ referenceTaskIds: [first.id] }, { repo: 'app' }, 'follow_up_fields_unsupported'],
+      [{ taskId: first.id }, undefined, 'task_follow_up_unsupported'],
+    ];
+    for (const [extra, data, code] of refused) {
+      expect((await rpcFailure(client.sendMessage(sendRequest(userMessage('more', data, extra), true)))).code, code).toBe(code);
+    }
+    // Another token's task is not this token's to continue: not found, as for any of its ids.
+    const other = await a2aClient(env.t.url, (await mint({ repos: ['app'], runtimes: ['command'], maxActiveAgents: 1 })).token);
+    expect((await rpcFailure(other.sendMessage(sendRequest(userMessage('mine now', undefined, { referenceTaskIds: [first.id] }), true)))).code).toBe('task_not_found');
+    expect(await agentCount()).toBe(before + 1);
+    await client.cancelTask({ tenant: '', id: running.id, metadata: undefined });
+  });
+
   it('cancels a running task: the agent ends killed and the task canceled', async () => {
     const sent = await client.sendMessage(sendRequest(userMessage('sleep', { repo: 'app', runtime: SLEEP }), true));
     const task = sent as Task;

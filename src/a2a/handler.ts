@@ -10,7 +10,7 @@ import type { Store } from '../store/index.js';
 import { A2aCaller } from './caller.js';
 import { isMosaicRefusal } from './errors.js';
 import { followTask } from './follow.js';
-import { spawnRequestOf } from './request.js';
+import { followUpOf, spawnRequestOf, type FollowUpMessage } from './request.js';
 import { agentStatesOf, artifactsOf, taskOf } from './task-view.js';
 
 /** Keys of the per-request state the Fastify plugin and this handler share (ServerCallContext.state). */
@@ -25,7 +25,7 @@ const DEFAULT_PAGE_SIZE = 50;
 const MAX_PAGE_SIZE = 100;
 
 export interface A2aHandlerDeps {
-  agents: Pick<AgentService, 'spawn' | 'get' | 'list' | 'kill' | 'diff' | 'logs'>;
+  agents: Pick<AgentService, 'spawn' | 'reply' | 'get' | 'list' | 'kill' | 'diff' | 'logs'>;
   store: { agents: Pick<Store['agents'], 'findByIdempotencyKey'>; repos: Pick<Store['repos'], 'get'> };
   bus: Pick<EventBus, 'subscribe'>;
   card(): AgentCard;
@@ -141,6 +141,8 @@ export class MosaicA2aHandler implements A2ARequestHandler {
    * (federation/protocol/grants.ts), always sandboxed, origin `a2a:<tokenId>`.
    */
   private async spawn(caller: A2aCaller, params: SendMessageRequest): Promise<AgentRecord> {
+    const followUp = followUpOf(params.message);
+    if (followUp) return this.continueTask(caller, followUp);
     const request = spawnRequestOf(params.message);
     const token = caller.token;
     if (!token) return (await this.deps.agents.spawn(request)).agent;
@@ -153,6 +155,29 @@ export class MosaicA2aHandler implements A2ARequestHandler {
       const repo = await this.deps.store.repos.get(request.repo);
       const limits = authorizeGrantedSpawn(token.grants, request, active, repo?.baseBranch ?? null);
       return (await this.deps.agents.spawn(request, caller.origin, limits)).agent;
+    });
+  }
+
+  /**
+   * A follow-up of a finished task the caller may see: the service's
+   * `reply` (a new agent on its branch tip, its session resumed where the
+   * runtime can). A token's is checked as the same spawn would be now,
+   * exactly as a peer's `agent.reply` is (its grant may have changed since).
+   */
+  private async continueTask(caller: A2aCaller, followUp: FollowUpMessage): Promise<AgentRecord> {
+    const agent = await this.visible(caller, 'agent.status', followUp.referenceTaskId);
+    const reply = { prompt: followUp.prompt, ...(followUp.idempotencyKey ? { idempotencyKey: followUp.idempotencyKey } : {}) };
+    const token = caller.token;
+    if (!token) return this.deps.agents.reply(agent.id, reply);
+    return this.spawnLocks.run(caller.origin, async () => {
+      const existing = reply.idempotencyKey === undefined ? undefined : await this.deps.store.agents.findByIdempotencyKey(caller.origin, reply.idempotencyKey);
+      if (existing) return existing;
+      const active = (await this.deps.agents.list({ origin: caller.origin, state: [...ACTIVE_STATES] })).length;
+      const repo = await this.deps.store.repos.get(agent.repo);
+      const limits = authorizeGrantedSpawn(token.grants, {
+        taskId: agent.taskId, repo: agent.repo, baseBranch: agent.baseBranch, prompt: followUp.prompt, runtime: agent.runtime, env: agent.env,
+      }, active, repo?.baseBranch ?? null);
+      return this.deps.agents.reply(agent.id, reply, caller.origin, limits);
     });
   }
 

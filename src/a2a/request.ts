@@ -47,9 +47,7 @@ function keyOf(messageId: string): string {
  */
 export function spawnRequestOf(message: Message | undefined): SpawnRequest {
   if (!message) throw invalid('missing_message', 'SendMessage needs a message', { field: 'message' });
-  if (message.taskId) {
-    throw invalid('task_follow_up_unsupported', 'a message to an existing task is not supported: send a new message (a new task) instead', { field: 'message.taskId' });
-  }
+  refuseTaskId(message);
   const texts: string[] = [];
   const where: Record<string, unknown> = {};
   if (isObject(message.metadata)) for (const key of WHERE_FIELDS) if (message.metadata[key] !== undefined) where[key] = message.metadata[key];
@@ -67,4 +65,52 @@ export function spawnRequestOf(message: Message | undefined): SpawnRequest {
   if (prompt === '') throw invalid('missing_prompt', 'the message has no text: its text parts are the agent\'s prompt', { field: 'prompt' });
   const taskId = (where.taskId as string | undefined) ?? (isValidName(message.contextId) ? message.contextId : `a2a-${randomBytes(4).toString('hex')}`);
   return { ...(where as Omit<SpawnRequest, 'prompt' | 'taskId'>), taskId, prompt, ...(message.messageId ? { idempotencyKey: keyOf(message.messageId) } : {}) };
+}
+
+/**
+ * Mosaic never asks a client for input, so no task is ever waiting for a
+ * message: a task continues as A2A says a finished one does, as a new task in
+ * its context that references it (see followUpOf).
+ */
+function refuseTaskId(message: Message): void {
+  if (message.taskId) {
+    throw invalid('task_follow_up_unsupported',
+      'a message to an existing task is not supported: send a new message with referenceTaskIds: [<task id>] to continue a finished task', { field: 'message.taskId' });
+  }
+}
+
+/** A follow-up message: the task it continues and the new prompt (its id the idempotency key). */
+export interface FollowUpMessage {
+  referenceTaskId: string;
+  prompt: string;
+  idempotencyKey?: string;
+}
+
+/**
+ * A message that continues a finished task (`referenceTaskIds: [id]`, A2A's
+ * way to refine a task in a terminal state): its text is the new prompt; it
+ * runs as Mosaic's follow-up (`reply`) of that agent, on its branch with its
+ * request, so it may not say where (repo, runtime, …) again. Null when the
+ * message references no task.
+ */
+export function followUpOf(message: Message | undefined): FollowUpMessage | null {
+  if (!message || message.referenceTaskIds.length === 0) return null;
+  refuseTaskId(message);
+  if (message.referenceTaskIds.length > 1) {
+    throw invalid('too_many_reference_tasks', 'a follow-up continues one task: referenceTaskIds must name exactly one', { field: 'message.referenceTaskIds' });
+  }
+  const texts: string[] = [];
+  for (const part of message.parts) {
+    const content = part.content;
+    if (content?.$case === 'text') texts.push(content.value);
+    else if (content?.$case === 'data') {
+      throw invalid('follow_up_fields_unsupported', 'a follow-up runs with the referenced task\'s repository, runtime and branch: send only text', { field: 'data' });
+    }
+  }
+  if (isObject(message.metadata) && WHERE_FIELDS.some((key) => (message.metadata as Record<string, unknown>)[key] !== undefined)) {
+    throw invalid('follow_up_fields_unsupported', 'a follow-up runs with the referenced task\'s repository, runtime and branch: send only text', { field: 'metadata' });
+  }
+  const prompt = texts.join('\n\n').trim();
+  if (prompt === '') throw invalid('missing_prompt', 'the message has no text: its text parts are the follow-up\'s prompt', { field: 'prompt' });
+  return { referenceTaskId: message.referenceTaskIds[0]!, prompt, ...(message.messageId ? { idempotencyKey: keyOf(message.messageId) } : {}) };
 }

@@ -21,6 +21,9 @@ export interface GovernorDeps {
   now?: () => number;
 }
 
+/** How far back start-up looks for rate-limit failures whose retry was never queued. */
+const MISSED_RETRY_WINDOW_MS = 24 * 3600_000;
+
 const ZERO: TokenUsage = { inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, reasoningTokens: 0 };
 const ACTIVE = ['spawning', 'running'] as const;
 
@@ -60,12 +63,22 @@ export class FleetGovernor implements QueueGate {
     this.limits = new RateLimits(this.fleet, deps.logger, this.now);
   }
 
-  /** Loads the pauses in force and follows the agents' events; call before the agents start. */
+  /**
+   * Loads the pauses in force and follows the agents' events; call before
+   * the agents start. A rate-limit failure whose retry an earlier run did not
+   * get to queue (it stopped between the two) is retried now: the retry is
+   * keyed by the failed agent, so one already made is found, not doubled.
+   */
   async start(): Promise<void> {
     await this.limits.load();
     this.unsubscribe = this.deps.bus.subscribe((event) => {
       this.queue = this.queue.then(() => this.onEvent(event)).catch((err: unknown) => this.deps.logger.error({ err: messageOf(err), agentId: event.agentId }, 'fleet: event not applied'));
     });
+    if (!this.deps.rateLimitRetry) return;
+    const since = this.now() - MISSED_RETRY_WINDOW_MS;
+    const missed = (await this.deps.store.agents.list({ state: 'failed' }))
+      .filter((agent) => agent.error?.code === 'rate_limited' && agent.retryOf?.reason !== 'rate_limit' && (agent.endedAt ?? 0) >= since);
+    for (const agent of missed) this.queue = this.queue.then(() => this.retryRateLimited(agent)).catch((err: unknown) => this.deps.logger.error({ err: messageOf(err), agentId: agent.id }, 'fleet: rate-limit retry not queued'));
   }
 
   async stop(): Promise<void> {

@@ -2,7 +2,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PublicAgent } from '../agents/index.js';
 import { getAgent, spawnCommand, waitForState } from '../test-support/agents.js';
-import { startInstanceWithRepo, type InstanceWithRepo, type TestInstance } from '../test-support/instance.js';
+import { startInstanceWithRepo, startTestInstance, type InstanceWithRepo, type TestInstance } from '../test-support/instance.js';
+import { makeTempRepo } from '../test-support/git-fixtures.js';
 import { waitFor } from '../test-support/wait.js';
 
 const FAKE_CLAUDE = fileURLToPath(new URL('../test-support/fake-claude.mjs', import.meta.url));
@@ -71,4 +72,31 @@ describe('rate limits', () => {
     expect(await retriesOf(retry!.id)).toEqual([]);
     expect(await retriesOf(limited.id)).toHaveLength(1);
   }, 150_000);
+});
+
+describe('a rate-limit retry missed by a stop', () => {
+  it('is queued at the next start, once: the retry is keyed by the failed agent', async () => {
+    const repo = await makeTempRepo();
+    // The first run fails the agent but retries nothing, as a server stopped right after the failure would.
+    let t = await startTestInstance({ claudeBin: FAKE_CLAUDE, rateLimitRetry: false });
+    const home = t.home;
+    try {
+      expect((await t.api('POST', '/repos', { name: 'app', path: repo.path })).status).toBe(201);
+      const limited = (await t.api<PublicAgent>('POST', '/agents', { repo: 'app', taskId: 'limited', prompt: '[fake:rate-limit] work', env: { FAKE_CLAUDE_RESET_S: '2' } })).body;
+      expect((await waitForState(t, limited.id)).error?.code).toBe('rate_limited');
+      const retriesOf = async (): Promise<PublicAgent[]> =>
+        (await t.api<{ agents: PublicAgent[] }>('GET', '/agents')).body.agents.filter((a) => a.retryOf?.agentId === limited.id);
+      expect(await retriesOf()).toEqual([]);
+      for (let start = 0; start < 2; start++) {
+        await t.stop(true);
+        t = await startTestInstance({ claudeBin: FAKE_CLAUDE, pollMs: 50 }, home);
+        const retries = await waitFor(async () => { const r = await retriesOf(); return r.length > 0 ? r : undefined; }, { timeoutMs: 10_000 });
+        expect(retries).toHaveLength(1);
+        expect(retries[0]!.retryOf).toMatchObject({ agentId: limited.id, reason: 'rate_limit' });
+      }
+    } finally {
+      await t.stop();
+      repo.cleanup();
+    }
+  }, 90_000);
 });

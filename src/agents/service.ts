@@ -23,7 +23,7 @@ import { requestKill } from './supervisor/index.js';
 import { WarmPool } from './pool/index.js';
 import { Reconciler, type ReconcileReport, type WorktreeView } from './reconciler.js';
 import { reattachSpawning } from './reattach.js';
-import { AgentRecorder } from './recorder.js';
+import { AgentRecorder, type TimingsListener } from './recorder.js';
 import type { NodePlacement } from './placement.js';
 import { Scheduler } from './scheduler.js';
 import { buildAgentRecord } from './spawn-request.js';
@@ -53,6 +53,11 @@ export class AgentService {
   readonly conflicts: ConflictWatcher;
   /** Warm worktree pools of the registered repositories. */
   readonly pool: WarmPool;
+
+  /** Phases' timings as this process records them (see AgentRecorder.onTimings): the metrics' histogram. */
+  onTimings(listener: TimingsListener): () => void {
+    return this.ctx.recorder.onTimings(listener);
+  }
 
   constructor(deps: AgentServiceDeps) {
     // As root, agents' trees belong to the agent user: Mosaic's git must still work in them (and a bad MOSAIC_AGENT_USER stops the start).

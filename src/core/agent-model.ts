@@ -209,6 +209,10 @@ export interface AgentTimings {
 }
 
 export const TIMING_PHASES = ['queued', 'worktree', 'pool', 'copy', 'sandbox', 'setup', 'launch', 'run', 'import', 'snapshot', 'remove'] as const satisfies readonly (keyof AgentTimings)[];
+export type TimingPhase = (typeof TIMING_PHASES)[number];
+
+/** The phases up to `running` (recorded when the agent starts); the others are recorded when it ends. */
+export const SPAWN_PHASES: readonly TimingPhase[] = ['queued', 'worktree', 'pool', 'copy', 'sandbox', 'setup'];
 
 /** Timings as a peer (or any untrusted source) sent them: known phases with finite, non-negative whole ms; anything else dropped. */
 export function parseTimings(value: unknown): AgentTimings | null {

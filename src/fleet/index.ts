@@ -44,7 +44,7 @@ export function createFleet(deps: FleetDeps): Fleet {
     ...(deps.peers ? { peers: deps.peers } : {}),
   });
   const metrics = new FleetMetrics({
-    store: deps.store, bus: deps.bus, governor,
+    store: deps.store, bus: deps.bus, governor, onTimings: (listener) => deps.agents.onTimings(listener),
     ...(deps.outboxDepths ? { outboxDepths: deps.outboxDepths } : {}),
     ...(deps.peerName ? { peerName: deps.peerName } : {}),
   });

@@ -80,4 +80,21 @@ describe('metrics', () => {
     expect(value(after, 'mosaic_agents_waiting', { reason: 'budget' })).toBe(0);
     expect(after.find((s) => s.name === 'mosaic_agents_waiting' && s.labels.reason === 'rate_limit')).toBeDefined();
   }, 60_000);
+
+  it('has a histogram per phase, observed once per agent as its timings are recorded (issue 24)', async () => {
+    const count = (samples: Sample[], phase: string): number => value(samples, 'mosaic_agent_phase_seconds_count', { phase });
+    const before = await scrape();
+    const agent = await waitForState(t, (await spawnCommand(t, 'echo phase > p.txt', { taskId: 'phases' })).id);
+    expect(agent.state).toBe('completed');
+    const after = await scrape();
+    // A cold agent passes every phase but `pool`; each is observed once, at running or at its end.
+    for (const phase of ['queued', 'worktree', 'copy', 'sandbox', 'setup', 'launch', 'run', 'import', 'snapshot', 'remove']) {
+      expect(count(after, phase) - count(before, phase), phase).toBe(1);
+    }
+    expect(count(after, 'pool') - count(before, 'pool')).toBe(0);
+    // The observed seconds are the record's milliseconds.
+    const sum = (samples: Sample[]): number => value(samples, 'mosaic_agent_phase_seconds_sum', { phase: 'worktree' });
+    expect(sum(after) - sum(before)).toBeCloseTo((agent.timings?.worktree ?? -1) / 1000, 6);
+    expect(after.some((s) => s.name === 'mosaic_agent_phase_seconds_bucket' && s.labels.phase === 'worktree' && s.labels.le === '+Inf')).toBe(true);
+  }, 60_000);
 });

@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { EventBus } from '../agents/event-bus.js';
+import type { TimingsListener } from '../agents/recorder.js';
 import type { AgentWaiting, RuntimeSpec } from '../core/agent-model.js';
 import type { SqlStore } from '../store/index.js';
 import type { FleetGovernor } from './governor.js';
@@ -13,6 +14,8 @@ export interface MetricsDeps {
   outboxDepths?: () => Promise<Array<{ peer: string; depth: number }>>;
   /** The connection name of a peer's instanceId (agents' origins), when known. */
   peerName?: (instanceId: string) => Promise<string | undefined>;
+  /** The phases' timings as this process records them on its agents (AgentService.onTimings). */
+  onTimings?: (listener: TimingsListener) => () => void;
 }
 
 function parse<T>(text: string | null): T | null {
@@ -33,6 +36,7 @@ function parse<T>(text: string | null): T | null {
 export class FleetMetrics {
   readonly registry = new Registry();
   private readonly unsubscribe: () => void;
+  private readonly stopTimings: () => void;
 
   constructor(deps: MetricsDeps) {
     const { store, governor } = deps;
@@ -72,6 +76,18 @@ export class FleetMetrics {
       const a = event.data;
       if (event.type === 'agent.state' && a.state === 'running' && a.startedAt !== null) spawnToRunning.observe(Math.max(0, a.startedAt - a.createdAt) / 1000);
     });
+
+    const phaseSeconds = new Histogram({
+      name: 'mosaic_agent_phase_seconds', help: 'Time an agent spent in each phase (its recorded timings: queued, worktree or pool, copy, sandbox, setup, launch, run, import, snapshot, remove)',
+      labelNames: ['phase'], registers,
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600],
+    });
+    this.stopTimings = deps.onTimings?.((agent, phases) => {
+      for (const phase of phases) {
+        const ms = agent.timings?.[phase];
+        if (typeof ms === 'number') phaseSeconds.observe({ phase }, ms / 1000);
+      }
+    }) ?? (() => undefined);
 
     const peerLabel = async (origin: string): Promise<string> => {
       if (origin === 'local' || origin.startsWith('a2a:')) return origin;
@@ -119,5 +135,6 @@ export class FleetMetrics {
 
   close(): void {
     this.unsubscribe();
+    this.stopTimings();
   }
 }

@@ -1,5 +1,4 @@
 import { Command } from 'commander';
-import { runStdioServer } from '../../mcp/index.js';
 import { CliError, messageOf } from '../client.js';
 import { resolveTarget, type GlobalOptions } from '../context.js';
 
@@ -23,6 +22,9 @@ The instance must be running (mosaic up); the same tools are served at POST <url
       }
       const target = resolveTarget(command.optsWithGlobals<GlobalOptions>());
       if (!target.token) throw new CliError('auth_required', `no admin token at ${target.tokenPath}: run mosaic init, or set MOSAIC_HOME`);
+      // Loaded here, not at the top: the MCP server pulls in the agents' modules and the store's drivers,
+      // which every other verb (each a process of its own) would otherwise load at start for nothing.
+      const { runStdioServer } = await import('../../mcp/index.js');
       try {
         await runStdioServer({ url: target.url, token: target.token });
       } catch (err) {

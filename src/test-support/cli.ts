@@ -23,9 +23,9 @@ export function cliEnv(env: Record<string, string>): NodeJS.ProcessEnv {
   return { ...clean, ...env };
 }
 
-/** The argv that runs the CLI (node with tsx), for tests that put it in a shell pipeline. */
+/** The argv that runs the CLI (built when fresh, else through tsx), for tests that put it in a shell pipeline. */
 export function cliArgv(): string[] {
-  return [process.execPath, '--import', TSX, MAIN];
+  return [process.execPath, ...cliEntry()];
 }
 
 /** The program and arguments that run the CLI (built when fresh, else through tsx), for clients that start it themselves. */

@@ -1,3 +1,4 @@
+import { RepoRemotes } from '../src/repos/remotes.js';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { EventBus, type AgentService } from '../src/agents/index.js';
@@ -57,7 +58,7 @@ export async function benchFleet(): Promise<BenchResult[]> {
     const config = loadConfig({}, { home: tmp.dir, maxAgents: 1_000_000 });
     const logger = createLogger('silent', 'json');
     const bus = new EventBus();
-    const ctx: AgentContext = { config, store, git: {} as WorktreeManager, bus, logger, recorder: new AgentRecorder(store, bus, logger) };
+    const ctx: AgentContext = { config, store, git: {} as WorktreeManager, bus, logger, recorder: new AgentRecorder(store, bus, logger), remotes: new RepoRemotes({ fetchTimeoutMs: 60_000, logger }) };
     const noLaunch = {} as AgentLauncher; // decisions only: nothing is launched
     const plain = new Scheduler(ctx, noLaunch);
     const baselineMs = await perDecision(() => plain.decide(true));

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { Config } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
 import type { WorktreeManager } from '../git/index.js';
+import type { RepoRemotes } from '../repos/remotes.js';
 import type { Store } from '../store/types.js';
 import type { EventBus } from './event-bus.js';
 import type { QueueGate } from './gate.js';
@@ -17,6 +18,8 @@ export interface AgentContext {
   bus: EventBus;
   recorder: AgentRecorder;
   logger: Logger;
+  /** Repositories shared by URL: this node's clones, fetches and pushes (no-ops for a repository at a local path). */
+  remotes: RepoRemotes;
   /** Cluster only: this node's placement (set once at start by src/cluster); absent on a single machine. */
   placement?: NodePlacement;
   /** Fleet governance, when the instance has it (set once, before agents start; see gate.ts). */

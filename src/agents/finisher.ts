@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { messageOf } from '../core/errors.js';
+import { branchExists } from '../git/index.js';
 import { agentDir, agentLogPath, type AgentContext } from './context.js';
 import { judgeExit, type Outcome } from './outcome.js';
 import { instancePrices } from './runtimes/index.js';
@@ -55,6 +56,7 @@ export class AgentFinisher {
     if (agent.state !== 'spawning' && agent.state !== 'running') return agent;
     const timings = launchAndRun(agent, exit, Date.now());
     const { saved, notSaved } = await this.saveWork(agent, timings);
+    if (notSaved === null) await this.pushToRemote(agent);
     // Work that did not reach the branch overrides any outcome: the agent must never look done (nothing is lost silently).
     const ended: Outcome = notSaved === null ? outcome : { kind: 'failed', error: workNotSaved(agent, outcome, notSaved) };
     // A killed agent keeps the reason its kill recorded (budget_exceeded); otherwise it has no error.
@@ -67,6 +69,22 @@ export class AgentFinisher {
       timings,
       endedAt: Date.now(),
     });
+  }
+
+  /**
+   * Shared by URL: the branch (snapshot included) goes to the remote before
+   * the agent is recorded ended, so every node finds it there. A failed push
+   * is logged and the branch stays here (a later land or diff from this
+   * node still works; other nodes see its last checkpoint).
+   */
+  private async pushToRemote(agent: AgentRecord): Promise<void> {
+    const repo = await this.ctx.store.repos.get(agent.repo).catch(() => undefined);
+    if (!repo?.url) return;
+    try {
+      if (await branchExists(repo.path, agent.branch)) await this.ctx.remotes.pushBranch(repo, agent.branch);
+    } catch (err) {
+      this.ctx.logger.warn({ agentId: agent.id, repo: repo.name, err: messageOf(err) }, 'pushing the agent\'s branch to the remote failed; it is kept here');
+    }
   }
 
   /**

@@ -50,8 +50,17 @@ export async function landWork(ctx: AgentContext, repoName: string, work: Landab
   const repo = await ctx.store.repos.get(repoName);
   if (!repo) throw notFound('repo_not_found', `repository '${repoName}' is not registered`);
   let result: { commit: string; into: string };
+  if (repo.url) {
+    // Shared by URL: the remote is the truth. Both branches as it has them (the agent may have run on another
+    // node), and the target moves there first, with a compare-and-swap on what was read (409 target_moved).
+    await ctx.remotes.adopt(repo, work.branch);
+    if (into !== repo.baseBranch) await ctx.remotes.adopt(repo, into);
+  }
   try {
-    result = await ctx.git.land({ repoPath: repo.path, source: work.branch, into, strategy, message });
+    result = await ctx.git.land({
+      repoPath: repo.path, source: work.branch, into, strategy, message,
+      ...(repo.url ? { beforeUpdate: ({ previous, commit }: { previous: string; commit: string }) => ctx.remotes.pushLanding(repo, into, previous, commit) } : {}),
+    });
   } catch (err) {
     if (isMosaicError(err) && err.code === 'land_conflict') throw landConflictNext(err, work, repo.path, into);
     throw err;

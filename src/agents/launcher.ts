@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { managedRoot } from '../git/index.js';
 import { isMosaicError, messageOf } from '../core/errors.js';
 import { agentDir, agentLogPath, type AgentContext } from './context.js';
 import type { AgentFinisher } from './finisher.js';
@@ -32,7 +33,8 @@ export class AgentLauncher {
   ) {}
 
   /** Runs the launch of an agent the scheduler has just moved to `spawning`. */
-  async launch(agent: AgentRecord): Promise<void> {
+  async launch(queued: AgentRecord): Promise<void> {
+    let agent = queued;
     const { ctx } = this;
     let port: number | null = null;
     // Where its time goes (issue 24): phases back to back from createdAt, kept on the record as they end.
@@ -53,6 +55,15 @@ export class AgentLauncher {
       if (!repo) throw Object.assign(new Error(`repository ${agent.repo} is no longer registered`), { code: 'repo_missing' });
       const dir = agentDir(ctx.config, agent.id);
       mkdirSync(dir, { recursive: true, mode: 0o700 });
+      if (repo.url) {
+        // Shared by URL: this node's clone, fetched now (a failure ends the agent `repo_fetch_failed`), and the
+        // worktree under it (the node that took the spawn request computed the path under its own clone).
+        // A retry --continue or follow-up starts from a commit the old agent's node pushed: the fetch brings it.
+        // (Its time counts in the worktree phase.)
+        await ctx.remotes.sync(repo);
+        const here = join(managedRoot(repo.path), agent.branch);
+        if (agent.worktreePath !== here) agent = (await ctx.store.agents.update(agent.id, { worktreePath: here })) ?? { ...agent, worktreePath: here };
+      }
 
       // A ready worktree from the repository's warm pool, or a new one (with copyFiles and shareDirs).
       const worktree = await this.pool.obtain(repo, agent);

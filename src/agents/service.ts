@@ -4,10 +4,12 @@ import type { Config } from '../core/config.js';
 import { conflict, invalid, isMosaicError, notFound, tooMany } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { assertRefName, branchExists, pushBranch, resolveCommit, trustAgentOwnedTrees, type BranchBundle, type PushedBranch, type WorktreeManager } from '../git/index.js';
+import { RepoRemotes } from '../repos/remotes.js';
 import type { AgentFilter, Store } from '../store/types.js';
 import type { PushRequest } from './api.js';
 import { agentDir, agentLogPath, type AgentContext } from './context.js';
 import type { EventBus } from './event-bus.js';
+import { Checkpointer } from './checkpoints.js';
 import { AgentFinisher } from './finisher.js';
 import { agentUserFor, assertProgramsVisible, probeFor, removeTree, sandboxUnavailable, secretPaths, willSandbox } from './sandbox/index.js';
 import { AgentLauncher } from './launcher.js';
@@ -49,10 +51,13 @@ export class AgentService {
   private readonly scheduler: Scheduler;
   private readonly monitor: AgentMonitor;
   private readonly reconciler: Reconciler;
+  private readonly checkpoints: Checkpointer;
   /** The conflict radar of every repository (GET /repos/:name/conflicts, SSE repo.conflicts). */
   readonly conflicts: ConflictWatcher;
   /** Warm worktree pools of the registered repositories. */
   readonly pool: WarmPool;
+  /** Repositories shared by URL: this node's clones (the registry clones a new one through it). */
+  readonly remotes: RepoRemotes;
 
   /** Phases' timings as this process records them (see AgentRecorder.onTimings): the metrics' histogram. */
   onTimings(listener: TimingsListener): () => void {
@@ -63,12 +68,15 @@ export class AgentService {
     // As root, agents' trees belong to the agent user: Mosaic's git must still work in them (and a bad MOSAIC_AGENT_USER stops the start).
     trustAgentOwnedTrees(agentUserFor(deps.config)?.uid ?? null);
     const recorder = new AgentRecorder(deps.store, deps.bus, deps.logger);
-    this.ctx = { ...deps, recorder };
+    const remotes = new RepoRemotes({ fetchTimeoutMs: deps.config.repoFetchTimeoutS * 1000, logger: deps.logger });
+    this.ctx = { ...deps, recorder, remotes };
+    this.remotes = remotes;
     this.finisher = new AgentFinisher(this.ctx);
     this.pool = new WarmPool(this.ctx);
     this.launcher = new AgentLauncher(this.ctx, this.finisher, this.pool);
     this.scheduler = new Scheduler(this.ctx, this.launcher);
     this.monitor = new AgentMonitor(this.ctx, this.finisher, () => this.scheduler.pump());
+    this.checkpoints = new Checkpointer(this.ctx, () => this.monitor.running);
     this.reconciler = new Reconciler(this.ctx, (repo, path) => this.pool.owns(repo, path));
     this.conflicts = new ConflictWatcher(this.ctx);
   }
@@ -148,6 +156,7 @@ export class AgentService {
     await this.monitor.tick();
     await this.reconciler.reconcile();
     this.monitor.start();
+    this.checkpoints.start();
     this.scheduler.pump();
     await this.pool.start();
   }
@@ -155,6 +164,7 @@ export class AgentService {
   /** Stops watching; agents keep running under their supervisors. */
   async stop(): Promise<void> {
     this.monitor.stop();
+    this.checkpoints.stop();
     this.conflicts.stop();
     await this.scheduler.stop();
     await this.pool.stop();
@@ -291,11 +301,13 @@ export class AgentService {
 
   async diff(id: string): Promise<string> {
     const agent = await this.get(id);
-    // In a cluster a running agent's uncommitted work is in its worktree on its node.
-    const remote = this.ctx.placement?.remote(agent);
-    if (remote) return remote.diff();
     const repo = await this.ctx.store.repos.get(agent.repo);
+    // In a cluster a running agent's uncommitted work is in its worktree on its node; a finished one's branch
+    // in a repository shared by URL is on the remote, read here (its node may be gone).
+    const remote = repo?.url && isTerminal(agent.state) ? undefined : this.ctx.placement?.remote(agent);
+    if (remote) return remote.diff();
     if (!repo) throw notFound('repo_not_found', `repository '${agent.repo}' is no longer registered`);
+    if (repo.url && isTerminal(agent.state)) await this.ctx.remotes.adopt(repo, agent.branch);
     if (agent.state === 'queued') return '';
     // Ended before its branch was made (killed while queued, failed to start): nothing to diff.
     if (isTerminal(agent.state) && !(await branchExists(repo.path, agent.branch))) return '';
@@ -321,6 +333,8 @@ export class AgentService {
     const old = await this.get(id);
     const repo = await this.ctx.store.repos.get(old.repo);
     if (!repo) throw notFound('repo_not_found', `repository '${old.repo}' is no longer registered`);
+    // Shared by URL: the old agent may have run on another node; its branch is on the remote.
+    if (request.continue === true && isTerminal(old.state)) await this.ctx.remotes.adopt(repo, old.branch);
     const record = await buildRetryRecord(old, repo, request);
     await this.checkQueueRoom();
     const { agent } = await this.ctx.recorder.insert(record);
@@ -366,6 +380,7 @@ export class AgentService {
     const old = await this.get(id);
     const repo = await this.ctx.store.repos.get(old.repo);
     if (!repo) throw notFound('repo_not_found', `repository '${old.repo}' is no longer registered`);
+    if (isTerminal(old.state)) await this.ctx.remotes.adopt(repo, old.branch);
     const record = { ...(await buildFollowUpRecord(old, repo, request, origin)), limits };
     await this.checkQueueRoom();
     const { agent } = await this.ctx.recorder.insert(record);
@@ -404,6 +419,7 @@ export class AgentService {
     }
     const repo = await this.ctx.store.repos.get(agent.repo);
     if (!repo) throw notFound('repo_not_found', `repository '${agent.repo}' is no longer registered`);
+    await this.ctx.remotes.adopt(repo, agent.branch); // shared by URL: it may have run on another node
     return this.ctx.git.bundle(repo.path, agent.branch, agent.baseBranch, this.ctx.config.bundleMaxBytes);
   }
 

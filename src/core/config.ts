@@ -90,6 +90,10 @@ export interface Config {
   nodeUrl: string | undefined;
   /** A node silent this long is lost (seconds). */
   nodeLeaseS: number;
+  /** Repositories shared by URL: a running agent's worktree is pushed to the remote this often (seconds, issue 21). */
+  checkpointS: number;
+  /** Repositories shared by URL: a fetch (or first clone) slower than this fails the spawn `repo_fetch_failed` (seconds). */
+  repoFetchTimeoutS: number;
   /** Fleet: an agent that failed on its runtime's rate limit is retried once after the reset (default true). */
   rateLimitRetry: boolean;
   /** `GET /metrics` answers without the admin token (default false). */
@@ -144,6 +148,8 @@ const SETTINGS = {
   nodeName: 'MOSAIC_NODE_NAME',
   nodeUrl: 'MOSAIC_NODE_URL',
   nodeLeaseS: 'MOSAIC_NODE_LEASE_S',
+  checkpointS: 'MOSAIC_CHECKPOINT_S',
+  repoFetchTimeoutS: 'MOSAIC_REPO_FETCH_TIMEOUT_S',
   rateLimitRetry: 'MOSAIC_RATE_LIMIT_RETRY',
   metricsPublic: 'MOSAIC_METRICS_PUBLIC',
 } as const;
@@ -289,6 +295,8 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     nodeName: text(pick('nodeName'), hostname()),
     nodeUrl: text(pick('nodeUrl'), undefined),
     nodeLeaseS: integer('nodeLeaseS', pick('nodeLeaseS'), 30, 1, 3600),
+    checkpointS: integer('checkpointS', pick('checkpointS'), 300, 1, 86_400),
+    repoFetchTimeoutS: integer('repoFetchTimeoutS', pick('repoFetchTimeoutS'), 120, 1, 3600),
     rateLimitRetry: bool('rateLimitRetry', pick('rateLimitRetry'), true),
     metricsPublic: bool('metricsPublic', pick('metricsPublic'), false),
   };

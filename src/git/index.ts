@@ -38,3 +38,5 @@ export { pushBranch } from './push.js';
 export { isIgnoredDir } from './ignore.js';
 export type { PullRequestText, PushedBranch } from './push.js';
 export { diffStat, type DiffFileStat, type DiffStat } from './diff-stat.js';
+export { adoptRemoteBranch, checkRemoteUrl, cloneRemote, cloneUrl, commitCheckpoint, fetchRemote, pushRemote, REMOTE_BRANCHES } from './remote.js';
+export type { RemotePush, RemoteScheme } from './remote.js';

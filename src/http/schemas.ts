@@ -190,10 +190,14 @@ export const repoEditableProperties = {
 export const repoBody = {
   type: 'object',
   additionalProperties: false,
-  required: ['name', 'path'],
+  required: ['name'],
   properties: {
     name,
-    path: { type: 'string', minLength: 1, maxLength: 4096 },
+    path: { type: 'string', minLength: 1, maxLength: 4096, description: 'a local checkout (or url)' },
+    url: {
+      type: 'string', maxLength: 4096,
+      description: 'shared by this git URL (https://, ssh://, user@host:path or file:///path): each node keeps its own clone under $MOSAIC_HOME/repos/<name>, fetched before a spawn; agents\' branches are pushed there (400 invalid_repo_url, 502 repo_fetch_failed)',
+    },
     ...repoEditableProperties,
   },
 } as const;
@@ -213,7 +217,8 @@ export const repoSchema = {
   type: 'object',
   properties: {
     name: { type: 'string' },
-    path: { type: 'string' },
+    path: { type: 'string', description: 'the checkout (for a repository shared by URL: this node\'s clone)' },
+    url: { type: ['string', 'null'], description: 'the git URL the nodes share it by; null for a local path' },
     baseBranch: { type: 'string' },
     setup: { type: ['array', 'null'], items: { type: 'string' } },
     copyFiles: { type: 'array', items: { type: 'string' } },

@@ -100,6 +100,8 @@ async function startLocked(
     onIdleError: (err) => logger.warn({ code: (err as { code?: unknown }).code, message: err.message }, 'database connection lost; it is replaced when next needed'),
   });
   logger.info({ store: store.describe() }, 'store opened');
+  // Repositories shared by URL are read as this node's clones under its home.
+  store.repos.cloneHome = config.home;
   // One standalone instance per database, as one server per home; the nodes of a cluster hold it shared.
   let owner: OwnerLock | undefined;
   let cluster: ClusterMember | undefined;
@@ -132,7 +134,7 @@ async function startLocked(
   else logger.warn({ reason: sandbox?.reason, mode: config.sandbox }, config.sandbox === 'required'
     ? 'sandbox: none available and MOSAIC_SANDBOX=required, every agent will fail' : 'sandbox: none available, local agents run unsandboxed and peers\' spawns are refused');
   const agents = new AgentService({ config, store: cluster?.agentStore ?? store, git, bus, logger });
-  const repos = new RepoService(store, (repo) => agents.activeIn(repo), agents.pool);
+  const repos = new RepoService(store, (repo) => agents.activeIn(repo), agents.pool, { home: config.home, cloner: agents.remotes });
   const feed = new EventFeed(store, bus);
   const federation = createFederation({ config, identity: instanceIdentity, store, agents, bus, logger });
 

@@ -1,8 +1,10 @@
-import { isAbsolute } from 'node:path';
+import { existsSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
 import { conflict, invalid, notFound } from '../core/errors.js';
 import { assertName } from '../core/ids.js';
-import { assertBranchName, branchExists, inspectRepo, normalizeCopyEntry } from '../git/index.js';
+import { adoptRemoteBranch, assertBranchName, branchExists, checkRemoteUrl, inspectRepo, normalizeCopyEntry } from '../git/index.js';
 import type { RepoRecord, Store } from '../store/types.js';
+import type { RepoRemotes } from './remotes.js';
 import { checkPoolSize, checkSetupInputs, checkShareDirs, checkShareDirsIgnored } from './pool-fields.js';
 
 /**
@@ -29,8 +31,16 @@ export interface RepoEdit {
 
 export interface RepoInput extends Omit<RepoEdit, 'setup'> {
   name: string;
-  path: string;
+  /** A local checkout; or `url` instead. */
+  path?: string;
+  /** Shared by this git URL (https, ssh or file://): each node keeps its own clone (issue 21). */
+  url?: string;
   setup?: string[];
+}
+
+/** What the registry needs to clone a repository shared by URL (agents' RepoRemotes). */
+export interface RepoCloner {
+  cloneNew(name: string, url: string, path: string): Promise<string | null>;
 }
 
 /** What the registry needs of the warm pools (DESIGN §3 "Warm pools"). */
@@ -64,6 +74,8 @@ export class RepoService {
     /** How many active agents use a repository; one in use cannot be removed. */
     private readonly activeAgents: (repo: string) => Promise<number>,
     private readonly pools?: RepoPools,
+    /** Repositories shared by URL: where this node keeps its clones ($MOSAIC_HOME) and how it makes one. */
+    private readonly clones?: { home: string; cloner: RepoCloner },
   ) {}
 
   private async view(repo: RepoRecord): Promise<RepoView> {
@@ -76,6 +88,8 @@ export class RepoService {
 
   async add(input: RepoInput): Promise<RepoView> {
     const name = assertName('name', input.name);
+    if (input.url !== undefined) return this.addByUrl(name, input);
+    if (input.path === undefined) throw invalid('invalid_repo', 'give path (a local checkout) or url (a git URL shared by the nodes)', { field: 'path' });
     if (!isAbsolute(input.path)) throw invalid('invalid_path', 'path must be absolute', { field: 'path' });
     const info = await inspectRepo(input.path);
     const baseBranch = input.baseBranch ?? info.currentBranch;
@@ -98,6 +112,46 @@ export class RepoService {
       poolSize,
       shareDirs,
       setupInputs,
+      network: input.network ?? 'host',
+      projectConfig: input.projectConfig ?? true,
+      url: null,
+      createdAt: Date.now(),
+    };
+    await this.store.repos.insert(record);
+    this.pools?.configure(record);
+    return this.view(record);
+  }
+
+  /**
+   * A repository shared by URL (issue 21): cloned here now, under
+   * `$MOSAIC_HOME/repos/<name>` (a clone left by an earlier registration of
+   * the name is replaced), so a bad URL or an unreachable remote is an
+   * answer now (400 `invalid_repo_url`, 502 `repo_fetch_failed`), not a
+   * failed spawn later. Other nodes clone it on their first need.
+   */
+  private async addByUrl(name: string, input: RepoInput): Promise<RepoView> {
+    if (input.path !== undefined) throw invalid('invalid_repo', 'give either path or url, not both', { field: 'path' });
+    const { url } = checkRemoteUrl(input.url);
+    if (!this.clones) throw invalid('invalid_repo_url', 'repositories by URL are not available here', { field: 'url' });
+    for (const file of input.copyFiles ?? []) checkCopyFile(file);
+    const poolSize = checkPoolSize(input.poolSize ?? 0);
+    const shareDirs = checkShareDirs(input.shareDirs ?? []);
+    const setupInputs = checkSetupInputs(input.setupInputs ?? null);
+    if (input.baseBranch !== undefined) assertBranchName('baseBranch', input.baseBranch);
+    if (await this.store.repos.get(name)) throw conflict('repo_exists', `a repository named '${name}' is already registered`);
+    const path = join(this.clones.home, 'repos', name);
+    const remoteDefault = await this.clones.cloner.cloneNew(name, url, path);
+    const baseBranch = input.baseBranch ?? remoteDefault;
+    if (!baseBranch) throw invalid('invalid_base_branch', 'the remote has no default branch (is it empty?); give baseBranch', { field: 'baseBranch' });
+    if (!existsSync(path) || (await adoptRemoteBranch(path, baseBranch, true)) === null) {
+      throw invalid('unknown_base_branch', `branch '${baseBranch}' does not exist on ${url}`, { field: 'baseBranch' });
+    }
+    await checkShareDirsIgnored(path, shareDirs);
+    const record: RepoRecord = {
+      name, path, url, baseBranch,
+      setup: input.setup && input.setup.length > 0 ? [...input.setup] : null,
+      copyFiles: [...(input.copyFiles ?? [])],
+      poolSize, shareDirs, setupInputs,
       network: input.network ?? 'host',
       projectConfig: input.projectConfig ?? true,
       createdAt: Date.now(),
@@ -129,6 +183,7 @@ export class RepoService {
     const current = await this.record(name);
     const next: RepoRecord = { ...current };
     if (edit.baseBranch !== undefined) {
+      if (current.url && existsSync(current.path)) await adoptRemoteBranch(current.path, assertBranchName('baseBranch', edit.baseBranch), true);
       await checkBaseBranch(current.path, edit.baseBranch);
       next.baseBranch = edit.baseBranch;
     }

@@ -21,6 +21,12 @@ export interface RepoRecord {
    * Default true.
    */
   projectConfig?: boolean;
+  /**
+   * Shared by this git URL (issue 21): each node keeps its own clone, and
+   * `path` is that clone on this node (`$MOSAIC_HOME/repos/<name>`). Null
+   * (or absent): a repository at a local path.
+   */
+  url?: string | null;
   createdAt: number;
 }
 

@@ -86,6 +86,11 @@ export class PoolWorker {
       }
     });
 
+    if (repo.url && repo.poolSize > 0) {
+      // Shared by URL: refill at the remote's tip (a failed fetch refills at the last one known here).
+      const current = repo;
+      await this.ctx.remotes.sync(current).catch((err: unknown) => this.ctx.logger.warn({ repo: current.name, err: messageOf(err) }, 'pool refill: fetching the repository failed'));
+    }
     const tip = await resolveCommit(repo.path, `refs/heads/${repo.baseBranch}`);
     for (const entry of [...entries.values()]) {
       if (this.stopped || tip === null) break;

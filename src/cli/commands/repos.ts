@@ -116,7 +116,8 @@ export function formatPool(repo: RepoView): string {
 function repoFields(repo: RepoView): [string, string][] {
   return [
     ['name', repo.name],
-    ['path', repo.path],
+    ...(repo.url ? [['url', repo.url] as [string, string]] : []),
+    ['path', repo.url ? `${repo.path} (this node's clone)` : repo.path],
     ['base branch', repo.baseBranch],
     ['setup', formatSetup(repo.setup)],
     ['copy files', repo.copyFiles.length > 0 ? repo.copyFiles.join(', ') : '-'],
@@ -134,17 +135,22 @@ export function reposCommand(): Command {
   const repos = new Command('repos').description('register the git repositories agents may run in');
 
   editOptions(repos.command('add'), true)
-    .description('register a repository (the path is resolved from the current directory)')
+    .description('register a repository: a local checkout (the path is resolved from the current directory), or a git URL every node clones (--url)')
     .argument('<name>', 'name agents refer to it by', nameArg)
-    .argument('<path>', 'path of the main checkout')
+    .argument('[path]', 'path of the main checkout (not with --url)')
+    .option('--url <git-url>', 'share it by this git URL (https://, ssh://, user@host:path, file:///path): each node keeps its own clone, agents\' branches are pushed there')
     .option('--json', 'print the repository as JSON')
     .addHelpText('after', `
 Examples:
   mosaic repos add app ~/src/app --setup "npm ci" --copy-file .env
   mosaic repos add web ~/src/web --setup "npm ci" --pool 2 --share-dir node_modules
-  mosaic repos add api ./api --setup-arg make --setup-arg "deps all"`)
-    .action(async (name: string, path: string, opts: EditOptions & { json?: boolean }, command: Command) => {
-      const body = { name, path: resolve(path), ...editBody(opts) };
+  mosaic repos add api ./api --setup-arg make --setup-arg "deps all"
+  mosaic repos add web --url git@github.com:acme/web.git --setup "npm ci"   (a cluster: every node clones it)`)
+    .action(async (name: string, path: string | undefined, opts: EditOptions & { json?: boolean; url?: string }, command: Command) => {
+      if (opts.url !== undefined && path !== undefined) throw usageError('give either a path or --url, not both');
+      if (opts.url === undefined && path === undefined) throw usageError('give the path of the main checkout, or --url <git-url>');
+      const where = opts.url !== undefined ? { url: opts.url } : { path: resolve(path as string) };
+      const body = { name, ...where, ...editBody(opts) };
       const repo = await clientFor(command).post<RepoView>('/repos', body);
       if (opts.json) return printJson(repo);
       print(`registered ${repo.name}`);
@@ -178,9 +184,9 @@ Examples:
       if (opts.json) return printJson(result);
       if (result.repos.length === 0) return print('no repositories registered — add one with `mosaic repos add <name> <path>`');
       print(formatTable(
-        ['NAME', 'BASE', 'PATH', 'SETUP', 'COPY FILES', 'POOL'],
+        ['NAME', 'BASE', 'PATH', 'SETUP', 'COPY FILES', 'POOL', 'URL'],
         result.repos.map((repo) => [repo.name, repo.baseBranch, repo.path, formatSetup(repo.setup), dash(repo.copyFiles.join(',')),
-          repo.poolSize > 0 ? `${repo.pool?.ready ?? 0}/${repo.poolSize}` : '-']),
+          repo.poolSize > 0 ? `${repo.pool?.ready ?? 0}/${repo.poolSize}` : '-', dash(repo.url ?? '')]),
       ));
     });
 

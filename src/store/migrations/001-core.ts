@@ -260,4 +260,12 @@ ${PG_EVENTS}
       ALTER TABLE agents ADD COLUMN waiting_for TEXT;
     `,
   },
+  {
+    // Issue 21: a repository shared by URL (each node keeps its own clone under $MOSAIC_HOME/repos/<name>;
+    // its path column then holds that path relative to the home). 83: a number of its own; versions only need to grow.
+    version: 83,
+    name: 'core: repos.url',
+    up: 'ALTER TABLE repos ADD COLUMN url TEXT',
+    postgres: 'ALTER TABLE repos ADD COLUMN url TEXT',
+  },
 ];

@@ -81,6 +81,7 @@ export class RepoService {
   private async view(repo: RepoRecord): Promise<RepoView> {
     return {
       ...repo,
+      url: repo.url ?? null,
       pool: this.pools?.status(repo) ?? { size: repo.poolSize, ready: 0, preparing: 0 },
       shareMode: (await this.pools?.shareMode(repo)) ?? (repo.shareDirs.length > 0 ? 'copy' : null),
     };

@@ -37,6 +37,14 @@ describe.each(storeBackends())('repos table on $name', (backend) => {
     expect(await store.repos.list()).toEqual([b]);
   });
 
+  it('a repository shared by URL is read as this node\'s clone under its home (issue 21)', async () => {
+    await store.repos.insert(repo('web', { url: 'https://example.com/web.git', path: '/home-a/repos/web' }));
+    expect(await store.repos.get('web')).toMatchObject({ url: 'https://example.com/web.git', path: 'repos/web' });
+    store.repos.cloneHome = '/home-b';
+    expect(await store.repos.get('web')).toMatchObject({ url: 'https://example.com/web.git', path: '/home-b/repos/web' });
+    expect((await store.repos.list())[0]?.path).toBe('/home-b/repos/web');
+  });
+
   it('rejects a taken name or path with typed conflicts', async () => {
     await store.repos.insert(repo('alpha'));
     await expect(store.repos.insert(repo('alpha', { path: '/elsewhere' }))).rejects.toMatchObject({ status: 409, code: 'repo_exists' });

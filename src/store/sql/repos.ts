@@ -17,7 +17,7 @@ function rowToRepo(row: Selectable<ReposTable>, cloneHome: string | null): RepoR
   return {
     name: row.name,
     path: url !== null && cloneHome !== null && !isAbsolute(row.path) ? join(cloneHome, row.path) : row.path,
-    url,
+    ...(url === null ? {} : { url }),
     baseBranch: row.base_branch,
     setup: row.setup === null ? null : (JSON.parse(row.setup) as string[]),
     copyFiles: JSON.parse(row.copy_files) as string[],

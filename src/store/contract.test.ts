@@ -1,9 +1,12 @@
 import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CORE_MIGRATIONS, type SqlStore } from './index.js';
+import { freshBuiltCli, ROOT } from '../test-support/build.js';
 import { storeBackends } from '../test-support/store-backends.js';
 import { makeAgent } from '../test-support/store-records.js';
+import type { AgentRecord } from '../core/agent-model.js';
 
 /**
  * The store's guarantees, the same on both backends, including across
@@ -14,7 +17,11 @@ import { makeAgent } from '../test-support/store-records.js';
  * once when several processes open it at once.
  */
 
-const FIXTURE = fileURLToPath(new URL('../test-support/store-race.fixture.ts', import.meta.url));
+const FIXTURE = fileURLToPath(new URL('../test-support/store-race.fixture.mjs', import.meta.url));
+/** The store the children open: the fresh build (a plain node start), else the sources under tsx. */
+const BUILT = freshBuiltCli() !== undefined;
+const STORE_MODULE = BUILT ? pathToFileURL(join(ROOT, 'dist', 'store', 'index.js')).href : new URL('./index.ts', import.meta.url).href;
+const LOADER = BUILT ? [] : ['--import', 'tsx'];
 
 interface Child {
   ready: Promise<void>;
@@ -22,9 +29,17 @@ interface Child {
   go: () => void;
 }
 
-/** Runs the race fixture under tsx in its own process. */
+/** The records a child writes: one agent per idempotency key (`insert`), the agent its events are about (`append`). */
+function recordsFor(name: string, mode: string, count: number): AgentRecord[] {
+  if (mode === 'insert') return Array.from({ length: count }, (_, i) => makeAgent({ id: `${name}-${i}`, idempotencyKey: `key-${i}` }));
+  if (mode === 'append') return [makeAgent({ id: `${name}-ev` })];
+  return [];
+}
+
+/** Runs the race fixture in its own process. */
 function startChild(target: string, name: string, mode: string, count: number): Child {
-  const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE, target, name, mode, String(count)], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const args = [...LOADER, FIXTURE, STORE_MODULE, target, name, mode, String(count), JSON.stringify(recordsFor(name, mode, count))];
+  const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   let onReady: () => void = () => undefined;

@@ -118,7 +118,8 @@ export class AgentFinisher {
       logger.error({ agentId: agent.id, err: messageOf(err) }, 'importing the sandboxed commits failed; worktree and private git dir kept');
       return keep('import', err);
     }
-    if (existsSync(agent.worktreePath)) {
+    const exists = existsSync(agent.worktreePath);
+    if (exists) {
       try {
         saved.snapshotCommit = await git.snapshot(agent.worktreePath, `mosaic: snapshot of agent ${agent.id} (${agent.taskId})`, repo.copyFiles);
         timings.snapshot = lap();
@@ -128,6 +129,13 @@ export class AgentFinisher {
         saved.snapshotError = `${messageOf(err)} (worktree kept at ${agent.worktreePath})`;
         return keep('snapshot', err);
       }
+    }
+    // The branch is final now: its summary needs only refs, so it runs while the worktree goes.
+    const summarized = git.summary(repo.path, agent.baseBranch, agent.branch).then((summary) => {
+      saved.commitsAhead = summary.commitsAhead;
+      saved.filesChanged = summary.filesChanged;
+    }, () => undefined); // the branch may not exist when the worktree was never created
+    if (exists) {
       try {
         await git.remove(repo.path, agent.worktreePath);
         removeSandboxDir(dir);
@@ -135,13 +143,7 @@ export class AgentFinisher {
         logger.warn({ agentId: agent.id, err: messageOf(err) }, 'worktree removal failed; reconciliation will retry');
       }
     }
-    try {
-      const summary = await git.summary(repo.path, agent.baseBranch, agent.branch);
-      saved.commitsAhead = summary.commitsAhead;
-      saved.filesChanged = summary.filesChanged;
-    } catch {
-      // The branch may not exist when the worktree was never created.
-    }
+    await summarized;
     timings.snapshot ??= 0;
     timings.remove = lap();
     return { saved, notSaved: null };

@@ -5,7 +5,7 @@ import { MosaicError } from '../core/errors.js';
 import { STABLE_DIFF_OPTIONS } from './diff.js';
 import { resolveCommit } from './repo.js';
 import { assertRefName } from './refs.js';
-import { GitError, runGit } from './run.js';
+import { GitError, runGit, worktreeFilters } from './run.js';
 import { SAFE_CHECKOUT_ARGS } from './safe.js';
 import { inspectWorktree, unstageExcluded } from './snapshot.js';
 
@@ -31,7 +31,8 @@ export async function captureWorktreeTree(worktreePath: string, exclude: readonl
   const state = await inspectWorktree(worktreePath);
   const tmpIndex = join(state.gitDir, `mosaic-capture-${randomUUID()}.index`);
   const env = { GIT_INDEX_FILE: tmpIndex };
-  const opts = { env, timeoutMs: CAPTURE_TIMEOUT_MS };
+  // Filter drivers looked up once for every index-writing call below.
+  const opts = { env, timeoutMs: CAPTURE_TIMEOUT_MS, filters: await worktreeFilters(state.path) };
   try {
     const realIndex = join(state.gitDir, 'index');
     if (existsSync(realIndex)) copyFileSync(realIndex, tmpIndex);

@@ -44,10 +44,38 @@ export async function diffBranch(repoPath: string, baseRef: string, branch: stri
 
 /** Commits on `branch` not on `base`, and files changed since the fork point. */
 export async function summarizeBranch(repoPath: string, baseRef: string, branch: string): Promise<DiffSummary> {
+  const fast = await quickSummary(repoPath, baseRef, branch).catch(() => null);
+  if (fast !== null) return fast;
   const [base, head] = await resolvePair(repoPath, baseRef, branch);
   const [count, names] = await Promise.all([
     runGit(repoPath, ['rev-list', '--count', '--end-of-options', `${base}..${head}`, '--']),
     runGit(repoPath, ['diff', '--name-only', '-z', '--no-ext-diff', '--find-renames', '--end-of-options', `${base}...${head}`, '--']),
+  ]);
+  return {
+    commitsAhead: Number.parseInt(count.stdout.trim(), 10) || 0,
+    filesChanged: names.stdout.split('\0').filter((name) => name !== '').length,
+  };
+}
+
+const OID_LINE = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
+
+/**
+ * The summary in three git processes, two of them at once (it is part of
+ * every agent's finish): both refs resolved by one `rev-parse`, and
+ * `diff-tree --merge-base`, which reads no worktree (so no filter lookup
+ * either). Throws when either ref is missing or the fork point is not one
+ * commit (criss-cross history); the caller then asks the long way, which
+ * says which ref is missing and takes the first fork point as `git diff A...B` does.
+ */
+async function quickSummary(repoPath: string, baseRef: string, branch: string): Promise<DiffSummary> {
+  assertRefName('baseRef', baseRef);
+  assertRefName('branch', branch);
+  const { stdout } = await runGit(repoPath, ['rev-parse', '--end-of-options', `${baseRef}^{commit}`, `${branch}^{commit}`, '--']);
+  const [base, head, ...rest] = stdout.split('\n').filter((line) => OID_LINE.test(line));
+  if (base === undefined || head === undefined || rest.length > 0) throw new Error('unexpected rev-parse output');
+  const [count, names] = await Promise.all([
+    runGit(repoPath, ['rev-list', '--count', '--end-of-options', `${base}..${head}`, '--']),
+    runGit(repoPath, ['diff-tree', '-r', '--merge-base', '--name-only', '-z', '--no-ext-diff', '--find-renames', '--end-of-options', base, head, '--']),
   ]);
   return {
     commitsAhead: Number.parseInt(count.stdout.trim(), 10) || 0,

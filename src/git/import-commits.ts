@@ -1,6 +1,7 @@
 import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { invalid } from '../core/errors.js';
+import { repoLayout } from './layout.js';
 import { resolveReal } from './paths.js';
 import { resolveCommit } from './repo.js';
 import { runGit, withLockRetry } from './run.js';
@@ -54,30 +55,9 @@ export async function newTips(repoPath: string, branch: string, tips: AgentTips)
 const wantedOf = (tips: AgentTips, current: string | null): string[] =>
   [...new Set([tips.head, tips.own].filter((oid): oid is string => oid !== null && oid !== current))];
 
-interface RepoLayout {
-  commonDir: string;
-  objectsDir: string;
-  format: string;
-}
-
-/** A repository's git dir, object dir and hash, asked once per repository (they do not change while it is registered). */
-const layouts = new Map<string, Promise<RepoLayout>>();
-function layoutOf(repo: string): Promise<RepoLayout> {
-  let layout = layouts.get(repo);
-  if (layout === undefined) {
-    layout = runGit(repo, ['rev-parse', '--path-format=absolute', '--git-common-dir', '--git-path', 'objects', '--show-object-format']).then(({ stdout }) => {
-      const [commonDir = '', objectsDir = '', format = 'sha1'] = stdout.trim().split('\n');
-      return { commonDir, objectsDir, format };
-    });
-    layout.catch(() => layouts.delete(repo));
-    layouts.set(repo, layout);
-  }
-  return layout;
-}
-
 /** Makes `view` (holding `objects/` already) a bare git dir of Mosaic's: config, HEAD, refs, alternates. Returns the repository's object dir. */
 async function makeView(repo: string, view: string): Promise<string> {
-  const { commonDir, objectsDir, format } = await layoutOf(repo);
+  const { commonDir, objectsDir, format } = await repoLayout(repo);
   mkdirSync(join(view, 'objects', 'info'), { recursive: true, mode: 0o700 });
   mkdirSync(join(view, 'refs'), { recursive: true });
   writeFileSync(join(view, 'HEAD'), 'ref: refs/heads/mosaic-import-view\n');

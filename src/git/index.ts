@@ -1,9 +1,9 @@
 export type { CreatedWorktree, CreateWorktreeOptions, DiffSummary, WorktreeEntry } from './types.js';
 export {
   DEFAULT_MAX_BUFFER, DEFAULT_TIMEOUT_MS, GitError, gitVersion, isGitError, isLockError, runGit,
-  sanitizedEnv, withLockRetry, trustAgentOwnedTrees,
+  sanitizedEnv, withLockRetry, trustAgentOwnedTrees, worktreeFilters,
 } from './run.js';
-export type { GitResult, RetryOptions, RunGitOptions } from './run.js';
+export type { GitResult, RetryOptions, RunGitOptions, WorktreeFilters } from './run.js';
 export { assertInside, assertManagedWorktree, isInside, MANAGED_SUFFIX, managedRoot, resolveReal, worktreePathFor } from './paths.js';
 export { assertBranchName, assertRefName, isAgentBranchName, isValidBranchName, isValidRefName } from './refs.js';
 export { assertRepoTopLevel, branchExists, deleteBranch, inspectRepo, inspectTopLevel, resolveCommit } from './repo.js';

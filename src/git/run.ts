@@ -25,6 +25,18 @@ export interface RunGitOptions {
    * local fetch, which git starts with a cleaned environment.
    */
   safeDirectories?: string[];
+  /**
+   * The repository's filter drivers, turned off, as `worktreeFilters` read
+   * them for this `cwd` earlier in the same operation: saves the lookup (a
+   * git process) on each of the operation's calls that would make it.
+   */
+  filters?: WorktreeFilters;
+}
+
+/** The filter overrides of one directory, read once for several calls there (see `worktreeFilters`). */
+export interface WorktreeFilters {
+  readonly cwd: string;
+  readonly overrides: ReadonlyArray<readonly [string, string]>;
 }
 
 export interface GitResult {
@@ -204,10 +216,22 @@ function trustedHere(cwd: string, extra: readonly string[] = []): Array<[string,
   return trusted;
 }
 
+/**
+ * The filter overrides `runGit` would look up in `cwd`, read once: an
+ * operation of several calls in one worktree (a snapshot) passes them as
+ * `filters` to each. Read at the start of the operation, like every call's own lookup.
+ */
+export async function worktreeFilters(cwd: string, safeDirectories?: string[]): Promise<WorktreeFilters> {
+  return { cwd, overrides: await filterOverrides(cwd, trustedHere(cwd, safeDirectories)) };
+}
+
 export async function runGit(cwd: string, args: string[], opts: RunGitOptions = {}): Promise<GitResult> {
   const sub = subcommand(args);
   const trusted = trustedHere(cwd, opts.safeDirectories);
-  const filters = sub !== undefined && !WORKTREE_FREE.has(sub) && existsSync(cwd) ? await filterOverrides(cwd, trusted) : [];
+  const needsFilters = sub !== undefined && !WORKTREE_FREE.has(sub) && existsSync(cwd);
+  // Overrides read for another directory are never reused here: its config may name other drivers.
+  const given = opts.filters !== undefined && opts.filters.cwd === cwd ? opts.filters.overrides : undefined;
+  const filters = needsFilters ? given ?? await filterOverrides(cwd, trusted) : [];
   return execGit(cwd, args, { ...opts, env: { ...opts.env, ...safeConfigEnv([...trusted, ...filters]) } });
 }
 

@@ -5,7 +5,7 @@ import { invalid } from '../core/errors.js';
 import { listWorktrees } from './list.js';
 import { assertInside, managedRoot, resolveReal } from './paths.js';
 import { isValidRefName } from './refs.js';
-import { GitError, runGit, withLockRetry } from './run.js';
+import { GitError, runGit, withLockRetry, worktreeFilters, type WorktreeFilters } from './run.js';
 
 /**
  * Snapshot commits: a worktree's uncommitted state (tracked changes and
@@ -120,11 +120,12 @@ export async function unstageExcluded(
   path: string,
   head: string | null,
   exclude: readonly string[],
-  opts: { env: Record<string, string>; timeoutMs: number },
+  opts: { env: Record<string, string>; timeoutMs: number; filters?: WorktreeFilters },
 ): Promise<void> {
   // Copied paths are plain relative paths, never patterns.
   const env = { ...opts.env, GIT_LITERAL_PATHSPECS: '1' };
-  const staged = splitZ((await runGit(path, ['ls-files', '-z', '--cached', '--', ...exclude], { env, timeoutMs: opts.timeoutMs })).stdout);
+  const filters = opts.filters ?? await worktreeFilters(path);
+  const staged = splitZ((await runGit(path, ['ls-files', '-z', '--cached', '--', ...exclude], { env, timeoutMs: opts.timeoutMs, filters })).stdout);
   const inHead = new Map<string, string>();
   if (head !== null) {
     const listed = splitZ((await runGit(path, ['ls-tree', '-r', '-z', '--full-tree', head, '--', ...exclude], { env, timeoutMs: opts.timeoutMs })).stdout);
@@ -139,7 +140,7 @@ export async function unstageExcluded(
   for (const [file, modeOid] of inHead) entries.push(`${modeOid}\t${file}`);
   for (const file of staged) if (!inHead.has(file)) entries.push(`0 ${zero}\t${file}`);
   if (entries.length === 0) return;
-  await runGit(path, ['update-index', '-z', '--index-info'], { env, timeoutMs: opts.timeoutMs, input: entries.map((e) => `${e}\0`).join('') });
+  await runGit(path, ['update-index', '-z', '--index-info'], { env, timeoutMs: opts.timeoutMs, filters, input: entries.map((e) => `${e}\0`).join('') });
 }
 
 const splitZ = (text: string): string[] => text.split('\0').filter((part) => part !== '');
@@ -153,7 +154,12 @@ const splitZ = (text: string): string[] => text.split('\0').filter((part) => par
 export async function snapshotWorktree(worktreePath: string, message: string, exclude: readonly string[] = []): Promise<string | null> {
   if (!existsSync(worktreePath)) return null;
   const path = resolveReal(worktreePath);
+  // The filter drivers, turned off, looked up once for the index-writing calls below (not once per
+  // call), while the worktree is inspected; used only once it proved to be a managed worktree.
+  const lookup = worktreeFilters(path);
+  lookup.catch(() => undefined);
   const state = await inspectWorktree(path);
+  const filters = await lookup;
   const timeoutMs = SNAPSHOT_TIMEOUT_MS;
 
   const tmpIndex = join(state.gitDir, `mosaic-snapshot-${randomUUID()}.index`);
@@ -161,10 +167,10 @@ export async function snapshotWorktree(worktreePath: string, message: string, ex
   try {
     const realIndex = join(state.gitDir, 'index');
     if (existsSync(realIndex)) copyFileSync(realIndex, tmpIndex); // keeps stat data, so add -A need not rehash everything
-    else if (state.head) await runGit(path, ['read-tree', state.head], { env, timeoutMs });
-    await runGit(path, ['add', '-A', '--', '.'], { env, timeoutMs });
-    if (exclude.length > 0) await unstageExcluded(path, state.head, exclude, { env, timeoutMs });
-    const tree = (await runGit(path, ['write-tree'], { env, timeoutMs })).stdout.trim();
+    else if (state.head) await runGit(path, ['read-tree', state.head], { env, timeoutMs, filters });
+    await runGit(path, ['add', '-A', '--', '.'], { env, timeoutMs, filters });
+    if (exclude.length > 0) await unstageExcluded(path, state.head, exclude, { env, timeoutMs, filters });
+    const tree = (await runGit(path, ['write-tree'], { env, timeoutMs, filters })).stdout.trim();
     if (tree === state.headTree) return null; // nothing uncommitted (ignored files never count)
 
     const text = message.trim() === '' ? 'mosaic: snapshot' : message;

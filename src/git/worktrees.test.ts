@@ -132,6 +132,48 @@ describe('WorktreeManager', () => {
     await manager.remove(repo.path, created.path); // idempotent
   });
 
+  it('removes by renaming into .trash: the registration goes at once, the files through discard, leftovers on the next removal', async () => {
+    const discarded: string[] = [];
+    const fast = new WorktreeManager({ discard: (path) => discarded.push(path) });
+    const created = await fast.create({ repoPath: repo.path, name: 'quick', branch: 'quick', baseBranch: 'main' });
+    writeFileSync(join(created.path, 'dirty.txt'), 'x');
+    await fast.remove(repo.path, created.path);
+    expect(existsSync(created.path)).toBe(false);
+    expect(existsSync(join(repo.path, '.git', 'worktrees', 'quick'))).toBe(false);
+    expect((await fast.list(repo.path)).map((e) => e.path)).toEqual([repo.path]);
+    expect(repo.git(['worktree', 'list', '--porcelain'])).not.toContain('prunable');
+    expect(await branchExists(repo.path, 'quick')).toBe(true);
+    expect(discarded).toHaveLength(1);
+    const trash = discarded[0] as string;
+    expect(trash.startsWith(join(managedRoot(repo.path), '.trash', 'quick-'))).toBe(true);
+    expect(existsSync(join(trash, 'dirty.txt'))).toBe(true); // not deleted yet: that is discard's job
+    // A removal in a later process (a restart) also deletes what an earlier one left in the trash; one in the same process does not start it twice.
+    const sameProcess = await fast.create({ repoPath: repo.path, name: 'same-process', branch: 'same-process', baseBranch: 'main' });
+    await fast.remove(repo.path, sameProcess.path);
+    expect(discarded).toHaveLength(2);
+    const laterDiscarded: string[] = [];
+    const later = new WorktreeManager({ discard: (path) => laterDiscarded.push(path) });
+    const next = await later.create({ repoPath: repo.path, name: 'next', branch: 'next', baseBranch: 'main' });
+    await later.remove(repo.path, next.path);
+    expect(laterDiscarded).toHaveLength(3);
+    expect(laterDiscarded).toContain(trash);
+    // The default discard deletes the files in the background.
+    const third = await manager.create({ repoPath: repo.path, name: 'third', branch: 'third', baseBranch: 'main' });
+    await manager.remove(repo.path, third.path);
+    for (let i = 0; i < 100 && readdirSync(join(managedRoot(repo.path), '.trash')).length > 0; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(readdirSync(join(managedRoot(repo.path), '.trash'))).toEqual([]);
+  });
+
+  it('removes with git when the registration has another name (a worktree elsewhere took the name first)', async () => {
+    const elsewhere = join(repo.dir, 'elsewhere', 'same');
+    repo.git(['worktree', 'add', '-q', '-b', 'elsewhere', elsewhere, 'main']);
+    const created = await manager.create({ repoPath: repo.path, name: 'same', branch: 'same', baseBranch: 'main' });
+    await manager.remove(repo.path, created.path);
+    expect(existsSync(created.path)).toBe(false);
+    expect(existsSync(join(elsewhere, 'README.md'))).toBe(true);
+    expect((await manager.list(repo.path)).map((e) => e.path)).toEqual([repo.path, elsewhere]);
+  });
+
   it('removes half-deleted and locked worktrees through the fallback', async () => {
     const half = await manager.create({ repoPath: repo.path, name: 'half', branch: 'half', baseBranch: 'main' });
     rmSync(join(half.path, '.git'));

@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { mkdir, rm } from 'node:fs/promises';
 import { conflict, invalid } from '../core/errors.js';
 import { KeyedMutex } from '../core/mutex.js';
@@ -6,6 +7,7 @@ import { findBrokenEntries, removeBrokenEntry, salvageBrokenEntry, type BrokenEn
 import { createBranchBundle, importBranchBundle, type BranchBundle, type ImportBundleOptions } from './bundle.js';
 import { captureWorktreeTree, diffWorktree, type CapturedTree } from './capture.js';
 import { copyIntoWorktree } from './copy.js';
+import { detachWorktree, TRASH_DIR } from './detach.js';
 import { DEFAULT_MAX_DIFF_BYTES, diffBranch, summarizeBranch } from './diff.js';
 import { listWorktrees } from './list.js';
 import { processesInside, readWorktreeOwner, writeWorktreeOwner } from './owner.js';
@@ -25,7 +27,17 @@ export interface WorktreeManagerOptions {
   lockAttempts?: number;
   /** The instance id recorded in every worktree this manager creates (see owner.ts). */
   owner?: string;
+  /**
+   * Deletes a removed worktree's directory, already renamed into
+   * `<repo>_worktrees/.trash/`, in the background (see detach.ts). Default:
+   * Node's recursive `rm` (which unlinks links, never follows them).
+   */
+  discard?: (trashPath: string) => void;
 }
+
+const discardWithRm = (path: string): void => {
+  void rm(path, { recursive: true, force: true, maxRetries: 3 }).catch(() => undefined);
+};
 
 const EXISTS_PATH = /'.*' already exists/;
 const EXISTS_BRANCH = /a branch named '.*' already exists/i;
@@ -43,11 +55,15 @@ export class WorktreeManager {
   private readonly lockAttempts: number;
   /** The instance id this manager marks its worktrees with; undefined in tools and tests that need none. */
   readonly owner: string | undefined;
+  private readonly discard: (trashPath: string) => void;
+  /** Trash directories this manager is deleting, so a later remove does not start on them again. */
+  private readonly discarding = new Set<string>();
 
   constructor(options: WorktreeManagerOptions = {}) {
     this.addTimeoutMs = options.addTimeoutMs ?? 10 * 60_000;
     this.lockAttempts = options.lockAttempts ?? 6;
     this.owner = options.owner;
+    this.discard = options.discard ?? discardWithRm;
   }
 
   /** The instance that made the worktree (null when unmarked), and pids of live processes working inside it. */
@@ -154,6 +170,14 @@ export class WorktreeManager {
     const repo = resolveReal(repoPath);
     await this.serialize(repo, async () => {
       const repoExists = existsSync(repo);
+      if (repoExists && entryExists(target)) {
+        // The common case: renamed away and unregistered at once, its files deleted in the background.
+        const trash = await detachWorktree(repo, root, target).catch(() => null);
+        if (trash !== null) {
+          this.discardTrash(root, trash);
+          return;
+        }
+      }
       let removedByGit = false;
       if (entryExists(target)) {
         if (repoExists) {
@@ -173,6 +197,28 @@ export class WorktreeManager {
       if (repoExists && !removedByGit) await this.retry(() => runGit(repo, ['worktree', 'prune']));
       if (entryExists(target)) throw new Error(`could not remove worktree ${target}`);
     });
+  }
+
+  /**
+   * Starts deleting `trash`, and whatever else waits in the managed root's
+   * trash from an earlier process (stopped before its deletions ended).
+   */
+  private discardTrash(root: string, trash: string): void {
+    const start = (path: string): void => {
+      if (this.discarding.has(path)) return;
+      this.discarding.add(path);
+      this.discard(path);
+      // Forgotten after a while: a path that is still there then was not deleted, and the next remove tries again.
+      setTimeout(() => this.discarding.delete(path), 10 * 60_000).unref();
+    };
+    start(trash);
+    let left: string[] = [];
+    try {
+      left = readdirSync(join(root, TRASH_DIR));
+    } catch {
+      // no trash directory: nothing else to delete
+    }
+    for (const name of left) start(join(root, TRASH_DIR, name));
   }
 
   /** Every worktree git knows for the repository (the main one first). */

@@ -4,7 +4,7 @@ import { AgentService, EventBus, EventFeed, localAgentApi } from '../agents/inde
 import { defaultUrl, loadConfig, type Config } from '../core/config.js';
 import { ensureAdminToken, ensureHome, homePaths } from '../core/home.js';
 import { createLogger, type Logger } from '../core/logger.js';
-import { probeFor } from '../agents/sandbox/index.js';
+import { probeFor, removeTreeInBackground, settleBackgroundRemovals } from '../agents/sandbox/index.js';
 import { loadOrCreateIdentity, type Identity } from '../federation/identity/index.js';
 import { connectionSchema, createFederation, type Federation } from '../federation/index.js';
 import { WorktreeManager } from '../git/index.js';
@@ -127,7 +127,11 @@ async function startLocked(
   }
   const bus = new EventBus();
   // Every worktree it makes records this instance, so another instance on the same repository leaves it alone.
-  const git = new WorktreeManager({ owner: instanceIdentity.instanceId });
+  // A removed worktree's files (an agent wrote them) are deleted in the background, never through a link it planted.
+  const git = new WorktreeManager({
+    owner: instanceIdentity.instanceId,
+    discard: (path) => removeTreeInBackground(path, (err) => logger.warn({ path, err: (err as Error).message }, 'deleting a removed worktree failed; the next removal retries')),
+  });
   const sandbox = config.sandbox === 'off' ? null : probeFor(config);
   if (config.sandbox === 'off') logger.warn('sandbox: MOSAIC_SANDBOX=off, local agents run unsandboxed (peers\' agents still need one)');
   else if (sandbox?.available) logger.info({ mechanism: sandbox.mechanism, path: sandbox.path, mode: config.sandbox }, 'sandbox: agents run in bubblewrap');
@@ -223,6 +227,7 @@ async function startLocked(
       await cluster?.stop();
       await agents.stop();
       await fleet.stop();
+      await settleBackgroundRemovals();
       await store.close();
       await owner?.release();
       lock.release();

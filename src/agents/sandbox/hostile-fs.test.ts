@@ -3,7 +3,7 @@ import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, symlinkSync, 
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeTempDir, type TempDir } from '../../test-support/git-fixtures.js';
-import { copyAgentObjects, HostileTreeError, readAgentFile, removeTree } from './hostile-fs.js';
+import { copyAgentObjects, HostileTreeError, readAgentFile, removeTree, removeTreeInBackground, settleBackgroundRemovals } from './hostile-fs.js';
 
 /** A FIFO (Node has no mkfifo of its own): opening one for reading would hang a careless reader. */
 function fifo(path: string): void {
@@ -89,5 +89,27 @@ describe('hostile-fs', () => {
     symlinkSync(outside, join(tmp.path, 'root-link'));
     removeTree(join(tmp.path, 'root-link'));
     expect(existsSync(join(outside, 'secret'))).toBe(true);
+  });
+
+  it('removes the same tree in the background, links unfollowed, and says when all its removals ended', async () => {
+    mkdirSync(join(tree, 'a', 'b'), { recursive: true });
+    symlinkSync(join(outside, 'secret'), join(tree, 'a', 'file-link'));
+    symlinkSync(outside, join(tree, 'a', 'dir-link'));
+    linkSync(join(outside, 'secret'), join(tree, 'a', 'b', 'hard'));
+    for (let i = 0; i < 200; i++) writeFileSync(join(tree, 'a', `f${i}`), 'x');
+    mkdirSync(join(tree, 'locked', 'inner'), { recursive: true });
+    writeFileSync(join(tree, 'locked', 'inner', 'f'), 'x');
+    chmodSync(join(tree, 'locked', 'inner'), 0o000);
+    chmodSync(join(tree, 'locked'), 0o500);
+    symlinkSync(outside, join(tmp.path, 'root-link'));
+    const errors: unknown[] = [];
+    removeTreeInBackground(tree, (err) => errors.push(err));
+    removeTreeInBackground(join(tmp.path, 'root-link'), (err) => errors.push(err));
+    removeTreeInBackground(join(tmp.path, 'never-there'), (err) => errors.push(err));
+    await settleBackgroundRemovals();
+    expect(errors).toEqual([]);
+    expect(existsSync(tree)).toBe(false);
+    expect(existsSync(join(tmp.path, 'root-link'))).toBe(false);
+    expect(readFileSync(join(outside, 'secret'), 'utf8')).toBe('sentinel\n');
   });
 });

@@ -1,5 +1,5 @@
 import { chmodSync, closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, rmdirSync, rmSync, unlinkSync, type Dirent } from 'node:fs';
-import { copyFile, mkdir, open, readdir, type FileHandle } from 'node:fs/promises';
+import { chmod, copyFile, lstat, mkdir, open, readdir, rm, rmdir, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /**
@@ -269,5 +269,86 @@ function emptyDir(fd: number): void {
       closeSync(sub);
     }
     rmdirSync(child);
+  }
+}
+
+/** Background removals in flight (see `removeTreeInBackground`). */
+const removals = new Set<Promise<void>>();
+
+/**
+ * `removeTree` off the caller's path: the same descriptor-by-descriptor
+ * deletion, one file system call at a time through Node's thread pool, so
+ * a tree of many thousand files neither blocks the event loop nor crowds
+ * out other file I/O. For trees already renamed out of every agent's and
+ * user's way (a removed worktree under `<repo>_worktrees/.trash/`). Failures
+ * go to `onError`; `settleBackgroundRemovals` waits for all of them.
+ */
+export function removeTreeInBackground(path: string, onError: (err: unknown) => void = () => undefined): void {
+  const removal = removeTreeAsync(path).catch(onError).finally(() => removals.delete(removal));
+  removals.add(removal);
+}
+
+/** Resolves when every background removal started so far has ended. */
+export async function settleBackgroundRemovals(): Promise<void> {
+  while (removals.size > 0) await Promise.allSettled([...removals]);
+}
+
+const isGone = (err: unknown): boolean => (err as NodeJS.ErrnoException).code === 'ENOENT';
+
+async function removeTreeAsync(path: string): Promise<void> {
+  let info;
+  try {
+    info = await lstat(path);
+  } catch (err) {
+    if (isGone(err)) return;
+    throw err;
+  }
+  if (!info.isDirectory()) return unlink(path).catch((err: unknown) => { if (!isGone(err)) throw err; });
+  if (!fdPathsWork()) return rm(path, { recursive: true, force: true, maxRetries: 3 });
+  const dir = await openDirForRemovalAsync(path);
+  if (dir === null) return;
+  try {
+    await emptyDirAsync(dir);
+  } finally {
+    await dir.close();
+  }
+  await rmdir(path).catch((err: unknown) => { if (!isGone(err)) throw err; });
+}
+
+/** `openDirForRemoval` through a FileHandle; null when the directory is gone meanwhile. */
+async function openDirForRemovalAsync(path: string): Promise<FileHandle | null> {
+  try {
+    return await open(path, DIR_FLAGS);
+  } catch (err) {
+    if (isGone(err)) return null;
+    if ((err as NodeJS.ErrnoException).code !== 'EACCES') throw err;
+  }
+  // Rare (a directory its agent made unreadable): the synchronous O_PATH chmod, then open.
+  closeSync(openDirForRemoval(path));
+  return open(path, DIR_FLAGS);
+}
+
+async function emptyDirAsync(dir: FileHandle): Promise<void> {
+  if (process.getuid?.() !== 0 && ((await dir.stat()).mode & 0o700) !== 0o700) await chmod(viaFd(dir.fd), 0o700);
+  const entries: Dirent[] = await readdir(viaFd(dir.fd), { withFileTypes: true });
+  for (const entry of entries) {
+    const child = viaFd(dir.fd, entry.name);
+    try {
+      const isDir = entry.isDirectory() || (!entry.isSymbolicLink() && !entry.isFile() && (await lstat(child)).isDirectory());
+      if (!isDir) {
+        await unlink(child);
+        continue;
+      }
+      const sub = await openDirForRemovalAsync(child);
+      if (sub === null) continue;
+      try {
+        await emptyDirAsync(sub);
+      } finally {
+        await sub.close();
+      }
+      await rmdir(child);
+    } catch (err) {
+      if (!isGone(err)) throw err;
+    }
   }
 }

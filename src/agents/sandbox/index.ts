@@ -23,7 +23,7 @@ export { bwrapArgv, policyConflicts, type SandboxPolicy } from './bwrap.js';
 export { handOver } from './hand-over.js';
 export { assertProgramsVisible, hiddenRuntime, runtimeHidden, secretPaths } from './policy.js';
 export { makeLayer, type OverlayMount, type OverlaySupport } from './overlay.js';
-export { AGENT_WRITABLE, HostileTreeError, removeTree } from './hostile-fs.js';
+export { AGENT_WRITABLE, HostileTreeError, removeTree, removeTreeInBackground, settleBackgroundRemovals } from './hostile-fs.js';
 
 /** `$MOSAIC_HOME/agents/<id>/sandbox`: the agent's private HOME, tmp and git dir. */
 export const BOX_DIR = 'sandbox';

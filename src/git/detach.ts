@@ -1,0 +1,60 @@
+import { randomBytes } from 'node:crypto';
+import { lstatSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { repoLayout } from './layout.js';
+import { assertInside } from './paths.js';
+
+/**
+ * Removing a managed worktree in two renames' time (DESIGN §3 "Worktrees").
+ *
+ * `git worktree remove` deletes every file of the checkout before it drops
+ * the registration, so an agent's finish waited for thousands of unlinks.
+ * Here the directory is renamed into `<repo>_worktrees/.trash/` (one
+ * rename on the same file system; `.trash` is never a valid worktree name)
+ * and its registration, the admin entry `<common dir>/worktrees/<name>`,
+ * is deleted as git's own remove deletes it; the files go later, in the
+ * background, by the caller's `discard` (agents/sandbox/hostile-fs.ts for a
+ * tree an agent wrote in).
+ *
+ * Only the repository's own admin entry is read (no agent writes there),
+ * and only when its `gitdir` file names exactly this worktree's `.git` is it
+ * deleted; anything else (an entry under another name after a collision, a
+ * rename that fails) returns null and the caller removes the worktree with
+ * git. No other worktree is listed or touched.
+ */
+
+/** The directory under the managed root where removed worktrees wait for deletion. */
+export const TRASH_DIR = '.trash';
+
+function readSmall(path: string): string | null {
+  try {
+    if (!lstatSync(path).isFile()) return null;
+    return readFileSync(path, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Moves the worktree at `target` (resolved, directly inside `root`) into the
+ * trash and drops its registration. Returns the trash path to delete, or
+ * null when this fast way does not apply (nothing was changed then).
+ */
+export async function detachWorktree(repo: string, root: string, target: string): Promise<string | null> {
+  const { commonDir } = await repoLayout(repo);
+  const name = basename(target);
+  const admin = join(commonDir, 'worktrees', name);
+  if (readSmall(join(admin, 'gitdir'))?.trim() !== join(target, '.git')) return null;
+  const trashRoot = join(root, TRASH_DIR);
+  mkdirSync(trashRoot, { recursive: true, mode: 0o700 });
+  const trash = assertInside(root, join(trashRoot, `${name}-${randomBytes(4).toString('hex')}`));
+  try {
+    renameSync(target, trash);
+  } catch {
+    return null;
+  }
+  // The directory is gone from its path: from here git sees a registered worktree whose directory is missing
+  // (prunable), never a directory without a registration. Dropping the entry ends that.
+  rmSync(admin, { recursive: true, force: true, maxRetries: 3 });
+  return trash;
+}

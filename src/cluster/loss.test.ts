@@ -31,20 +31,48 @@ async function statesOf(c: TestCluster, id: string): Promise<string[]> {
  * with retryOnNodeLost run again (retryOf) on another node and complete.
  * A node paused (SIGSTOP) past its lease is declared lost by the others;
  * resumed (SIGCONT) it kills its agents, records nothing for them, rejoins.
+ * The repository is shared by URL (a file:// bare remote every node clones,
+ * checkpoints every second): from node a, an agent that ran on node c is
+ * diffed and landed (from the remote); a SIGKILLed node's agents leave their
+ * last checkpoint on the remote.
  */
 describe('node loss (real PostgreSQL, node processes, lease 4 s)', () => {
   let c: TestCluster;
-  beforeAll(async () => { c = await startTestCluster(['a', 'b', 'c'], { MOSAIC_NODE_LEASE_S: String(LEASE_S) }); }, 120_000);
+  beforeAll(async () => {
+    c = await startTestCluster(['a', 'b', 'c'], { MOSAIC_NODE_LEASE_S: String(LEASE_S), MOSAIC_CHECKPOINT_S: '1' }, { byUrl: true });
+  }, 120_000);
   afterAll(async () => { await c?.stop(); }, 60_000);
+
+  it('from node a: diff and land an agent that ran on node c (its branch and the landing go through the remote)', async () => {
+    const [a] = c.nodes as [TestNode];
+    const agent = await c.spawn(a, 'echo from-c > from-c.txt && git add . && git -c user.name=t -c user.email=t@t commit -qm from-c', { node: 'c' });
+    const done = await c.waitState(agent.id, ['completed', 'failed', 'killed']);
+    expect([done.state, done.node]).toEqual(['completed', 'c']);
+    const diff = await fetch(`${a.url}/api/v1/agents/${agent.id}/diff`, { headers: { authorization: `Bearer ${a.adminToken}` } });
+    expect(await diff.text()).toContain('+from-c');
+    const landed = await a.api<{ landed: { commit: string } }>('POST', `/agents/${agent.id}/land`, {});
+    expect(landed.status).toBe(200);
+    expect(c.remote!.branch('main')).toBe(landed.body.landed.commit);
+    expect(c.remote!.show('main', 'from-c.txt')).toBe('from-c\n');
+    expect((await a.api<PublicAgent>('GET', `/agents/${agent.id}`)).body.landed).toMatchObject({ commit: landed.body.landed.commit });
+    expect(JSON.parse((await c.sql<{ landed: string }>('SELECT landed FROM agents WHERE id = $1', [agent.id]))[0]!.landed)).toMatchObject({ commit: landed.body.landed.commit });
+  }, 60_000);
 
   it('SIGKILL: the lost node\'s agents end node_lost within lease + 5 s, and run again elsewhere when asked', async () => {
     const [a, b, victim] = c.nodes as [TestNode, TestNode, TestNode];
     // Only c takes work while a and b drain: the two agents land on c unpinned (a pinned agent is never retried).
     await a.api('POST', '/cluster/nodes/a/drain');
     await a.api('POST', '/cluster/nodes/b/drain');
-    const script = 'sleep 2; echo done';
+    const script = 'echo "$MOSAIC_AGENT_ID" > checkpointed.txt; sleep 5; echo done';
     const agents = await Promise.all([1, 2].map(() => c.spawn(a, script, { retryOnNodeLost: true })));
     for (const agent of agents) expect((await c.waitState(agent.id, ['running'])).node).toBe('c');
+    // Their checkpoint (MOSAIC_CHECKPOINT_S=1) reaches the remote while they run.
+    const checkpointed = (id: string, branch: string): boolean => {
+      const tip = c.remote!.branch(branch);
+      return tip !== null && c.remote!.show(tip, 'checkpointed.txt') === `${id}\n`;
+    };
+    const branches = await Promise.all(agents.map((agent) => c.agent(agent.id)));
+    await waitFor(() => branches.every((x) => checkpointed(x.id, x.branch)), { timeoutMs: 15_000, intervalMs: 100, what: 'their checkpoints on the remote' });
     await a.api('POST', '/cluster/nodes/a/undrain');
     await a.api('POST', '/cluster/nodes/b/undrain');
 
@@ -58,6 +86,8 @@ describe('node loss (real PostgreSQL, node processes, lease 4 s)', () => {
     }
     expect(within).toBeLessThan((LEASE_S + 5) * 1000);
     expect((await nodeView(a, 'c'))?.state).toBe('lost');
+    // The dead node's work up to its last checkpoint is on the remote.
+    for (const x of branches) expect(checkpointed(x.id, x.branch)).toBe(true);
     // The retries: new agents with retryOf, on a or b, completed.
     const all = (await a.api<{ agents: PublicAgent[] }>('GET', '/agents')).body.agents;
     for (const agent of agents) {

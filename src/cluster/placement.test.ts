@@ -12,13 +12,15 @@ const SPAWNS = Number(process.env.MOSAIC_TEST_CLUSTER_SPAWNS ?? 18);
  * one only with a free slot. All complete; every node ran some; sampled
  * every 200 ms from the database, no node ever ran more than 2; no agent
  * ran twice (each agent appends its id to one shared file when it runs).
+ * The repository is shared by URL (a file:// bare remote each node clones):
+ * every agent's branch is on the remote.
  */
 describe('placement through the job queue (real PostgreSQL, 3 node processes)', () => {
   let c: TestCluster;
-  beforeAll(async () => { c = await startTestCluster(['n1', 'n2', 'n3']); }, 120_000);
+  beforeAll(async () => { c = await startTestCluster(['n1', 'n2', 'n3'], {}, { byUrl: true }); }, 120_000);
   afterAll(async () => { await c?.stop(); }, 60_000);
 
-  it(`${SPAWNS} spawns spread by capacity: all complete, every node ran some, none over 2, none twice`, async () => {
+  it(`${SPAWNS} spawns spread by capacity: all complete, every node ran some, none over 2, none twice, every branch on the remote`, async () => {
     const ran = join(c.repo.dir, 'ran.log');
     writeFileSync(ran, '');
     let maxSeen = 0;
@@ -56,6 +58,8 @@ describe('placement through the job queue (real PostgreSQL, 3 node processes)', 
       "SELECT agent_id, count(*) AS n FROM events WHERE type = 'agent.state' AND data::json->>'state' = 'spawning' GROUP BY agent_id");
     expect(spawnings.every((s) => Number(s.n) === 1)).toBe(true);
     expect(spawnings).toHaveLength(SPAWNS);
+    // Each node pushed its agents' branches to the shared remote when they ended.
+    expect(ended.filter((a) => c.remote!.branch(a.branch) === null).map((a) => a.id)).toEqual([]);
     console.info(`placement: ${SPAWNS} spawns, by node ${JSON.stringify(Object.fromEntries(byNode))}, max running on a node ${maxSeen}, ${samples.length} samples`);
   }, 240_000);
 });

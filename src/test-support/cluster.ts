@@ -1,5 +1,6 @@
 import pg from 'pg';
 import type { PublicAgent } from '../agents/index.js';
+import { makeTestRemote, type TestRemote } from './remote-repo.js';
 import { makeTestRepo, type TestRepo } from './test-repo.js';
 import { createTestDatabase, type TestDatabase } from './postgres.js';
 import { startServerChild, type ServerChild } from './server-child.js';
@@ -13,11 +14,14 @@ export interface TestNode extends ServerChild {
 
 /**
  * A cluster for tests: one new database, nodes as separate `mosaic up`
- * processes (own homes and ports), a repository they all reach at one path.
+ * processes (own homes and ports), a repository they all reach at one path
+ * — or, with `byUrl`, shared by a file:// bare remote every node clones.
  */
 export interface TestCluster {
   db: TestDatabase;
   repo: TestRepo;
+  /** With `byUrl`: the shared remote (its working repository is `repo`). */
+  remote?: TestRemote;
   nodes: TestNode[];
   /** Starts another node (or the same name again on a new home). */
   startNode(name: string, env?: Record<string, string>): Promise<TestNode>;
@@ -29,9 +33,10 @@ export interface TestCluster {
   stop(): Promise<void>;
 }
 
-export async function startTestCluster(names: string[], env: Record<string, string> = {}): Promise<TestCluster> {
+export async function startTestCluster(names: string[], env: Record<string, string> = {}, opts: { byUrl?: boolean } = {}): Promise<TestCluster> {
   const db = await createTestDatabase();
-  const repo = makeTestRepo();
+  const remote = opts.byUrl ? makeTestRemote() : undefined;
+  const repo = remote?.repo ?? makeTestRepo();
   const client = new pg.Client({ connectionString: db.url });
   await client.connect();
   const nodes: TestNode[] = [];
@@ -53,7 +58,7 @@ export async function startTestCluster(names: string[], env: Record<string, stri
     return node;
   };
   const cluster: TestCluster = {
-    db, repo, nodes, startNode,
+    db, repo, nodes, startNode, ...(remote ? { remote } : {}),
     async sql<T extends pg.QueryResultRow>(text: string, values: unknown[] = []) {
       return (await client.query<T>(text, values)).rows;
     },
@@ -89,7 +94,7 @@ export async function startTestCluster(names: string[], env: Record<string, stri
   try {
     await Promise.all(names.map((name) => startNode(name)));
     nodes.sort((a, b) => names.indexOf(a.name) - names.indexOf(b.name));
-    const added = await nodes[0]!.api('POST', '/repos', { name: 'app', path: repo.path });
+    const added = await nodes[0]!.api('POST', '/repos', remote ? { name: 'app', url: remote.url } : { name: 'app', path: repo.path });
     if (added.status !== 201 && added.status !== 200) throw new Error(`repos add answered ${added.status}: ${JSON.stringify(added.body)}`);
   } catch (err) {
     await cluster.stop();

@@ -49,6 +49,23 @@ describe('WorktreeManager', () => {
     for (const name of names) expect(existsSync(join(managedRoot(repo.path), name, 'README.md'))).toBe(true);
   }, 60_000);
 
+  it('runs creates side by side with removes, prunes and the broken-entry sweep of the same repository, none failing or swept', async () => {
+    for (let i = 0; i < 120; i++) repo.write(`src/f${i}.txt`, `${i}\n`);
+    repo.commitAll('enough files for a parallel checkout');
+    const parallel = new WorktreeManager({ parallelAdds: 4 });
+    const old = await Promise.all([0, 1, 2].map((i) => parallel.create({ repoPath: repo.path, name: `old-${i}`, branch: `old-${i}`, baseBranch: 'main' })));
+    const names = Array.from({ length: 12 }, (_, i) => `agent-p${i}-task`);
+    const work: Promise<unknown>[] = names.map((name) => parallel.create({ repoPath: repo.path, name, branch: name, baseBranch: 'main' }));
+    work.push(...old.map((w) => parallel.remove(repo.path, w.path)), parallel.prune(repo.path));
+    // A half-made `worktree add` looks broken: the sweep, serialized, must never see one in flight.
+    for (const name of names.slice(0, 3)) work.push(parallel.pruneBroken(repo.path, name, 'main'));
+    const settled = await Promise.allSettled(work);
+    expect(settled.filter((r) => r.status === 'rejected')).toEqual([]);
+    const listed = (await parallel.list(repo.path)).map((e) => e.branch).sort();
+    expect(listed).toEqual(['main', ...names].sort());
+    for (const name of names) expect(existsSync(join(managedRoot(repo.path), name, 'src', 'f119.txt'))).toBe(true);
+  }, 120_000);
+
   it('refuses an existing branch, an existing directory and an unknown base', async () => {
     await manager.create({ repoPath: repo.path, name: 'one', branch: 'b1', baseBranch: 'main' });
     expect(await codeOf(manager.create({ repoPath: repo.path, name: 'two', branch: 'b1', baseBranch: 'main' }))).toBe('409:branch_exists');

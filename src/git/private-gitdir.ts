@@ -182,7 +182,11 @@ export interface PrivateGitDirOptions {
  */
 export async function preparePrivateGitDir(worktreePath: string, dir: string, opts: PrivateGitDirOptions = {}): Promise<PrivateGitDir> {
   const worktree = resolveReal(worktreePath);
-  const located = await locate(worktree);
+  // Two independent questions to git, asked at once.
+  const [located, listed] = await Promise.all([
+    locate(worktree),
+    runGit(worktree, ['config', '--null', '--list']).catch(() => ({ stdout: '' })),
+  ]);
   const { gitDir: realGitDir, commonDir } = located;
   let objectsDir = located.objectsDir;
   const gitDir = join(dir, 'gitdir');
@@ -219,7 +223,6 @@ export async function preparePrivateGitDir(worktreePath: string, dir: string, op
   writeFileSync(join(gitDir, 'objects', 'info', 'alternates'), `${objectsDir}\n`);
 
   // Config: only what reading the repository and committing need; never its hooks, drivers or credentials helpers.
-  const listed = await runGit(worktree, ['config', '--null', '--list']).catch(() => ({ stdout: '' }));
   const entries: [string, string][] = [];
   for (const item of listed.stdout.split('\0')) {
     const at = item.indexOf('\n');

@@ -120,16 +120,24 @@ export async function prepareSandbox(config: Pick<Config, 'home' | 'bwrapPath' |
   // Whatever an earlier launch of this agent left (a relaunch after a restart) goes first, links unfollowed:
   // its private dirs are made fresh, so nothing is ever written through what a sandboxed process left there.
   for (const name of [AGENT_WRITABLE.gitDir, AGENT_WRITABLE.home, AGENT_WRITABLE.tmp, BASE_VIEW_DIR]) removeTree(join(boxDir, name));
-  const git = await preparePrivateGitDir(input.worktree, boxDir, input.baseOnly ? { baseOnly: { cacheDir: join(config.home, BASE_PACKS_DIR) } } : {});
-  const policy = buildPolicy({
-    worktree: input.worktree, boxDir, git, mosaicHome: config.home, repoPaths: input.repoPaths,
-    network: input.network, programs: [...input.programs, process.execPath], path: input.path,
-    claudeLogin: input.claudeLogin, credentials: input.credentials ?? [], runAs,
-  });
+  // As root, the worktree (a whole checkout) is handed over while the private git dir is made: its top directory
+  // changes owner before anything else runs (the walk's first slice is synchronous), so git, run there meanwhile,
+  // already sees the agent user's tree (runGit trusts exactly that).
+  const worktreeHanded = runAs !== null ? handOver([input.worktree], runAs.user) : Promise.resolve(0);
+  const prepared = (async () => {
+    const git = await preparePrivateGitDir(input.worktree, boxDir, input.baseOnly ? { baseOnly: { cacheDir: join(config.home, BASE_PACKS_DIR) } } : {});
+    const policy = buildPolicy({
+      worktree: input.worktree, boxDir, git, mosaicHome: config.home, repoPaths: input.repoPaths,
+      network: input.network, programs: [...input.programs, process.execPath], path: input.path,
+      claudeLogin: input.claudeLogin, credentials: input.credentials ?? [], runAs,
+    });
+    return { git, policy };
+  })();
+  const [, { git, policy }] = await Promise.all([worktreeHanded, prepared]);
   const overlays = input.overlays ?? [];
   if (runAs !== null) {
     // The `.git` file too (bound read-only over the worktree's): the agent's git refuses a repository whose files another user owns.
-    const trees = [input.worktree, policy.homeSource, policy.tmpSource, ...(git ? [git.gitDir, git.dotGitFile] : []),
+    const trees = [policy.homeSource, policy.tmpSource, ...(git ? [git.gitDir, git.dotGitFile] : []),
       ...overlays.map((o) => join(o.layerDir, 'upper'))];
     await handOver(trees, runAs.user);
   }

@@ -1,21 +1,9 @@
-import { execFile, spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { promisify } from 'node:util';
 import { startTestInstance } from '../src/test-support/instance.js';
 import { makeTestRepo } from '../src/test-support/test-repo.js';
-import { TIMING_PHASES, type AgentTimings } from '../src/core/agent-model.js';
+import type { AgentTimings } from '../src/core/agent-model.js';
+import { byHand, phaseMedians } from './helpers.js';
 import type { BenchResult } from './types.js';
-
-/** Median ms of each phase over the agents' recorded timings (issue 24): where the time went. */
-function phaseMedians(all: AgentTimings[]): string {
-  const parts: string[] = [];
-  for (const phase of TIMING_PHASES) {
-    const values = all.map((t) => t[phase]).filter((v): v is number => typeof v === 'number').sort((a, b) => a - b);
-    if (values.length > 0) parts.push(`${phase} ${values[Math.floor(values.length / 2)]}`);
-  }
-  return parts.join(', ');
-}
 
 /**
  * The whole agent lifecycle through Mosaic (HTTP spawn → worktree → detached
@@ -24,27 +12,7 @@ function phaseMedians(all: AgentTimings[]): string {
  */
 
 const N = 10;
-const run = promisify(execFile);
-const IDENTITY = ['-c', 'user.name=Bench', '-c', 'user.email=bench@localhost', '-c', 'commit.gpgsign=false'];
 const SCRIPT = 'echo work > out.txt';
-
-function sh(cwd: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('sh', ['-c', SCRIPT], { cwd, stdio: 'ignore' });
-    child.on('error', reject);
-    child.on('exit', () => resolve());
-  });
-}
-
-/** By hand: add a worktree, run the command, commit what it left, remove the worktree. */
-async function byHand(repoPath: string, i: number): Promise<void> {
-  const path = join(`${repoPath}_worktrees`, `hand-${i}`);
-  await run('git', ['worktree', 'add', '-q', '-b', `hand-${i}`, path, 'main'], { cwd: repoPath });
-  await sh(path);
-  await run('git', ['add', '-A'], { cwd: path });
-  await run('git', [...IDENTITY, 'commit', '-q', '--no-verify', '-m', 'snapshot'], { cwd: path });
-  await run('git', ['worktree', 'remove', '--force', path], { cwd: repoPath });
-}
 
 async function throughMosaic(parallel: boolean): Promise<{ ms: number; failed: number; phases: string }> {
   const repo = makeTestRepo();
@@ -81,7 +49,7 @@ export async function benchAgents(): Promise<BenchResult[]> {
   let handMs: number;
   try {
     const start = performance.now();
-    for (let i = 0; i < N; i++) await byHand(handRepo.path, i);
+    for (let i = 0; i < N; i++) await byHand(handRepo.path, `hand-${i}`, SCRIPT);
     handMs = performance.now() - start;
   } finally {
     handRepo.cleanup();

@@ -8,6 +8,7 @@ import { benchRadar } from './radar.bench.js';
 import { benchRuntimes } from './runtimes.bench.js';
 import { benchSandbox } from './sandbox.bench.js';
 import { benchShare } from './share.bench.js';
+import { benchSpawn } from './spawn.bench.js';
 import { benchStore } from './store.bench.js';
 import { benchWorktrees } from './worktree.bench.js';
 
@@ -23,6 +24,7 @@ const suites: Array<{ suite: string; run: () => Promise<BenchResult[]> }> = [
   { suite: 'sandbox', run: benchSandbox },
   { suite: 'peer-view', run: benchPeerView },
   { suite: 'pools', run: benchPools },
+  { suite: 'spawn', run: benchSpawn },
   { suite: 'share', run: benchShare },
   { suite: 'store', run: benchStore },
   { suite: 'fleet', run: benchFleet },

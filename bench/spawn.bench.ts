@@ -1,0 +1,145 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadavg } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { waitForAllEnded } from '../src/test-support/agents.js';
+import { startTestInstance, type TestInstance } from '../src/test-support/instance.js';
+import type { TestRepo } from '../src/test-support/test-repo.js';
+import { bigRepo, byHand, median, phaseMedians, rawAdd, rawRemove, row, spawnScript, toRunning, waitEnded, type Timed } from './helpers.js';
+import { warmVsCold } from './pools.bench.js';
+import type { BenchResult } from './types.js';
+
+/**
+ * Spawn and finish cost (issue 24), on a generated 5,000-file repository with
+ * the sandbox on, each Mosaic figure against its baseline measured in the same
+ * run, rounds interleaved:
+ *  (a) cold spawn created → running against a raw `git worktree add`;
+ *  (b) the lifecycle of a one-line agent (spawn → completed: its change
+ *      committed on its branch, the worktree removed) against the same by hand;
+ *  (c) BENCH_BURST (default 50) spawns at once, all running, against as many
+ *      raw adds one after another;
+ *  (d) a warm spawn from a pool against a cold one, with a 2 s setup (pools.bench.ts).
+ * Times come from the agent records. BENCH_ROUNDS (default 5) rounds for (a)
+ * and (b), 3 for (d).
+ */
+
+const LINE = 'echo x > f.txt';
+
+function load(): string {
+  return `load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`;
+}
+
+async function instanceOn(repo: TestRepo, maxAgents: number): Promise<TestInstance> {
+  const t = await startTestInstance({ sandbox: 'required', maxAgents, pollMs: 20 });
+  const res = await t.api('POST', '/repos', { name: 'bench', path: repo.path });
+  if (res.status !== 201) {
+    await t.stop();
+    throw new Error(`register answered ${res.status}`);
+  }
+  return t;
+}
+
+async function timed(task: () => Promise<unknown>): Promise<number> {
+  const start = performance.now();
+  await task();
+  return performance.now() - start;
+}
+
+/** (a) and (b), interleaved round by round in one instance. */
+async function coldAndLifecycle(repo: TestRepo, rounds: number): Promise<BenchResult[]> {
+  const t = await instanceOn(repo, 4);
+  const add: number[] = [];
+  const cold: Timed[] = [];
+  const hand: number[] = [];
+  const life: Timed[] = [];
+  try {
+    for (let i = 0; i < rounds; i++) {
+      const mosaicFirst = i % 2 === 1;
+      const a = async (): Promise<void> => {
+        add.push(await timed(() => rawAdd(repo.path, `raw-${i}`)));
+        await rawRemove(repo.path, `raw-${i}`);
+      };
+      const m = async (): Promise<void> => { cold.push(await waitEnded(t, (await spawnScript(t, `cold-${i}`, 'true')).id)); };
+      if (mosaicFirst) { await m(); await a(); } else { await a(); await m(); }
+      const h = async (): Promise<void> => { hand.push(await timed(() => byHand(repo.path, `hand-${i}`, LINE))); };
+      const l = async (): Promise<void> => { life.push(await waitEnded(t, (await spawnScript(t, `life-${i}`, LINE)).id)); };
+      if (mosaicFirst) { await l(); await h(); } else { await h(); await l(); }
+    }
+  } finally {
+    await t.stop();
+  }
+  for (const agent of life) {
+    if (agent.state !== 'completed' || agent.endedAt === null) throw new Error(`lifecycle agent ended ${agent.state}`);
+  }
+  const sandboxed = [...cold, ...life].filter((a) => a.sandbox === 'bubblewrap').length;
+  const note = `median of ${rounds}; ${sandboxed}/${2 * rounds} in bubblewrap; ${load()}`;
+  const timings = (agents: Timed[]): string => phaseMedians(agents.flatMap((a) => (a.timings ? [a.timings] : [])));
+  return [
+    row('(a) cold spawn created → running vs git worktree add (5,000 files, sandbox on)', median(add), median(cold.map(toRunning)),
+      `${note}; median ms per phase: ${timings(cold)}`),
+    row('(b) one-line agent spawn → completed vs by hand (add, run, commit, remove)', median(hand),
+      median(life.map((a) => (a.endedAt as number) - a.createdAt)), `${note}; median ms per phase: ${timings(life)}`),
+  ];
+}
+
+/** (c) `n` spawns at once, to all running, against `n` raw adds one after another. */
+async function burst(repo: TestRepo, n: number): Promise<BenchResult> {
+  const serial = await timed(async () => {
+    for (let i = 0; i < n; i++) await rawAdd(repo.path, `serial-${i}`);
+  });
+  for (let i = 0; i < n; i++) await rawRemove(repo.path, `serial-${i}`);
+
+  const t = await instanceOn(repo, n);
+  try {
+    const spawned = await Promise.all(Array.from({ length: n }, (_, i) =>
+      spawnScript(t, `burst-${i}`, 'while [ ! -f go ]; do sleep 0.2; done')));
+    const ids = spawned.map((a) => a.id);
+    const deadline = Date.now() + 15 * 60_000;
+    let agents: Timed[] = [];
+    for (;;) {
+      // A loaded server may drop a kept-alive connection: ask again rather than lose the run.
+      const listed = await t.api<{ agents: Timed[] }>('GET', '/agents').catch(() => null);
+      if (listed === null) {
+        await new Promise((r) => setTimeout(r, 500));
+        continue;
+      }
+      const byId = new Map(listed.body.agents.map((a) => [a.id, a]));
+      agents = ids.map((id) => byId.get(id) as Timed);
+      if (agents.every((a) => a && a.state !== 'queued' && a.state !== 'spawning')) break;
+      if (Date.now() > deadline) throw new Error('the burst never got all running');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const failed = agents.filter((a) => a.state !== 'running').length;
+    for (const a of agents) if (a.state === 'running') writeFileSync(join(a.worktreePath, 'go'), '');
+    await waitForAllEnded(t, ids, 15 * 60_000);
+    const first = Math.min(...agents.map((a) => a.createdAt));
+    const last = Math.max(...agents.map((a) => a.startedAt ?? Number.POSITIVE_INFINITY));
+    return row(`(c) ${n} spawns at once, all running, vs ${n} serial git worktree add`, serial, last - first,
+      `${failed} failed; median ms per phase: ${phaseMedians(agents.flatMap((a) => (a.timings ? [a.timings] : [])))}; ${load()}`);
+  } finally {
+    await t.stop();
+  }
+}
+
+export async function benchSpawn(): Promise<BenchResult[]> {
+  const rounds = Math.max(1, Number(process.env.BENCH_ROUNDS) || 5);
+  const n = Math.max(1, Number(process.env.BENCH_BURST) || 50);
+  const repo = bigRepo();
+  try {
+    await rawAdd(repo.path, 'warm-up'); // the page cache and git's startup, so the first round is not penalized
+    await rawRemove(repo.path, 'warm-up');
+    // Each row is also printed as soon as it is measured (stderr), so a long run that fails late keeps what it had.
+    const results: BenchResult[] = [];
+    const keep = (row: BenchResult): void => {
+      results.push(row);
+      console.error(`spawn: ${row.name}: ${row.baselineMs} ms vs ${row.mosaicMs} ms = ${row.ratio}x (${row.notes ?? ''})`);
+    };
+    for (const r of await coldAndLifecycle(repo, rounds)) keep(r);
+    keep(await burst(repo, n));
+    const warm = await warmVsCold(repo, Math.min(rounds, 3));
+    keep({ ...warm, name: `(d) ${warm.name}`, notes: `${warm.notes}; ${load()}` });
+    return results;
+  } finally {
+    repo.cleanup();
+  }
+}

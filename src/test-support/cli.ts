@@ -39,7 +39,7 @@ export function startCli(args: string[], env: Record<string, string>, cwd = ROOT
 }
 
 let builtCli: string | undefined | null = null;
-/** Decided once per test file: the sources do not change while it runs. */
+/** Decided once per worker process (its test files share this module): the sources do not change during a run. */
 function cliEntry(): string[] {
   if (builtCli === null) builtCli = freshBuiltCli();
   return builtCli ? [builtCli] : ['--import', TSX, MAIN];

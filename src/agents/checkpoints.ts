@@ -65,7 +65,7 @@ export class Checkpointer {
         ? await commitCheckpoint(repo.path, captured.tree, captured.head, `mosaic: checkpoint of agent ${agent.id} (${agent.taskId})`)
         : captured.head;
       if (commit === previous) return null;
-      await this.ctx.remotes.pushBranch(repo, agent.branch, commit);
+      await this.ctx.remotes.pushBranch(repo, agent.branch, { checkpoint: commit });
       this.last.set(agent.id, { at: Date.now(), commit });
       this.ctx.logger.debug({ agentId: agent.id, commit }, 'checkpoint pushed to the remote');
       return commit;

@@ -17,6 +17,10 @@ export class RepoRemotes {
   /** The sync under way per repository, and the one queued after it. */
   private readonly running = new Map<string, Promise<void>>();
   private readonly next = new Map<string, Promise<void>>();
+  /** Pushes of each agent branch, in order (`<repo>\0<branch>` → the last one). */
+  private readonly pushes = new Map<string, Promise<void>>();
+  /** Agent branches whose final push was asked for: a checkpoint coming later must not overwrite it. */
+  private readonly finals = new Set<string>();
 
   constructor(private readonly opts: { fetchTimeoutMs: number; logger: Logger }) {}
 
@@ -89,10 +93,33 @@ export class RepoRemotes {
     await adoptRemoteBranch(repo.path, branch, false);
   }
 
-  /** An agent branch (or a checkpoint commit of it) onto the remote's branch of that name, forced: agent branches are Mosaic's. */
-  async pushBranch(repo: RepoRecord, branch: string, source = `refs/heads/${branch}`): Promise<void> {
-    if (!repo.url) return;
-    await pushRemote(repo.path, repo.url, { source, branch }, PUSH_TIMEOUT_MS);
+  /**
+   * An agent branch onto the remote's branch of that name, forced (agent
+   * branches are Mosaic's): its final state when the agent ends, or a
+   * checkpoint commit while it runs. Pushes of one branch run in order, and a
+   * checkpoint asked for after the final push is dropped, so a slow
+   * checkpoint never overwrites the end state.
+   */
+  async pushBranch(repo: RepoRecord, branch: string, opts: { checkpoint?: string } = {}): Promise<void> {
+    const url = repo.url;
+    if (!url) return;
+    const key = `${repo.name}\0${branch}`;
+    if (opts.checkpoint === undefined) this.finals.add(key);
+    else if (this.finals.has(key)) return;
+    const source = opts.checkpoint ?? `refs/heads/${branch}`;
+    const previous = this.pushes.get(key) ?? Promise.resolve();
+    const task = previous.catch(() => undefined).then(async () => {
+      if (opts.checkpoint !== undefined && this.finals.has(key)) return;
+      await pushRemote(repo.path, url, { source, branch }, PUSH_TIMEOUT_MS);
+    });
+    this.pushes.set(key, task);
+    try {
+      await task;
+    } finally {
+      if (this.pushes.get(key) === task) this.pushes.delete(key);
+      // The final set only needs to outlive checkpoints still under way; forget it after a while.
+      if (opts.checkpoint === undefined) setTimeout(() => this.finals.delete(key), 10 * 60_000).unref();
+    }
   }
 
   /** A landing onto the remote's target branch, only if it still points to `expected` (409 `target_moved` otherwise). */

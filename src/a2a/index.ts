@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { AgentService, EventBus } from '../agents/index.js';
 import type { Logger } from '../core/logger.js';
 import type { HostAllowList } from '../http/allowed-hosts.js';
+import type { OtherAdminTokens } from '../http/auth.js';
 import type { SseLimits } from '../http/sse.js';
 import type { SqlStore } from '../store/index.js';
 import { buildAgentCard } from './card.js';
@@ -20,6 +21,8 @@ export interface A2aDeps {
   name: string;
   url: () => string;
   adminToken: string;
+  /** A cluster: every node's admin token works here too. */
+  otherAdminTokens?: OtherAdminTokens;
   /** The core store, opened with A2A_MIGRATIONS among its migrations. */
   store: SqlStore;
   agents: AgentService;
@@ -45,7 +48,7 @@ export function createA2a(deps: A2aDeps): A2a {
   });
   return {
     tokens,
-    plugin: (app) => a2aPlugin(app, { handler, tokens, adminToken: deps.adminToken, hosts: deps.hosts, ...(deps.sse ? { sse: deps.sse } : {}), ...(deps.logger ? { logger: deps.logger } : {}) }),
+    plugin: (app) => a2aPlugin(app, { handler, tokens, adminToken: deps.adminToken, ...(deps.otherAdminTokens ? { otherAdminTokens: deps.otherAdminTokens } : {}), hosts: deps.hosts, ...(deps.sse ? { sse: deps.sse } : {}), ...(deps.logger ? { logger: deps.logger } : {}) }),
     async adminPlugin(app, adminGuard) {
       app.addHook('onRequest', adminGuard);
       await a2aTokenRoutes(app, { tokens });

@@ -5,7 +5,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { unauthorized } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { HostAllowList } from '../http/allowed-hosts.js';
-import { secretsEqual } from '../http/auth.js';
+import { secretsEqual, type OtherAdminTokens } from '../http/auth.js';
 import { openSse, type SseLimits } from '../http/sse.js';
 import { A2aCaller } from './caller.js';
 import { cardJson, legacyCardJson } from './card.js';
@@ -17,6 +17,8 @@ export interface A2aPluginOptions {
   handler: MosaicA2aHandler;
   tokens: A2aTokens;
   adminToken: string;
+  /** A cluster: every node's admin token works here too. */
+  otherAdminTokens?: OtherAdminTokens;
   hosts: HostAllowList;
   sse?: SseLimits;
   logger?: Logger;
@@ -50,7 +52,7 @@ export async function a2aPlugin(app: FastifyInstance, opts: A2aPluginOptions): P
     const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
     if (!match) throw unauthorized('auth_required', 'missing Authorization: Bearer <admin token or A2A client token>');
     const presented = match[1]!;
-    if (secretsEqual(presented, opts.adminToken)) {
+    if (secretsEqual(presented, opts.adminToken) || (opts.otherAdminTokens !== undefined && (await opts.otherAdminTokens(presented)))) {
       callers.set(request, new A2aCaller(null));
       return;
     }

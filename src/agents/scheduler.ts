@@ -11,7 +11,9 @@ const sameWaiting = (a: AgentWaiting | null, b: AgentWaiting | null): boolean =>
  * `queued`, highest priority first, then oldest. With a gate (fleet
  * budgets, rate-limit pauses) a queued agent the gate holds is skipped and
  * marked with `waitingFor` (one `agent.state` event when that changes), so
- * an agent behind it may start. `pump()` is cheap and safe to call from
+ * an agent behind it may start. In a cluster the same holds apply to the
+ * jobs a node takes from the cluster's queue, and agents no up node can
+ * serve are marked `no_capable_node`. `pump()` is cheap and safe to call from
  * anywhere (a spawn, an agent ending, a budget raised, a reset): concurrent
  * calls coalesce into one more pass.
  */
@@ -61,7 +63,24 @@ export class Scheduler {
    * per decision.
    */
   async decide(room: boolean): Promise<AgentRecord | undefined> {
-    const holds = this.ctx.gate ? await this.ctx.gate.holds() : null;
+    const holds = await this.currentHolds();
+    if (!room || holds?.all === true) return undefined;
+    return this.ctx.store.agents.nextQueued(holds?.skip);
+  }
+
+  /**
+   * What holds queued agents now — fleet governance, and in a cluster the
+   * agents no up node can serve — with their `waitingFor` marks kept current.
+   */
+  private async currentHolds(): Promise<QueueHolds | null> {
+    const gate = this.ctx.gate ? await this.ctx.gate.holds() : null;
+    const placed = this.ctx.placement ? await this.ctx.placement.holds() : null;
+    const holds: QueueHolds | null = placed === null ? gate : {
+      signature: `${gate?.signature ?? ''}|${placed.signature}`,
+      all: gate?.all ?? false,
+      skip: gate?.skip ?? {},
+      waitingFor: (agent) => gate?.waitingFor(agent) ?? placed.waitingFor(agent),
+    };
     const signature = holds?.signature ?? '';
     if (signature !== this.markedFor) {
       await this.mark(holds, 0);
@@ -69,8 +88,7 @@ export class Scheduler {
     } else if (holds !== null) {
       await this.mark(holds, this.seenSeq);
     }
-    if (!room || holds?.all === true) return undefined;
-    return this.ctx.store.agents.nextQueued(holds?.skip);
+    return holds;
   }
 
   /** Writes the `waitingFor` of queued agents after `afterSeq` (one `agent.state` event each that changes). */
@@ -104,12 +122,14 @@ export class Scheduler {
           if (!next) return;
           nextId = next.id;
         } else {
-          if (active >= config.maxAgents) return;
-          if (!placement.accepting()) return;
+          // The same fleet governance as on one machine: held agents are marked, and neither taken nor started here.
+          const holds = await this.currentHolds();
+          if (active >= config.maxAgents || !placement.accepting() || holds?.all === true) return;
           // Agents pinned to this node (or queued again here by a restart) first, then the cluster's queue.
           const pinned = (await store.agents.list({ state: 'queued', node: placement.node }))
+            .filter((agent) => holds === null || holds.waitingFor({ ...agent, seq: 0 }) === null)
             .sort((a, b) => b.priority - a.priority || a.createdAt - b.createdAt)[0];
-          const taken = pinned === undefined ? await placement.take() : undefined;
+          const taken = pinned === undefined ? await placement.take(holds?.skip) : undefined;
           if (pinned === undefined && taken === undefined) return;
           nextId = pinned?.id ?? (taken as { agentId: string }).agentId;
           settle = taken?.settle;

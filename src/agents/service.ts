@@ -179,14 +179,12 @@ export class AgentService {
       if (!probe.available) throw sandboxUnavailable(probe.reason);
     }
     const placement = this.ctx.placement;
-    if (request.node !== undefined) {
-      if (placement === undefined) throw invalid('not_a_cluster', 'node: this instance is not a cluster (no MOSAIC_CLUSTER_SECRET)', { field: 'node' });
-      await placement.checkPin(request.node);
-    }
+    if (request.node !== undefined && placement === undefined) throw invalid('not_a_cluster', 'node: this instance is not a cluster (no MOSAIC_CLUSTER_SECRET)', { field: 'node' });
     const record = {
       ...buildAgentRecord(request, repo, origin), limits,
       ...(placement === undefined ? {} : { node: request.node ?? null, retryOnNodeLost: request.node === undefined && request.retryOnNodeLost === true }),
     };
+    if (request.node !== undefined) await placement?.checkPin(request.node, { runtime: record.runtime.kind, repo: repo.name });
     // A program of the caller's choosing that lives where the sandbox hides things ($MOSAIC_HOME, a repository's
     // .git): binding it back would show them. Refused now, not at launch (checked again there, for relative paths).
     if (record.runtime.kind === 'command' && willSandbox(this.ctx.config, origin)) {
@@ -234,13 +232,30 @@ export class AgentService {
       }
       // The reason (budget_exceeded) stays on the record and the finisher keeps it on the killed agent.
       const marked = (await this.ctx.store.agents.update(id, { killRequested: true, ...(reason ? { error: reason } : {}) })) ?? agent;
-      // In a cluster, another node's agent is signalled by that node's monitor (it sees killRequested).
-      const elsewhere = this.ctx.placement !== undefined && marked.node !== this.ctx.placement.node;
-      if (elsewhere) return marked;
+      // In a cluster, another node's agent is signalled by that node: asked at once over its internal URL,
+      // and its monitor signals it anyway when it sees killRequested (that node unreachable now, or restarting).
+      const remote = this.ctx.placement?.remote(marked);
+      if (remote !== undefined) {
+        await remote.kill().catch((err: unknown) => this.ctx.logger.warn({ agentId: id, node: marked.node, err: (err as Error).message }, 'forwarded kill failed; the node\'s monitor signals it'));
+        return marked;
+      }
+      if (this.ctx.placement !== undefined && marked.node !== this.ctx.placement.node) return marked; // pinned elsewhere, still queued there
       if (marked.state === 'running') this.finisher.signalKill(id, marked.pid, marked.pgid);
       else this.launcher.abortSetup(id); // spawning: a long setup (npm ci) must not hold the kill
       return marked;
     }
+  }
+
+  /**
+   * Cluster, node to node: another node marked this node's agent
+   * killRequested; signal it now (what this node's monitor would do at its next pass).
+   */
+  async killHere(id: string): Promise<void> {
+    const agent = await this.get(id);
+    if (isTerminal(agent.state) || !agent.killRequested) return;
+    if (this.ctx.placement !== undefined && agent.node !== this.ctx.placement.node) throw conflict('agent_not_here', `agent '${id}' runs on node '${agent.node}'`, { node: agent.node });
+    if (agent.state === 'running') this.finisher.signalKill(id, agent.pid, agent.pgid);
+    else if (agent.state === 'spawning') this.launcher.abortSetup(id);
   }
 
   async killAll(filter: AgentFilter = {}): Promise<KillAllReport> {

@@ -9,6 +9,7 @@ import type { Identity } from '../federation/identity/index.js';
 import type { SqlContext, SqlStore } from '../store/index.js';
 import type { Store } from '../store/types.js';
 import { ClusterAdminTokens } from './admin-tokens.js';
+import { reposHere, runtimesHere } from './capabilities.js';
 import { EventFanout } from './fanout.js';
 import { fencedStore } from './fence.js';
 import { NodeAuth } from './node-auth.js';
@@ -64,7 +65,9 @@ export async function joinCluster(deps: { config: Config; store: SqlStore; admin
   let fanout: EventFanout | undefined;
   let service: AgentService | undefined;
   const auth = new NodeAuth(secret, config.nodeName);
-  const node = new ClusterNode({ ctx, auth, name: config.nodeName, capacity: config.maxAgents, leaseMs: config.nodeLeaseS * 1000, queue, logger });
+  // Looked at on this machine at each heartbeat (and before a take, at most once a second): a binary installed or a path restored counts.
+  const capabilities = async () => ({ runtimes: runtimesHere(config), ...reposHere(await store.repos.list()) });
+  const node = new ClusterNode({ ctx, auth, name: config.nodeName, capacity: config.maxAgents, leaseMs: config.nodeLeaseS * 1000, queue, logger, capabilities });
   return {
     identity,
     node,

@@ -1,15 +1,17 @@
 import { sql } from 'kysely';
 import type { AgentService } from '../agents/index.js';
-import type { NodePlacement, RemoteAgentReads, TakenWork } from '../agents/placement.js';
+import type { NodePlacement, PlacementHolds, RemoteAgentReads, TakenWork } from '../agents/placement.js';
 import type { AgentRecord } from '../core/agent-model.js';
 import { conflict, messageOf, notFound } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { VERSION } from '../core/version.js';
 import type { SqlContext } from '../store/index.js';
+import type { QueueSkip } from '../store/types.js';
+import { cannotServe, needsOf, type NodeCapabilities, type SpawnNeeds } from './capabilities.js';
 import { LeaseFence } from './fence.js';
 import { forwardedReads } from './forward.js';
 import type { NodeAuth } from './node-auth.js';
-import { NodeRegistry, type NodeCapabilities, type NodeLease } from './nodes.js';
+import { NodeRegistry, type NodeLease } from './nodes.js';
 import type { SpawnQueue } from './queue.js';
 import type { ClusterTables } from './schema.js';
 
@@ -21,11 +23,13 @@ export interface ClusterNodeOptions {
   leaseMs: number;
   queue: SpawnQueue;
   logger: Logger;
-  capabilities?: NodeCapabilities;
+  /** What this node can serve now (looked at on this machine: runtime binaries, repository paths). */
+  capabilities(): Promise<NodeCapabilities>;
 }
 
 const ACTIVE = ['spawning', 'running'] as const;
-const DEFAULT_CAPS: NodeCapabilities = { runtimes: ['claude', 'codex', 'gemini', 'opencode', 'command'] };
+/** How long this node's own look at what it serves is reused by its takes (the heartbeat looks again anyway). */
+const CAPS_TTL_MS = 1000;
 
 /**
  * This server as a node of a cluster: its lease (join, heartbeat, self-fence
@@ -46,6 +50,7 @@ export class ClusterNode implements NodePlacement {
   private timers: NodeJS.Timeout[] = [];
   private stopped = false;
   private heartbeating = false;
+  private caps: { at: number; value: NodeCapabilities } | undefined;
 
   constructor(private readonly opts: ClusterNodeOptions) {
     this.node = opts.name;
@@ -59,25 +64,53 @@ export class ClusterNode implements NodePlacement {
     return this.holding && !this.draining && !this.stopped;
   }
 
-  async checkPin(node: string): Promise<void> {
+  async checkPin(node: string, needs: SpawnNeeds): Promise<void> {
     const view = await this.registry.get(node);
     if (view === undefined) throw notFound('unknown_node', `no node '${node}' in this cluster`);
     if (view.state === 'lost') throw conflict('node_lost', `node '${node}' is lost (no heartbeat within its lease)`, { node });
     if (view.state === 'draining') throw conflict('node_draining', `node '${node}' is draining: it takes no new agents`, { node });
+    // This node looks now; another node's last published look is what there is (a repository it has not looked at yet passes).
+    const caps = node === this.node ? await this.capabilities(true) : await this.registry.capabilities(node);
+    if (caps !== undefined && cannotServe(caps, needs)) {
+      const lacks = caps.runtimes.includes(needs.runtime) ? `repository '${needs.repo}' (its path is not a git repository there)` : `the ${needs.runtime} runtime's binary`;
+      throw conflict('node_cannot_serve', `node '${node}' cannot serve this spawn: it lacks ${lacks}`, { node, ...needs });
+    }
   }
 
   async queued(agent: AgentRecord): Promise<void> {
     // An agent pinned to a node waits for that node (its scheduler looks for its pinned agents first).
     if (agent.node !== null && agent.node !== undefined) return;
-    await this.opts.queue.send(agent.id, agent.priority);
+    await this.opts.queue.send({ id: agent.id, priority: agent.priority, runtime: agent.runtime.kind, repo: agent.repo, origin: agent.origin });
   }
 
-  async take(): Promise<TakenWork | undefined> {
+  async take(skip?: QueueSkip): Promise<TakenWork | undefined> {
     // A drain takes effect at once, not at the next heartbeat: asked on any node, it is read here before each take.
     const me = await this.opts.ctx.db.selectFrom('cluster_nodes').select('draining').where('name', '=', this.node).executeTakeFirst();
     this.draining = me?.draining === 1;
     if (!this.accepting()) return undefined;
-    return this.opts.queue.take();
+    const caps = await this.capabilities();
+    return this.opts.queue.take({ runtimes: caps.runtimes, repos: caps.repos, ...(skip ? { skip } : {}) });
+  }
+
+  async holds(): Promise<PlacementHolds> {
+    const up = await this.registry.upCapabilities();
+    return {
+      signature: JSON.stringify(up),
+      waitingFor(agent) {
+        const needs = needsOf(agent);
+        // Every up node said it cannot: it waits for one that can (a node not up yet, a binary installed, a path restored).
+        if (up.length === 0 || !up.every((n) => cannotServe(n.capabilities, needs))) return null;
+        return { reason: 'no_capable_node', runtime: needs.runtime, repo: needs.repo };
+      },
+    };
+  }
+
+  /** What this node serves, looked at again when older than CAPS_TTL_MS (or when `fresh`). */
+  private async capabilities(fresh = false): Promise<NodeCapabilities> {
+    if (!fresh && this.caps !== undefined && Date.now() - this.caps.at < CAPS_TTL_MS) return this.caps.value;
+    const value = await this.opts.capabilities();
+    this.caps = { at: Date.now(), value };
+    return value;
   }
 
   remote(agent: AgentRecord): RemoteAgentReads | undefined {
@@ -101,7 +134,7 @@ export class ClusterNode implements NodePlacement {
     const before = await this.registry.get(this.node);
     const lease = await this.registry.join({
       name: this.node, url, capacity: this.opts.capacity, version: VERSION,
-      capabilities: this.opts.capabilities ?? DEFAULT_CAPS, leaseMs: this.opts.leaseMs,
+      capabilities: await this.capabilities(true), leaseMs: this.opts.leaseMs,
     });
     this.fence.lease = lease;
     this.holding = true;
@@ -162,7 +195,7 @@ export class ClusterNode implements NodePlacement {
     try {
       const running = await this.opts.ctx.db.selectFrom('agents').select((eb) => eb.fn.countAll<number>().as('n'))
         .where('node', '=', this.node).where('state', 'in', [...ACTIVE]).executeTakeFirst();
-      renewed = await this.registry.renew(lease, Number(running?.n ?? 0), this.opts.capabilities ?? DEFAULT_CAPS, this.opts.leaseMs);
+      renewed = await this.registry.renew(lease, Number(running?.n ?? 0), await this.capabilities(true), this.opts.leaseMs);
       const me = await this.registry.get(this.node);
       this.draining = me?.state === 'draining';
     } catch (err) {

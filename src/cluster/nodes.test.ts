@@ -15,6 +15,7 @@ import type { NodeView } from './nodes.js';
  * database make one schema and one identity, share admin tokens and list each
  * other; a draining node takes nothing new, finishes what it runs, and shows
  * `draining` with 0 running; a spawn pinned to it is 409 node_draining.
+ * (Test 4, an agent on another node: remote-agent.test.ts.)
  */
 describe('cluster nodes (real PostgreSQL, nodes as processes)', () => {
   let c: TestCluster;
@@ -118,31 +119,5 @@ describe('cluster nodes (real PostgreSQL, nodes as processes)', () => {
     expect(lags.length).toBeGreaterThanOrEqual(4);
     expect(Math.max(...lags)).toBeLessThan(1000);
     console.info(`fan-out: ${lags.length} events, lag on the other node max ${Math.max(...lags)} ms, median ${lags.sort((x, y) => x - y)[Math.floor(lags.length / 2)]} ms`);
-  }, 90_000);
-
-  it('answers for another node\'s agent: logs and diff are forwarded to its node (signed), kill reaches it', async () => {
-    const [a, b] = c.nodes as [typeof c.nodes[0], typeof c.nodes[0]];
-    const agent = await c.spawn(a, 'echo from-b; echo work > made-on-b.txt; sleep 120', { node: 'b' });
-    await c.waitState(agent.id, ['running']);
-    const logs = await waitFor(async () => {
-      const res = await a.api<{ lines: string[] }>('GET', `/agents/${agent.id}/logs`);
-      return res.status === 200 && res.body.lines.includes('from-b') ? res.body : undefined;
-    }, { timeoutMs: 20_000, what: 'the log read through node a' });
-    expect(logs.lines).toContain('from-b');
-    const diff = await waitFor(async () => {
-      const res = await fetch(`${a.url}/api/v1/agents/${agent.id}/diff`, { headers: { authorization: `Bearer ${a.adminToken}` } });
-      const text = await res.text();
-      return res.status === 200 && text.includes('made-on-b.txt') ? text : undefined;
-    }, { timeoutMs: 20_000, what: 'the live diff through node a' });
-    expect(diff).toContain('+work');
-    // The internal route answers nodes only: unsigned, or with an admin token, it is 401.
-    const internal = `${b.url}/api/v1/cluster/internal/agents/${agent.id}/diff`;
-    expect((await fetch(internal)).status).toBe(401);
-    expect((await fetch(internal, { headers: { authorization: `Bearer ${b.adminToken}` } })).status).toBe(401);
-    // Kill through node a: node b signals it.
-    expect((await a.api('POST', `/agents/${agent.id}/kill`)).status).toBeLessThan(300);
-    const killed = await c.waitState(agent.id, ['killed', 'failed', 'completed'], 30_000);
-    expect(killed.state).toBe('killed');
-    expect(killed.node).toBe('b');
   }, 90_000);
 });

@@ -1,7 +1,10 @@
 import { sql, type Selectable } from 'kysely';
 import { conflict, notFound } from '../core/errors.js';
 import type { SqlContext } from '../store/index.js';
+import { parseCapabilities, type NodeCapabilities } from './capabilities.js';
 import type { ClusterTables } from './schema.js';
+
+export type { NodeCapabilities } from './capabilities.js';
 
 export type NodeState = 'up' | 'draining' | 'lost';
 
@@ -16,11 +19,6 @@ export interface NodeView {
   running: number;
   heartbeatAt: number;
   version: string;
-}
-
-/** What a node can run, published at each heartbeat. */
-export interface NodeCapabilities {
-  runtimes: string[];
 }
 
 /** A node's lease as the node itself holds it: writes of agent state carry it (see fence.ts). */
@@ -85,7 +83,13 @@ export class NodeRegistry {
 
   async capabilities(name: string): Promise<NodeCapabilities | undefined> {
     const row = await this.ctx.db.selectFrom('cluster_nodes').select('capabilities').where('name', '=', name).executeTakeFirst();
-    return row === undefined ? undefined : (JSON.parse(row.capabilities) as NodeCapabilities);
+    return row === undefined ? undefined : parseCapabilities(row.capabilities);
+  }
+
+  /** What each node that is up (holds its lease, not draining) can serve, as it last published it. */
+  async upCapabilities(): Promise<{ name: string; capabilities: NodeCapabilities }[]> {
+    const [rows, now] = await Promise.all([this.ctx.db.selectFrom('cluster_nodes').selectAll().orderBy('name').execute(), this.dbNow()]);
+    return rows.filter((row) => stateOf(row, now) === 'up').map((row) => ({ name: row.name, capabilities: parseCapabilities(row.capabilities) }));
   }
 
   /**

@@ -4,7 +4,7 @@ import { openPostgresStore, registeredMigrations, type SqlStore } from '../store
 import { createTestDatabase, type TestDatabase } from '../test-support/postgres.js';
 import { CLUSTER_MIGRATIONS, NodeAuth, nodeRegistry, type NodeRegistry } from './index.js';
 
-const caps = { runtimes: ['command'] };
+const caps = { runtimes: ['command'], repos: [], reposMissing: [] };
 
 describe('the node registry (real PostgreSQL)', () => {
   let db: TestDatabase;

@@ -83,4 +83,11 @@ async function internalRoutes(app: FastifyInstance, opts: { auth: NodeAuth; agen
     ...hooks,
     schema: { ...hidden, summary: 'Node to node: the diff of an agent on this node', params: idParams },
   }, async (request, reply) => reply.type('text/plain; charset=utf-8').send(await opts.agents().diff(request.params.id)));
+  app.post<{ Params: { id: string } }>(`${INTERNAL_PREFIX}/agents/:id/kill`, {
+    ...hooks,
+    schema: { ...hidden, summary: 'Node to node: signal an agent of this node that a kill was asked for (on any node)', params: idParams },
+  }, async (request, reply) => {
+    await opts.agents().killHere(request.params.id);
+    return reply.status(204).send();
+  });
 }

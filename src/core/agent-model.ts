@@ -234,7 +234,9 @@ export function parseTimings(value: unknown): AgentTimings | null {
  */
 export type AgentWaiting =
   | { reason: 'budget'; scope: string; resetsAt: number }
-  | { reason: 'rate_limit'; runtime: string; resetsAt: number };
+  | { reason: 'rate_limit'; runtime: string; resetsAt: number }
+  /** Cluster: no up node has the runtime's binary or the repository (it starts when one that has both is up). */
+  | { reason: 'no_capable_node'; runtime: string; repo: string };
 
 export interface AgentRecord {
   id: string;

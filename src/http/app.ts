@@ -76,7 +76,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // One guard for every admin route: the bearer token, or the dashboard's session cookie with its same-origin checks.
   const sessions = new DashboardSessions({ loginCodeTtlMs: deps.dashboard?.loginCodeTtlMs });
   const adminGuard = requireAdmin(deps.adminToken, sessions, deps.hosts, deps.otherAdminTokens);
-  await app.register(dashboardPlugin, { adminToken: deps.adminToken, sessions, adminGuard, hosts: deps.hosts, webRoot: deps.dashboard?.webRoot });
+  await app.register(dashboardPlugin, { adminToken: deps.adminToken, ...(deps.otherAdminTokens ? { otherAdminTokens: deps.otherAdminTokens } : {}), sessions, adminGuard, hosts: deps.hosts, webRoot: deps.dashboard?.webRoot });
   await app.register(healthRoutes, { prefix: '/api/v1', instanceId: deps.instanceId, startedAt: deps.startedAt, limits: deps.limits });
   const metrics = deps.metrics;
   if (metrics) {

@@ -161,7 +161,7 @@ async function startLocked(
   };
 
   const sse = { maxBufferBytes: config.sseMaxBufferBytes, stallMs: config.sseStallMs };
-  const a2a = createA2a({ name: config.name, url: () => config.url, adminToken, store, agents, bus, hosts, sse, logger });
+  const a2a = createA2a({ name: config.name, url: () => config.url, adminToken, ...(cluster ? { otherAdminTokens: cluster.otherAdminTokens } : {}), store, agents, bus, hosts, sse, logger });
 
   let app: FastifyInstance | undefined;
   try {
@@ -173,7 +173,7 @@ async function startLocked(
       store: { backend: store.dialect, description: store.describe() },
       ...(cluster ? { otherAdminTokens: cluster.otherAdminTokens } : {}),
       agentApi, agentService: agents, repos, feed, hosts,
-      rootPlugins: [(scope) => mcpHttpPlugin(scope, { services: mcpServices, adminToken, hosts, logger }), (scope) => a2a.plugin(scope)],
+      rootPlugins: [(scope) => mcpHttpPlugin(scope, { services: mcpServices, adminToken, ...(cluster ? { otherAdminTokens: cluster.otherAdminTokens } : {}), hosts, logger }), (scope) => a2a.plugin(scope)],
       dashboard: { loginCodeTtlMs: config.loginCodeTtlMs },
       metrics: { render: () => fleet.metrics.render(), public: config.metricsPublic },
       limits: () => fleet.governor.activeLimits(),

@@ -2,12 +2,14 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { MosaicError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { HostAllowList } from '../http/allowed-hosts.js';
-import { requireAdmin } from '../http/auth.js';
+import { requireAdmin, type OtherAdminTokens } from '../http/auth.js';
 import type { McpServices } from './services.js';
 
 export interface McpHttpOptions {
   services: McpServices;
   adminToken: string;
+  /** A cluster: every node's admin token works here too. */
+  otherAdminTokens?: OtherAdminTokens;
   hosts: HostAllowList;
   logger?: Logger;
 }
@@ -36,7 +38,7 @@ const notAllowed = async (_request: FastifyRequest, reply: FastifyReply): Promis
  */
 export async function mcpHttpPlugin(app: FastifyInstance, opts: McpHttpOptions): Promise<void> {
   const hostCheck = opts.hosts.hook({ origin: true });
-  const bearer = requireAdmin(opts.adminToken);
+  const bearer = requireAdmin(opts.adminToken, undefined, undefined, opts.otherAdminTokens);
   const hide = { hide: true };
 
   app.post('/mcp', { onRequest: [hostCheck, bearer], schema: hide }, async (request, reply) => {

@@ -23,8 +23,8 @@ export interface TestCluster {
   /** With `byUrl`: the shared remote (its working repository is `repo`). */
   remote?: TestRemote;
   nodes: TestNode[];
-  /** Starts another node (or the same name again on a new home). */
-  startNode(name: string, env?: Record<string, string>): Promise<TestNode>;
+  /** Starts another node (or the same name again on a new home); `wrapper` as startServerChild's. */
+  startNode(name: string, env?: Record<string, string>, wrapper?: string[]): Promise<TestNode>;
   /** A direct connection to the cluster's database (closed by stop). */
   sql<T extends pg.QueryResultRow>(text: string, values?: unknown[]): Promise<T[]>;
   spawn(node: TestNode, script: string, extra?: Record<string, unknown>): Promise<PublicAgent>;
@@ -33,7 +33,16 @@ export interface TestCluster {
   stop(): Promise<void>;
 }
 
-export async function startTestCluster(names: string[], env: Record<string, string> = {}, opts: { byUrl?: boolean } = {}): Promise<TestCluster> {
+/** What one node of a test cluster gets besides the cluster's settings. */
+export interface TestNodeOptions {
+  env?: Record<string, string>;
+  wrapper?: string[];
+}
+
+export async function startTestCluster(
+  names: string[], env: Record<string, string> = {}, opts: { byUrl?: boolean; nodes?: Record<string, TestNodeOptions> } = {},
+): Promise<TestCluster> {
+  const perNode = opts.nodes ?? {};
   const db = await createTestDatabase();
   const remote = opts.byUrl ? makeTestRemote() : undefined;
   const repo = remote?.repo ?? makeTestRepo();
@@ -41,8 +50,9 @@ export async function startTestCluster(names: string[], env: Record<string, stri
   await client.connect();
   const nodes: TestNode[] = [];
   let counter = 0;
-  const startNode = async (name: string, more: Record<string, string> = {}): Promise<TestNode> => {
+  const startNode = async (name: string, more: Record<string, string> = {}, wrapper?: string[]): Promise<TestNode> => {
     const child = await startServerChild({
+      ...(wrapper ? { wrapper } : {}),
       env: {
         MOSAIC_DATABASE_URL: db.url, MOSAIC_CLUSTER_SECRET: TEST_CLUSTER_SECRET, MOSAIC_NODE_NAME: name,
         MOSAIC_SANDBOX: 'off', MOSAIC_DATABASE_POOL: '4', MOSAIC_MAX_AGENTS: '2', MOSAIC_NODE_LEASE_S: '10', ...env, ...more,
@@ -92,7 +102,7 @@ export async function startTestCluster(names: string[], env: Record<string, stri
     },
   };
   try {
-    await Promise.all(names.map((name) => startNode(name)));
+    await Promise.all(names.map((name) => startNode(name, perNode[name]?.env, perNode[name]?.wrapper)));
     nodes.sort((a, b) => names.indexOf(a.name) - names.indexOf(b.name));
     const added = await nodes[0]!.api('POST', '/repos', remote ? { name: 'app', url: remote.url } : { name: 'app', path: repo.path });
     if (added.status !== 201 && added.status !== 200) throw new Error(`repos add answered ${added.status}: ${JSON.stringify(added.body)}`);

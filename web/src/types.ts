@@ -51,7 +51,8 @@ export interface Agent {
   /** Its own budget in USD (issue 18). */
   budgetUsd?: number | null;
   /** A queued agent held by a spent fleet budget or its runtime's rate limit (resetsAt: ms since epoch). */
-  waitingFor?: { reason: 'budget'; scope: string; resetsAt: number } | { reason: 'rate_limit'; runtime: string; resetsAt: number } | null;
+  waitingFor?: { reason: 'budget'; scope: string; resetsAt: number } | { reason: 'rate_limit'; runtime: string; resetsAt: number }
+    | { reason: 'no_capable_node'; runtime: string; repo: string } | null;
   /** A follow-up (`reply`) of another agent: the same conversation. */
   followUpOf?: { agentId: string; continue: boolean; resumed?: string | null } | null;
 }

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { HostAllowList } from '../allowed-hosts.js';
+import type { OtherAdminTokens } from '../auth.js';
 import { dashboardApiRoutes, loginRoute } from './routes.js';
 import type { DashboardSessions } from './sessions.js';
 import { dashboardStatic } from './static.js';
@@ -11,6 +12,8 @@ export { SIGN_IN_MAX_FAILURES, SIGN_IN_WINDOW_MS, SignInThrottle, type ThrottleO
 
 export interface DashboardOptions {
   adminToken: string;
+  /** A cluster: every node's admin token signs in here too. */
+  otherAdminTokens?: OtherAdminTokens;
   sessions: DashboardSessions;
   adminGuard: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
   /** Host names the dashboard answers to: any other is a DNS-rebinding page (421). */

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { forbidden, unauthorized } from '../../core/errors.js';
-import { checkSameOrigin, REQUEST_HEADER, secretsEqual, SESSION_COOKIE } from '../auth.js';
+import { checkSameOrigin, REQUEST_HEADER, secretsEqual, SESSION_COOKIE, type OtherAdminTokens } from '../auth.js';
 import { readCookie, sessionCookie } from '../cookies.js';
 import { commonErrors, errorResponse } from '../schemas.js';
 import type { DashboardSessions } from './sessions.js';
@@ -8,6 +8,8 @@ import type { SignInThrottle } from './throttle.js';
 
 export interface DashboardRouteOptions {
   adminToken: string;
+  /** A cluster: every node's admin token signs in here too. */
+  otherAdminTokens?: OtherAdminTokens;
   sessions: DashboardSessions;
   adminGuard: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
   /** Failed sign-ins per address (token and login code share it). */
@@ -81,7 +83,9 @@ export async function dashboardApiRoutes(app: FastifyInstance, opts: DashboardRo
     const attempt = opts.throttle.attempt(request.ip);
     // Without this, another site could sign a visitor in to a session of the attacker's choosing.
     checkSameOrigin(request);
-    if (!secretsEqual(request.body.token.trim(), adminToken)) throw unauthorized('auth_invalid', 'invalid admin token');
+    const presented = request.body.token.trim();
+    const valid = secretsEqual(presented, adminToken) || (opts.otherAdminTokens !== undefined && (await opts.otherAdminTokens(presented)));
+    if (!valid) throw unauthorized('auth_invalid', 'invalid admin token');
     attempt.succeeded();
     return { signedIn: true, expiresAt: setSession(request, reply, sessions) };
   });

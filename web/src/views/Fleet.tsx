@@ -17,6 +17,7 @@ const clock = (at: number): string => new Date(at).toLocaleTimeString([], { hour
 
 /** Why a queued agent waits: "budget instance until 00:00", "claude paused until 14:05". */
 export function waitingText(w: NonNullable<Agent['waitingFor']>): string {
+  if (w.reason === 'no_capable_node') return `no node up has the ${w.runtime} runtime and repository ${w.repo}`;
   return w.reason === 'budget' ? `budget ${w.scope} spent until ${clock(w.resetsAt)}` : `${w.runtime} paused until ${clock(w.resetsAt)}`;
 }
 

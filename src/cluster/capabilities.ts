@@ -7,7 +7,8 @@ import type { QueuedAgent } from '../store/types.js';
 /**
  * What a node can serve, published in its row at each heartbeat: the
  * runtime kinds whose executables it has, and of the registered
- * repositories those it can make worktrees of (`repos`) and those it cannot
+ * repositories those it can make worktrees of (`repos`: shared by URL, or
+ * at a path that is a git repository here) and those it cannot
  * (`reposMissing`: their path is not a git repository on this machine). A
  * repository in neither list was registered after the node last looked.
  */
@@ -66,10 +67,14 @@ export function isGitRepoHere(path: string): boolean {
   return existsSync(join(path, '.git')) || (existsSync(join(path, 'HEAD')) && existsSync(join(path, 'objects')));
 }
 
-/** Of the registered repositories, those this node can serve and those it cannot. */
-export function reposHere(repos: readonly { name: string; path: string }[]): Pick<NodeCapabilities, 'repos' | 'reposMissing'> {
+/**
+ * Of the registered repositories, those this node can serve and those it
+ * cannot: one shared by URL, every node (it clones it on first need); one
+ * at a local path, a node where that path is a git repository.
+ */
+export function reposHere(repos: readonly { name: string; path: string; url?: string | null }[]): Pick<NodeCapabilities, 'repos' | 'reposMissing'> {
   const here: string[] = [];
   const missing: string[] = [];
-  for (const repo of repos) (isGitRepoHere(repo.path) ? here : missing).push(repo.name);
+  for (const repo of repos) (repo.url || isGitRepoHere(repo.path) ? here : missing).push(repo.name);
   return { repos: here, reposMissing: missing };
 }

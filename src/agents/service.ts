@@ -182,7 +182,8 @@ export class AgentService {
     if (request.node !== undefined && placement === undefined) throw invalid('not_a_cluster', 'node: this instance is not a cluster (no MOSAIC_CLUSTER_SECRET)', { field: 'node' });
     const record = {
       ...buildAgentRecord(request, repo, origin), limits,
-      ...(placement === undefined ? {} : { node: request.node ?? null, retryOnNodeLost: request.node === undefined && request.retryOnNodeLost === true }),
+      // retryOnNodeLost: the spawn's own value, else its repository's default; never for a spawn pinned to a node.
+      ...(placement === undefined ? {} : { node: request.node ?? null, retryOnNodeLost: request.node === undefined && (request.retryOnNodeLost ?? repo.retryOnNodeLost ?? false) }),
     };
     if (request.node !== undefined) await placement?.checkPin(request.node, { runtime: record.runtime.kind, repo: repo.name });
     // A program of the caller's choosing that lives where the sandbox hides things ($MOSAIC_HOME, a repository's

@@ -133,4 +133,18 @@ describe.skipIf(!hiding)('placement by capability (real PostgreSQL, 2 node proce
     expect((await c.waitState(held.body.id, ['completed'], 30_000)).waitingFor).toBeNull();
     expect((await c.waitState(heldPinned.body.id, ['completed'], 30_000)).node).toBe('b');
   }, 60_000);
+
+  it('a repository\'s retryOnNodeLost is its spawns\' default: their own value wins, a pinned spawn never retries', async () => {
+    const set = await a.api<{ retryOnNodeLost: boolean }>('PATCH', '/repos/other', { retryOnNodeLost: true });
+    expect([set.status, set.body.retryOnNodeLost]).toEqual([200, true]);
+    expect((await b.api<{ retryOnNodeLost: boolean }>('GET', '/repos/other')).body.retryOnNodeLost).toBe(true);
+    const argv = { kind: 'command', argv: ['true'] };
+    const byDefault = await spawn(b, { repo: 'other', runtime: argv });
+    const optedOut = await spawn(b, { repo: 'other', runtime: argv, retryOnNodeLost: false });
+    const pinned = await spawn(b, { repo: 'other', runtime: argv, node: 'a' });
+    const elsewhere = await spawn(b, { repo: 'app', runtime: argv });
+    expect([byDefault, optedOut, pinned, elsewhere].map((r) => [r.status, r.body.retryOnNodeLost])).toEqual([[202, true], [202, false], [202, false], [202, false]]);
+    expect((await a.api<{ retryOnNodeLost: boolean }>('PATCH', '/repos/other', { retryOnNodeLost: false })).body.retryOnNodeLost).toBe(false);
+    for (const r of [byDefault, optedOut, pinned, elsewhere]) await c.waitState(r.body.id, ['completed']);
+  }, 60_000);
 });

@@ -185,6 +185,8 @@ export const repoEditableProperties = {
   network: { type: 'string', enum: ['host', 'none'] },
   // Issue 16: false = local agents' runtimes load none of the configuration the repository carries.
   projectConfig: { type: 'boolean' },
+  // Issue 21: the default of its spawns' retryOnNodeLost in a cluster.
+  retryOnNodeLost: { type: 'boolean' },
 } as const;
 
 export const repoBody = {
@@ -230,6 +232,7 @@ export const repoSchema = {
       type: 'boolean',
       description: "local agents' runtimes may load the configuration the repository carries (Claude Code's .claude/settings*.json hooks, .mcp.json servers, skills …); false turns it off",
     },
+    retryOnNodeLost: { type: 'boolean', description: 'cluster: the default of its spawns\' retryOnNodeLost (a spawn\'s own value wins; never for a spawn pinned with node)' },
     shareMode: {
       type: ['string', 'null'],
       description: 'how shareDirs reach each worktree here: reflink (copy-on-write clones), overlay (read-only shared snapshot with a private writable layer, in the sandbox) or copy (full copies); null without shareDirs',

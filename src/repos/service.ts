@@ -27,6 +27,8 @@ export interface RepoEdit {
   network?: 'host' | 'none';
   /** false: local agents' runtimes load none of the configuration the repository carries. */
   projectConfig?: boolean;
+  /** Cluster: its spawns start again on another node when theirs is lost, unless a spawn says otherwise. */
+  retryOnNodeLost?: boolean;
 }
 
 export interface RepoInput extends Omit<RepoEdit, 'setup'> {
@@ -115,6 +117,7 @@ export class RepoService {
       setupInputs,
       network: input.network ?? 'host',
       projectConfig: input.projectConfig ?? true,
+      retryOnNodeLost: input.retryOnNodeLost ?? false,
       url: null,
       createdAt: Date.now(),
     };
@@ -155,6 +158,7 @@ export class RepoService {
       poolSize, shareDirs, setupInputs,
       network: input.network ?? 'host',
       projectConfig: input.projectConfig ?? true,
+      retryOnNodeLost: input.retryOnNodeLost ?? false,
       createdAt: Date.now(),
     };
     await this.store.repos.insert(record);
@@ -201,6 +205,7 @@ export class RepoService {
     if (edit.setupInputs !== undefined) next.setupInputs = checkSetupInputs(edit.setupInputs);
     if (edit.network !== undefined) next.network = edit.network;
     if (edit.projectConfig !== undefined) next.projectConfig = edit.projectConfig;
+    if (edit.retryOnNodeLost !== undefined) next.retryOnNodeLost = edit.retryOnNodeLost;
     if (!(await this.store.repos.update(next))) throw notFound('repo_not_found', `no repository named '${name}'`);
     this.pools?.configure(next);
     return this.view(next);

@@ -21,6 +21,8 @@ export interface RepoRecord {
    * Default true.
    */
   projectConfig?: boolean;
+  /** Cluster: the default of its spawns' retryOnNodeLost (default false; never for a spawn pinned to a node). */
+  retryOnNodeLost?: boolean;
   /**
    * Shared by this git URL (issue 21): each node keeps its own clone, and
    * `path` is that clone on this node (`$MOSAIC_HOME/repos/<name>`). Null

@@ -22,6 +22,8 @@ export interface EditOptions {
   defaultSetupInputs?: boolean;
   /** `--project-config` / `--no-project-config`. */
   projectConfig?: boolean;
+  /** `--retry-on-node-lost` / `--no-retry-on-node-lost`. */
+  retryOnNodeLost?: boolean;
 }
 
 /** A repository as the API shows it, with its warm pool. */
@@ -64,7 +66,9 @@ function editOptions(command: Command, register: boolean): Command {
     .option('--share-dir <dir>', `directory of the main checkout (e.g. node_modules) given to each worktree without a full copy (repeatable${register ? '' : '; replaces the list'})`, collect)
     .option('--setup-input <glob>', `files whose change makes a pooled worktree re-run setup (repeatable; default: the common lockfiles${register ? '' : '; replaces the list'})`, collect)
     .option('--project-config', `local agents' runtimes load the configuration the repository carries (Claude Code hooks, MCP servers, skills …)${register ? ' (default)' : ''}`)
-    .option('--no-project-config', "local agents' runtimes load none of it: a hook committed by one agent never runs in the next (peers never load it unless their grant says so)");
+    .option('--no-project-config', "local agents' runtimes load none of it: a hook committed by one agent never runs in the next (peers never load it unless their grant says so)")
+    .option('--retry-on-node-lost', 'cluster: an agent whose node is lost starts again on another node, unless its spawn says otherwise (never one pinned with --node)')
+    .option('--no-retry-on-node-lost', `cluster: an agent whose node is lost just ends failed/node_lost${register ? ' (default)' : ''}`);
   if (!register) {
     command
       .option('--clear-setup', 'remove the setup command')
@@ -94,6 +98,7 @@ export function editBody(opts: EditOptions): Record<string, unknown> {
     ...(opts.setupInput ? { setupInputs: opts.setupInput } : {}),
     ...(opts.defaultSetupInputs ? { setupInputs: null } : {}),
     ...(opts.projectConfig !== undefined ? { projectConfig: opts.projectConfig } : {}),
+    ...(opts.retryOnNodeLost !== undefined ? { retryOnNodeLost: opts.retryOnNodeLost } : {}),
   };
 }
 
@@ -126,6 +131,7 @@ function repoFields(repo: RepoView): [string, string][] {
     ...(repo.shareMode ? [['share mode', SHARE_MODES[repo.shareMode] ?? repo.shareMode] as [string, string]] : []),
     ['setup inputs', repo.setupInputs ? (repo.setupInputs.length > 0 ? repo.setupInputs.join(', ') : '(none)') : 'default lockfiles'],
     ['project config', repo.projectConfig === false ? 'off (runtimes load no hooks, MCP servers, skills … from the repository)' : 'on'],
+    ...(repo.retryOnNodeLost ? [['retry on node lost', 'yes (cluster: unless a spawn says otherwise)'] as [string, string]] : []),
   ];
 }
 

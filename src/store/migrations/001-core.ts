@@ -268,4 +268,12 @@ ${PG_EVENTS}
     up: 'ALTER TABLE repos ADD COLUMN url TEXT',
     postgres: 'ALTER TABLE repos ADD COLUMN url TEXT',
   },
+  {
+    // Issue 21: a repository's default for retryOnNodeLost (a spawn's own value wins; never for a pinned spawn).
+    // 87: a number of its own; versions only need to grow.
+    version: 87,
+    name: 'core: repos.retry_on_node_lost',
+    up: 'ALTER TABLE repos ADD COLUMN retry_on_node_lost INTEGER NOT NULL DEFAULT 0 CHECK (retry_on_node_lost IN (0, 1))',
+    postgres: 'ALTER TABLE repos ADD COLUMN retry_on_node_lost INTEGER NOT NULL DEFAULT 0 CHECK (retry_on_node_lost IN (0, 1))',
+  },
 ];

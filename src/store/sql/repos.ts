@@ -26,6 +26,7 @@ function rowToRepo(row: Selectable<ReposTable>, cloneHome: string | null): RepoR
     setupInputs: row.setup_inputs === null ? null : (JSON.parse(row.setup_inputs) as string[]),
     network: row.network === 'none' ? 'none' : 'host',
     projectConfig: row.project_config !== 0,
+    retryOnNodeLost: row.retry_on_node_lost === 1,
     createdAt: row.created_at,
   };
 }
@@ -41,6 +42,7 @@ function editable(repo: RepoRecord): Omit<ReposTable, 'name' | 'path' | 'url' | 
     setup_inputs: jsonOrNull(repo.setupInputs),
     network: repo.network ?? 'host',
     project_config: repo.projectConfig === false ? 0 : 1,
+    retry_on_node_lost: repo.retryOnNodeLost === true ? 1 : 0,
   };
 }
 

@@ -16,6 +16,8 @@ export interface ReposTable {
   setup_inputs: string | null;
   network: string;
   project_config: number;
+  /** Issue 21: a spawn in it retries on another node when its node is lost, unless the spawn says otherwise. */
+  retry_on_node_lost: number;
   /** Issue 21: the git URL a repository is shared by (null: a local path). */
   url: string | null;
   created_at: number;

@@ -82,7 +82,7 @@ describe.each(storeBackends())('store contract on $name', (backend) => {
 
   it('persists repos, agents and events across reopen', async () => {
     const first = await backend.open();
-    const repo = { name: 'demo', path: '/srv/demo', baseBranch: 'main', setup: ['make'], copyFiles: ['.env'], poolSize: 2, shareDirs: [], setupInputs: null, network: 'host' as const, projectConfig: true, createdAt: 3 };
+    const repo = { name: 'demo', path: '/srv/demo', baseBranch: 'main', setup: ['make'], copyFiles: ['.env'], poolSize: 2, shareDirs: [], setupInputs: null, network: 'host' as const, projectConfig: true, retryOnNodeLost: false, createdAt: 3 };
     await first.repos.insert(repo);
     const { agent } = await first.agents.insert(makeAgent({ idempotencyKey: 'persist', env: { A: 'b' } }));
     const timings = { queued: 3, worktree: 250, copy: 0, sandbox: 12, setup: 0 };

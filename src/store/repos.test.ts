@@ -6,7 +6,7 @@ import { storeBackends } from '../test-support/store-backends.js';
 describe.each(storeBackends())('repos table on $name', (backend) => {
   let store: SqlStore;
   const repo = (name: string, extra: Partial<RepoRecord> = {}): RepoRecord =>
-    ({ name, path: `/srv/${name}`, baseBranch: 'main', setup: null, copyFiles: [], poolSize: 0, shareDirs: [], setupInputs: null, network: 'host', projectConfig: true, createdAt: 1, ...extra });
+    ({ name, path: `/srv/${name}`, baseBranch: 'main', setup: null, copyFiles: [], poolSize: 0, shareDirs: [], setupInputs: null, network: 'host', projectConfig: true, retryOnNodeLost: false, createdAt: 1, ...extra });
 
   beforeAll(() => backend.setup());
   afterAll(() => backend.teardown());
@@ -20,7 +20,7 @@ describe.each(storeBackends())('repos table on $name', (backend) => {
 
   it('stores, lists by name and removes repositories', async () => {
     const b = repo('beta', {
-      network: 'none', projectConfig: false,
+      network: 'none', projectConfig: false, retryOnNodeLost: true,
       setup: ['npm', 'ci'], copyFiles: ['.env', 'config/local.json'], baseBranch: 'develop',
       poolSize: 3, shareDirs: ['node_modules'], setupInputs: ['package-lock.json', 'web/*.lock'],
     });

@@ -93,7 +93,7 @@ export const spawnBody = {
     budgetUsd: { type: 'number', exclusiveMinimum: 0, maximum: 1_000_000, description: 'USD this agent may spend; past it the agent is killed with error.code budget_exceeded' },
     peer: { type: 'string', minLength: 1, maxLength: 128 },
     idempotencyKey: { type: 'string', minLength: 1, maxLength: 200 },
-    node: { ...name, description: 'cluster: run on this node only (409 node_draining when it drains)' },
+    node: { ...name, description: 'cluster: run on this node only (409 node_draining when it drains, node_cannot_serve when it lacks the runtime or the repository)' },
     retryOnNodeLost: { type: 'boolean', description: 'cluster: when its node is lost, start it again on another node' },
   },
 } as const;
@@ -147,7 +147,7 @@ export const agentSchema = {
     waitingFor: {
       type: ['object', 'null'],
       additionalProperties: true,
-      description: 'a queued agent held by a spent fleet budget ({reason: budget, scope, resetsAt}) or a paused runtime ({reason: rate_limit, runtime, resetsAt}); resetsAt in ms since epoch',
+      description: 'a queued agent held by a spent fleet budget ({reason: budget, scope, resetsAt}), a paused runtime ({reason: rate_limit, runtime, resetsAt}), or in a cluster by no up node able to serve it ({reason: no_capable_node, runtime, repo}); resetsAt in ms since epoch',
     },
     createdAt: { type: 'integer' },
     startedAt: nullableInteger,

@@ -1,12 +1,14 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { api, onSignedOut } from './api';
+import { useCluster } from './cluster';
 import { fleet } from './fleet';
 import { restoreRadar } from './radar';
 import { useRoute, type Route } from './router';
 import { AgentView } from './views/Agent';
 import { FleetView } from './views/Fleet';
 import { LoginView } from './views/Login';
+import { NodesView } from './views/Nodes';
 import { PeersView } from './views/Peers';
 import { ReposView } from './views/Repos';
 import { ReviewView } from './views/Review';
@@ -23,17 +25,21 @@ const NAV: { view: Route['view']; href: string; label: string }[] = [
   { view: 'repos', href: '#/repos', label: 'Repositories' },
   { view: 'peers', href: '#/peers', label: 'Peers' },
 ];
+/** A cluster's nodes: in the navigation only when the instance is one. */
+const NODES_NAV = { view: 'nodes' as const, href: '#/nodes', label: 'Nodes' };
 
 function Shell({ onSignOut }: { onSignOut: () => void }) {
   const route = useRoute();
   const { status } = useFleet();
+  const clustered = useCluster();
+  const nav = clustered ? [...NAV, NODES_NAV] : NAV;
   const current = route.view === 'agent' ? 'fleet' : route.view;
   return (
     <>
       <header class="top">
         <a class="brand" href="#/">Mosaic</a>
         <nav aria-label="Views">
-          {NAV.map((item) => (
+          {nav.map((item) => (
             <a key={item.view} href={item.href} aria-current={current === item.view ? 'page' : undefined}>{item.label}</a>
           ))}
         </nav>
@@ -49,6 +55,7 @@ function Shell({ onSignOut }: { onSignOut: () => void }) {
         {route.view === 'spawn' && <SpawnView />}
         {route.view === 'repos' && <ReposView />}
         {route.view === 'peers' && <PeersView />}
+        {route.view === 'nodes' && <NodesView />}
       </main>
     </>
   );

@@ -7,7 +7,8 @@ export type Route =
   | { view: 'review' }
   | { view: 'spawn' }
   | { view: 'repos' }
-  | { view: 'peers' };
+  | { view: 'peers' }
+  | { view: 'nodes' };
 
 export function parseRoute(hash: string): Route {
   const parts = hash.replace(/^#\/?/, '').split('/').map(decodeURIComponent);
@@ -23,6 +24,8 @@ export function parseRoute(hash: string): Route {
       return { view: 'repos' };
     case 'peers':
       return { view: 'peers' };
+    case 'nodes':
+      return { view: 'nodes' };
     default:
       return { view: 'fleet' };
   }

@@ -22,6 +22,8 @@ export interface Agent {
   /** Set for an agent running on another instance. */
   instance?: string;
   peer?: string;
+  /** Cluster: the node it runs (or ran) on, or is pinned to; null while queued for any node. */
+  node?: string | null;
   /** A remote agent not finished whose peer is unreachable or silent: what is shown may be out of date. */
   stale?: boolean;
   /** A remote agent whose peer was disconnected while it ran: nothing from here reaches it. */

@@ -1,6 +1,5 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,7 +13,7 @@ import { newAgentId } from '../../core/ids.js';
 import { spawnCommand, waitForState } from '../../test-support/agents.js';
 import { spawnRemote, startPair, TEST_GRANTS, type Pair } from '../../test-support/federation.js';
 import { git, makeTempRepo, type TempDir } from '../../test-support/git-fixtures.js';
-import { launchChromium } from '../../test-support/browser.js';
+import { buildWeb, launchChromium } from '../../test-support/browser.js';
 import { startCuttableProxy } from '../../test-support/cuttable-proxy.js';
 import { FAKE_CLAUDE_BIN } from '../../test-support/index.js';
 import { waitFor } from '../../test-support/wait.js';
@@ -50,11 +49,6 @@ let page: Page;
 const metrics: Record<string, number> = {};
 const cleanups: (() => void)[] = [];
 
-/** Builds web/ as `npm run build:web` does, so the test never depends on an earlier build. */
-function buildWeb(): void {
-  const vite = join(createRequire(import.meta.url).resolve('vite/package.json'), '..', 'bin', 'vite.js');
-  execFileSync(process.execPath, [vite, 'build', '--config', join(ROOT, 'web', 'vite.config.ts')], { cwd: ROOT, stdio: 'pipe' });
-}
 
 const shot = (p: Page, name: string) => p.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
 const row = (p: Page, id: string) => p.locator(`tr[data-agent="${id}"]`);

@@ -19,6 +19,7 @@ function Summary({ agent, now }: { agent: Agent; now: number }) {
     ['Task', agent.taskId],
     ['Type', agent.type],
     ['Instance', placeOf(agent) + (agent.stale ? ` — may be out of date: ${staleReason(agent, now)}` : '')],
+    ...(agent.node ? [['Node', agent.node] as [string, string]] : []),
     ['Priority', String(agent.priority)],
     ['Created', time(agent.createdAt)],
     ['Ran for', agent.startedAt ? duration(end - agent.startedAt) : '-'],

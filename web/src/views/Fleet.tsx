@@ -1,5 +1,6 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { api, messageOf } from '../api';
+import { useCluster } from '../cluster';
 import { cost, duration, placeOf, runtimeLabel, staleReason, turns } from '../format';
 import { agentHref } from '../router';
 import { STATES, type Agent, type AgentState, type RuntimeLimit } from '../types';
@@ -37,7 +38,7 @@ function useLimits(): RuntimeLimit[] {
 const matches = (agent: Agent, f: Filters): boolean =>
   (f.state === '' || agent.state === f.state) && (f.repo === '' || agent.repo === f.repo) && (f.place === '' || placeOf(agent) === f.place);
 
-function Row({ agent, now }: { agent: Agent; now: number }) {
+function Row({ agent, now, clustered }: { agent: Agent; now: number; clustered: boolean }) {
   const t = turns(agent);
   const usd = agent.result?.costUsd;
   return (
@@ -53,6 +54,7 @@ function Row({ agent, now }: { agent: Agent; now: number }) {
       <td data-label="Task">{agent.taskId}</td>
       <td data-label="Runtime" title={runtimeLabel(agent)}>{agent.runtime.kind} · {agent.type}</td>
       <td data-label="Instance">{placeOf(agent)}</td>
+      {clustered && <td data-label="Node" data-node={agent.node ?? ''}>{agent.node ?? '-'}</td>}
       <td data-label="Progress">{t === undefined ? '' : `${t} turn${t === 1 ? '' : 's'}`}{usd === undefined ? '' : ` ${cost(usd)}`}</td>
       <td data-label="Age">{duration(now - agent.createdAt)}</td>
     </tr>
@@ -66,6 +68,7 @@ export function FleetView() {
   const [filters, setFilters] = useState<Filters>({ state: '', repo: '', place: '' });
   const [notice, setNotice] = useState<string | undefined>();
   const limits = useLimits();
+  const clustered = useCluster();
   const version = fleet.version;
 
   const { all, shown, counts, repos, places } = useMemo(() => {
@@ -142,10 +145,10 @@ export function FleetView() {
         : (
           <table class="fleet">
             <thead>
-              <tr><th>State</th><th>Agent</th><th>Repository</th><th>Task</th><th>Runtime · type</th><th>Instance</th><th>Progress</th><th>Age</th></tr>
+              <tr><th>State</th><th>Agent</th><th>Repository</th><th>Task</th><th>Runtime · type</th><th>Instance</th>{clustered && <th>Node</th>}<th>Progress</th><th>Age</th></tr>
             </thead>
             <tbody>
-              {shown.map((agent) => <Row key={agent.id} agent={agent} now={now} />)}
+              {shown.map((agent) => <Row key={agent.id} agent={agent} now={now} clustered={clustered} />)}
             </tbody>
           </table>
         )}

@@ -6,6 +6,7 @@ import { git, spawnCommand, waitForState } from '../test-support/agents.js';
 import { makeTempRepo, type TempDir } from '../test-support/git-fixtures.js';
 import { startTestInstance, type TestInstance } from '../test-support/instance.js';
 import { runCli } from '../test-support/cli.js';
+import { makeTestRemote } from '../test-support/remote-repo.js';
 
 /** `repos add --setup/--setup-arg` and `repos set` against a real instance (PATCH /api/v1/repos/:name). */
 
@@ -90,5 +91,28 @@ describe('repos set (PATCH /repos/:name)', () => {
     }
     // Nothing above changed the record.
     expect((await t.api<RepoRecord>('GET', '/repos/app')).body).toMatchObject({ baseBranch: 'main', setup: null, copyFiles: [] });
+  });
+});
+
+describe('repos add --git-url (issue 21)', () => {
+  it('registers a repository shared by a git URL; list and show name the URL; a path with --git-url is a usage error', async () => {
+    const remote = makeTestRemote();
+    try {
+      const added = await cli('repos', 'add', 'shared', '--git-url', remote.url);
+      expect(added.code, added.stderr).toBe(0);
+      expect(added.stdout).toMatch(new RegExp(`url\\s+${remote.url}`));
+      const listed = await cli('repos', 'list');
+      expect(listed.stdout.split('\n')[0]).toMatch(/URL$/);
+      expect(listed.stdout).toContain(remote.url);
+      expect(json<{ repos: Array<{ name: string; url: string | null }> }>((await cli('repos', 'list', '--json')).stdout).repos
+        .map((r) => [r.name, r.url])).toEqual([['app', null], ['shared', remote.url]]);
+      const both = await cli('repos', 'add', 'other', repo.path, '--git-url', remote.url);
+      expect(both.code).toBe(2);
+      const bad = await cli('repos', 'add', 'other', '--git-url', 'ext::sh -c id');
+      expect(bad.code).toBe(1);
+      expect(bad.stderr).toContain('invalid_repo_url');
+    } finally {
+      remote.cleanup();
+    }
   });
 });

@@ -141,21 +141,22 @@ export function reposCommand(): Command {
   const repos = new Command('repos').description('register the git repositories agents may run in');
 
   editOptions(repos.command('add'), true)
-    .description('register a repository: a local checkout (the path is resolved from the current directory), or a git URL every node clones (--url)')
+    .description('register a repository: a local checkout (the path is resolved from the current directory), or a git URL every node clones (--git-url)')
     .argument('<name>', 'name agents refer to it by', nameArg)
-    .argument('[path]', 'path of the main checkout (not with --url)')
-    .option('--url <git-url>', 'share it by this git URL (https://, ssh://, user@host:path, file:///path): each node keeps its own clone, agents\' branches are pushed there')
+    .argument('[path]', 'path of the main checkout (not with --git-url)')
+    // Not `--url`: that is the global option naming the Mosaic server, which commander reads anywhere on the line.
+    .option('--git-url <url>', 'share it by this git URL (https://, ssh://, user@host:path, file:///path): each node keeps its own clone, agents\' branches are pushed there')
     .option('--json', 'print the repository as JSON')
     .addHelpText('after', `
 Examples:
   mosaic repos add app ~/src/app --setup "npm ci" --copy-file .env
   mosaic repos add web ~/src/web --setup "npm ci" --pool 2 --share-dir node_modules
   mosaic repos add api ./api --setup-arg make --setup-arg "deps all"
-  mosaic repos add web --url git@github.com:acme/web.git --setup "npm ci"   (a cluster: every node clones it)`)
-    .action(async (name: string, path: string | undefined, opts: EditOptions & { json?: boolean; url?: string }, command: Command) => {
-      if (opts.url !== undefined && path !== undefined) throw usageError('give either a path or --url, not both');
-      if (opts.url === undefined && path === undefined) throw usageError('give the path of the main checkout, or --url <git-url>');
-      const where = opts.url !== undefined ? { url: opts.url } : { path: resolve(path as string) };
+  mosaic repos add web --git-url git@github.com:acme/web.git --setup "npm ci"   (a cluster: every node clones it)`)
+    .action(async (name: string, path: string | undefined, opts: EditOptions & { json?: boolean; gitUrl?: string }, command: Command) => {
+      if (opts.gitUrl !== undefined && path !== undefined) throw usageError('give either a path or --git-url, not both');
+      if (opts.gitUrl === undefined && path === undefined) throw usageError('give the path of the main checkout, or --git-url <url>');
+      const where = opts.gitUrl !== undefined ? { url: opts.gitUrl } : { path: resolve(path as string) };
       const body = { name, ...where, ...editBody(opts) };
       const repo = await clientFor(command).post<RepoView>('/repos', body);
       if (opts.json) return printJson(repo);

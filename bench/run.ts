@@ -1,5 +1,6 @@
 import type { BenchResult } from './types.js';
 import { benchAgents } from './agents.bench.js';
+import { benchFinish } from './finish.bench.js';
 import { benchFleet } from './fleet.bench.js';
 import { benchInterop } from './interop.bench.js';
 import { benchPeerView } from './peer-view.bench.js';
@@ -19,6 +20,7 @@ import { benchWorktrees } from './worktree.bench.js';
 const suites: Array<{ suite: string; run: () => Promise<BenchResult[]> }> = [
   { suite: 'worktrees', run: benchWorktrees },
   { suite: 'agents', run: benchAgents },
+  { suite: 'finish', run: benchFinish },
   { suite: 'interop', run: benchInterop },
   { suite: 'radar', run: benchRadar },
   { suite: 'sandbox', run: benchSandbox },

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { lstatSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { repoLayout } from './layout.js';
-import { assertInside } from './paths.js';
+import { assertInside, resolveReal } from './paths.js';
+import { runGit } from './run.js';
 
 /**
  * Removing a managed worktree in two renames' time (DESIGN §3 "Worktrees").
@@ -16,11 +17,14 @@ import { assertInside } from './paths.js';
  * background, by the caller's `discard` (agents/sandbox/hostile-fs.ts for a
  * tree an agent wrote in).
  *
- * Only the repository's own admin entry is read (no agent writes there),
- * and only when its `gitdir` file names exactly this worktree's `.git` is it
- * deleted; anything else (an entry under another name after a collision, a
- * rename that fails) returns null and the caller removes the worktree with
- * git. No other worktree is listed or touched.
+ * Only the repository's own admin entry is read (no agent writes there; a
+ * worktree's `.git` file is read by git alone, when the entry is not under
+ * the worktree's name), and only when its `gitdir` file names exactly this
+ * worktree's `.git` is it deleted; anything else (no such entry, a rename
+ * that fails) returns null and the caller removes the worktree with git.
+ * No other worktree is listed or touched, and no lock of the repository is
+ * needed: the entry is this worktree's alone, and a `git worktree prune`
+ * meanwhile deletes the same entry.
  */
 
 /** The directory under the managed root where removed worktrees wait for deletion. */
@@ -35,6 +39,26 @@ function readSmall(path: string): string | null {
   }
 }
 
+/** Whether the admin entry `dir` (under `<common dir>/worktrees/`) is the registration of `target`. */
+const registers = (dir: string, target: string): boolean => readSmall(join(dir, 'gitdir'))?.trim() === join(target, '.git');
+
+/**
+ * The admin entry of the worktree at `target`: `worktrees/<its name>` as
+ * `git worktree add` names it, else (a pooled worktree handed over keeps
+ * its `pool-<id>` entry; a name taken first gets a number) the one git
+ * finds from the worktree, accepted only directly under `worktrees/` and
+ * naming `target` back. Null when there is none.
+ */
+async function adminEntryOf(commonDir: string, target: string): Promise<string | null> {
+  const adminRoot = join(commonDir, 'worktrees');
+  const byName = join(adminRoot, basename(target));
+  if (registers(byName, target)) return byName;
+  const found = await runGit(target, ['rev-parse', '--path-format=absolute', '--git-dir'], { env: { GIT_CEILING_DIRECTORIES: dirname(target) } })
+    .then(({ stdout }) => stdout.trim(), () => null);
+  if (found === null || resolveReal(dirname(found)) !== resolveReal(adminRoot) || !registers(found, target)) return null;
+  return found;
+}
+
 /**
  * Moves the worktree at `target` (resolved, directly inside `root`) into the
  * trash and drops its registration. Returns the trash path to delete, or
@@ -43,8 +67,8 @@ function readSmall(path: string): string | null {
 export async function detachWorktree(repo: string, root: string, target: string): Promise<string | null> {
   const { commonDir } = await repoLayout(repo);
   const name = basename(target);
-  const admin = join(commonDir, 'worktrees', name);
-  if (readSmall(join(admin, 'gitdir'))?.trim() !== join(target, '.git')) return null;
+  const admin = await adminEntryOf(commonDir, target);
+  if (admin === null) return null;
   const trashRoot = join(root, TRASH_DIR);
   mkdirSync(trashRoot, { recursive: true, mode: 0o700 });
   const trash = assertInside(root, join(trashRoot, `${name}-${randomBytes(4).toString('hex')}`));

@@ -83,13 +83,21 @@ export async function inspectPooled(path: string): Promise<PooledState | null> {
   if (!existsSync(path)) return null;
   const opts = { env: { GIT_CEILING_DIRECTORIES: dirname(path) } };
   try {
-    const head = (await runGit(path, ['rev-parse', '--verify', '--quiet', 'HEAD'], opts)).stdout.trim() || null;
-    const ref = await runGit(path, ['symbolic-ref', '--quiet', 'HEAD'], opts).then((r) => r.stdout.trim(), () => '');
-    const status = (await runGit(path, ['status', '--porcelain=v1', '-z', '--untracked-files=no', '--ignore-submodules=none'], opts)).stdout;
+    // Two git processes at once (a warm spawn waits for this): HEAD's commit, and the status with its branch header.
+    const [head, status] = await Promise.all([
+      runGit(path, ['rev-parse', '--verify', '--quiet', 'HEAD'], opts).then((r) => r.stdout.trim() || null),
+      runGit(path, ['status', '--porcelain=v1', '-z', '--branch', '--untracked-files=no', '--ignore-submodules=none'], opts).then((r) => r.stdout),
+    ]);
+    const end = status.startsWith('## ') ? status.indexOf('\0') : -1;
+    const header = end < 0 ? '' : status.slice(3, end);
+    // `## <branch>[...<upstream> …]`, `## HEAD (no branch)` when detached, `## No commits yet on <branch>` when unborn.
+    const branch = header === '' || header.startsWith('HEAD (no branch)') ? null
+      : (header.startsWith('No commits yet on ') ? header.slice('No commits yet on '.length) : header).split('...')[0] ?? null;
     return {
       head,
-      branch: ref.startsWith('refs/heads/') ? ref.slice('refs/heads/'.length) : null,
-      trackedStatus: createHash('sha256').update(status).digest('hex'),
+      branch: branch === '' ? null : branch,
+      // Hashed without the header: the same bytes as the status without --branch (markers written before keep matching).
+      trackedStatus: createHash('sha256').update(status.slice(end + 1)).digest('hex'),
     };
   } catch (err) {
     if (err instanceof GitError) return null;

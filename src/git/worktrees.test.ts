@@ -181,14 +181,23 @@ describe('WorktreeManager', () => {
     expect(readdirSync(join(managedRoot(repo.path), '.trash'))).toEqual([]);
   });
 
-  it('removes with git when the registration has another name (a worktree elsewhere took the name first)', async () => {
+  it('finds a registration under another name (a handed-over pooled worktree, a name taken first) and leaves the other worktree alone', async () => {
+    const discarded: string[] = [];
+    const fast = new WorktreeManager({ discard: (path) => discarded.push(path) });
     const elsewhere = join(repo.dir, 'elsewhere', 'same');
     repo.git(['worktree', 'add', '-q', '-b', 'elsewhere', elsewhere, 'main']);
-    const created = await manager.create({ repoPath: repo.path, name: 'same', branch: 'same', baseBranch: 'main' });
-    await manager.remove(repo.path, created.path);
+    const created = await fast.create({ repoPath: repo.path, name: 'same', branch: 'same', baseBranch: 'main' });
+    const pooled = await fast.create({ repoPath: repo.path, name: 'pool-abcd', branch: 'moved', baseBranch: 'main' });
+    const moved = join(managedRoot(repo.path), 'agent-moved');
+    repo.git(['worktree', 'move', pooled.path, moved]);
+    await fast.remove(repo.path, created.path);
+    await fast.remove(repo.path, moved);
+    expect(discarded).toHaveLength(2);
     expect(existsSync(created.path)).toBe(false);
+    expect(existsSync(moved)).toBe(false);
     expect(existsSync(join(elsewhere, 'README.md'))).toBe(true);
-    expect((await manager.list(repo.path)).map((e) => e.path)).toEqual([repo.path, elsewhere]);
+    expect((await fast.list(repo.path)).map((e) => e.path)).toEqual([repo.path, elsewhere]);
+    expect(repo.git(['worktree', 'list', '--porcelain'])).not.toContain('prunable');
   });
 
   it('removes half-deleted and locked worktrees through the fallback', async () => {

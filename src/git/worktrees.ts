@@ -184,16 +184,17 @@ export class WorktreeManager {
     const root = managedRoot(repoPath);
     const target = assertManagedWorktree(repoPath, worktreePath);
     const repo = resolveReal(repoPath);
+    // The common case, without waiting for the repository's other worktree operations (a pool refill's
+    // checkout): renamed away and unregistered at once, its files deleted in the background.
+    if (existsSync(repo) && entryExists(target)) {
+      const trash = await detachWorktree(repo, root, target).catch(() => null);
+      if (trash !== null) {
+        this.discardTrash(root, trash);
+        return;
+      }
+    }
     await this.serialize(repo, async () => {
       const repoExists = existsSync(repo);
-      if (repoExists && entryExists(target)) {
-        // The common case: renamed away and unregistered at once, its files deleted in the background.
-        const trash = await detachWorktree(repo, root, target).catch(() => null);
-        if (trash !== null) {
-          this.discardTrash(root, trash);
-          return;
-        }
-      }
       let removedByGit = false;
       if (entryExists(target)) {
         if (repoExists) {
@@ -322,7 +323,7 @@ export class WorktreeManager {
    * `branch_exists` / `worktree_exists` when a name is taken, leaving the
    * pooled worktree as it was.
    */
-  async handOverPooled(repoPath: string, from: { path: string; branch: string }, to: { name: string; branch: string }): Promise<CreatedWorktree> {
+  async handOverPooled(repoPath: string, from: { path: string; branch: string; commit?: string }, to: { name: string; branch: string }): Promise<CreatedWorktree> {
     const source = assertManagedWorktree(repoPath, from.path);
     const fromBranch = assertBranchName('branch', from.branch);
     const branch = assertBranchName('branch', to.branch);
@@ -330,9 +331,15 @@ export class WorktreeManager {
     const repo = resolveReal(repoPath);
     return this.serialize(repo, async () => {
       if (entryExists(path)) throw conflict('worktree_exists', `${path} already exists`, { path });
-      if ((await resolveCommit(repo, `refs/heads/${branch}`)) !== null) throw conflict('branch_exists', `branch ${branch} already exists`, { branch });
-      await this.retry(() => renamePooled(repo, { path: source, branch: fromBranch }, { path, branch }));
-      const baseCommit = await resolveCommit(repo, `refs/heads/${branch}`);
+      try {
+        // `branch -m` refuses a taken name before it changes anything: no separate check (a git process) first.
+        await this.retry(() => renamePooled(repo, { path: source, branch: fromBranch }, { path, branch }));
+      } catch (err) {
+        if (err instanceof GitError && EXISTS_BRANCH.test(err.stderr)) throw conflict('branch_exists', `branch ${branch} already exists`, { branch });
+        throw err;
+      }
+      // The caller that just checked the pooled worktree's HEAD says where it is; otherwise ask.
+      const baseCommit = from.commit ?? await resolveCommit(repo, `refs/heads/${branch}`);
       if (baseCommit === null) throw new Error(`branch ${branch} vanished during the hand-over`);
       return { path, branch, baseCommit };
     });

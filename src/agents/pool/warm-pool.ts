@@ -190,7 +190,7 @@ export class WarmPool {
           throw new Error('the pooled worktree was changed or damaged');
         }
       }
-      await git.handOverPooled(repo.path, entry, { name: agent.branch, branch: agent.branch });
+      await git.handOverPooled(repo.path, { path: entry.path, branch: entry.branch, commit: tip }, { name: agent.branch, branch: agent.branch });
       this.giveLog(entry, agent.id);
       moveLayers(poolLayersRoot(config.home, repo.name, entry.id), agentLayersRoot(agentDir(config, agent.id)));
       pool.of(repo.name).delete(entry.id);

@@ -273,6 +273,8 @@ export class AgentService {
     const agent = await this.get(id);
     if (!isTerminal(agent.state)) throw conflict('agent_active', `agent '${id}' is ${agent.state}; kill it first`, { state: agent.state });
     const repo = await this.ctx.store.repos.get(agent.repo);
+    // Shared by URL: its branch may be on the remote only (it ran on another node); judged and deleted here.
+    if (repo?.url) await this.ctx.remotes.adopt(repo, agent.branch);
     if (repo && !opts.force && !agent.landed && (await branchExists(repo.path, agent.branch))) {
       const { commitsAhead } = await this.ctx.git.summary(repo.path, agent.baseBranch, agent.branch);
       if (commitsAhead > 0) {
@@ -294,6 +296,8 @@ export class AgentService {
   async checkout(id: string): Promise<AgentCheckout> {
     const agent = await this.get(id);
     const repo = await this.ctx.store.repos.get(agent.repo);
+    // Shared by URL, on a node that has not cloned it yet: what is on disk here says nothing.
+    if (repo?.url && !existsSync(repo.path)) return { worktree: existsSync(agent.worktreePath) ? 'present' : 'none', branch: 'unknown' };
     const branch = repo !== undefined && (await branchExists(repo.path, agent.branch));
     const worktree = existsSync(agent.worktreePath) ? 'present' : branch || agent.startedAt !== null ? 'removed' : 'none';
     if (repo === undefined) return { worktree, branch: 'unknown' };

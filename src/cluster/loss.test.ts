@@ -44,7 +44,7 @@ describe('node loss (real PostgreSQL, node processes, lease 4 s)', () => {
   afterAll(async () => { await c?.stop(); }, 60_000);
 
   it('from node a: diff and land an agent that ran on node c (its branch and the landing go through the remote)', async () => {
-    const [a] = c.nodes as [TestNode];
+    const [a, b] = c.nodes as [TestNode, TestNode];
     const agent = await c.spawn(a, 'echo from-c > from-c.txt && git add . && git -c user.name=t -c user.email=t@t commit -qm from-c', { node: 'c' });
     const done = await c.waitState(agent.id, ['completed', 'failed', 'killed']);
     expect([done.state, done.node]).toEqual(['completed', 'c']);
@@ -56,6 +56,9 @@ describe('node loss (real PostgreSQL, node processes, lease 4 s)', () => {
     expect(c.remote!.show('main', 'from-c.txt')).toBe('from-c\n');
     expect((await a.api<PublicAgent>('GET', `/agents/${agent.id}`)).body.landed).toMatchObject({ commit: landed.body.landed.commit });
     expect(JSON.parse((await c.sql<{ landed: string }>('SELECT landed FROM agents WHERE id = $1', [agent.id]))[0]!.landed)).toMatchObject({ commit: landed.body.landed.commit });
+    // Node b, which has no clone of the repository yet, shows the agent too (its checkout here is unknown).
+    const onB = await b.api<PublicAgent>('GET', `/agents/${agent.id}`);
+    expect([onB.status, onB.body.landed?.commit]).toEqual([200, landed.body.landed.commit]);
   }, 60_000);
 
   it('SIGKILL: the lost node\'s agents end node_lost within lease + 5 s, and run again elsewhere when asked', async () => {

@@ -49,6 +49,8 @@ describe('agent timings', () => {
     expect(timings.launch).toBeLessThan(timings.run as number + 1000);
     expect(timings.run).toBeGreaterThanOrEqual(250); // the agent's second sleep, after its first output
     expectAddsUp(timings, (agent.endedAt as number) - agent.createdAt);
+    // The branch's summary runs while the worktree is removed (within `remove`): it still reaches the record.
+    expect(agent.result).toMatchObject({ commitsAhead: 1, filesChanged: 1 });
 
     const shown = formatAgent(agent);
     expect(shown).toMatch(/timings\s+queued \d+ms, worktree \d+ms, copy \d+ms, sandbox \d+ms, setup \d+ms, launch \d+ms, run \d+ms, import \d+ms, snapshot \d+ms, remove \d+ms/);

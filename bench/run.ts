@@ -1,5 +1,6 @@
 import type { BenchResult } from './types.js';
 import { benchAgents } from './agents.bench.js';
+import { benchCluster } from './cluster.bench.js';
 import { benchFinish } from './finish.bench.js';
 import { benchFleet } from './fleet.bench.js';
 import { benchInterop } from './interop.bench.js';
@@ -31,6 +32,7 @@ const suites: Array<{ suite: string; run: () => Promise<BenchResult[]> }> = [
   { suite: 'store', run: benchStore },
   { suite: 'fleet', run: benchFleet },
   { suite: 'runtimes', run: benchRuntimes },
+  { suite: 'cluster', run: benchCluster },
 ];
 
 function table(rows: Array<BenchResult & { suite: string }>): string {

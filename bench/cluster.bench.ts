@@ -13,7 +13,7 @@ import type { BenchResult } from './types.js';
  * A cluster (issue 21), nodes as `mosaic up` processes on one PostgreSQL, the
  * sandbox off, MOSAIC_MAX_AGENTS=4 per node, in one run with rounds
  * interleaved (BENCH_CLUSTER_ROUNDS, default 2; BENCH_CLUSTER_SPAWNS per
- * round, default 12):
+ * round, default 8):
  *  - a standalone instance on its own PostgreSQL database (the baseline);
  *  - the cluster with one node taking work (the two others drained);
  *  - the cluster with its three nodes taking work.
@@ -24,7 +24,7 @@ import type { BenchResult } from './types.js';
  * the first node saw it (the node that wrote it streams it at once).
  */
 const ROUNDS = Number(process.env.BENCH_CLUSTER_ROUNDS ?? 2);
-const SPAWNS = Number(process.env.BENCH_CLUSTER_SPAWNS ?? 12);
+const SPAWNS = Number(process.env.BENCH_CLUSTER_SPAWNS ?? 8);
 const ENDED = ['completed', 'failed', 'killed'];
 
 interface Api {

@@ -17,7 +17,7 @@ import { landBranch, type LandOptions, type LandResult } from './land.js';
 import { deleteBranch, inspectTopLevel, resolveCommit } from './repo.js';
 import { assertBranchName, assertRefName } from './refs.js';
 import { movePooledTo, pooledNames, renamePooled } from './pool.js';
-import { GitError, runGit, withLockRetry } from './run.js';
+import { GitError, runGit, withLockRetry, worktreeFilters } from './run.js';
 import { snapshotWorktree } from './snapshot.js';
 import type { CreatedWorktree, CreateWorktreeOptions, DiffSummary, WorktreeEntry } from './types.js';
 
@@ -99,7 +99,12 @@ export class WorktreeManager {
     const branch = assertBranchName('branch', opts.branch);
     const baseBranch = assertRefName('baseBranch', opts.baseBranch);
     const path = worktreePathFor(opts.repoPath, opts.name);
-    const { path: repo, commit: baseCommit } = await inspectTopLevel(opts.repoPath, baseBranch);
+    // The add's filter lookup (a git process) runs beside the inspection; used only if it was made in the
+    // top level the inspection finds (else the add looks them up itself), and a failed lookup is simply redone.
+    const [{ path: repo, commit: baseCommit }, filters] = await Promise.all([
+      inspectTopLevel(opts.repoPath, baseBranch),
+      (async () => worktreeFilters(resolveReal(opts.repoPath)))().catch(() => undefined),
+    ]);
     if (baseCommit === null) {
       throw invalid('unknown_base_branch', `base branch ${baseBranch} does not resolve to a commit`, { baseBranch });
     }
@@ -114,7 +119,7 @@ export class WorktreeManager {
       // Parallel checkout (git's checkout workers, one per core; entries that need a filter still go
       // through the main process as before): a large checkout writes its files about twice as fast.
       const args = ['-c', 'checkout.workers=0', 'worktree', 'add', '-b', branch, '--end-of-options', target, baseCommit];
-      const add = (): Promise<unknown> => runGit(repo, args, { timeoutMs: this.addTimeoutMs });
+      const add = (): Promise<unknown> => runGit(repo, args, { timeoutMs: this.addTimeoutMs, ...(filters ? { filters } : {}) });
       try {
         try {
           await this.retry(add, () => this.undoFailedAdd(repo, target, branch, baseCommit, true));

@@ -52,8 +52,9 @@ const MISSING_REGISTERED = /is a missing but (already registered|locked) worktre
  * git takes no repository-wide lock for one, only the new branch's ref lock
  * and its own `.git/worktrees/<name>`, which it marks `locked` while it
  * initializes, so a concurrent prune leaves it alone); every other operation
- * that changes worktrees or refs (remove, prune, the broken-entry sweep,
- * land, hand-overs, branch deletion) runs alone, after the adds under way.
+ * that changes worktrees or refs (remove's fallback through git, prune, the
+ * broken-entry sweep, land, hand-overs, branch deletion) runs alone, after
+ * the adds under way; the common remove (detach.ts) takes no lock at all.
  * Operations failing on another process's git lock are retried with backoff.
  */
 export class WorktreeManager {

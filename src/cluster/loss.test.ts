@@ -1,3 +1,5 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PublicAgent } from '../agents/index.js';
 import { startTestCluster, type TestCluster, type TestNode } from '../test-support/cluster.js';
@@ -66,7 +68,9 @@ describe('node loss (real PostgreSQL, node processes, lease 4 s)', () => {
     // Only c takes work while a and b drain: the two agents land on c unpinned (a pinned agent is never retried).
     await a.api('POST', '/cluster/nodes/a/drain');
     await a.api('POST', '/cluster/nodes/b/drain');
-    const script = 'echo "$MOSAIC_AGENT_ID" > checkpointed.txt; sleep 5; echo done';
+    // They run until released (after the crash), however long their checkpoints take to show under load.
+    const release = join(c.repo.dir, 'release');
+    const script = `echo "$MOSAIC_AGENT_ID" > checkpointed.txt; while [ ! -e ${release} ]; do sleep 0.2; done; echo done`;
     const agents = await Promise.all([1, 2].map(() => c.spawn(a, script, { retryOnNodeLost: true })));
     for (const agent of agents) expect((await c.waitState(agent.id, ['running'])).node).toBe('c');
     // Their checkpoint (MOSAIC_CHECKPOINT_S=1) reaches the remote while they run.
@@ -81,6 +85,7 @@ describe('node loss (real PostgreSQL, node processes, lease 4 s)', () => {
 
     const killedAt = Date.now();
     await victim.crash();
+    writeFileSync(release, '');
     const lost = await Promise.all(agents.map((agent) => c.waitState(agent.id, ['failed', 'completed', 'killed'], (LEASE_S + 15) * 1000)));
     const within = Date.now() - killedAt;
     for (const agent of lost) {

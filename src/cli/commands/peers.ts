@@ -142,17 +142,19 @@ function setCommand(): Command {
     .description('rename a peer, change where it is reached, or switch how its agent events arrive (pushed by the peer, or pulled from it)')
     .argument('<peer>', PEER_ARG)
     .option('--name <name>', 'new local name')
-    .option('--url <url>', 'where the peer is reached now (the instance there must have the same key)')
+    // Not --url: that is the global option naming the instance this CLI talks to, which commander reads
+    // anywhere on the line, so the peer's new address (and the admin token with it) went there instead.
+    .option('--peer-url <url>', 'where the peer is reached now (the instance there must have the same key)')
     .option('--pull', 'pull the peer\'s events (when the peer cannot reach this instance)')
     .option('--no-pull', 'wait for the peer to push its events (the default)')
     .option('--json', 'print the connection as JSON')
-    .action(async (peer: string, opts: JsonOption & { name?: string; pull?: boolean; url?: string }, command: Command) => {
+    .action(async (peer: string, opts: JsonOption & { name?: string; pull?: boolean; peerUrl?: string }, command: Command) => {
       const change = {
         ...(opts.name === undefined ? {} : { name: opts.name }),
-        ...(opts.url === undefined ? {} : { url: opts.url }),
+        ...(opts.peerUrl === undefined ? {} : { url: opts.peerUrl }),
         ...(opts.pull === undefined ? {} : { pull: opts.pull }),
       };
-      if (Object.keys(change).length === 0) throw usageError('name at least one of --name, --url, --pull, --no-pull');
+      if (Object.keys(change).length === 0) throw usageError('name at least one of --name, --peer-url, --pull, --no-pull');
       const { body: connection } = await clientFor(command).request<ConnectionRecord>('PATCH', connectionPath(peer), { body: change });
       report(connection, `updated ${connection.name}`, opts);
     });

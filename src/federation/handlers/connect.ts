@@ -39,7 +39,7 @@ export async function handleConnect(
     return { state: 'pending', instance };
   }
   // A repeated CONNECT never changes the stored URL, name or key: only this side's admin does
-  // (`peers set --url`, or a new invite). Else a peer could point this instance's signed traffic anywhere.
+  // (`peers set --peer-url`, or a new invite). Else a peer could point this instance's signed traffic anywhere.
   switch (existing.state) {
     case 'active':
       if (body.grants) await connections.update(existing.id, { peerGrants: body.grants });

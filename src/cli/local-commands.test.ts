@@ -156,7 +156,8 @@ describe('help and usage', () => {
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain("unknown command 'frobnicate'");
     expect(missing.code).toBe(2);
-    expect(missing.stderr).toContain("missing required argument 'path'");
+    // The path is optional since a repository may be shared by URL instead: one of the two is required.
+    expect(missing.stderr).toContain('give the path of the main checkout, or --git-url <url>');
     expect(down.code).toBe(1);
     expect(down.stderr).toContain('no Mosaic instance at http://127.0.0.1:1 — start one with `mosaic up`');
   });

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { mkdir, rm } from 'node:fs/promises';
 import { conflict, invalid } from '../core/errors.js';
 import { availableParallelism } from 'node:os';
-import { KeyedRwLock } from '../core/mutex.js';
+import { KeyedMutex, KeyedRwLock } from '../core/mutex.js';
 import { findBrokenEntries, removeBrokenEntry, salvageBrokenEntry, type BrokenEntry } from './broken.js';
 import { createBranchBundle, importBranchBundle, type BranchBundle, type ImportBundleOptions } from './bundle.js';
 import { captureWorktreeTree, diffWorktree, type CapturedTree } from './capture.js';
@@ -17,7 +17,7 @@ import { landBranch, type LandOptions, type LandResult } from './land.js';
 import { deleteBranch, inspectTopLevel, resolveCommit } from './repo.js';
 import { assertBranchName, assertRefName } from './refs.js';
 import { movePooledTo, pooledNames, renamePooled } from './pool.js';
-import { GitError, runGit, withLockRetry, worktreeFilters } from './run.js';
+import { GitError, runGit, withLockRetry, worktreeFilters, type WorktreeFilters } from './run.js';
 import { snapshotWorktree } from './snapshot.js';
 import type { CreatedWorktree, CreateWorktreeOptions, DiffSummary, WorktreeEntry } from './types.js';
 
@@ -59,6 +59,8 @@ const MISSING_REGISTERED = /is a missing but (already registered|locked) worktre
  */
 export class WorktreeManager {
   private readonly locks: KeyedRwLock;
+  /** `worktree add` registrations of one repository, one at a time (see create). */
+  private readonly registering = new KeyedMutex();
   private readonly addTimeoutMs: number;
   private readonly lockAttempts: number;
   /** The instance id this manager marks its worktrees with; undefined in tools and tests that need none. */
@@ -117,10 +119,12 @@ export class WorktreeManager {
       const root = managedRoot(repo);
       await mkdir(root, { recursive: true });
       const target = assertInside(root, path); // again: the root may be a symlink created meanwhile
-      // Parallel checkout (git's checkout workers, one per core; entries that need a filter still go
-      // through the main process as before): a large checkout writes its files about twice as fast.
-      const args = ['-c', 'checkout.workers=0', 'worktree', 'add', '-b', branch, '--end-of-options', target, baseCommit];
-      const add = (): Promise<unknown> => runGit(repo, args, { timeoutMs: this.addTimeoutMs, ...(filters ? { filters } : {}) });
+      // The add registers only (admin entry, branch, HEAD), one add of the repository at a time: an add
+      // reads every other entry (is the branch checked out elsewhere?) and dies on one half-made by an
+      // add beside it ("failed to read .git/worktrees/<name>/commondir", git 2.39, 20 adds at once).
+      // The checkout, the slow part, then runs beside the others' (checkout() below).
+      const args = ['worktree', 'add', '--no-checkout', '-b', branch, '--end-of-options', target, baseCommit];
+      const add = (): Promise<unknown> => this.registering.run(repo, () => runGit(repo, args, { timeoutMs: this.addTimeoutMs }));
       try {
         try {
           await this.retry(add, () => this.undoFailedAdd(repo, target, branch, baseCommit, true));
@@ -143,16 +147,29 @@ export class WorktreeManager {
         if (pathTaken) throw conflict('worktree_exists', `${target} already exists`, { path: target });
         throw err;
       }
-      if (this.owner !== undefined) {
-        try {
-          writeWorktreeOwner(target, this.owner);
-        } catch (err) {
-          await this.undoFailedAdd(repo, target, branch, baseCommit, true);
-          throw err;
-        }
+      try {
+        // The repository's filter drivers are the new worktree's too (it has no config of its own yet).
+        await this.checkout(target, filters?.cwd === repo ? { cwd: target, overrides: filters.overrides } : undefined);
+        if (this.owner !== undefined) writeWorktreeOwner(target, this.owner);
+      } catch (err) {
+        await this.undoFailedAdd(repo, target, branch, baseCommit, true);
+        throw err;
       }
       return { path: target, branch, baseCommit };
     });
+  }
+
+  /**
+   * Writes a just-registered worktree's files and index, as `worktree add`
+   * itself does after registering (`reset --hard`), with git's parallel
+   * checkout (one worker per core; entries that need a filter still go
+   * through the main process): a large checkout about twice as fast. It
+   * touches only this worktree's index and files, so checkouts of one
+   * repository run side by side.
+   */
+  private async checkout(target: string, filters: WorktreeFilters | undefined): Promise<void> {
+    await runGit(target, ['-c', 'checkout.workers=0', 'reset', '--hard', '--quiet', '--no-recurse-submodules'],
+      { timeoutMs: this.addTimeoutMs, ...(filters ? { filters } : {}) });
   }
 
   /**

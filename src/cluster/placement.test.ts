@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestCluster, type TestCluster } from '../test-support/cluster.js';
 
-/** Spawns in test 1: the issue asks for 30; 18 keeps the file near a minute on a loaded 2-core machine (MOSAIC_TEST_CLUSTER_SPAWNS raises it). */
-const SPAWNS = Number(process.env.MOSAIC_TEST_CLUSTER_SPAWNS ?? 18);
+/** Spawns in test 1, as the issue asks (18 took 24 s in a CI run on 2 cores; MOSAIC_TEST_CLUSTER_SPAWNS changes it). */
+const SPAWNS = Number(process.env.MOSAIC_TEST_CLUSTER_SPAWNS ?? 30);
 
 /**
  * Issue 21, test 1: three nodes (own homes and ports, one database),
@@ -41,7 +41,7 @@ describe('placement through the job queue (real PostgreSQL, 3 node processes)', 
     const agents = await Promise.all(Array.from({ length: SPAWNS }, (_, i) =>
       c.spawn(c.nodes[i % 3]!, `echo "$MOSAIC_AGENT_ID" >> ${ran}; sleep 1`, { priority: 1 + (i % 3) })));
     const ended = [];
-    for (const agent of agents) ended.push(await c.waitState(agent.id, ['completed', 'failed', 'killed'], 180_000));
+    for (const agent of agents) ended.push(await c.waitState(agent.id, ['completed', 'failed', 'killed'], 240_000));
     sampling = false;
     await sampler;
 
@@ -61,5 +61,5 @@ describe('placement through the job queue (real PostgreSQL, 3 node processes)', 
     // Each node pushed its agents' branches to the shared remote when they ended.
     expect(ended.filter((a) => c.remote!.branch(a.branch) === null).map((a) => a.id)).toEqual([]);
     console.info(`placement: ${SPAWNS} spawns, by node ${JSON.stringify(Object.fromEntries(byNode))}, max running on a node ${maxSeen}, ${samples.length} samples`);
-  }, 240_000);
+  }, 300_000);
 });

@@ -1,6 +1,6 @@
-import { lstatSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { lstatSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
-import { assertInside, entryExists, isInside, managedRoot, resolveReal } from './paths.js';
+import { assertInside, entryExists, isInside, managedRoot, readAdminFile, resolveReal } from './paths.js';
 import { isValidRefName } from './refs.js';
 import { resolveCommit } from './repo.js';
 import { runGit, withLockRetry } from './run.js';
@@ -34,15 +34,6 @@ export interface BrokenEntry {
   owner: string | null;
 }
 
-function readSmall(path: string): string | null {
-  try {
-    if (!lstatSync(path).isFile()) return null;
-    return readFileSync(path, 'utf8');
-  } catch {
-    return null;
-  }
-}
-
 export async function commonGitDir(repoPath: string): Promise<string> {
   const raw = (await runGit(repoPath, ['rev-parse', '--git-common-dir'])).stdout.trim();
   return resolveReal(resolve(repoPath, raw));
@@ -60,14 +51,14 @@ function readCandidate(adminRoot: string, name: string): Candidate | null {
   } catch {
     return null;
   }
-  const head = readSmall(join(adminDir, 'HEAD'))?.trim() ?? null;
+  const head = readAdminFile(join(adminDir, 'HEAD'))?.trim() ?? null;
   let target: string | null = null;
   if (head !== null) {
     const ref = /^ref: (refs\/\S+)$/.exec(head)?.[1];
     if (ref !== undefined && isValidRefName(ref)) target = ref;
     else if (/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(head)) target = head;
   }
-  const locked = readSmall(join(adminDir, 'locked'));
+  const locked = readAdminFile(join(adminDir, 'locked'));
   if (locked !== null) {
     try {
       mtimeMs = statSync(join(adminDir, 'locked')).mtimeMs;
@@ -75,9 +66,9 @@ function readCandidate(adminRoot: string, name: string): Candidate | null {
       // gone meanwhile: the entry's own time stands
     }
   }
-  const owner = readSmall(join(adminDir, 'mosaic-owner'))?.trim() ?? null;
+  const owner = readAdminFile(join(adminDir, 'mosaic-owner'))?.trim() ?? null;
   return {
-    name, adminDir, head, target, gitdir: readSmall(join(adminDir, 'gitdir'))?.trim() || null,
+    name, adminDir, head, target, gitdir: readAdminFile(join(adminDir, 'gitdir'))?.trim() || null,
     locked: locked === null ? null : locked.trim(), ageMs: Math.max(0, Date.now() - mtimeMs),
     owner: owner !== null && /^[a-z2-7]{32}$/.test(owner) ? owner : null,
   };

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { lstatSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { repoLayout } from './layout.js';
-import { assertInside, resolveReal } from './paths.js';
+import { assertInside, readAdminFile, resolveReal } from './paths.js';
 import { runGit } from './run.js';
 
 /**
@@ -30,17 +30,8 @@ import { runGit } from './run.js';
 /** The directory under the managed root where removed worktrees wait for deletion. */
 export const TRASH_DIR = '.trash';
 
-function readSmall(path: string): string | null {
-  try {
-    if (!lstatSync(path).isFile()) return null;
-    return readFileSync(path, 'utf8');
-  } catch {
-    return null;
-  }
-}
-
 /** Whether the admin entry `dir` (under `<common dir>/worktrees/`) is the registration of `target`. */
-const registers = (dir: string, target: string): boolean => readSmall(join(dir, 'gitdir'))?.trim() === join(target, '.git');
+const registers = (dir: string, target: string): boolean => readAdminFile(join(dir, 'gitdir'))?.trim() === join(target, '.git');
 
 /**
  * The admin entry of the worktree at `target`: `worktrees/<its name>` as

@@ -1,4 +1,4 @@
-import { lstatSync, realpathSync } from 'node:fs';
+import { lstatSync, readFileSync, realpathSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { invalid } from '../core/errors.js';
 import { isValidName, NAME_PATTERN } from '../core/ids.js';
@@ -91,5 +91,15 @@ export function entryExists(path: string): boolean {
     return true;
   } catch {
     return false;
+  }
+}
+
+/** A small file of a worktree admin entry (HEAD, gitdir, locked, …), or null when it is not a regular file there. */
+export function readAdminFile(path: string): string | null {
+  try {
+    if (!lstatSync(path).isFile()) return null;
+    return readFileSync(path, 'utf8');
+  } catch {
+    return null;
   }
 }

@@ -32,6 +32,18 @@ export class MessageDataInvalid extends Error {
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
+/** A message's text parts joined (the prompt) and its data parts' values, in order. */
+function partsOf(message: Message): { prompt: string; data: unknown[] } {
+  const texts: string[] = [];
+  const data: unknown[] = [];
+  for (const part of message.parts) {
+    const content = part.content;
+    if (content?.$case === 'text') texts.push(content.value);
+    else if (content?.$case === 'data') data.push(content.value);
+  }
+  return { prompt: texts.join('\n\n').trim(), data };
+}
+
 /** Idempotency keys are at most 200 characters; a longer message id is hashed (same id, same key). */
 function keyOf(messageId: string): string {
   return messageId.length <= 150 ? `a2a-msg-${messageId}` : `a2a-msg-sha256-${createHash('sha256').update(messageId).digest('hex')}`;
@@ -48,20 +60,15 @@ function keyOf(messageId: string): string {
 export function spawnRequestOf(message: Message | undefined): SpawnRequest {
   if (!message) throw invalid('missing_message', 'SendMessage needs a message', { field: 'message' });
   refuseTaskId(message);
-  const texts: string[] = [];
+  const { prompt, data } = partsOf(message);
   const where: Record<string, unknown> = {};
   if (isObject(message.metadata)) for (const key of WHERE_FIELDS) if (message.metadata[key] !== undefined) where[key] = message.metadata[key];
-  for (const part of message.parts) {
-    const content = part.content;
-    if (content?.$case === 'text') texts.push(content.value);
-    else if (content?.$case === 'data') {
-      if (!isObject(content.value)) throw invalid('invalid_message_data', 'a data part must be an object {repo, taskId?, runtime?, baseBranch?, type?}', { field: 'data' });
-      Object.assign(where, content.value);
-    }
+  for (const value of data) {
+    if (!isObject(value)) throw invalid('invalid_message_data', 'a data part must be an object {repo, taskId?, runtime?, baseBranch?, type?}', { field: 'data' });
+    Object.assign(where, value);
   }
   const issues = checkWhere(where);
   if (issues) throw new MessageDataInvalid(issues);
-  const prompt = texts.join('\n\n').trim();
   if (prompt === '') throw invalid('missing_prompt', 'the message has no text: its text parts are the agent\'s prompt', { field: 'prompt' });
   const taskId = (where.taskId as string | undefined) ?? (isValidName(message.contextId) ? message.contextId : `a2a-${randomBytes(4).toString('hex')}`);
   return { ...(where as Omit<SpawnRequest, 'prompt' | 'taskId'>), taskId, prompt, ...(message.messageId ? { idempotencyKey: keyOf(message.messageId) } : {}) };
@@ -99,18 +106,13 @@ export function followUpOf(message: Message | undefined): FollowUpMessage | null
   if (message.referenceTaskIds.length > 1) {
     throw invalid('too_many_reference_tasks', 'a follow-up continues one task: referenceTaskIds must name exactly one', { field: 'message.referenceTaskIds' });
   }
-  const texts: string[] = [];
-  for (const part of message.parts) {
-    const content = part.content;
-    if (content?.$case === 'text') texts.push(content.value);
-    else if (content?.$case === 'data') {
-      throw invalid('follow_up_fields_unsupported', 'a follow-up runs with the referenced task\'s repository, runtime and branch: send only text', { field: 'data' });
-    }
+  const { prompt, data } = partsOf(message);
+  if (data.length > 0) {
+    throw invalid('follow_up_fields_unsupported', 'a follow-up runs with the referenced task\'s repository, runtime and branch: send only text', { field: 'data' });
   }
   if (isObject(message.metadata) && WHERE_FIELDS.some((key) => (message.metadata as Record<string, unknown>)[key] !== undefined)) {
     throw invalid('follow_up_fields_unsupported', 'a follow-up runs with the referenced task\'s repository, runtime and branch: send only text', { field: 'metadata' });
   }
-  const prompt = texts.join('\n\n').trim();
   if (prompt === '') throw invalid('missing_prompt', 'the message has no text: its text parts are the follow-up\'s prompt', { field: 'prompt' });
   return { referenceTaskId: message.referenceTaskIds[0]!, prompt, ...(message.messageId ? { idempotencyKey: keyOf(message.messageId) } : {}) };
 }

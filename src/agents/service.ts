@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Config } from '../core/config.js';
-import { conflict, invalid, isMosaicError, notFound, tooMany } from '../core/errors.js';
+import { conflict, invalid, isMosaicError, messageOf, notFound, tooMany } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { assertRefName, branchExists, pushBranch, resolveCommit, trustAgentOwnedTrees, type BranchBundle, type PushedBranch, type WorktreeManager } from '../git/index.js';
 import { RepoRemotes } from '../repos/remotes.js';
@@ -237,7 +237,7 @@ export class AgentService {
       // and its monitor signals it anyway when it sees killRequested (that node unreachable now, or restarting).
       const remote = this.ctx.placement?.remote(marked);
       if (remote !== undefined) {
-        await remote.kill().catch((err: unknown) => this.ctx.logger.warn({ agentId: id, node: marked.node, err: (err as Error).message }, 'forwarded kill failed; the node\'s monitor signals it'));
+        await remote.kill().catch((err: unknown) => this.ctx.logger.warn({ agentId: id, node: marked.node, err: messageOf(err) }, 'forwarded kill failed; the node\'s monitor signals it'));
         return marked;
       }
       if (this.ctx.placement !== undefined && marked.node !== this.ctx.placement.node) return marked; // pinned elsewhere, still queued there

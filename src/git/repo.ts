@@ -2,6 +2,7 @@ import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { conflict, invalid } from '../core/errors.js';
 import { resolveReal } from './paths.js';
+import { localBranchOnDisk } from './ref-files.js';
 import { assertBranchName, assertRefName } from './refs.js';
 import { gitTest, GitError, runGit, withLockRetry } from './run.js';
 
@@ -91,6 +92,8 @@ export async function inspectRepo(path: string): Promise<RepoInfo> {
 /** Whether the local branch `name` exists. */
 export async function branchExists(repoPath: string, name: string): Promise<boolean> {
   assertBranchName('branch', name);
+  const onDisk = await localBranchOnDisk(repoPath, name);
+  if (onDisk !== 'unknown') return onDisk === 'present';
   return gitTest(repoPath, ['show-ref', '--verify', '--quiet', `refs/heads/${name}`]);
 }
 

@@ -30,6 +30,8 @@ export class AgentLauncher {
     private readonly ctx: AgentContext,
     private readonly finisher: AgentFinisher,
     private readonly pool: WarmPool,
+    /** Called once an agent runs (the monitor watches for its exit record). */
+    private readonly onRunning: (agentId: string) => void = () => {},
   ) {}
 
   /** Runs the launch of an agent the scheduler has just moved to `spawning`. */
@@ -133,6 +135,7 @@ export class AgentLauncher {
       const running = await ctx.recorder.transition(agent.id, ['spawning'], 'running', {
         pid: launched.supervisorPid, pgid: launched.pgid, port, startedAt: Date.now(), timings,
       });
+      if (running) this.onRunning(agent.id);
       // A kill that arrived during the launch finds the agent still `spawning`; honour it now.
       if (running?.killRequested || (!running && (await ctx.store.agents.get(agent.id))?.killRequested)) {
         this.finisher.signalKill(agent.id, launched.supervisorPid, launched.pgid);

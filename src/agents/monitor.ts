@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { agentDir, type AgentContext } from './context.js';
 import type { AgentFinisher } from './finisher.js';
 import { CHILD_PID_FILE, isSupervisorAlive, readExitRecord, readPidFile, recordedGroup } from './supervisor/index.js';
+import { ExitWatch } from './exit-watch.js';
 import { ProgressTracker } from './progress.js';
 import type { AgentRecord } from './types.js';
 
@@ -18,6 +19,9 @@ const FAILURE_REMINDER_MS = 60_000;
 export class AgentMonitor {
   private timer: NodeJS.Timeout | undefined;
   private ticking = false;
+  /** An exit record appeared during a pass: make another right after it. */
+  private tickAgain = false;
+  private readonly exits = new ExitWatch(() => this.wake());
   /** When the current run of failed passes began (null while passes succeed): an outage is logged once, not every poll. */
   private failingSince: number | null = null;
   private lastFailureLog = 0;
@@ -44,6 +48,19 @@ export class AgentMonitor {
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    this.exits.close();
+  }
+
+  /** A just-started agent (the launcher): its end is noticed when it happens, not at the next poll. */
+  watch(agentId: string): void {
+    if (this.timer !== undefined) this.exits.add(agentId, agentDir(this.ctx.config, agentId));
+  }
+
+  /** A pass now (an exit record appeared); one more after the current pass if one is under way. */
+  private wake(): void {
+    if (this.timer === undefined) return;
+    if (this.ticking) this.tickAgain = true;
+    else void this.tick();
   }
 
   async tick(): Promise<void> {
@@ -53,6 +70,11 @@ export class AgentMonitor {
       const node = this.ctx.placement?.node;
       const running = await this.ctx.store.agents.list({ state: 'running', ...(node === undefined ? {} : { node }) });
       this.running = running;
+      if (this.timer !== undefined) {
+        // Agents a previous server started, or whose watch could not be made before, are watched from now on.
+        this.exits.retain(new Set(running.map((agent) => agent.id)));
+        for (const agent of running) this.exits.add(agent.id, agentDir(this.ctx.config, agent.id));
+      }
       await Promise.all(running.map((agent) => this.check(agent)));
       if (this.failingSince !== null) {
         this.ctx.logger.info({ failedForMs: Date.now() - this.failingSince }, 'monitor passes succeed again');
@@ -62,6 +84,10 @@ export class AgentMonitor {
       this.logFailure(err);
     } finally {
       this.ticking = false;
+      if (this.tickAgain) {
+        this.tickAgain = false;
+        this.wake();
+      }
     }
   }
 

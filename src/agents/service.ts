@@ -73,7 +73,7 @@ export class AgentService {
     this.remotes = remotes;
     this.finisher = new AgentFinisher(this.ctx);
     this.pool = new WarmPool(this.ctx);
-    this.launcher = new AgentLauncher(this.ctx, this.finisher, this.pool);
+    this.launcher = new AgentLauncher(this.ctx, this.finisher, this.pool, (id) => this.monitor.watch(id));
     this.scheduler = new Scheduler(this.ctx, this.launcher);
     this.monitor = new AgentMonitor(this.ctx, this.finisher, () => this.scheduler.pump());
     this.checkpoints = new Checkpointer(this.ctx, () => this.monitor.running);

@@ -124,7 +124,9 @@ export class WorktreeManager {
       // add beside it ("failed to read .git/worktrees/<name>/commondir", git 2.39, 20 adds at once).
       // The checkout, the slow part, then runs beside the others' (checkout() below).
       const args = ['worktree', 'add', '--no-checkout', '-b', branch, '--end-of-options', target, baseCommit];
-      const add = (): Promise<unknown> => this.registering.run(repo, () => runGit(repo, args, { timeoutMs: this.addTimeoutMs }));
+      // The filter lookup made beside the inspection serves the add too when it was made here (one git process less).
+      const addFilters = filters?.cwd === repo ? { filters } : {};
+      const add = (): Promise<unknown> => this.registering.run(repo, () => runGit(repo, args, { timeoutMs: this.addTimeoutMs, ...addFilters }));
       try {
         try {
           await this.retry(add, () => this.undoFailedAdd(repo, target, branch, baseCommit, true));

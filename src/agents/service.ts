@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Config } from '../core/config.js';
-import { conflict, invalid, isMosaicError, messageOf, notFound, tooMany } from '../core/errors.js';
+import { conflict, invalid, isMosaicError, messageOf, notFound } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { assertRefName, branchExists, pushBranch, resolveCommit, trustAgentOwnedTrees, type BranchBundle, type PushedBranch, type WorktreeManager } from '../git/index.js';
 import { RepoRemotes } from '../repos/remotes.js';
@@ -16,8 +16,9 @@ import { AgentLauncher } from './launcher.js';
 import { ConflictWatcher } from './conflicts.js';
 import { killEach, type KillAllReport } from './kill-all.js';
 import { landAgent, landWork, type LandableWork, type LandRequest } from './landing.js';
-import { buildRetryRecord, type RetryRequest } from './retry.js';
-import { buildFollowUpRecord, type ReplyRequest } from './reply.js';
+import type { RetryRequest } from './retry.js';
+import type { ReplyRequest } from './reply.js';
+import { Requeue } from './requeue.js';
 import { isTerminal } from './lifecycle.js';
 import { LOG_WAIT_POLL_MS, MAX_LOG_WAIT_MS, readLogPage, type LogPage, type LogWait } from './logs.js';
 import { AgentMonitor } from './monitor.js';
@@ -52,6 +53,7 @@ export class AgentService {
   private readonly monitor: AgentMonitor;
   private readonly reconciler: Reconciler;
   private readonly checkpoints: Checkpointer;
+  private readonly requeue: Requeue;
   /** The conflict radar of every repository (GET /repos/:name/conflicts, SSE repo.conflicts). */
   readonly conflicts: ConflictWatcher;
   /** Warm worktree pools of the registered repositories. */
@@ -79,6 +81,7 @@ export class AgentService {
     this.checkpoints = new Checkpointer(this.ctx, () => this.monitor.running);
     this.reconciler = new Reconciler(this.ctx, (repo, path) => this.pool.owns(repo, path));
     this.conflicts = new ConflictWatcher(this.ctx);
+    this.requeue = new Requeue(this.ctx, (agent) => this.enqueued(agent));
   }
 
   /** Fleet governance (budgets, rate limits): consulted before every start. Set before `start()`. */
@@ -112,18 +115,7 @@ export class AgentService {
       endedAt: Date.now(), error: { code: 'node_lost', message: `node '${node}' was lost (no heartbeat within its lease) while this agent ran there` },
     });
     if (!ended) return undefined;
-    if (ended.retryOnNodeLost !== true) return { ended, retry: null };
-    const repo = await this.ctx.store.repos.get(ended.repo);
-    if (!repo) return { ended, retry: null };
-    try {
-      const record = { ...(await buildRetryRecord(ended, repo, {})), retryOnNodeLost: true };
-      const { agent } = await this.ctx.recorder.insert(record);
-      await this.enqueued(agent);
-      return { ended, retry: agent };
-    } catch (err) {
-      this.ctx.logger.warn({ agentId: id, err }, 'could not start again an agent of a lost node');
-      return { ended, retry: null };
-    }
+    return { ended, retry: await this.requeue.afterNodeLost(ended) };
   }
 
   /**
@@ -200,7 +192,7 @@ export class AgentService {
       const existing = await this.ctx.store.agents.findByIdempotencyKey(origin, request.idempotencyKey);
       if (existing) return { agent: existing, created: false };
     }
-    await this.checkQueueRoom();
+    await this.requeue.checkRoom();
     const { agent, created } = await this.ctx.recorder.insert(record);
     if (!created) return { agent, created };
     await this.enqueued(agent);
@@ -350,62 +342,17 @@ export class AgentService {
 
   /** A new agent with the same request as a finished one (see retry.ts); 202 semantics: it is queued. */
   async retry(id: string, request: RetryRequest = {}): Promise<AgentRecord> {
-    const old = await this.get(id);
-    const repo = await this.ctx.store.repos.get(old.repo);
-    if (!repo) throw notFound('repo_not_found', `repository '${old.repo}' is no longer registered`);
-    // Shared by URL: the old agent may have run on another node; its branch is on the remote.
-    if (request.continue === true && isTerminal(old.state)) await this.ctx.remotes.adopt(repo, old.branch);
-    const record = await buildRetryRecord(old, repo, request);
-    await this.checkQueueRoom();
-    const { agent } = await this.ctx.recorder.insert(record);
-    await this.enqueued(agent);
-    return agent;
+    return this.requeue.retry(await this.get(id), request);
   }
 
-  /**
-   * The one automatic retry of an agent that failed on its runtime's rate
-   * limit: the same request, same origin and grant limits, `retryOf.reason:
-   * "rate_limit"`. Queued now, it waits for the reset like any spawn of that
-   * runtime. Idempotent per failed agent (a repeated call returns the first
-   * retry); undefined when the agent is not such a failure or is itself
-   * such a retry (retried once, no more).
-   */
-  async retryAfterRateLimit(id: string): Promise<AgentRecord | undefined> {
-    const old = await this.ctx.store.agents.get(id);
-    if (!old || old.state !== 'failed' || old.error?.code !== 'rate_limited' || old.retryOf?.reason === 'rate_limit') return undefined;
-    const repo = await this.ctx.store.repos.get(old.repo);
-    if (!repo) return undefined;
-    const record = await buildRetryRecord({ ...old, origin: 'local' }, repo, {});
-    const retry: AgentRecord = {
-      ...record, origin: old.origin, limits: old.limits, idempotencyKey: `rate-limit-retry-${old.id}`,
-      retryOf: { ...(record.retryOf ?? { agentId: old.id, continue: false, startPoint: null, resumed: null }), reason: 'rate_limit' },
-    };
-    const { agent, created } = await this.ctx.recorder.insert(retry);
-    if (created) await this.enqueued(agent);
-    return agent;
+  /** The one automatic retry of an agent that failed on its runtime's rate limit (see requeue.ts). */
+  retryAfterRateLimit(id: string): Promise<AgentRecord | undefined> {
+    return this.requeue.afterRateLimit(id);
   }
 
-  /**
-   * A follow-up (`reply`, see reply.ts): a new agent on the finished agent's
-   * branch tip with a new prompt, resuming its claude session; 202
-   * semantics: it is queued. `origin` is who asks (a peer for its own
-   * agents, with the limits its grant sets now); a repeated
-   * `idempotencyKey` returns the first follow-up instead of a second.
-   */
-  async reply(id: string, request: ReplyRequest, origin = 'local', limits: AgentLimits | null = null): Promise<AgentRecord> {
-    if (request.idempotencyKey !== undefined) {
-      const existing = await this.ctx.store.agents.findByIdempotencyKey(origin, request.idempotencyKey);
-      if (existing) return existing;
-    }
-    const old = await this.get(id);
-    const repo = await this.ctx.store.repos.get(old.repo);
-    if (!repo) throw notFound('repo_not_found', `repository '${old.repo}' is no longer registered`);
-    if (isTerminal(old.state)) await this.ctx.remotes.adopt(repo, old.branch);
-    const record = { ...(await buildFollowUpRecord(old, repo, request, origin)), limits };
-    await this.checkQueueRoom();
-    const { agent } = await this.ctx.recorder.insert(record);
-    await this.enqueued(agent);
-    return agent;
+  /** A follow-up (`reply`, see reply.ts and requeue.ts); 202 semantics: it is queued. */
+  reply(id: string, request: ReplyRequest, origin = 'local', limits: AgentLimits | null = null): Promise<AgentRecord> {
+    return this.requeue.reply(id, (agentId) => this.get(agentId), request, origin, limits);
   }
 
   /**
@@ -469,10 +416,4 @@ export class AgentService {
     return (await this.ctx.store.agents.list({ repo, state: ['queued', 'spawning', 'running'] })).length;
   }
 
-  private async checkQueueRoom(): Promise<void> {
-    const queued = await this.ctx.store.agents.countByState('queued');
-    if (queued >= this.ctx.config.maxQueue) {
-      throw tooMany('queue_full', `${queued} agents are already waiting (MOSAIC_MAX_QUEUE=${this.ctx.config.maxQueue})`, { queued });
-    }
-  }
 }

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { messageOf } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 
 /** The channel the events table's trigger notifies (cluster migration 401). */
@@ -51,7 +52,7 @@ export class EventFanout {
 
   private down(err: unknown): void {
     if (this.stopped) return;
-    this.logger.warn({ err: (err as Error).message }, 'cluster event fan-out is not listening; polling until it is back');
+    this.logger.warn({ err: messageOf(err) }, 'cluster event fan-out is not listening; polling until it is back');
     if (this.fallback === undefined) {
       this.fallback = setInterval(() => this.wake(), FALLBACK_WAKE_MS);
       this.fallback.unref();

@@ -1,6 +1,6 @@
 import type { LogPage } from '../agents/logs.js';
 import type { RemoteAgentReads } from '../agents/placement.js';
-import { MosaicError } from '../core/errors.js';
+import { MosaicError, messageOf } from '../core/errors.js';
 import type { NodeAuth } from './node-auth.js';
 import type { NodeRegistry } from './nodes.js';
 
@@ -25,7 +25,7 @@ export function forwardedReads(registry: NodeRegistry, auth: NodeAuth, node: str
     try {
       res = await fetch(new URL(full, base), { method, headers: auth.sign(method, full), signal: signal ? AbortSignal.any([signal, timeout]) : timeout });
     } catch (err) {
-      throw new MosaicError(502, 'node_unreachable', `node '${node}' runs this agent and cannot be reached: ${(err as Error).message}`, { node });
+      throw new MosaicError(502, 'node_unreachable', `node '${node}' runs this agent and cannot be reached: ${messageOf(err)}`, { node });
     }
     if (!res.ok) {
       const body = (await res.json().catch(() => null)) as { error?: { code?: string; message?: string } } | null;

@@ -3,6 +3,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { TIMING_PHASES, type AgentTimings } from '../src/core/agent-model.js';
 import type { TestInstance } from '../src/test-support/instance.js';
+
+/** What the helpers need of a server: its authenticated API (an in-process test instance or a server process). */
+export type BenchServer = Pick<TestInstance, 'api'>;
 import { makeTestRepo, type TestRepo } from '../src/test-support/test-repo.js';
 import type { BenchResult } from './types.js';
 
@@ -59,7 +62,7 @@ export interface Timed {
 const ENDED = ['completed', 'failed', 'killed'];
 
 /** Spawns a `sh -c script` agent on repository `repo` (default `bench`); the record as the spawn answered it. */
-export async function spawnScript(t: TestInstance, taskId: string, script: string, repo = 'bench'): Promise<Timed> {
+export async function spawnScript(t: BenchServer, taskId: string, script: string, repo = 'bench'): Promise<Timed> {
   const res = await t.api<Timed>('POST', '/agents', {
     repo, taskId, prompt: 'bench', runtime: { kind: 'command', argv: ['sh', '-c', script] },
   });
@@ -68,7 +71,7 @@ export async function spawnScript(t: TestInstance, taskId: string, script: strin
 }
 
 /** Polls one agent until it has ended. */
-export async function waitEnded(t: TestInstance, id: string, everyMs = 20): Promise<Timed> {
+export async function waitEnded(t: BenchServer, id: string, everyMs = 20): Promise<Timed> {
   for (;;) {
     const agent = (await t.api<Timed>('GET', `/agents/${id}`)).body;
     if (ENDED.includes(agent.state)) return agent;
@@ -77,7 +80,7 @@ export async function waitEnded(t: TestInstance, id: string, everyMs = 20): Prom
 }
 
 /** Spawns a `sh -c script` agent and waits for its end. */
-export async function spawnAndWait(t: TestInstance, taskId: string, script = 'true'): Promise<Timed> {
+export async function spawnAndWait(t: BenchServer, taskId: string, script = 'true'): Promise<Timed> {
   return waitEnded(t, (await spawnScript(t, taskId, script)).id);
 }
 
@@ -87,7 +90,7 @@ export function toRunning(agent: Timed): number {
   return agent.startedAt - agent.createdAt;
 }
 
-export async function poolReady(t: TestInstance, n: number, repo = 'bench'): Promise<void> {
+export async function poolReady(t: BenchServer, n: number, repo = 'bench'): Promise<void> {
   const deadline = Date.now() + 10 * 60_000;
   while (Date.now() < deadline) {
     const body = (await t.api<{ pool: { ready: number; preparing: number } }>('GET', `/repos/${repo}`)).body;

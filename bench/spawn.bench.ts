@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { waitForAllEnded } from '../src/test-support/agents.js';
-import { startTestInstance, type TestInstance } from '../src/test-support/instance.js';
+import { startServerChild, type ServerChild } from '../src/test-support/server-child.js';
 import type { TestRepo } from '../src/test-support/test-repo.js';
 import { bigRepo, byHand, median, phaseMedians, rawAdd, rawRemove, row, spawnScript, toRunning, waitEnded, type Timed } from './helpers.js';
 import { warmVsCold } from './pools.bench.js';
@@ -29,8 +29,15 @@ function load(): string {
   return `load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`;
 }
 
-async function instanceOn(repo: TestRepo, maxAgents: number): Promise<TestInstance> {
-  const t = await startTestInstance({ sandbox: 'required', maxAgents, pollMs: 20 });
+/**
+ * `mosaic up` as its own process, as users run it: an in-process instance
+ * would share the benchmark's heap, and every git process the server starts
+ * costs it a fork of its whole address space (measured 6 ms for a small Node
+ * process, 20 ms with 200 MB more). The monitor polls as it does by default
+ * (200 ms): an agent's end is noticed by a watch on its exit record.
+ */
+async function instanceOn(repo: TestRepo, maxAgents: number): Promise<ServerChild> {
+  const t = await startServerChild({ env: { MOSAIC_SANDBOX: 'required', MOSAIC_MAX_AGENTS: String(maxAgents), MOSAIC_POLL_MS: '200' } });
   const res = await t.api('POST', '/repos', { name: 'bench', path: repo.path });
   if (res.status !== 201) {
     await t.stop();

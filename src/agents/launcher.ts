@@ -8,7 +8,7 @@ import type { WarmPool } from './pool/index.js';
 import { agentEnvironment, allowsProjectConfig, reservePort, runtimeBins, runtimeOf } from './runtimes/index.js';
 import { runPreflight } from './runtimes/preflight.js';
 import { runSetup, SETUP_PID_FILE } from './setup.js';
-import { launchSupervisor } from './supervisor/index.js';
+import { launchSupervisor, prestartSupervisor, type PrestartedSupervisor } from './supervisor/index.js';
 import { sandboxForAgent, type PreparedSandbox } from './sandbox/index.js';
 import { agentLayersRoot, overlaysOf } from './share/index.js';
 import type { AgentRecord, AgentTimings } from './types.js';
@@ -39,6 +39,8 @@ export class AgentLauncher {
     let agent = queued;
     const { ctx } = this;
     let port: number | null = null;
+    /** The supervisor started while the sandbox is prepared; cancelled unless the launch hands it the spec. */
+    let prestarted: PrestartedSupervisor | null = null;
     // Where its time goes (issue 24): phases back to back from createdAt, kept on the record as they end.
     const launchStart = Date.now();
     const timings: AgentTimings = { queued: Math.max(0, launchStart - agent.createdAt) };
@@ -73,6 +75,10 @@ export class AgentLauncher {
       timings[worktree.pooled ? 'pool' : 'worktree'] = Math.max(0, obtained - worktree.copyMs);
       timings.copy = Math.min(obtained, worktree.copyMs);
       if (await this.killedMeanwhile(agent.id, timings)) return;
+      // Node's start-up of the supervisor (~100 ms) runs beside the sandbox's preparation rather than after it.
+      // Not when a setup comes first: it may take minutes, and the supervisor would only wait.
+      const setupPending = Boolean(repo.setup && repo.setup.length > 0 && !worktree.setupDone);
+      if (!setupPending) prestarted = prestartSupervisor(agent.id, dir);
 
       port = await this.takePort();
       const env = agentEnvironment(process.env, {
@@ -126,7 +132,8 @@ export class AgentLauncher {
         timeoutMs: agent.timeoutS === null ? null : agent.timeoutS * 1000,
         killGraceMs: ctx.config.killGraceMs,
         ...(runtime.stream() !== null ? { firstEventMs: ctx.config.runtimeFirstEventS * 1000 } : {}),
-      });
+      }, { prestarted });
+      prestarted = null; // handed over (or cancelled there and replaced)
       if (launched.exit && launched.pgid === null) {
         await keepTimings();
         await this.finisher.finishFromExit(agent.id, launched.exit);
@@ -149,6 +156,7 @@ export class AgentLauncher {
         error: { code: typeof code === 'string' ? code : 'spawn_failed', message: messageOf(err) },
       });
     } finally {
+      prestarted?.cancel();
       if (port !== null) this.pendingPorts.delete(port);
     }
   }

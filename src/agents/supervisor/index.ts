@@ -9,7 +9,7 @@ export {
   type SpawnError,
   type SupervisorSpec,
 } from './spec.js';
-export { freshBuild, launchSupervisor, supervisorCommand, supervisorCommandFor, type LaunchOptions, type LaunchResult } from './launch.js';
+export { freshBuild, launchSupervisor, prestartSupervisor, supervisorCommand, supervisorCommandFor, type LaunchOptions, type LaunchResult, type PrestartedSupervisor } from './launch.js';
 export { readPidFile, readPidRecord, writePidFile, type PidRecord } from './pid-file.js';
 export {
   isGroupAlive,

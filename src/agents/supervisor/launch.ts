@@ -2,7 +2,7 @@
  * Server side: start a detached supervisor for one agent and wait until the
  * agent is running (child.pid) or has failed to start (exit.json).
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
@@ -24,7 +24,30 @@ export interface LaunchResult {
 export interface LaunchOptions {
   /** How long to wait for child.pid or exit.json (default 10 s). */
   waitMs?: number;
+  /** A supervisor started ahead for this agent (prestartSupervisor): given the spec instead of starting another. */
+  prestarted?: PrestartedSupervisor | null;
 }
+
+/**
+ * A supervisor started before its spec exists (`--await-spec`), so Node's
+ * start-up (~100 ms here) overlaps the sandbox's preparation instead of
+ * following it. Either handed to launchSupervisor or cancelled.
+ */
+export interface PrestartedSupervisor {
+  readonly agentId: string;
+  readonly agentDir: string;
+  readonly proc: ChildProcess;
+  readonly startedAt: number;
+  /** Ends it if it still waits (it then exits without writing anything). Idempotent. */
+  cancel(): void;
+}
+
+/**
+ * A started-ahead supervisor waits for its spec MOSAIC_SUPERVISOR_SPEC_WAIT_MS
+ * (120 s); one older than this is not used (it could give up just as the
+ * spec lands): it is cancelled and a fresh one started.
+ */
+const PRESTART_MAX_AGE_MS = 90_000;
 
 const POLL_MS = 25;
 const DEFAULT_WAIT_MS = 10_000;
@@ -86,6 +109,55 @@ function supervisorEnv(agentId: string): Record<string, string> {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+function startSupervisorProcess(agentId: string, agentDir: string, extraArgs: string[] = []): ChildProcess {
+  const { execPath, args } = supervisorCommand();
+  const proc = spawn(execPath, [...args, agentDir, ...extraArgs], {
+    cwd: agentDir,
+    env: supervisorEnv(agentId),
+    detached: true,
+    stdio: 'ignore',
+  });
+  proc.unref();
+  return proc;
+}
+
+/** Cancels a started-ahead supervisor and waits until it has exited (SIGKILL after 2 s). */
+async function ended(ahead: PrestartedSupervisor): Promise<void> {
+  const { proc } = ahead;
+  const gone = (): boolean => proc.exitCode !== null || proc.signalCode !== null;
+  if (gone()) return;
+  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  ahead.cancel();
+  await Promise.race([exited, sleep(2000)]);
+  if (gone()) return;
+  proc.kill('SIGKILL');
+  await Promise.race([exited, sleep(1000)]);
+}
+
+/**
+ * Starts the agent's supervisor now, to be given its spec later
+ * (launchSupervisor's `prestarted`); null when it cannot be started (the
+ * launch then starts one the usual way). The agent directory is made here.
+ */
+export function prestartSupervisor(agentId: string, agentDirPath: string): PrestartedSupervisor | null {
+  const agentDir = resolve(agentDirPath);
+  mkdirSync(agentDir, { recursive: true, mode: 0o700 });
+  chmodSync(agentDir, 0o700);
+  let proc: ChildProcess;
+  try {
+    proc = startSupervisorProcess(agentId, agentDir, ['--await-spec', String(process.pid)]);
+  } catch {
+    return null;
+  }
+  proc.on('error', () => undefined); // a failed start is seen as an exited process; the launch starts another
+  if (proc.pid === undefined) return null;
+  return {
+    agentId, agentDir, proc, startedAt: Date.now(),
+    // ChildProcess.kill signals only a process it has not yet seen exit: never a stranger that took the pid.
+    cancel: () => { if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM'); },
+  };
+}
+
 /**
  * Starts the agent under a detached supervisor. Resolves once the agent runs
  * (pgid set) or already ended (exit set). Throws `supervisor_failed` when the
@@ -97,20 +169,19 @@ export async function launchSupervisor(spec: SupervisorSpec, opts: LaunchOptions
   const agentDir = resolve(spec.agentDir);
   mkdirSync(agentDir, { recursive: true, mode: 0o700 });
   chmodSync(agentDir, 0o700);
+  // A supervisor started ahead is used while it still waits and is young enough (see PRESTART_MAX_AGE_MS).
+  const ahead = opts.prestarted;
+  const usable = ahead !== null && ahead !== undefined && ahead.agentId === spec.agentId && ahead.agentDir === agentDir
+    && ahead.proc.exitCode === null && ahead.proc.signalCode === null && Date.now() - ahead.startedAt < PRESTART_MAX_AGE_MS;
+  // One not used is gone before the spec is written: it must never be the one that reads it.
+  if (!usable && ahead !== null && ahead !== undefined) await ended(ahead);
   writeFileAtomic(join(agentDir, SPEC_FILE), JSON.stringify({ ...spec, agentDir }), 0o600);
 
-  const { execPath, args } = supervisorCommand();
-  const proc = spawn(execPath, [...args, agentDir], {
-    cwd: agentDir,
-    env: supervisorEnv(spec.agentId),
-    detached: true,
-    stdio: 'ignore',
-  });
   let spawnError: Error | null = null;
+  const proc = usable ? ahead.proc : startSupervisorProcess(spec.agentId, agentDir);
   proc.on('error', (err) => {
     spawnError = err;
   });
-  proc.unref();
   const supervisorPid = proc.pid;
   if (supervisorPid === undefined) {
     await sleep(0); // let the 'error' event land so the message is useful

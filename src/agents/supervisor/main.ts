@@ -1,5 +1,13 @@
 /**
- * The detached supervisor: `node main.js <agentDir>`.
+ * The detached supervisor: `node main.js <agentDir> [--await-spec <serverPid>]`.
+ *
+ * With `--await-spec` it is started before its spec exists (the launcher
+ * starts it while the sandbox is prepared, so Node's start-up overlaps that
+ * work) and waits for spec.json to be renamed into place, then claims it by
+ * renaming it to its own name (two waiting supervisors never both take one);
+ * a SIGTERM while it waits, no spec within SPEC_WAIT_MS, or its server gone
+ * (it is no longer the child of `serverPid`) ends it without a trace:
+ * nothing of the agent has run, and the launcher reports what happened.
  *
  * It is the one piece that guarantees no agent work is lost, so it is small,
  * uses Node built-ins only, and survives the server that started it (it runs
@@ -16,7 +24,7 @@
  * supervisor without exit.json is how the server detects `orchestrator_lost`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, closeSync, existsSync, openSync, readFileSync, readSync, rmSync, statSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { writePidFile } from './pid-file.js';
 import { isRecordedGroupAlive, MARKER_VAR, signalChildGroup, signalRecordedGroup, writeFileAtomic, type ProcIdentity } from './proc.js';
@@ -38,7 +46,11 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 const AFTER_KILL_WAIT_MS = 1000;
 
 const agentDir = process.argv[2];
-const startedAt = Date.now();
+const awaitSpec = process.argv[3] === '--await-spec';
+const serverPid = Number(process.argv[4]);
+/** How long a supervisor started ahead waits for its spec (the launcher uses it only when it is younger than PRESTART_MAX_AGE_MS in launch.ts). */
+const SPEC_WAIT_MS = Number(process.env.MOSAIC_SUPERVISOR_SPEC_WAIT_MS ?? 120_000);
+let startedAt = Date.now();
 
 let spec: SupervisorSpec | null = null;
 let pgid: number | null = null;
@@ -286,11 +298,50 @@ function onInternalError(err: unknown): void {
   }
 }
 
-function start(): void {
+/**
+ * Started ahead (`--await-spec`): true once spec.json is there; false when
+ * the wait ran out or the server that started it is gone (this process was
+ * re-parented): a server started later relaunches the agent with a
+ * supervisor of its own, and this one must never take that one's spec.
+ */
+/** Where this supervisor reads its spec from: spec.json itself, or its own claim on it (`--await-spec`). */
+const claimedSpec = awaitSpec ? `${SPEC_FILE}.claimed-${process.pid}` : SPEC_FILE;
+
+async function specArrived(dir: string): Promise<boolean> {
+  const deadline = Date.now() + SPEC_WAIT_MS;
+  // Every 5 ms for the first 2 s (the usual wait is the sandbox's preparation: ~0.1-0.5 s), then every 50 ms.
+  for (const since = Date.now(); Date.now() < deadline; await sleep(Date.now() - since < 2000 ? 5 : 50)) {
+    if (process.ppid !== serverPid) return false;
+    try {
+      renameSync(join(dir, SPEC_FILE), join(dir, claimedSpec));
+      return true;
+    } catch {
+      // not there yet (or another took it)
+    }
+  }
+  return false;
+}
+
+async function main(): Promise<void> {
   if (agentDir === undefined) {
-    process.stderr.write('usage: main.js <agentDir>\n');
+    process.stderr.write('usage: main.js <agentDir> [--await-spec]\n');
     process.exit(2);
   }
+  if (awaitSpec) {
+    // Cancelled by the launcher (the agent failed or was killed before it ran): nothing to record.
+    const cancel = (): never => process.exit(0);
+    process.on('SIGTERM', cancel);
+    process.on('SIGHUP', () => undefined);
+    process.on('SIGINT', () => undefined);
+    if (!(await specArrived(agentDir))) process.exit(0);
+    process.off('SIGTERM', cancel);
+    startedAt = Date.now();
+  }
+  start();
+}
+
+function start(): void {
+  if (agentDir === undefined) process.exit(2);
   // A kill may arrive at any moment, even before the agent exists.
   // start() below is synchronous, so the handler runs either after the agent
   // was spawned (escalate) or while a spawn error is pending (recorded as killed).
@@ -305,9 +356,9 @@ function start(): void {
 
   let loaded: SupervisorSpec;
   try {
-    loaded = parseSpec(readFileSync(join(agentDir, SPEC_FILE), 'utf8'));
+    loaded = parseSpec(readFileSync(join(agentDir, claimedSpec), 'utf8'));
     // The spec holds the agent's environment, secrets included: read once, it need not stay on disk.
-    rmSync(join(agentDir, SPEC_FILE), { force: true });
+    rmSync(join(agentDir, claimedSpec), { force: true });
   } catch (err) {
     failToStart({ code: 'spawn_failed', message: `cannot read supervisor spec: ${messageOf(err)}` });
   }
@@ -367,8 +418,4 @@ function start(): void {
   }
 }
 
-try {
-  start();
-} catch (err) {
-  onInternalError(err);
-}
+main().catch(onInternalError);

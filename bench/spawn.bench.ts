@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -46,6 +46,19 @@ async function instanceOn(repo: TestRepo, maxAgents: number): Promise<ServerChil
   return t;
 }
 
+/**
+ * Waits until the server has deleted the worktrees of agents that ended (it
+ * renames them into `<repo>_worktrees/.trash/` and deletes them in the
+ * background), so each measured step starts on a quiet disk rather than
+ * beside the previous agent's 5,000 unlinks; the raw baseline's own
+ * `worktree remove` is done before its next step too.
+ */
+async function trashEmptied(repo: TestRepo): Promise<void> {
+  const trash = join(`${repo.path}_worktrees`, '.trash');
+  const deadline = Date.now() + 60_000;
+  while (existsSync(trash) && readdirSync(trash).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+}
+
 async function timed(task: () => Promise<unknown>): Promise<number> {
   const start = performance.now();
   await task();
@@ -63,13 +76,14 @@ async function coldAndLifecycle(repo: TestRepo, rounds: number): Promise<BenchRe
     for (let i = 0; i < rounds; i++) {
       const mosaicFirst = i % 2 === 1;
       const a = async (): Promise<void> => {
+        await trashEmptied(repo);
         add.push(await timed(() => rawAdd(repo.path, `raw-${i}`)));
         await rawRemove(repo.path, `raw-${i}`);
       };
-      const m = async (): Promise<void> => { cold.push(await waitEnded(t, (await spawnScript(t, `cold-${i}`, 'true')).id)); };
+      const m = async (): Promise<void> => { await trashEmptied(repo); cold.push(await waitEnded(t, (await spawnScript(t, `cold-${i}`, 'true')).id)); };
       if (mosaicFirst) { await m(); await a(); } else { await a(); await m(); }
-      const h = async (): Promise<void> => { hand.push(await timed(() => byHand(repo.path, `hand-${i}`, LINE))); };
-      const l = async (): Promise<void> => { life.push(await waitEnded(t, (await spawnScript(t, `life-${i}`, LINE)).id)); };
+      const h = async (): Promise<void> => { await trashEmptied(repo); hand.push(await timed(() => byHand(repo.path, `hand-${i}`, LINE))); };
+      const l = async (): Promise<void> => { await trashEmptied(repo); life.push(await waitEnded(t, (await spawnScript(t, `life-${i}`, LINE)).id)); };
       if (mosaicFirst) { await l(); await h(); } else { await h(); await l(); }
     }
   } finally {

@@ -112,8 +112,9 @@ async function burst(repo: TestRepo, n: number): Promise<BenchResult> {
 
   const t = await instanceOn(repo, n);
   try {
+    // Each waits for a `go` file, looking once a second: fifty agents polling faster would spend the cores the spawns are measured on.
     const spawned = await Promise.all(Array.from({ length: n }, (_, i) =>
-      spawnScript(t, `burst-${i}`, 'while [ ! -f go ]; do sleep 0.2; done')));
+      spawnScript(t, `burst-${i}`, 'while [ ! -f go ]; do sleep 1; done')));
     const ids = spawned.map((a) => a.id);
     const deadline = Date.now() + 15 * 60_000;
     let agents: Timed[] = [];

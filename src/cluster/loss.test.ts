@@ -102,7 +102,7 @@ describe('node loss (real PostgreSQL, node processes, lease 4 s)', () => {
       const retry = all.find((x) => x.retryOf?.agentId === agent.id);
       expect(retry).toBeDefined();
       const done = await c.waitState(retry!.id, ['completed', 'failed', 'killed']);
-      expect(done.state).toBe('completed');
+      expect(done.state, JSON.stringify(done.error)).toBe('completed');
       expect(['a', 'b']).toContain(done.node);
     }
     console.info(`node loss: agents of the SIGKILLed node ended node_lost ${within} ms after the kill (lease ${LEASE_S} s)`);

@@ -3,7 +3,7 @@
  * agent is running (child.pid) or has failed to start (exit.json).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -172,17 +172,21 @@ export async function launchSupervisor(spec: SupervisorSpec, opts: LaunchOptions
   // A supervisor started ahead is used while it still waits and is young enough (see PRESTART_MAX_AGE_MS).
   const ahead = opts.prestarted;
   const usable = ahead !== null && ahead !== undefined && ahead.agentId === spec.agentId && ahead.agentDir === agentDir
-    && ahead.proc.exitCode === null && ahead.proc.signalCode === null && Date.now() - ahead.startedAt < PRESTART_MAX_AGE_MS;
+    && ahead.proc.exitCode === null && ahead.proc.signalCode === null && ahead.proc.pid !== undefined && isPidAlive(ahead.proc.pid)
+    && Date.now() - ahead.startedAt < PRESTART_MAX_AGE_MS;
   // One not used is gone before the spec is written: it must never be the one that reads it.
   if (!usable && ahead !== null && ahead !== undefined) await ended(ahead);
   writeFileAtomic(join(agentDir, SPEC_FILE), JSON.stringify({ ...spec, agentDir }), 0o600);
 
   let spawnError: Error | null = null;
-  const proc = usable ? ahead.proc : startSupervisorProcess(spec.agentId, agentDir);
-  proc.on('error', (err) => {
-    spawnError = err;
-  });
-  const supervisorPid = proc.pid;
+  const started = (child: ChildProcess): ChildProcess => {
+    child.on('error', (err) => {
+      spawnError = err;
+    });
+    return child;
+  };
+  let proc = usable ? ahead.proc : started(startSupervisorProcess(spec.agentId, agentDir));
+  let supervisorPid = proc.pid;
   if (supervisorPid === undefined) {
     await sleep(0); // let the 'error' event land so the message is useful
     throw new MosaicError(500, 'supervisor_failed', `cannot start supervisor: ${(spawnError as Error | null)?.message ?? 'unknown error'}`);
@@ -198,6 +202,13 @@ export async function launchSupervisor(spec: SupervisorSpec, opts: LaunchOptions
       // It may have written exit.json just before it exited.
       const late = readExitRecord(agentDir);
       if (late !== null) return { supervisorPid, pgid: readPidFile(join(agentDir, CHILD_PID_FILE)), exit: late };
+      // A supervisor started ahead that died before it claimed the spec (still there): start one the usual way.
+      if (usable && proc === ahead.proc && existsSync(join(agentDir, SPEC_FILE))) {
+        proc = started(startSupervisorProcess(spec.agentId, agentDir));
+        if (proc.pid === undefined) throw new MosaicError(500, 'supervisor_failed', 'cannot start supervisor');
+        supervisorPid = proc.pid;
+        continue;
+      }
       throw new MosaicError(500, 'supervisor_failed', `supervisor exited without starting the agent (see ${agentDir})`);
     }
     if (Date.now() >= deadline) return { supervisorPid, pgid: null, exit: null };

@@ -61,6 +61,20 @@ describe('supervisor started ahead', () => {
     expect(readFileSync(join(spec.cwd, 'runs.txt'), 'utf8')).toBe('ran\n');
   });
 
+  it('a launch given one that died before it claimed its spec (not yet reaped) starts another, and the agent runs once', async () => {
+    const spec = makeSpec(['sh', '-c', 'echo ran >> runs.txt']);
+    spec.cwd = join(tmp.path, 'cwd-3');
+    mkdirSync(spec.cwd);
+    const ahead = prestartSupervisor(spec.agentId, spec.agentDir);
+    await new Promise((r) => setTimeout(r, 300));
+    ahead?.proc.kill('SIGKILL');
+    // No await in between: Node has not seen its exit yet, so the launch may still take it for alive.
+    const launched = await launchSupervisor(spec, { prestarted: ahead });
+    expect(launched.supervisorPid).not.toBe(ahead?.proc.pid);
+    await exitOf(spec.agentDir);
+    expect(readFileSync(join(spec.cwd, 'runs.txt'), 'utf8')).toBe('ran\n');
+  });
+
   it('gives up when no spec comes within its wait, writing nothing', async () => {
     const dir = join(tmp.path, 'no-spec');
     mkdirSync(dir);

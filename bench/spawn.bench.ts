@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { waitForAllEnded } from '../src/test-support/agents.js';
+import { TRASH_DIR } from '../src/git/detach.js';
 import { startServerChild, type ServerChild } from '../src/test-support/server-child.js';
 import type { TestRepo } from '../src/test-support/test-repo.js';
 import { bigRepo, byHand, median, phaseMedians, rawAdd, rawRemove, row, spawnScript, toRunning, waitEnded, type Timed } from './helpers.js';
@@ -54,7 +55,7 @@ async function instanceOn(repo: TestRepo, maxAgents: number): Promise<ServerChil
  * `worktree remove` is done before its next step too.
  */
 async function trashEmptied(repo: TestRepo): Promise<void> {
-  const trash = join(`${repo.path}_worktrees`, '.trash');
+  const trash = join(`${repo.path}_worktrees`, TRASH_DIR);
   const deadline = Date.now() + 60_000;
   while (existsSync(trash) && readdirSync(trash).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
 }

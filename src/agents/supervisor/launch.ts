@@ -109,6 +109,17 @@ function supervisorEnv(agentId: string): Record<string, string> {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** Whether Node has not yet seen this child exit. */
+const notExited = (proc: ChildProcess): boolean => proc.exitCode === null && proc.signalCode === null;
+
+/** The agent directory, made private (0700) even when it existed. */
+function privateAgentDir(path: string): string {
+  const dir = resolve(path);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodSync(dir, 0o700);
+  return dir;
+}
+
 function startSupervisorProcess(agentId: string, agentDir: string, extraArgs: string[] = []): ChildProcess {
   const { execPath, args } = supervisorCommand();
   const proc = spawn(execPath, [...args, agentDir, ...extraArgs], {
@@ -124,12 +135,11 @@ function startSupervisorProcess(agentId: string, agentDir: string, extraArgs: st
 /** Cancels a started-ahead supervisor and waits until it has exited (SIGKILL after 2 s). */
 async function ended(ahead: PrestartedSupervisor): Promise<void> {
   const { proc } = ahead;
-  const gone = (): boolean => proc.exitCode !== null || proc.signalCode !== null;
-  if (gone()) return;
+  if (!notExited(proc)) return;
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
   ahead.cancel();
   await Promise.race([exited, sleep(2000)]);
-  if (gone()) return;
+  if (!notExited(proc)) return;
   proc.kill('SIGKILL');
   await Promise.race([exited, sleep(1000)]);
 }
@@ -140,9 +150,7 @@ async function ended(ahead: PrestartedSupervisor): Promise<void> {
  * launch then starts one the usual way). The agent directory is made here.
  */
 export function prestartSupervisor(agentId: string, agentDirPath: string): PrestartedSupervisor | null {
-  const agentDir = resolve(agentDirPath);
-  mkdirSync(agentDir, { recursive: true, mode: 0o700 });
-  chmodSync(agentDir, 0o700);
+  const agentDir = privateAgentDir(agentDirPath);
   let proc: ChildProcess;
   try {
     proc = startSupervisorProcess(agentId, agentDir, ['--await-spec', String(process.pid)]);
@@ -154,7 +162,7 @@ export function prestartSupervisor(agentId: string, agentDirPath: string): Prest
   return {
     agentId, agentDir, proc, startedAt: Date.now(),
     // ChildProcess.kill signals only a process it has not yet seen exit: never a stranger that took the pid.
-    cancel: () => { if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM'); },
+    cancel: () => { if (notExited(proc)) proc.kill('SIGTERM'); },
   };
 }
 
@@ -166,13 +174,11 @@ export function prestartSupervisor(agentId: string, agentDirPath: string): Prest
  * then treated as starting, and the re-attach path picks up child.pid later.
  */
 export async function launchSupervisor(spec: SupervisorSpec, opts: LaunchOptions = {}): Promise<LaunchResult> {
-  const agentDir = resolve(spec.agentDir);
-  mkdirSync(agentDir, { recursive: true, mode: 0o700 });
-  chmodSync(agentDir, 0o700);
+  const agentDir = privateAgentDir(spec.agentDir);
   // A supervisor started ahead is used while it still waits and is young enough (see PRESTART_MAX_AGE_MS).
   const ahead = opts.prestarted;
   const usable = ahead !== null && ahead !== undefined && ahead.agentId === spec.agentId && ahead.agentDir === agentDir
-    && ahead.proc.exitCode === null && ahead.proc.signalCode === null && ahead.proc.pid !== undefined && isPidAlive(ahead.proc.pid)
+    && notExited(ahead.proc) && ahead.proc.pid !== undefined && isPidAlive(ahead.proc.pid)
     && Date.now() - ahead.startedAt < PRESTART_MAX_AGE_MS;
   // One not used is gone before the spec is written: it must never be the one that reads it.
   if (!usable && ahead !== null && ahead !== undefined) await ended(ahead);
@@ -198,7 +204,7 @@ export async function launchSupervisor(spec: SupervisorSpec, opts: LaunchOptions
     const pgid = readPidFile(join(agentDir, CHILD_PID_FILE));
     if (pgid !== null || exit !== null) return { supervisorPid, pgid, exit };
     // The ChildProcess object knows first: its exit is reported even before the pid is reaped.
-    if (proc.exitCode !== null || proc.signalCode !== null || !isPidAlive(supervisorPid)) {
+    if (!notExited(proc) || !isPidAlive(supervisorPid)) {
       // It may have written exit.json just before it exited.
       const late = readExitRecord(agentDir);
       if (late !== null) return { supervisorPid, pgid: readPidFile(join(agentDir, CHILD_PID_FILE)), exit: late };

@@ -1,13 +1,10 @@
 /**
  * The detached supervisor: `node main.js <agentDir> [--await-spec <serverPid>]`.
  *
- * With `--await-spec` it is started before its spec exists (the launcher
- * starts it while the sandbox is prepared, so Node's start-up overlaps that
- * work) and waits for spec.json to be renamed into place, then claims it by
- * renaming it to its own name (two waiting supervisors never both take one);
- * a SIGTERM while it waits, no spec within SPEC_WAIT_MS, or its server gone
- * (it is no longer the child of `serverPid`) ends it without a trace:
- * nothing of the agent has run, and the launcher reports what happened.
+ * With `--await-spec` it is started before its spec exists and claims it
+ * when it lands (await-spec.ts); a SIGTERM while it waits, no spec within
+ * SPEC_WAIT_MS, or its server gone ends it without a trace: nothing of the
+ * agent has run, and the launcher reports what happened.
  *
  * It is the one piece that guarantees no agent work is lost, so it is small,
  * uses Node built-ins only, and survives the server that started it (it runs
@@ -24,8 +21,9 @@
  * supervisor without exit.json is how the server detects `orchestrator_lost`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, closeSync, existsSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, openSync, readFileSync, readSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { claimedSpecFile, claimSpec } from './await-spec.js';
 import { writePidFile } from './pid-file.js';
 import { isRecordedGroupAlive, MARKER_VAR, signalChildGroup, signalRecordedGroup, writeFileAtomic, type ProcIdentity } from './proc.js';
 import {
@@ -298,33 +296,12 @@ function onInternalError(err: unknown): void {
   }
 }
 
-/**
- * Started ahead (`--await-spec`): true once spec.json is there; false when
- * the wait ran out or the server that started it is gone (this process was
- * re-parented): a server started later relaunches the agent with a
- * supervisor of its own, and this one must never take that one's spec.
- */
 /** Where this supervisor reads its spec from: spec.json itself, or its own claim on it (`--await-spec`). */
-const claimedSpec = awaitSpec ? `${SPEC_FILE}.claimed-${process.pid}` : SPEC_FILE;
-
-async function specArrived(dir: string): Promise<boolean> {
-  const deadline = Date.now() + SPEC_WAIT_MS;
-  // Every 5 ms for the first 2 s (the usual wait is the sandbox's preparation: ~0.1-0.5 s), then every 50 ms.
-  for (const since = Date.now(); Date.now() < deadline; await sleep(Date.now() - since < 2000 ? 5 : 50)) {
-    if (process.ppid !== serverPid) return false;
-    try {
-      renameSync(join(dir, SPEC_FILE), join(dir, claimedSpec));
-      return true;
-    } catch {
-      // not there yet (or another took it)
-    }
-  }
-  return false;
-}
+const specFile = awaitSpec ? claimedSpecFile(process.pid) : SPEC_FILE;
 
 async function main(): Promise<void> {
   if (agentDir === undefined) {
-    process.stderr.write('usage: main.js <agentDir> [--await-spec]\n');
+    process.stderr.write('usage: main.js <agentDir> [--await-spec <serverPid>]\n');
     process.exit(2);
   }
   if (awaitSpec) {
@@ -333,7 +310,7 @@ async function main(): Promise<void> {
     process.on('SIGTERM', cancel);
     process.on('SIGHUP', () => undefined);
     process.on('SIGINT', () => undefined);
-    if (!(await specArrived(agentDir))) process.exit(0);
+    if (!(await claimSpec(agentDir, serverPid, SPEC_WAIT_MS))) process.exit(0);
     process.off('SIGTERM', cancel);
     startedAt = Date.now();
   }
@@ -356,9 +333,9 @@ function start(): void {
 
   let loaded: SupervisorSpec;
   try {
-    loaded = parseSpec(readFileSync(join(agentDir, claimedSpec), 'utf8'));
+    loaded = parseSpec(readFileSync(join(agentDir, specFile), 'utf8'));
     // The spec holds the agent's environment, secrets included: read once, it need not stay on disk.
-    rmSync(join(agentDir, claimedSpec), { force: true });
+    rmSync(join(agentDir, specFile), { force: true });
   } catch (err) {
     failToStart({ code: 'spawn_failed', message: `cannot read supervisor spec: ${messageOf(err)}` });
   }

@@ -144,6 +144,11 @@ export class AgentService {
 
   /** Re-attaches to agents a previous server left behind, cleans orphans, starts the queue. */
   async start(): Promise<void> {
+    // Before anything reads a worktree: layered ones a reboot unmounted are mounted again.
+    for (const repo of await this.ctx.store.repos.list()) {
+      const failed = await this.ctx.git.remountLayered(repo.path).catch(() => []);
+      if (failed.length > 0) this.ctx.logger.warn({ repo: repo.name, worktrees: failed }, 'layered worktrees could not be mounted again');
+    }
     await reattachSpawning(this.ctx, this.finisher);
     await this.monitor.tick();
     await this.reconciler.reconcile();

@@ -96,6 +96,8 @@ export interface Config {
   repoFetchTimeoutS: number;
   /** Fleet: an agent that failed on its runtime's rate limit is retried once after the reset (default true). */
   rateLimitRetry: boolean;
+  /** As root: agents' worktrees are overlays on one shared checkout per base commit (git/layered.ts); false: full checkouts. */
+  layeredWorktrees: boolean;
   /** `GET /metrics` answers without the admin token (default false). */
   metricsPublic: boolean;
 }
@@ -151,6 +153,7 @@ const SETTINGS = {
   checkpointS: 'MOSAIC_CHECKPOINT_S',
   repoFetchTimeoutS: 'MOSAIC_REPO_FETCH_TIMEOUT_S',
   rateLimitRetry: 'MOSAIC_RATE_LIMIT_RETRY',
+  layeredWorktrees: 'MOSAIC_LAYERED_WORKTREES',
   metricsPublic: 'MOSAIC_METRICS_PUBLIC',
 } as const;
 
@@ -298,6 +301,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     checkpointS: integer('checkpointS', pick('checkpointS'), 300, 1, 86_400),
     repoFetchTimeoutS: integer('repoFetchTimeoutS', pick('repoFetchTimeoutS'), 120, 1, 3600),
     rateLimitRetry: bool('rateLimitRetry', pick('rateLimitRetry'), true),
+    layeredWorktrees: bool('layeredWorktrees', pick('layeredWorktrees'), true),
     metricsPublic: bool('metricsPublic', pick('metricsPublic'), false),
   };
   return { ...config, ...overrides };

@@ -1,5 +1,6 @@
-import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, renameSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { mkdir, rm } from 'node:fs/promises';
 import { conflict, invalid } from '../core/errors.js';
 import { availableParallelism } from 'node:os';
@@ -10,6 +11,7 @@ import { captureWorktreeTree, diffWorktree, type CapturedTree } from './capture.
 import { copyIntoWorktree } from './copy.js';
 import { detachWorktree, TRASH_DIR } from './detach.js';
 import { DEFAULT_MAX_DIFF_BYTES, diffBranch, summarizeBranch } from './diff.js';
+import { LayeredWorktrees, type LayerOwner } from './layered.js';
 import { listWorktrees } from './list.js';
 import { processesInside, readWorktreeOwner, writeWorktreeOwner } from './owner.js';
 import { assertInside, assertManagedWorktree, entryExists, isInside, managedRoot, resolveReal, worktreePathFor } from './paths.js';
@@ -36,6 +38,14 @@ export interface WorktreeManagerOptions {
   discard?: (trashPath: string) => void;
   /** `worktree add`s run at once per repository (default: the machine's parallelism, at least 2). */
   parallelAdds?: number;
+  /**
+   * Agents' worktrees are layered (layered.ts: one checkout per base commit,
+   * an overlay per worktree), their base trees owned by this user. Needs
+   * root; where the overlay cannot be mounted a worktree is a full checkout.
+   */
+  layered?: LayerOwner;
+  /** Told once per managed root where layered worktrees could not be mounted (it gets full checkouts). */
+  onLayeredUnavailable?: (root: string, reason: string) => void;
 }
 
 const discardWithRm = (path: string): void => {
@@ -68,6 +78,10 @@ export class WorktreeManager {
   private readonly discard: (trashPath: string) => void;
   /** Trash directories this manager is deleting, so a later remove does not start on them again. */
   private readonly discarding = new Set<string>();
+  private readonly layers: LayeredWorktrees | null;
+  /** Managed roots where an overlay could not be mounted: their worktrees are full checkouts. */
+  private readonly unlayered = new Set<string>();
+  private readonly onLayeredUnavailable: (root: string, reason: string) => void;
 
   constructor(options: WorktreeManagerOptions = {}) {
     this.addTimeoutMs = options.addTimeoutMs ?? 10 * 60_000;
@@ -75,6 +89,8 @@ export class WorktreeManager {
     this.owner = options.owner;
     this.discard = options.discard ?? discardWithRm;
     this.locks = new KeyedRwLock(Math.max(1, options.parallelAdds ?? Math.max(2, availableParallelism())));
+    this.layers = options.layered ? new LayeredWorktrees(options.layered, this.addTimeoutMs) : null;
+    this.onLayeredUnavailable = options.onLayeredUnavailable ?? (() => undefined);
   }
 
   /** The instance that made the worktree (null when unmarked), and pids of live processes working inside it. */
@@ -96,8 +112,13 @@ export class WorktreeManager {
     return withLockRetry(task, { attempts: this.lockAttempts, ...(beforeRetry ? { beforeRetry } : {}) });
   }
 
-  /** `<repo>_worktrees/<name>` on a new branch `branch` made from `baseBranch`. */
-  async create(opts: CreateWorktreeOptions): Promise<CreatedWorktree> {
+  /**
+   * `<repo>_worktrees/<name>` on a new branch `branch` made from `baseBranch`:
+   * layered when this manager makes layered worktrees (unless `plain`: a
+   * pooled worktree is moved later, and a mount point cannot be), else a
+   * full checkout.
+   */
+  async create(opts: CreateWorktreeOptions, plain = false): Promise<CreatedWorktree> {
     if (typeof opts !== 'object' || opts === null) throw invalid('invalid_worktree', 'worktree options are required');
     const branch = assertBranchName('branch', opts.branch);
     const baseBranch = assertRefName('baseBranch', opts.baseBranch);
@@ -151,7 +172,8 @@ export class WorktreeManager {
       }
       try {
         // The repository's filter drivers are the new worktree's too (it has no config of its own yet).
-        await this.checkout(target, filters?.cwd === repo ? { cwd: target, overrides: filters.overrides } : undefined);
+        const layered = !plain && await this.mountLayered(repo, root, target, baseCommit);
+        if (!layered) await this.checkout(target, filters?.cwd === repo ? { cwd: target, overrides: filters.overrides } : undefined);
         if (this.owner !== undefined) writeWorktreeOwner(target, this.owner);
       } catch (err) {
         await this.undoFailedAdd(repo, target, branch, baseCommit, true);
@@ -174,6 +196,42 @@ export class WorktreeManager {
       { timeoutMs: this.addTimeoutMs, ...(filters ? { filters } : {}) });
   }
 
+  /** Makes the registered worktree a layered one (layered.ts); false where that cannot be (it needs a checkout then). */
+  private async mountLayered(repo: string, root: string, target: string, commit: string): Promise<boolean> {
+    if (this.layers === null || this.unlayered.has(root)) return false;
+    try {
+      await this.layers.mount(repo, root, target, commit);
+      return true;
+    } catch (err) {
+      this.unlayered.add(root);
+      this.onLayeredUnavailable(root, err instanceof Error ? err.message : String(err));
+      return false;
+    }
+  }
+
+  /**
+   * Mounts again the repository's layered worktrees that are not mounted (a
+   * reboot unmounts them; until then each is an empty directory that no git
+   * command takes for a worktree). Returns those it could not mount.
+   */
+  async remountLayered(repoPath: string): Promise<string[]> {
+    if (this.layers === null || !existsSync(repoPath)) return [];
+    return this.layers.remount(managedRoot(resolveReal(repoPath)));
+  }
+
+  /** Moves a removed layered worktree's layer into the trash, to be deleted with it; then drops bases no worktree uses. */
+  private discardLayer(root: string, layer: string): void {
+    const trash = join(root, TRASH_DIR, `${basename(layer)}-layer-${randomBytes(4).toString('hex')}`);
+    try {
+      mkdirSync(join(root, TRASH_DIR), { recursive: true, mode: 0o700 });
+      renameSync(layer, trash);
+      this.discardTrash(root, trash);
+    } catch {
+      // left in place: a later worktree of this name starts with a fresh layer anyway
+    }
+    void this.layers?.collect(root, (path) => this.discard(path)).catch(() => undefined);
+  }
+
   /**
    * Best-effort cleanup after a failed `worktree add`: removes the directory
    * (when it was ours to create) and the branch, but the branch only while it
@@ -182,6 +240,11 @@ export class WorktreeManager {
    */
   private async undoFailedAdd(repo: string, path: string, branch: string, baseCommit: string, removePath: boolean): Promise<void> {
     try {
+      if (removePath && this.layers !== null) {
+        // A layer mounted before the failure (nothing of an agent ran in it yet): unmounted and deleted first.
+        const layer = await this.layers.detach(managedRoot(repo), path).catch(() => null);
+        if (layer !== null) await rm(layer, { recursive: true, force: true });
+      }
       if (removePath && entryExists(path)) {
         await runGit(repo, ['worktree', 'remove', '--force', '--force', '--end-of-options', path]).catch(() => undefined);
         await rm(assertInside(managedRoot(repo), path), { recursive: true, force: true });
@@ -209,12 +272,15 @@ export class WorktreeManager {
     const root = managedRoot(repoPath);
     const target = assertManagedWorktree(repoPath, worktreePath);
     const repo = resolveReal(repoPath);
+    // A layered worktree's overlay goes first (a mount point cannot be renamed); its layer goes with the directory.
+    const layer = this.layers === null ? null : await this.layers.detach(root, target);
     // The common case, without waiting for the repository's other worktree operations (a pool refill's
     // checkout): renamed away and unregistered at once, its files deleted in the background.
     if (existsSync(repo) && entryExists(target)) {
       const trash = await detachWorktree(repo, root, target).catch(() => null);
       if (trash !== null) {
         this.discardTrash(root, trash);
+        if (layer !== null) this.discardLayer(root, layer);
         return;
       }
     }
@@ -238,6 +304,7 @@ export class WorktreeManager {
       // `worktree remove` drops the registration itself; otherwise clear stale ones.
       if (repoExists && !removedByGit) await this.retry(() => runGit(repo, ['worktree', 'prune']));
       if (entryExists(target)) throw new Error(`could not remove worktree ${target}`);
+      if (layer !== null) this.discardLayer(root, layer);
     });
   }
 
@@ -333,7 +400,7 @@ export class WorktreeManager {
   /** A pooled worktree `pool-<id>` on branch `mosaic-pool-<id>` at the tip of `baseBranch`. */
   createPooled(repoPath: string, id: string, baseBranch: string): Promise<CreatedWorktree> {
     const { name, branch } = pooledNames(id);
-    return this.create({ repoPath, name, branch, baseBranch });
+    return this.create({ repoPath, name, branch, baseBranch }, true);
   }
 
   /** Brings a pooled worktree to `commit`, keeping its untracked and ignored files (setup output). */

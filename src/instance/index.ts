@@ -4,10 +4,10 @@ import { AgentService, EventBus, EventFeed, localAgentApi } from '../agents/inde
 import { defaultUrl, loadConfig, type Config } from '../core/config.js';
 import { ensureAdminToken, ensureHome, homePaths } from '../core/home.js';
 import { createLogger, type Logger } from '../core/logger.js';
-import { probeFor, removeTreeInBackground, settleBackgroundRemovals } from '../agents/sandbox/index.js';
+import { agentUserFor, probeFor, removeTreeInBackground, settleBackgroundRemovals } from '../agents/sandbox/index.js';
 import { loadOrCreateIdentity, type Identity } from '../federation/identity/index.js';
 import { connectionSchema, createFederation, type Federation } from '../federation/index.js';
-import { WorktreeManager } from '../git/index.js';
+import { WorktreeManager, type WorktreeManagerOptions } from '../git/index.js';
 import { HostAllowList } from '../http/allowed-hosts.js';
 import { buildApp } from '../http/app.js';
 import { mcpHttpPlugin } from '../mcp/index.js';
@@ -57,6 +57,27 @@ function sandboxState(config: Config, probe: ReturnType<typeof probeFor> | null)
   if (probe === null) return { state: 'off', mode: config.sandbox, detail: 'MOSAIC_SANDBOX=off: local agents run unsandboxed' };
   if (probe.available) return { state: 'bubblewrap', mode: config.sandbox, detail: probe.path };
   return { state: 'unavailable', mode: config.sandbox, detail: probe.reason };
+}
+
+/**
+ * Layered worktrees (git/layered.ts) as root, their base trees owned by the
+ * agent user; off when MOSAIC_LAYERED_WORKTREES=false, when not root, or
+ * when the agent user does not resolve (spawns then fail with the sandbox's
+ * own error, as before).
+ */
+function layeredOption(config: Config, logger: Logger): Pick<WorktreeManagerOptions, 'layered' | 'onLayeredUnavailable'> {
+  if (!config.layeredWorktrees) return {};
+  let user;
+  try {
+    user = agentUserFor(config);
+  } catch {
+    return {};
+  }
+  if (user === null) return {};
+  return {
+    layered: { uid: user.uid, gid: user.gid },
+    onLayeredUnavailable: (root, reason) => logger.warn({ root, reason }, 'layered worktrees: the overlay could not be mounted here, agents get full checkouts'),
+  };
 }
 
 function listenUrl(app: FastifyInstance, config: Config): string {
@@ -131,6 +152,7 @@ async function startLocked(
   const git = new WorktreeManager({
     owner: instanceIdentity.instanceId,
     discard: (path) => removeTreeInBackground(path, (err) => logger.warn({ path, err: (err as Error).message }, 'deleting a removed worktree failed; the next removal retries')),
+    ...layeredOption(config, logger),
   });
   const sandbox = config.sandbox === 'off' ? null : probeFor(config);
   if (config.sandbox === 'off') logger.warn('sandbox: MOSAIC_SANDBOX=off, local agents run unsandboxed (peers\' agents still need one)');

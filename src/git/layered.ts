@@ -1,0 +1,243 @@
+import { execFile } from 'node:child_process';
+import { copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+import { KeyedMutex } from '../core/mutex.js';
+import { privateGitDir } from './owner.js';
+import { runGit } from './run.js';
+
+/**
+ * Layered worktrees: a checkout made once per base commit, shared by every
+ * worktree made from that commit, each seeing it through an overlay mount
+ * of its own (DESIGN §3 "Worktrees"; issue 24).
+ *
+ * A checkout of a large repository is the whole cost of a spawn, and fifty
+ * of them at once contend in the kernel: side by side they are slower than
+ * one after another. Here the files of commit C are written once, into
+ * `<managed root>/.bases/C/tree` (with an index of them beside it); a new
+ * worktree at C is git's registration (admin entry, branch, HEAD) plus an
+ * overlay mounted on its directory: lower = the base tree (never written
+ * through the mount), upper = `<managed root>/.layers/<name>/upper`, where
+ * everything the agent changes, adds or deletes lands. The base's index is
+ * the worktree's index: an unchanged file shows the base file's inode,
+ * times, owner and size through the overlay, so git sees the worktree
+ * clean without reading a file.
+ *
+ * Invariants:
+ * - The worktree's `.git` file lives in the upper only. Not mounted (after a
+ *   reboot, before `remount`), the directory is an empty directory and not a
+ *   worktree to git: a snapshot or diff fails (`not_a_worktree`) rather than
+ *   seeing every file deleted. The admin entry is locked, so `git worktree
+ *   prune` keeps it meanwhile.
+ * - Base trees belong to the agent user (an agent writes through the
+ *   overlay with its own uid: the kernel checks the lower file's owner) and
+ *   are reachable by no sandbox (the managed root is never bound); a base is
+ *   deleted only when no layer names it and it is not the newest.
+ * - `.bases` and `.layers` are never worktree names (a name starts with a
+ *   letter or digit), nor is `.trash`.
+ * - Only root mounts (the host's mount namespace, where every host-side
+ *   reader sees the merged tree); the caller falls back to a full checkout
+ *   when the mount fails (no overlay, an upper on an overlay, a container).
+ */
+
+const run = promisify(execFile);
+
+export const BASES_DIR = '.bases';
+export const LAYERS_DIR = '.layers';
+/** The reason written in a layered worktree's `locked` file (git shows it in `worktree list`). */
+export const LAYERED_LOCK_REASON = 'mosaic: layered worktree, its files are an overlay mount';
+
+/** Who owns the base trees: the user agents run as. */
+export interface LayerOwner {
+  uid: number;
+  gid: number;
+}
+
+/** A base left unused this long (and not the newest) is deleted. */
+const BASE_IDLE_MS = 10 * 60_000;
+
+/** Whether `path` is a mount point: its device differs from its parent's. */
+export function isMountPoint(path: string): boolean {
+  try {
+    return lstatSync(path).dev !== lstatSync(dirname(path)).dev;
+  } catch {
+    return false;
+  }
+}
+
+/** The layer directory of the worktree at `target` (directly in `root`), null when it is a plain checkout. */
+export function layerOf(root: string, target: string): string | null {
+  const layer = join(root, LAYERS_DIR, basename(target));
+  return existsSync(join(layer, 'upper')) ? layer : null;
+}
+
+function baseOf(root: string, commit: string): { dir: string; tree: string; index: string } {
+  const dir = join(root, BASES_DIR, commit);
+  return { dir, tree: join(dir, 'tree'), index: join(dir, 'index') };
+}
+
+/** Mounts the layer directory's overlay on `target`; the options name the layers relative to it (no host path is parsed as an option). */
+async function mount(layer: string, target: string): Promise<void> {
+  await run('mount', ['-t', 'overlay', 'mosaic-worktree', '-o', 'lowerdir=lower,upperdir=upper,workdir=work,redirect_dir=on', '--', target], { cwd: layer });
+}
+
+/** Unmounts the worktree's overlay (lazily when something still holds it); nothing when it is not mounted. */
+export async function unmountLayer(target: string): Promise<void> {
+  if (!isMountPoint(target)) return;
+  try {
+    await run('umount', ['--', target]);
+  } catch {
+    await run('umount', ['-l', '--', target]);
+  }
+}
+
+export class LayeredWorktrees {
+  /** Base creation and deletion, one at a time per managed root. */
+  private readonly bases = new KeyedMutex();
+
+  constructor(private readonly owner: LayerOwner, private readonly timeoutMs: number, private readonly baseIdleMs = BASE_IDLE_MS) {}
+
+  /**
+   * Turns the just-registered worktree at `target` (its `.git` file only) into
+   * a layered one at `commit`: base made if needed, layer, index, overlay.
+   * On failure nothing of the layer is left and `target` is as it was.
+   */
+  async mount(repo: string, root: string, target: string, commit: string): Promise<void> {
+    const adminDir = privateGitDir(target);
+    if (adminDir === null) throw new Error(`${target} is not a linked worktree`);
+    const layer = join(root, LAYERS_DIR, basename(target));
+    try {
+      const base = await this.bases.run(root, async () => {
+        const made = await this.ensureBase(repo, root, commit);
+        // What an earlier worktree of this name left (a removal cut short) is not this one's: a fresh layer.
+        rmSync(layer, { recursive: true, force: true });
+        // The layer names its base before the mount, under the same lock as the deletion of unused bases.
+        mkdirSync(join(layer, 'upper'), { recursive: true, mode: 0o755 });
+        mkdirSync(join(layer, 'work'), { mode: 0o700 });
+        writeFileSync(join(layer, 'base'), `${commit}\n`);
+        return made;
+      });
+      symlinkSync(base.tree, join(layer, 'lower'));
+      copyFileSync(base.index, join(adminDir, 'index'));
+      writeFileSync(join(adminDir, 'locked'), `${LAYERED_LOCK_REASON}\n`);
+      renameSync(join(target, '.git'), join(layer, 'upper', '.git'));
+      try {
+        await mount(layer, target);
+      } catch (err) {
+        renameSync(join(layer, 'upper', '.git'), join(target, '.git'));
+        throw err;
+      }
+    } catch (err) {
+      rmSync(join(adminDir, 'locked'), { force: true });
+      rmSync(join(adminDir, 'index'), { force: true });
+      rmSync(layer, { recursive: true, force: true });
+      throw err;
+    }
+  }
+
+  /** The base tree and index of `commit`, made now when there is none (by git, then given to the agent user). */
+  private async ensureBase(repo: string, root: string, commit: string): Promise<{ tree: string; index: string }> {
+    const base = baseOf(root, commit);
+    if (existsSync(join(base.dir, 'ready'))) {
+      const now = new Date();
+      utimesSync(base.dir, now, now); // its last use, for the deletion of idle bases
+      return base;
+    }
+    mkdirSync(join(root, BASES_DIR), { recursive: true, mode: 0o700 });
+    const tmp = mkdtempSync(join(root, BASES_DIR, '.tmp-'));
+    try {
+      const tree = join(tmp, 'tree');
+      mkdirSync(tree);
+      const env = { GIT_INDEX_FILE: join(tmp, 'index'), GIT_WORK_TREE: tree };
+      // git's parallel checkout, as a plain worktree's; the repository's filter drivers off (runGit).
+      await runGit(repo, ['-c', 'checkout.workers=0', 'read-tree', '-u', '--reset', commit], { env, timeoutMs: this.timeoutMs });
+      await run('chown', ['-R', '--no-dereference', `${this.owner.uid}:${this.owner.gid}`, '--', tree], { timeout: this.timeoutMs });
+      // The owner change changed every file's ctime: the index learns the new stat data once, here.
+      await runGit(repo, ['update-index', '-q', '--refresh'], { env, timeoutMs: this.timeoutMs }).catch(() => undefined);
+      writeFileSync(join(tmp, 'ready'), `${commit}\n`);
+      renameSync(tmp, base.dir);
+    } catch (err) {
+      rmSync(tmp, { recursive: true, force: true });
+      throw err;
+    }
+    return base;
+  }
+
+  /**
+   * Unmounts a removed worktree's overlay and returns its layer directory
+   * (to delete: the agent wrote its upper), or null for a plain checkout.
+   */
+  async detach(root: string, target: string): Promise<string | null> {
+    const layer = layerOf(root, target);
+    if (layer === null) return null;
+    await unmountLayer(target);
+    return layer;
+  }
+
+  /**
+   * Mounts again every layered worktree of `root` that is not mounted (a
+   * reboot unmounts them all); returns the worktrees it could not mount.
+   */
+  async remount(root: string): Promise<string[]> {
+    const failed: string[] = [];
+    for (const name of listNames(join(root, LAYERS_DIR))) {
+      const target = join(root, name);
+      const layer = join(root, LAYERS_DIR, name);
+      if (!existsSync(target) || isMountPoint(target) || !existsSync(join(layer, 'upper', '.git'))) continue;
+      try {
+        await mount(layer, target);
+      } catch {
+        failed.push(target);
+      }
+    }
+    return failed;
+  }
+
+  /** Deletes (through `discard`) bases no layer names, but the newest, once idle; and base builds a crash left. */
+  async collect(root: string, discard: (path: string) => void): Promise<void> {
+    await this.bases.run(root, async () => {
+      const basesDir = join(root, BASES_DIR);
+      // `.gone-*`: being deleted already.
+      const names = listNames(basesDir).filter((name) => !name.startsWith('.gone-'));
+      if (names.length <= 1) return;
+      const used = new Set(listNames(join(root, LAYERS_DIR)).map((name) => readText(join(root, LAYERS_DIR, name, 'base'))?.trim()));
+      const aged = names.map((name) => ({ name, mtimeMs: mtimeOf(join(basesDir, name)) })).sort((a, b) => b.mtimeMs - a.mtimeMs);
+      const newest = aged.find((b) => !b.name.startsWith('.tmp-'))?.name;
+      const now = Date.now();
+      for (const { name, mtimeMs } of aged) {
+        if (name === newest || used.has(name) || now - mtimeMs < this.baseIdleMs) continue;
+        const doomed = join(basesDir, `.gone-${name}`);
+        try {
+          renameSync(join(basesDir, name), doomed);
+        } catch {
+          continue;
+        }
+        discard(doomed);
+      }
+    });
+  }
+}
+
+function listNames(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+function readText(path: string): string | null {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+function mtimeOf(path: string): number {
+  try {
+    return lstatSync(path).mtimeMs;
+  } catch {
+    return 0;
+  }
+}

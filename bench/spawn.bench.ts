@@ -19,9 +19,10 @@ import type { BenchResult } from './types.js';
  *      committed on its branch, the worktree removed) against the same by hand;
  *  (c) BENCH_BURST (default 50) spawns at once, all running, against as many
  *      raw adds one after another;
- *  (d) a warm spawn from a pool against a cold one, with a 2 s setup (pools.bench.ts).
+ *  (d) a warm spawn from a pool against a cold one, with a 2 s setup (pools.bench.ts);
+ *  (e) a cold spawn right after the base moved (a new shared checkout) against a raw add.
  * Times come from the agent records. BENCH_ROUNDS (default 5) rounds for (a)
- * and (b), 3 for (d); BENCH_SPAWN_PARTS (default a,b,c,d) picks the parts.
+ * and (b), 3 for (d); BENCH_SPAWN_PARTS (default a,b,c,d,e) picks the parts.
  */
 
 const LINE = 'echo x > f.txt';
@@ -104,6 +105,34 @@ async function coldAndLifecycle(repo: TestRepo, rounds: number): Promise<BenchRe
   ];
 }
 
+/**
+ * (e) a cold spawn right after the base branch moved, against a raw add: with
+ * layered worktrees (as root) the first spawn at a commit also writes that
+ * commit's shared checkout, which (a) pays only once.
+ */
+async function coldAtNewBase(repo: TestRepo, rounds: number): Promise<BenchResult> {
+  const t = await instanceOn(repo, 4);
+  const add: number[] = [];
+  const cold: Timed[] = [];
+  try {
+    for (let i = 0; i < rounds; i++) {
+      repo.write('src/moved.ts', `export const round = ${i};\n`);
+      repo.commitAll(`base moves (${i})`);
+      const a = async (): Promise<void> => {
+        await trashEmptied(repo);
+        add.push(await timed(() => rawAdd(repo.path, `rawb-${i}`)));
+        await rawRemove(repo.path, `rawb-${i}`);
+      };
+      const m = async (): Promise<void> => { await trashEmptied(repo); cold.push(await waitEnded(t, (await spawnScript(t, `newbase-${i}`, 'true')).id)); };
+      if (i % 2 === 1) { await m(); await a(); } else { await a(); await m(); }
+    }
+  } finally {
+    await t.stop();
+  }
+  return row('(e) cold spawn at a base commit no worktree used yet vs git worktree add', median(add), median(cold.map(toRunning)),
+    `median of ${rounds}; median ms per phase: ${phaseMedians(cold.flatMap((a) => (a.timings ? [a.timings] : [])))}; ${load()}`);
+}
+
 /** (c) `n` spawns at once, to all running, against `n` raw adds one after another. */
 async function burst(repo: TestRepo, n: number): Promise<BenchResult> {
   const serial = await timed(async () => {
@@ -166,9 +195,10 @@ export async function benchSpawn(): Promise<BenchResult[]> {
       results.push(row);
       console.error(`spawn: ${row.name}: ${row.baselineMs} ms vs ${row.mosaicMs} ms = ${row.ratio}x (${row.notes ?? ''})`);
     };
-    const parts = (process.env.BENCH_SPAWN_PARTS ?? 'a,b,c,d').split(',');
+    const parts = (process.env.BENCH_SPAWN_PARTS ?? 'a,b,c,d,e').split(',');
     if (parts.includes('a') || parts.includes('b')) for (const r of await coldAndLifecycle(repo, rounds)) keep(r);
     if (parts.includes('c')) keep(await burst(repo, n));
+    if (parts.includes('e')) keep(await coldAtNewBase(repo, rounds));
     if (parts.includes('d')) {
       const warm = await warmVsCold(repo, Math.min(rounds, 3));
       keep({ ...warm, name: `(d) ${warm.name}`, notes: `${warm.notes}; ${load()}` });

@@ -170,6 +170,7 @@ export class AgentLauncher {
     const { ctx } = this;
     const sandbox = await sandboxForAgent({
       config: ctx.config, origin: agent.origin, agentDir: dir, worktree: agent.worktreePath,
+      worktreeUpper: ctx.git.layerUpper(repo.path, agent.worktreePath),
       repoPaths: (await ctx.store.repos.list()).map((r) => r.path),
       network: agent.limits?.network === 'none' || repo.network === 'none' ? 'none' : 'host',
       programs: [...(repo.setup?.[0] ? [repo.setup[0]] : []), ...(argv[0] ? [argv[0]] : [])],

@@ -71,6 +71,12 @@ export function layerOf(root: string, target: string): string | null {
   return existsSync(join(layer, 'upper')) ? layer : null;
 }
 
+/** The upper layer of the layered worktree at `target` when it is mounted, else null. */
+export function mountedUpper(root: string, target: string): string | null {
+  const layer = layerOf(root, target);
+  return layer !== null && isMountPoint(target) ? join(layer, 'upper') : null;
+}
+
 function baseOf(root: string, commit: string): { dir: string; tree: string; index: string } {
   const dir = join(root, BASES_DIR, commit);
   return { dir, tree: join(dir, 'tree'), index: join(dir, 'index') };

@@ -11,7 +11,7 @@ import { captureWorktreeTree, diffWorktree, type CapturedTree } from './capture.
 import { copyIntoWorktree } from './copy.js';
 import { detachWorktree, TRASH_DIR } from './detach.js';
 import { DEFAULT_MAX_DIFF_BYTES, diffBranch, summarizeBranch } from './diff.js';
-import { LayeredWorktrees, type LayerOwner } from './layered.js';
+import { LayeredWorktrees, mountedUpper, type LayerOwner } from './layered.js';
 import { listWorktrees } from './list.js';
 import { processesInside, readWorktreeOwner, writeWorktreeOwner } from './owner.js';
 import { assertInside, assertManagedWorktree, entryExists, isInside, managedRoot, resolveReal, worktreePathFor } from './paths.js';
@@ -217,6 +217,12 @@ export class WorktreeManager {
   async remountLayered(repoPath: string): Promise<string[]> {
     if (this.layers === null || !existsSync(repoPath)) return [];
     return this.layers.remount(managedRoot(resolveReal(repoPath)));
+  }
+
+  /** The own layer (`upper`) of a mounted layered worktree, null for any other: what the sandbox hands to the agent user. */
+  layerUpper(repoPath: string, worktreePath: string): string | null {
+    const target = assertManagedWorktree(repoPath, worktreePath);
+    return this.layers === null ? null : mountedUpper(managedRoot(resolveReal(repoPath)), target);
   }
 
   /** Moves a removed layered worktree's layer into the trash, to be deleted with it; then drops bases no worktree uses. */

@@ -49,7 +49,8 @@ describe('a crash during launch', () => {
     const again = restarted;
     await waitFor(async () => (await again.store.events.after(0, 10_000)).filter((e) => e.agentId === agent.id && e.data.state === 'spawning').length === 2,
       { timeoutMs: 30_000, what: 'the second launch' });
-    await waitFor(() => existsSync(join(String(agent.worktreePath), '.git')), { timeoutMs: 30_000, what: 'the new worktree' });
+    // A tracked file, not `.git`: git registers the worktree before its files are there (a checkout, or a layered one's mount).
+    await waitFor(() => existsSync(join(String(agent.worktreePath), 'README.md')), { timeoutMs: 30_000, what: 'the new worktree' });
     writeFileSync(join(String(agent.worktreePath), marker), '');
     const ended = await waitForState(restarted, String(agent.id), ['completed', 'failed', 'killed'], 30_000);
     expect(ended.state).toBe('completed');

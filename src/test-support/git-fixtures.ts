@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { unmountUnder } from './mounts.js';
 
 export interface TempDir {
   path: string;
@@ -38,7 +39,14 @@ export function git(cwd: string, ...args: string[]): string {
 
 export function makeTempDir(prefix = 'mosaic-test-'): TempDir {
   const path = mkdtempSync(join(tmpdir(), prefix));
-  return { path, cleanup: () => rmSync(path, { recursive: true, force: true }) };
+  return {
+    path,
+    cleanup: () => {
+      // Layered worktrees a server made here are overlay mounts: unmounted first, or the directory cannot go.
+      unmountUnder(path);
+      rmSync(path, { recursive: true, force: true });
+    },
+  };
 }
 
 /** A repository with local identity, one commit (README.md, .gitignore, `files`) on `main`. */

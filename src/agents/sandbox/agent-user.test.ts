@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { chmodSync, linkSync, lstatSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,7 +8,9 @@ import { startInstanceWithRepo, type InstanceWithRepo } from '../../test-support
 import { poolReady } from '../../test-support/pool.js';
 import { attackOutcome, attackScript, shq } from '../../test-support/sandbox.js';
 import { resolveAgentUser } from './agent-user.js';
-import { handOver } from './hand-over.js';
+import { handOver, handOverLayer } from './hand-over.js';
+import { trustAgentOwnedTrees, WorktreeManager } from '../../git/index.js';
+import { makeTestRepo } from '../../test-support/test-repo.js';
 
 const asRoot = process.getuid?.() === 0;
 
@@ -88,6 +91,42 @@ describe('agent user: resolution, hand-over and doctor', () => {
       expect(lstatSync(join(tree, 'link')).uid).toBe(0);
     } finally {
       rmSync(base, { recursive: true, force: true });
+    }
+  });
+
+  it.runIf(asRoot)('hands over only the layer of a layered worktree, through its mount, never through a link', async () => {
+    const repo = makeTestRepo();
+    const nobody = { spec: 'nobody', uid: 65534, gid: 65534 };
+    const manager = new WorktreeManager({ layered: nobody });
+    trustAgentOwnedTrees(nobody.uid);
+    try {
+      for (let i = 0; i < 20; i++) repo.write(`src/f${i}.txt`, `${i}\n`);
+      repo.commitAll('files');
+      const wt = await manager.create({ repoPath: repo.path, name: 'agent-l', branch: 'agent-l', baseBranch: 'main' });
+      const upper = manager.layerUpper(repo.path, wt.path);
+      expect(upper).not.toBeNull();
+      // What Mosaic writes there as root before the agent runs: copied files, a deletion, a link it must not follow.
+      mkdirSync(join(wt.path, 'copied'));
+      writeFileSync(join(wt.path, 'copied', '.env'), 'KEY=1\n');
+      rmSync(join(wt.path, 'src', 'f3.txt'));
+      const outsideFile = join(repo.path, '..', 'outside');
+      writeFileSync(outsideFile, 'not the agent\'s');
+      symlinkSync(outsideFile, join(wt.path, 'link'));
+      const changed = await handOverLayer(upper as string, wt.path, nobody);
+      // The top directory, the .git file, copied/ and copied/.env: nothing of the base, which is the agent's already.
+      expect(changed).toBe(4);
+      for (const path of [wt.path, join(wt.path, '.git'), join(wt.path, 'copied'), join(wt.path, 'copied', '.env'), join(wt.path, 'src', 'f4.txt')]) {
+        expect(lstatSync(path).uid).toBe(65534);
+      }
+      expect(lstatSync(outsideFile).uid).toBe(0);
+      expect(lstatSync(join(wt.path, 'link')).uid).toBe(0);
+      // The agent can now change what Mosaic wrote; git agrees the deletion is one.
+      execFileSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'sh', '-c', 'echo KEY=2 > copied/.env'], { cwd: wt.path });
+      expect(repo.git(['-c', 'safe.directory=*', 'status', '--porcelain', '--', 'src'], wt.path)).toBe(' D src/f3.txt\n');
+      await manager.remove(repo.path, wt.path);
+    } finally {
+      trustAgentOwnedTrees(null);
+      repo.cleanup();
     }
   });
 

@@ -1,5 +1,5 @@
-import { lchownSync, lstatSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { lchownSync, lstatSync, readdirSync, type Stats } from 'node:fs';
+import { join, relative } from 'node:path';
 import type { AgentUser } from './agent-user.js';
 
 /** Entries handled between two yields to the event loop (the walk's system calls are synchronous: half the cost of the threadpool's). */
@@ -27,6 +27,48 @@ const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(r
  */
 export async function handOver(roots: readonly string[], user: AgentUser, ownUid = process.getuid?.() ?? -1): Promise<number> {
   let changed = 0;
+  await walkEntries(roots, (path, info) => {
+    if (!ownedAlone(info, ownUid)) return;
+    lchownSync(path, user.uid, user.gid);
+    changed += 1;
+  });
+  return changed;
+}
+
+/**
+ * The hand-over of a layered worktree (git/layered.ts): its files from the
+ * shared base already belong to the agent user, so only what sits in its
+ * own layer (`upper`: the `.git` file, copied files, what Mosaic or an
+ * earlier run made there) can need a new owner. That layer is walked as
+ * handOver walks a tree, and each entry is changed through the worktree's
+ * mount (`merged`): the overlay keeps its view of an owner in step only with
+ * changes made through it. A few entries instead of a whole checkout.
+ */
+export async function handOverLayer(upper: string, merged: string, user: AgentUser, ownUid = process.getuid?.() ?? -1): Promise<number> {
+  let changed = 0;
+  await walkEntries([upper], (path, info) => {
+    if (!ownedAlone(info, ownUid)) return;
+    const seenAt = join(merged, relative(upper, path));
+    try {
+      // The merged entry is checked as well: a whiteout in the layer (a deletion) has none, or one of another kind.
+      const seen = lstatSync(seenAt);
+      if (seen.isSymbolicLink() || seen.isDirectory() !== info.isDirectory() || seen.uid !== ownUid) return;
+    } catch {
+      return; // not in the merged view: nothing to hand over
+    }
+    lchownSync(seenAt, user.uid, user.gid);
+    changed += 1;
+  });
+  return changed;
+}
+
+/** Mosaic's own, and (unless a directory) the only name of its inode: a hard link could be a file outside the tree. */
+function ownedAlone(info: Stats, ownUid: number): boolean {
+  return info.uid === ownUid && (info.isDirectory() || info.nlink === 1);
+}
+
+/** Visits every entry under `roots` (the roots too), never through a symbolic link (those are not visited); missing ones are skipped. */
+async function walkEntries(roots: readonly string[], visit: (path: string, info: Stats) => void): Promise<void> {
   let budget = ENTRIES_PER_SLICE;
   const pending = [...roots];
   while (pending.length > 0) {
@@ -42,12 +84,8 @@ export async function handOver(roots: readonly string[], user: AgentUser, ownUid
       continue; // gone: nothing to hand over
     }
     if (info.isSymbolicLink()) continue;
-    const isDir = info.isDirectory();
-    if (info.uid === ownUid && (isDir || info.nlink === 1)) {
-      lchownSync(path, user.uid, user.gid);
-      changed += 1;
-    }
-    if (!isDir) continue;
+    visit(path, info);
+    if (!info.isDirectory()) continue;
     let names: string[];
     try {
       names = readdirSync(path);
@@ -56,5 +94,4 @@ export async function handOver(roots: readonly string[], user: AgentUser, ownUid
     }
     for (const name of names) pending.push(join(path, name));
   }
-  return changed;
 }

@@ -12,7 +12,7 @@ import { agentGitDir, importAgentCommits } from './agent-import.js';
 import { agentUserFor, findSetpriv } from './agent-user.js';
 import { bwrapArgv, type SandboxPolicy } from './bwrap.js';
 import { BUBBLEWRAP, findExecutable, probeSandbox, type SandboxMode, type SandboxProbe } from './detect.js';
-import { handOver } from './hand-over.js';
+import { handOver, handOverLayer } from './hand-over.js';
 import { overlayArgv, probeOverlay, type OverlayMount, type OverlaySupport } from './overlay.js';
 import { assertProgramsVisible, buildPolicy, secretPaths } from './policy.js';
 import { AGENT_WRITABLE, removeTree } from './hostile-fs.js';
@@ -86,6 +86,8 @@ export interface PrepareInput {
   credentials?: readonly { path: string; writable?: boolean }[];
   /** Shared directories mounted read-only with a private writable layer (shareDirs in `overlay` mode). */
   overlays?: readonly OverlayMount[];
+  /** The worktree's own layer when it is a layered one (git/layered.ts): only that is handed over. */
+  worktreeUpper?: string | null;
   /** Its git sees only the objects its starting commit reaches (a peer's agent; see git/private-gitdir.ts; packs cached in `$MOSAIC_HOME/base-packs`). */
   baseOnly?: boolean;
 }
@@ -123,7 +125,8 @@ export async function prepareSandbox(config: Pick<Config, 'home' | 'bwrapPath' |
   // As root, the worktree (a whole checkout) is handed over while the private git dir is made: its top directory
   // changes owner before anything else runs (the walk's first slice is synchronous), so git, run there meanwhile,
   // already sees the agent user's tree (runGit trusts exactly that).
-  const worktreeHanded = runAs !== null ? handOver([input.worktree], runAs.user) : Promise.resolve(0);
+  const worktreeHanded = runAs === null ? Promise.resolve(0)
+    : input.worktreeUpper ? handOverLayer(input.worktreeUpper, input.worktree, runAs.user) : handOver([input.worktree], runAs.user);
   const prepared = (async () => {
     const git = await preparePrivateGitDir(input.worktree, boxDir, input.baseOnly ? { baseOnly: { cacheDir: join(config.home, BASE_PACKS_DIR) } } : {});
     const policy = buildPolicy({
@@ -177,6 +180,8 @@ export interface AgentSandboxInput {
   origin: string;
   agentDir: string;
   worktree: string;
+  /** The worktree's own layer when it is a layered one (git/layered.ts). */
+  worktreeUpper?: string | null;
   repoPaths: string[];
   network: 'host' | 'none';
   /** argv[0] of everything that will run inside (setup, runtime). */

@@ -208,6 +208,26 @@ export function checkAgentUser(ctx: CheckContext, root = runsAsRoot()): Check {
   }
 }
 
+/**
+ * How agents' worktrees are made (git/layered.ts): as root, an overlay over
+ * one checkout per base commit (a spawn writes no files); otherwise, or with
+ * MOSAIC_LAYERED_WORKTREES=0, each is a full checkout.
+ */
+export function checkWorktreeMode(ctx: CheckContext, root = runsAsRoot()): Check {
+  let layered: boolean;
+  try {
+    layered = loadConfig(ctx.env).layeredWorktrees;
+  } catch (err) {
+    return { name: 'worktree mode', status: 'fail', detail: messageOf(err) };
+  }
+  if (!layered) return { name: 'worktree mode', status: 'ok', detail: 'full checkouts (MOSAIC_LAYERED_WORKTREES=0)' };
+  if (!root) return { name: 'worktree mode', status: 'ok', detail: 'full checkouts (layered worktrees mount an overlay, which needs Mosaic to run as root)' };
+  return {
+    name: 'worktree mode', status: 'ok',
+    detail: 'layered: an overlay over one checkout per base commit (a repository where the overlay cannot be mounted gets full checkouts, said once in the server log)',
+  };
+}
+
 /** Reachability is a warning (the server may simply not be started); a rejected token is a failure. */
 export async function checkServer(ctx: CheckContext): Promise<Check> {
   const client = new ApiClient({ url: ctx.url, token: ctx.token, timeoutMs: 3000 });
@@ -313,6 +333,7 @@ export async function runChecks(ctx: CheckContext): Promise<Check[]> {
     checkClaude(ctx),
     checkSandbox(ctx),
     checkAgentUser(ctx),
+    checkWorktreeMode(ctx),
     server,
     ...pools,
     ...worktrees,

@@ -1,10 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { MosaicError } from '../core/errors.js';
 import { makeTestRepo, type TestRepo } from '../test-support/test-repo.js';
+import { MAX_CHAIN } from './layered-bases.js';
 import { BASES_DIR, isMountPoint, LayeredWorktrees, LAYERS_DIR } from './layered.js';
 import { managedRoot } from './paths.js';
 import { trustAgentOwnedTrees } from './run.js';
@@ -95,7 +96,7 @@ describe.skipIf(!asRoot)('layered worktrees (overlay on one checkout per base co
     expect(repo.git(['status', '--porcelain'], b.path)).toBe('');
   });
 
-  it('removes the mount, the directory, the layer and the registration; a new base commit gets its own base, the idle one goes', async () => {
+  it('removes the mount, the directory, the layer and the registration; a new base commit gets its own base, unused ones go', async () => {
     const a = await create('agent-a');
     asAgent(a.path, 'echo x > junk.txt');
     await manager.remove(repo.path, a.path);
@@ -112,18 +113,62 @@ describe.skipIf(!asRoot)('layered worktrees (overlay on one checkout per base co
     const b = await create('agent-b');
     expect(readFileSync(join(b.path, 'src/d0/f0.txt'), 'utf8')).toBe('moved on\n');
     expect(readdirSync(join(root, BASES_DIR)).sort()).toEqual([a.baseCommit, b.baseCommit].sort());
-    // Unused and not the newest: deleted (idle time 0 here; 10 minutes in a server).
+    // A full base nothing stands on, used long ago: deleted (idle time 0 here; 10 minutes in a server).
+    const stray = join(root, BASES_DIR, 'f'.repeat(40));
+    mkdirSync(join(stray, 'tree'), { recursive: true });
+    writeFileSync(join(stray, 'ready'), '');
+    utimesSync(stray, new Date(0), new Date(0));
     const removed: string[] = [];
-    await new LayeredWorktrees(NOBODY, 60_000, 0).collect(root, (path) => { removed.push(path); rmSync(path, { recursive: true }); });
-    expect(readdirSync(join(root, BASES_DIR))).toEqual([b.baseCommit]);
-    expect(removed).toHaveLength(1);
-    // A base a layer still names is never deleted, newest or not.
+    const collector = new LayeredWorktrees(NOBODY, 60_000, 0);
+    await collector.collect(root, (path) => { removed.push(path); rmSync(path, { recursive: true }); });
+    expect(removed.map((path) => basename(path))).toEqual([`.gone-${'f'.repeat(40)}`]);
+    // b's base is a diff on a's: a's stays with it, used by a layer or not.
+    expect(readdirSync(join(root, BASES_DIR)).sort()).toEqual([a.baseCommit, b.baseCommit].sort());
+    await manager.remove(repo.path, b.path);
+    await collector.collect(root, (path) => rmSync(path, { recursive: true }));
+    expect(readdirSync(join(root, BASES_DIR)).sort()).toEqual([a.baseCommit, b.baseCommit].sort());
     const c = await create('agent-c');
     expect(c.baseCommit).toBe(b.baseCommit);
-    mkdirSync(join(root, BASES_DIR, 'f'.repeat(40), 'tree'), { recursive: true });
-    await new LayeredWorktrees(NOBODY, 60_000, 0).collect(root, (path) => rmSync(path, { recursive: true }));
-    expect(readdirSync(join(root, BASES_DIR))).toContain(b.baseCommit);
     expect(readFileSync(join(c.path, 'src/d0/f0.txt'), 'utf8')).toBe('moved on\n');
+  });
+
+  it('makes a new base as a diff on the newest: only what changed is written, git sees it clean, the agent owns it; chains are cut', async () => {
+    const a = await create('agent-a');
+    const root = managedRoot(repo.path);
+    repo.write('src/d0/f0.txt', 'changed\n');
+    repo.git(['rm', '-q', 'src/d1/f1.txt']);
+    repo.git(['rm', '-q', '-r', 'src/d3']);
+    repo.write('newdir/deep/x.txt', 'new\n');
+    repo.commitAll('a change');
+    const b = await create('agent-b');
+    const diff = join(root, BASES_DIR, b.baseCommit, 'diff');
+    expect(readFileSync(join(root, BASES_DIR, b.baseCommit, 'parent'), 'utf8').trim()).toBe(a.baseCommit);
+    const written = execFileSync('find', [diff, '-type', 'f', '-printf', '%P\n'], { encoding: 'utf8' }).trim().split('\n').sort();
+    expect(written).toEqual(['newdir/deep/x.txt', 'src/d0/f0.txt']);
+    expect(existsSync(join(b.path, 'src/d1/f1.txt'))).toBe(false);
+    expect(existsSync(join(b.path, 'src/d3'))).toBe(false);
+    expect(readFileSync(join(b.path, 'src/d2/f2.txt'), 'utf8')).toBe('2\n');
+    for (const rel of ['newdir', 'newdir/deep', 'newdir/deep/x.txt', 'src/d0/f0.txt', 'src/d2/f2.txt']) expect(lstatSync(join(b.path, rel)).uid).toBe(NOBODY.uid);
+    expect(repo.git(['diff-files', '--name-only'], b.path)).toBe('');
+    expect(repo.git(['status', '--porcelain'], b.path)).toBe('');
+    expect(repo.git(['status', '--porcelain'], a.path)).toBe('');
+    asAgent(b.path, 'echo mine >> newdir/deep/x.txt && echo mine >> src/d0/f0.txt && mkdir src/d3 && echo back > src/d3/f3.txt');
+    expect(repo.git(['-c', 'safe.directory=*', 'status', '--porcelain'], b.path).split('\n').filter(Boolean).sort())
+      .toEqual([' M newdir/deep/x.txt', ' M src/d0/f0.txt', '?? src/d3/']);
+    expect(readFileSync(join(a.path, 'src/d0/f0.txt'), 'utf8')).toBe('0\n');
+
+    // Each move of the base stacks one more diff, up to MAX_CHAIN; the next base is a full tree again.
+    const kinds: string[] = [];
+    for (let i = 0; i < MAX_CHAIN + 1; i++) {
+      repo.write(`src/d0/f0.txt`, `round ${i}\n`);
+      repo.commitAll(`round ${i}`);
+      const w = await create(`agent-r${i}`);
+      kinds.push(existsSync(join(root, BASES_DIR, w.baseCommit, 'tree')) ? 'full' : 'diff');
+      expect(readFileSync(join(w.path, 'src/d0/f0.txt'), 'utf8')).toBe(`round ${i}\n`);
+      expect(repo.git(['status', '--porcelain'], w.path)).toBe('');
+    }
+    // a full, b and r0..r5 diffs (chain of 8), r6 full, r7, r8 diffs on it.
+    expect(kinds).toEqual([...Array(MAX_CHAIN - 2).fill('diff'), 'full', 'diff', 'diff']);
   });
 
   it('after a reboot (unmounted) the directory is no worktree to git, prune keeps it, and a remount brings the work back', async () => {

@@ -1,10 +1,11 @@
 import { execFile } from 'node:child_process';
-import { copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { copyFileSync, existsSync, lstatSync, mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { KeyedMutex } from '../core/mutex.js';
+import { BASES_DIR, baseChain, baseDir, baseLayers, buildBase, listNames, readText, touchBase, type LayerOwner } from './layered-bases.js';
 import { privateGitDir } from './owner.js';
-import { runGit } from './run.js';
 
 /**
  * Layered worktrees: a checkout made once per base commit, shared by every
@@ -42,16 +43,10 @@ import { runGit } from './run.js';
 
 const run = promisify(execFile);
 
-export const BASES_DIR = '.bases';
+export { BASES_DIR, type LayerOwner };
 export const LAYERS_DIR = '.layers';
 /** The reason written in a layered worktree's `locked` file (git shows it in `worktree list`). */
 export const LAYERED_LOCK_REASON = 'mosaic: layered worktree, its files are an overlay mount';
-
-/** Who owns the base trees: the user agents run as. */
-export interface LayerOwner {
-  uid: number;
-  gid: number;
-}
 
 /** A base left unused this long (and not the newest) is deleted. */
 const BASE_IDLE_MS = 10 * 60_000;
@@ -77,14 +72,16 @@ export function mountedUpper(root: string, target: string): string | null {
   return layer !== null && isMountPoint(target) ? join(layer, 'upper') : null;
 }
 
-function baseOf(root: string, commit: string): { dir: string; tree: string; index: string } {
-  const dir = join(root, BASES_DIR, commit);
-  return { dir, tree: join(dir, 'tree'), index: join(dir, 'index') };
+/** The layer's links to its base's layers, top first: `lower0`, `lower1`, … */
+function lowerLinks(layer: string): string[] {
+  return listNames(layer).filter((name) => /^lower\d+$/.test(name)).sort((a, b) => Number(a.slice(5)) - Number(b.slice(5)));
 }
 
 /** Mounts the layer directory's overlay on `target`; the options name the layers relative to it (no host path is parsed as an option). */
 async function mount(layer: string, target: string): Promise<void> {
-  await run('mount', ['-t', 'overlay', 'mosaic-worktree', '-o', 'lowerdir=lower,upperdir=upper,workdir=work,redirect_dir=on', '--', target], { cwd: layer });
+  const lowers = lowerLinks(layer);
+  if (lowers.length === 0) throw new Error(`${layer} names no base`);
+  await run('mount', ['-t', 'overlay', 'mosaic-worktree', '-o', `lowerdir=${lowers.join(':')},upperdir=upper,workdir=work,redirect_dir=on`, '--', target], { cwd: layer });
 }
 
 /** Unmounts the worktree's overlay (lazily when something still holds it); nothing when it is not mounted. */
@@ -113,7 +110,7 @@ export class LayeredWorktrees {
     if (adminDir === null) throw new Error(`${target} is not a linked worktree`);
     const layer = join(root, LAYERS_DIR, basename(target));
     try {
-      const base = await this.bases.run(root, async () => {
+      const layers = await this.bases.run(root, async () => {
         const made = await this.ensureBase(repo, root, commit);
         // What an earlier worktree of this name left (a removal cut short) is not this one's: a fresh layer.
         rmSync(layer, { recursive: true, force: true });
@@ -123,8 +120,8 @@ export class LayeredWorktrees {
         writeFileSync(join(layer, 'base'), `${commit}\n`);
         return made;
       });
-      symlinkSync(base.tree, join(layer, 'lower'));
-      copyFileSync(base.index, join(adminDir, 'index'));
+      layers.forEach((dir, i) => symlinkSync(dir, join(layer, `lower${i}`)));
+      copyFileSync(join(baseDir(root, commit), 'index'), join(adminDir, 'index'));
       writeFileSync(join(adminDir, 'locked'), `${LAYERED_LOCK_REASON}\n`);
       renameSync(join(target, '.git'), join(layer, 'upper', '.git'));
       try {
@@ -141,32 +138,20 @@ export class LayeredWorktrees {
     }
   }
 
-  /** The base tree and index of `commit`, made now when there is none (by git, then given to the agent user). */
-  private async ensureBase(repo: string, root: string, commit: string): Promise<{ tree: string; index: string }> {
-    const base = baseOf(root, commit);
-    if (existsSync(join(base.dir, 'ready'))) {
-      const now = new Date();
-      utimesSync(base.dir, now, now); // its last use, for the deletion of idle bases
-      return base;
+  /** The layers of base `commit`, top first, made now when there is none (layered-bases.ts). */
+  private async ensureBase(repo: string, root: string, commit: string): Promise<string[]> {
+    let layers = baseLayers(root, commit);
+    if (layers !== null) {
+      touchBase(root, commit);
+      return layers;
     }
-    mkdirSync(join(root, BASES_DIR), { recursive: true, mode: 0o700 });
-    const tmp = mkdtempSync(join(root, BASES_DIR, '.tmp-'));
-    try {
-      const tree = join(tmp, 'tree');
-      mkdirSync(tree);
-      const env = { GIT_INDEX_FILE: join(tmp, 'index'), GIT_WORK_TREE: tree };
-      // git's parallel checkout, as a plain worktree's; the repository's filter drivers off (runGit).
-      await runGit(repo, ['-c', 'checkout.workers=0', 'read-tree', '-u', '--reset', commit], { env, timeoutMs: this.timeoutMs });
-      await run('chown', ['-R', '--no-dereference', `${this.owner.uid}:${this.owner.gid}`, '--', tree], { timeout: this.timeoutMs });
-      // The owner change changed every file's ctime: the index learns the new stat data once, here.
-      await runGit(repo, ['update-index', '-q', '--refresh'], { env, timeoutMs: this.timeoutMs }).catch(() => undefined);
-      writeFileSync(join(tmp, 'ready'), `${commit}\n`);
-      renameSync(tmp, base.dir);
-    } catch (err) {
-      rmSync(tmp, { recursive: true, force: true });
-      throw err;
-    }
-    return base;
+    // A build renames its directory into place only when done, so one there now is broken below (a layer
+    // under it gone): set aside, never deleted here, as a mounted worktree may still stack it.
+    if (existsSync(baseDir(root, commit))) renameSync(baseDir(root, commit), join(root, BASES_DIR, `.broken-${commit}-${randomBytes(4).toString('hex')}`));
+    await buildBase(repo, root, commit, this.owner, this.timeoutMs);
+    layers = baseLayers(root, commit);
+    if (layers === null) throw new Error(`base ${commit} was made but is not ready`);
+    return layers;
   }
 
   /**
@@ -203,15 +188,22 @@ export class LayeredWorktrees {
   async collect(root: string, discard: (path: string) => void): Promise<void> {
     await this.bases.run(root, async () => {
       const basesDir = join(root, BASES_DIR);
-      // `.gone-*`: being deleted already.
-      const names = listNames(basesDir).filter((name) => !name.startsWith('.gone-'));
+      // `.gone-*`: being deleted already; `.broken-*`: set aside (ensureBase), kept.
+      const names = listNames(basesDir).filter((name) => !name.startsWith('.gone-') && !name.startsWith('.broken-'));
       if (names.length <= 1) return;
       const used = new Set(listNames(join(root, LAYERS_DIR)).map((name) => readText(join(root, LAYERS_DIR, name, 'base'))?.trim()));
       const aged = names.map((name) => ({ name, mtimeMs: mtimeOf(join(basesDir, name)) })).sort((a, b) => b.mtimeMs - a.mtimeMs);
       const newest = aged.find((b) => !b.name.startsWith('.tmp-'))?.name;
       const now = Date.now();
+      // A base stays with every base below it: the newest, those a worktree stands on, those used lately.
+      const kept = new Set<string>();
       for (const { name, mtimeMs } of aged) {
-        if (name === newest || used.has(name) || now - mtimeMs < this.baseIdleMs) continue;
+        if (name === newest || used.has(name) || now - mtimeMs < this.baseIdleMs) for (const commit of baseChain(root, name) ?? [name]) kept.add(commit);
+      }
+      for (const { name } of aged) {
+        if (kept.has(name)) continue;
+        // A build a crash cut short may still have its view mounted (the rest of a build runs under this lock).
+        if (name.startsWith('.tmp-')) await unmountLayer(join(basesDir, name, 'view'));
         const doomed = join(basesDir, `.gone-${name}`);
         try {
           renameSync(join(basesDir, name), doomed);
@@ -221,22 +213,6 @@ export class LayeredWorktrees {
         discard(doomed);
       }
     });
-  }
-}
-
-function listNames(dir: string): string[] {
-  try {
-    return readdirSync(dir);
-  } catch {
-    return [];
-  }
-}
-
-function readText(path: string): string | null {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return null;
   }
 }
 

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, linkSync, lstatSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkAgentUser } from '../../cli/checks.js';
+import { checkAgentUser, checkWorktreeMode } from '../../cli/checks.js';
 import { git, spawnCommand, waitForState } from '../../test-support/agents.js';
 import { startInstanceWithRepo, type InstanceWithRepo } from '../../test-support/instance.js';
 import { poolReady } from '../../test-support/pool.js';
@@ -128,6 +128,15 @@ describe('agent user: resolution, hand-over and doctor', () => {
       trustAgentOwnedTrees(null);
       repo.cleanup();
     }
+  });
+
+  it('doctor says how worktrees are made', () => {
+    const ctx = { home: '/nonexistent', url: 'http://127.0.0.1:1', token: undefined };
+    const env = { PATH: process.env.PATH, MOSAIC_HOME: '/nonexistent' };
+    expect(checkWorktreeMode({ ...ctx, env }, true)).toMatchObject({ status: 'ok', detail: expect.stringMatching(/^layered: an overlay/) });
+    expect(checkWorktreeMode({ ...ctx, env }, false)).toMatchObject({ status: 'ok', detail: expect.stringContaining('needs Mosaic to run as root') });
+    expect(checkWorktreeMode({ ...ctx, env: { ...env, MOSAIC_LAYERED_WORKTREES: '0' } }, true)).toMatchObject({ detail: 'full checkouts (MOSAIC_LAYERED_WORKTREES=0)' });
+    expect(checkWorktreeMode({ ...ctx, env: { ...env, MOSAIC_LAYERED_WORKTREES: 'maybe' } }, true)).toMatchObject({ status: 'fail' });
   });
 
   it('doctor names the user agents run as', () => {

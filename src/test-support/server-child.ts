@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { freshBuiltCli } from './build.js';
 import { freePort } from './federation.js';
+import { unmountUnder } from './mounts.js';
 import { waitFor } from './wait.js';
 
 const MAIN = fileURLToPath(new URL('../cli/main.ts', import.meta.url));
@@ -65,7 +66,7 @@ export async function startServerChild(opts: ServerChildOptions = {}): Promise<S
     }, { timeoutMs: 45_000, intervalMs: 100, what: 'the server child' });
   } catch (err) {
     child.kill('SIGKILL');
-    if (ownsHome) rmSync(home, { recursive: true, force: true });
+    if (ownsHome) removeHome(home);
     throw err;
   }
   const adminToken = readFileSync(join(home, 'admin-token'), 'utf8').trim();
@@ -114,7 +115,13 @@ export async function startServerChild(opts: ServerChildOptions = {}): Promise<S
         await exited;
         clearTimeout(killer);
       }
-      if (ownsHome) rmSync(home, { recursive: true, force: true });
+      if (ownsHome) removeHome(home);
     },
   };
+}
+
+/** Deletes a server's home; the layered worktrees of repositories shared by URL (cloned into it) are unmounted first. */
+function removeHome(home: string): void {
+  unmountUnder(home);
+  rmSync(home, { recursive: true, force: true });
 }

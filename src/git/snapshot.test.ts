@@ -153,6 +153,19 @@ describe('snapshot', () => {
     expect(readFileSync(join(foreign, 'x.txt'), 'utf8')).toBe('x');
   });
 
+  it('saves nothing from a worktree registered but never checked out (a crash before its files), not every file deleted', async () => {
+    const half = join(repo.path + '_worktrees', 'agent-half');
+    repo.git(['worktree', 'add', '-q', '--no-checkout', '-b', 'agent-half', half, 'main']);
+    const before = repo.git(['rev-parse', 'agent-half']).trim();
+    expect(await manager.snapshot(half, 'half')).toBeNull();
+    expect(repo.git(['rev-parse', 'agent-half']).trim()).toBe(before);
+    // With a file in it (a checkout cut short, or work), the snapshot still saves what is there.
+    writeFileSync(join(half, 'README.md'), 'written\n');
+    const sha = await manager.snapshot(half, 'half');
+    expect(sha).not.toBeNull();
+    expect(show(sha as string, 'README.md')).toBe('written\n');
+  });
+
   it('refuses a half-deleted worktree instead of committing in an enclosing repository', async () => {
     rmSync(join(wt, '.git'));
     await expect(manager.snapshot(wt, 'half')).rejects.toMatchObject({ code: 'not_a_worktree' });

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { copyFileSync, existsSync, openSync, closeSync, renameSync, rmSync, unlinkSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, openSync, readdirSync, renameSync, rmSync, unlinkSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { invalid } from '../core/errors.js';
 import { listWorktrees } from './list.js';
@@ -85,6 +85,15 @@ export async function inspectWorktree(path: string): Promise<WorktreeState> {
     : { path, gitDir, head: null, headTree: null, headRef: null };
 }
 
+function neverCheckedOut(state: WorktreeState): boolean {
+  if (existsSync(join(state.gitDir, 'index'))) return false;
+  try {
+    return readdirSync(state.path).every((name) => name === '.git');
+  } catch {
+    return false;
+  }
+}
+
 /** Moves the fresh index into place using git's own lock protocol; skipped when the lock is held. */
 function installIndex(gitDir: string, tmpIndex: string): void {
   const lock = join(gitDir, 'index.lock');
@@ -162,6 +171,9 @@ export async function snapshotWorktree(worktreePath: string, message: string, ex
   const filters = await lookup;
   const timeoutMs = SNAPSHOT_TIMEOUT_MS;
 
+  // Registered but never checked out (a crash between `worktree add --no-checkout` and the checkout or
+  // mount): no index, nothing but `.git`. Its "changes" would be every file deleted, and nothing ran there.
+  if (neverCheckedOut(state)) return null;
   const tmpIndex = join(state.gitDir, `mosaic-snapshot-${randomUUID()}.index`);
   const env = { GIT_INDEX_FILE: tmpIndex };
   try {

@@ -15,10 +15,12 @@ import { privateGitDir } from './owner.js';
  * A checkout of a large repository is the whole cost of a spawn, and fifty
  * of them at once contend in the kernel: side by side they are slower than
  * one after another. Here the files of commit C are written once, into
- * `<managed root>/.bases/C/tree` (with an index of them beside it); a new
- * worktree at C is git's registration (admin entry, branch, HEAD) plus an
- * overlay mounted on its directory: lower = the base tree (never written
- * through the mount), upper = `<managed root>/.layers/<name>/upper`, where
+ * `<managed root>/.bases/C/` (a full tree, or a diff on an earlier base:
+ * layered-bases.ts; with an index beside it); a new worktree at C is git's
+ * registration (admin entry, branch, HEAD) plus an overlay mounted on its
+ * directory: lower = the base's layers (`lower0`, `lower1`, … links in the
+ * layer; never written through the mount), upper =
+ * `<managed root>/.layers/<name>/upper`, where
  * everything the agent changes, adds or deletes lands. The base's index is
  * the worktree's index: an unchanged file shows the base file's inode,
  * times, owner and size through the overlay, so git sees the worktree
@@ -33,7 +35,8 @@ import { privateGitDir } from './owner.js';
  * - Base trees belong to the agent user (an agent writes through the
  *   overlay with its own uid: the kernel checks the lower file's owner) and
  *   are reachable by no sandbox (the managed root is never bound); a base is
- *   deleted only when no layer names it and it is not the newest.
+ *   deleted only when idle, not the newest, named by no layer, and below no
+ *   base that is kept.
  * - `.bases` and `.layers` are never worktree names (a name starts with a
  *   letter or digit), nor is `.trash`.
  * - Only root mounts (the host's mount namespace, where every host-side

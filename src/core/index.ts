@@ -1,5 +1,6 @@
 export * from './config.js';
 export * from './errors.js';
+export * from './hand-over.js';
 export * from './home.js';
 export * from './ids.js';
 export * from './logger.js';

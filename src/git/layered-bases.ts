@@ -1,7 +1,8 @@
 import { execFile } from 'node:child_process';
-import { copyFileSync, existsSync, lchownSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync, type Stats } from 'node:fs';
-import { basename, join, relative } from 'node:path';
+import { copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync, type Stats } from 'node:fs';
+import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
+import { handOverLayer, type FileOwner } from '../core/hand-over.js';
 import { runGit } from './run.js';
 
 /**
@@ -37,10 +38,7 @@ export const BASES_DIR = '.bases';
 export const MAX_CHAIN = 8;
 
 /** Who owns the base trees: the user agents run as (it writes through the overlay with its own uid). */
-export interface LayerOwner {
-  uid: number;
-  gid: number;
-}
+export type LayerOwner = FileOwner;
 
 const COMMIT = /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/;
 
@@ -125,7 +123,8 @@ async function buildFull(repo: string, tmp: string, commit: string, owner: Layer
  * read-only under an empty upper (`tmp/view`), its index copied, and git's
  * two-tree merge moving that view from `parent` to `commit`: only the
  * entries that differ are written (the upper gets them, and a whiteout per
- * deletion). What git created there is given to the owner through the view.
+ * deletion). What git created there is given to the owner through the view
+ * (core/hand-over.ts handOverLayer).
  */
 async function buildDiff(repo: string, root: string, tmp: string, parent: string, commit: string, owner: LayerOwner, timeoutMs: number): Promise<void> {
   const lowers = baseChain(root, parent);
@@ -144,7 +143,7 @@ async function buildDiff(repo: string, root: string, tmp: string, parent: string
   try {
     const env = { GIT_INDEX_FILE: join(tmp, 'index'), GIT_WORK_TREE: view };
     await runGit(repo, ['read-tree', '-u', '-m', parent, commit], { env, timeoutMs });
-    handOverCreated(diff, view, owner);
+    await handOverLayer(diff, view, owner);
     // Only the written entries' stat data are new: the refresh reads those, the rest match already.
     await runGit(repo, ['update-index', '-q', '--refresh'], { env, timeoutMs }).catch(() => undefined);
   } finally {
@@ -153,29 +152,6 @@ async function buildDiff(repo: string, root: string, tmp: string, parent: string
   rmSync(view, { recursive: true, force: true });
   rmSync(join(tmp, 'work'), { recursive: true, force: true });
   writeFileSync(join(tmp, 'parent'), `${parent}\n`);
-}
-
-/**
- * Gives the owner what git created as root in the upper `diff`, changed
- * through the mounted `view` (the overlay keeps its idea of an owner in step
- * only with changes made through it). Directories copied up from below
- * keep the owner they had; whiteouts have no entry in the view; links are
- * left as they are (no owner of a link matters to the kernel here).
- */
-function handOverCreated(diff: string, view: string, owner: LayerOwner): void {
-  const ownUid = process.getuid?.() ?? -1;
-  const pending = [diff];
-  while (pending.length > 0) {
-    const path = pending.pop() as string;
-    const info = lstatQuietly(path);
-    if (info === null || info.isSymbolicLink()) continue;
-    if (info.uid === ownUid && (info.isDirectory() || info.isFile())) {
-      const seenAt = join(view, relative(diff, path));
-      const seen = lstatQuietly(seenAt);
-      if (seen !== null && seen.uid === ownUid && seen.isDirectory() === info.isDirectory() && !seen.isSymbolicLink()) lchownSync(seenAt, owner.uid, owner.gid);
-    }
-    if (info.isDirectory()) for (const name of listNames(path)) pending.push(join(path, name));
-  }
 }
 
 /** The most recently used ready base other than `commit` that can take one more layer, or null. */

@@ -8,7 +8,7 @@ import { startInstanceWithRepo, type InstanceWithRepo } from '../../test-support
 import { poolReady } from '../../test-support/pool.js';
 import { attackOutcome, attackScript, shq } from '../../test-support/sandbox.js';
 import { resolveAgentUser } from './agent-user.js';
-import { handOver, handOverLayer } from './hand-over.js';
+import { handOver, handOverLayer } from '../../core/hand-over.js';
 import { trustAgentOwnedTrees, WorktreeManager } from '../../git/index.js';
 import { makeTestRepo } from '../../test-support/test-repo.js';
 
@@ -85,7 +85,7 @@ describe('agent user: resolution, hand-over and doctor', () => {
       writeFileSync(outsideFile, 'not the agent\'s');
       symlinkSync(outsideFile, join(tree, 'link'));
       linkSync(outsideFile, join(tree, 'hard'));
-      await handOver([tree], { spec: 'nobody', uid: 65534, gid: 65534 });
+      await handOver([tree], { uid: 65534, gid: 65534 });
       for (const path of [tree, join(tree, 'sub'), join(tree, 'sub', 'file')]) expect(lstatSync(path).uid).toBe(65534);
       expect(lstatSync(outsideFile).uid).toBe(0);
       expect(lstatSync(join(tree, 'link')).uid).toBe(0);

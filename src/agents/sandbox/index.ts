@@ -6,13 +6,13 @@
  */
 import { join } from 'node:path';
 import type { Config } from '../../core/config.js';
+import { handOver, handOverLayer } from '../../core/hand-over.js';
 import { MosaicError } from '../../core/errors.js';
 import { BASE_VIEW_DIR, preparePrivateGitDir, type ImportResult } from '../../git/index.js';
 import { agentGitDir, importAgentCommits } from './agent-import.js';
 import { agentUserFor, findSetpriv } from './agent-user.js';
 import { bwrapArgv, type SandboxPolicy } from './bwrap.js';
 import { BUBBLEWRAP, findExecutable, probeSandbox, type SandboxMode, type SandboxProbe } from './detect.js';
-import { handOver, handOverLayer } from './hand-over.js';
 import { overlayArgv, probeOverlay, type OverlayMount, type OverlaySupport } from './overlay.js';
 import { assertProgramsVisible, buildPolicy, secretPaths } from './policy.js';
 import { AGENT_WRITABLE, removeTree } from './hostile-fs.js';
@@ -20,7 +20,7 @@ import { AGENT_WRITABLE, removeTree } from './hostile-fs.js';
 export { BUBBLEWRAP, findExecutable, probeSandbox, SANDBOX_MODES, type SandboxMode, type SandboxProbe } from './detect.js';
 export { agentUserFor, resolveAgentUser, runsAsRoot, type AgentUser } from './agent-user.js';
 export { bwrapArgv, policyConflicts, type SandboxPolicy } from './bwrap.js';
-export { handOver } from './hand-over.js';
+export { handOver } from '../../core/hand-over.js';
 export { assertProgramsVisible, hiddenRuntime, runtimeHidden, secretPaths } from './policy.js';
 export { makeLayer, type OverlayMount, type OverlaySupport } from './overlay.js';
 export { AGENT_WRITABLE, HostileTreeError, removeTree, removeTreeInBackground, settleBackgroundRemovals } from './hostile-fs.js';

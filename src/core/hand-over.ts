@@ -1,6 +1,11 @@
 import { lchownSync, lstatSync, readdirSync, type Stats } from 'node:fs';
 import { join, relative } from 'node:path';
-import type { AgentUser } from './agent-user.js';
+
+/** Who a hand-over gives entries to (the agent user; a layered worktree's base owner). */
+export interface FileOwner {
+  uid: number;
+  gid: number;
+}
 
 /** Entries handled between two yields to the event loop (the walk's system calls are synchronous: half the cost of the threadpool's). */
 const ENTRIES_PER_SLICE = 512;
@@ -25,7 +30,7 @@ const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(r
  * with synchronous calls in slices, yielding between them so the server keeps
  * answering, which is about twice as fast as going through the threadpool.
  */
-export async function handOver(roots: readonly string[], user: AgentUser, ownUid = process.getuid?.() ?? -1): Promise<number> {
+export async function handOver(roots: readonly string[], user: FileOwner, ownUid = process.getuid?.() ?? -1): Promise<number> {
   let changed = 0;
   await walkEntries(roots, (path, info) => {
     if (!ownedAlone(info, ownUid)) return;
@@ -36,15 +41,15 @@ export async function handOver(roots: readonly string[], user: AgentUser, ownUid
 }
 
 /**
- * The hand-over of a layered worktree (git/layered.ts): its files from the
- * shared base already belong to the agent user, so only what sits in its
- * own layer (`upper`: the `.git` file, copied files, what Mosaic or an
- * earlier run made there) can need a new owner. That layer is walked as
- * handOver walks a tree, and each entry is changed through the worktree's
- * mount (`merged`): the overlay keeps its view of an owner in step only with
- * changes made through it. A few entries instead of a whole checkout.
+ * The hand-over of an overlay's upper layer (git/layered.ts): what comes
+ * from the layers below already belongs to the owner, so only what sits in
+ * `upper` can need a new one — in a layered worktree the `.git` file, copied
+ * files, what Mosaic or an earlier run made there; in a diff base (git/
+ * layered-bases.ts) what git wrote. The layer is walked as handOver walks a
+ * tree, and each entry is changed through the mount (`merged`): the overlay
+ * keeps its view of an owner in step only with changes made through it.
  */
-export async function handOverLayer(upper: string, merged: string, user: AgentUser, ownUid = process.getuid?.() ?? -1): Promise<number> {
+export async function handOverLayer(upper: string, merged: string, user: FileOwner, ownUid = process.getuid?.() ?? -1): Promise<number> {
   let changed = 0;
   await walkEntries([upper], (path, info) => {
     if (!ownedAlone(info, ownUid)) return;

@@ -1,8 +1,10 @@
 import { execFile } from 'node:child_process';
-import { copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync, type Stats } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
 import { handOverLayer, type FileOwner } from '../core/hand-over.js';
+import { mountOverlay, unmountOverlay } from './overlay-mount.js';
+import { listNames, lstatOrNull, readText } from './quiet-fs.js';
 import { runGit } from './run.js';
 
 /**
@@ -100,7 +102,6 @@ export async function buildBase(repo: string, root: string, commit: string, owne
     writeFileSync(join(tmp, 'ready'), `${commit}\n`);
     renameSync(tmp, baseDir(root, commit));
   } catch (err) {
-    await unmountQuietly(join(tmp, 'view'));
     rmSync(tmp, { recursive: true, force: true });
     throw err;
   }
@@ -138,8 +139,7 @@ async function buildDiff(repo: string, root: string, tmp: string, parent: string
   // Relative to `.bases`: commits and mkdtemp's names only, so no host path is parsed as a mount option.
   const lowerdir = lowers.map((c, i) => `${c}/${i === lowers.length - 1 ? 'tree' : 'diff'}`).join(':');
   const name = basename(tmp);
-  await run('mount', ['-t', 'overlay', 'mosaic-base', '-o', `lowerdir=${lowerdir},upperdir=${name}/diff,workdir=${name}/work`, '--', view],
-    { cwd: join(root, BASES_DIR), timeout: timeoutMs });
+  await mountOverlay('mosaic-base', `lowerdir=${lowerdir},upperdir=${name}/diff,workdir=${name}/work`, view, join(root, BASES_DIR), timeoutMs);
   try {
     const env = { GIT_INDEX_FILE: join(tmp, 'index'), GIT_WORK_TREE: view };
     await runGit(repo, ['read-tree', '-u', '-m', parent, commit], { env, timeoutMs });
@@ -147,49 +147,25 @@ async function buildDiff(repo: string, root: string, tmp: string, parent: string
     // Only the written entries' stat data are new: the refresh reads those, the rest match already.
     await runGit(repo, ['update-index', '-q', '--refresh'], { env, timeoutMs }).catch(() => undefined);
   } finally {
-    await unmountQuietly(view);
+    await unmountOverlay(view).catch(() => undefined);
   }
   rmSync(view, { recursive: true, force: true });
   rmSync(join(tmp, 'work'), { recursive: true, force: true });
   writeFileSync(join(tmp, 'parent'), `${parent}\n`);
 }
 
+/** The entries of `.bases` (bases, and `.tmp-`/`.gone-`/`.broken-` ones), most recently used first (a base's mtime is its last use). */
+export function basesByLastUse(root: string): { name: string; usedMs: number }[] {
+  const basesDir = join(root, BASES_DIR);
+  return listNames(basesDir).map((name) => ({ name, usedMs: lstatOrNull(join(basesDir, name))?.mtimeMs ?? 0 })).sort((a, b) => b.usedMs - a.usedMs);
+}
+
 /** The most recently used ready base other than `commit` that can take one more layer, or null. */
 function newestStackable(root: string, commit: string): string | null {
-  const basesDir = join(root, BASES_DIR);
-  const candidates = listNames(basesDir).filter((name) => name !== commit && COMMIT.test(name))
-    .map((name) => ({ name, used: lstatQuietly(join(basesDir, name))?.mtimeMs ?? 0 })).sort((a, b) => b.used - a.used);
-  for (const { name } of candidates) {
+  for (const { name } of basesByLastUse(root)) {
+    if (name === commit || !COMMIT.test(name)) continue;
     const chain = baseChain(root, name);
     if (chain !== null) return chain.length < MAX_CHAIN ? name : null;
   }
   return null;
-}
-
-async function unmountQuietly(path: string): Promise<void> {
-  await run('umount', ['--', path]).catch(() => run('umount', ['-l', '--', path])).catch(() => undefined);
-}
-
-function lstatQuietly(path: string): Stats | null {
-  try {
-    return lstatSync(path);
-  } catch {
-    return null;
-  }
-}
-
-export function listNames(dir: string): string[] {
-  try {
-    return readdirSync(dir);
-  } catch {
-    return [];
-  }
-}
-
-export function readText(path: string): string | null {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return null;
-  }
 }

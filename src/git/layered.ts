@@ -1,11 +1,11 @@
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, lstatSync, mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
-import { promisify } from 'node:util';
+import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { KeyedMutex } from '../core/mutex.js';
-import { BASES_DIR, baseChain, baseDir, baseLayers, buildBase, listNames, readText, touchBase, type LayerOwner } from './layered-bases.js';
+import { BASES_DIR, baseChain, baseDir, baseLayers, basesByLastUse, buildBase, touchBase, type LayerOwner } from './layered-bases.js';
+import { isMountPoint, mountOverlay, unmountOverlay } from './overlay-mount.js';
 import { privateGitDir } from './owner.js';
+import { listNames, readText } from './quiet-fs.js';
 
 /**
  * Layered worktrees: a checkout made once per base commit, shared by every
@@ -44,24 +44,13 @@ import { privateGitDir } from './owner.js';
  *   when the mount fails (no overlay, an upper on an overlay, a container).
  */
 
-const run = promisify(execFile);
-
-export { BASES_DIR, type LayerOwner };
+export { BASES_DIR, isMountPoint, type LayerOwner };
 export const LAYERS_DIR = '.layers';
 /** The reason written in a layered worktree's `locked` file (git shows it in `worktree list`). */
 export const LAYERED_LOCK_REASON = 'mosaic: layered worktree, its files are an overlay mount';
 
 /** A base left unused this long (and not the newest) is deleted. */
 const BASE_IDLE_MS = 10 * 60_000;
-
-/** Whether `path` is a mount point: its device differs from its parent's. */
-export function isMountPoint(path: string): boolean {
-  try {
-    return lstatSync(path).dev !== lstatSync(dirname(path)).dev;
-  } catch {
-    return false;
-  }
-}
 
 /** The layer directory of the worktree at `target` (directly in `root`), null when it is a plain checkout. */
 export function layerOf(root: string, target: string): string | null {
@@ -84,17 +73,7 @@ function lowerLinks(layer: string): string[] {
 async function mount(layer: string, target: string): Promise<void> {
   const lowers = lowerLinks(layer);
   if (lowers.length === 0) throw new Error(`${layer} names no base`);
-  await run('mount', ['-t', 'overlay', 'mosaic-worktree', '-o', `lowerdir=${lowers.join(':')},upperdir=upper,workdir=work,redirect_dir=on`, '--', target], { cwd: layer });
-}
-
-/** Unmounts the worktree's overlay (lazily when something still holds it); nothing when it is not mounted. */
-export async function unmountLayer(target: string): Promise<void> {
-  if (!isMountPoint(target)) return;
-  try {
-    await run('umount', ['--', target]);
-  } catch {
-    await run('umount', ['-l', '--', target]);
-  }
+  await mountOverlay('mosaic-worktree', `lowerdir=${lowers.join(':')},upperdir=upper,workdir=work,redirect_dir=on`, target, layer);
 }
 
 export class LayeredWorktrees {
@@ -164,7 +143,7 @@ export class LayeredWorktrees {
   async detach(root: string, target: string): Promise<string | null> {
     const layer = layerOf(root, target);
     if (layer === null) return null;
-    await unmountLayer(target);
+    await unmountOverlay(target);
     return layer;
   }
 
@@ -192,21 +171,20 @@ export class LayeredWorktrees {
     await this.bases.run(root, async () => {
       const basesDir = join(root, BASES_DIR);
       // `.gone-*`: being deleted already; `.broken-*`: set aside (ensureBase), kept.
-      const names = listNames(basesDir).filter((name) => !name.startsWith('.gone-') && !name.startsWith('.broken-'));
-      if (names.length <= 1) return;
+      const aged = basesByLastUse(root).filter(({ name }) => !name.startsWith('.gone-') && !name.startsWith('.broken-'));
+      if (aged.length <= 1) return;
       const used = new Set(listNames(join(root, LAYERS_DIR)).map((name) => readText(join(root, LAYERS_DIR, name, 'base'))?.trim()));
-      const aged = names.map((name) => ({ name, mtimeMs: mtimeOf(join(basesDir, name)) })).sort((a, b) => b.mtimeMs - a.mtimeMs);
       const newest = aged.find((b) => !b.name.startsWith('.tmp-'))?.name;
       const now = Date.now();
       // A base stays with every base below it: the newest, those a worktree stands on, those used lately.
       const kept = new Set<string>();
-      for (const { name, mtimeMs } of aged) {
-        if (name === newest || used.has(name) || now - mtimeMs < this.baseIdleMs) for (const commit of baseChain(root, name) ?? [name]) kept.add(commit);
+      for (const { name, usedMs } of aged) {
+        if (name === newest || used.has(name) || now - usedMs < this.baseIdleMs) for (const commit of baseChain(root, name) ?? [name]) kept.add(commit);
       }
       for (const { name } of aged) {
         if (kept.has(name)) continue;
         // A build a crash cut short may still have its view mounted (the rest of a build runs under this lock).
-        if (name.startsWith('.tmp-')) await unmountLayer(join(basesDir, name, 'view'));
+        if (name.startsWith('.tmp-')) await unmountOverlay(join(basesDir, name, 'view'));
         const doomed = join(basesDir, `.gone-${name}`);
         try {
           renameSync(join(basesDir, name), doomed);
@@ -216,13 +194,5 @@ export class LayeredWorktrees {
         discard(doomed);
       }
     });
-  }
-}
-
-function mtimeOf(path: string): number {
-  try {
-    return lstatSync(path).mtimeMs;
-  } catch {
-    return 0;
   }
 }

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync, type Dirent } from 'node:fs';
+import { copyFileSync, existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, utimesSync, writeFileSync, type Dirent } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { invalid } from '../core/errors.js';
 import { resolveReal } from './paths.js';
+import { readText } from './quiet-fs.js';
 import { runGit } from './run.js';
 
 /**
@@ -35,15 +36,6 @@ export interface PrivateGitDir {
   objectsDir: string;
   /** Further object directories the repository borrows from (alternates), read-only. */
   alternateDirs: string[];
-}
-
-
-function readText(path: string): string | null {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return null;
-  }
 }
 
 /** Config keys copied from the repository into the private config: what the agent's git needs to read the repository, and who it is. */

@@ -82,6 +82,26 @@ export class LayeredWorktrees {
 
   constructor(private readonly owner: LayerOwner, private readonly timeoutMs: number, private readonly baseIdleMs = BASE_IDLE_MS) {}
 
+  /** Managed roots where an overlay could not be mounted: their worktrees are full checkouts. */
+  private readonly unavailable = new Set<string>();
+
+  /**
+   * mount(), or false where layered worktrees cannot be made (the worktree
+   * then needs a checkout): the first failure in a managed root, told to
+   * `onUnavailable`, turns them off there.
+   */
+  async tryMount(repo: string, root: string, target: string, commit: string, onUnavailable: (root: string, reason: string) => void): Promise<boolean> {
+    if (this.unavailable.has(root)) return false;
+    try {
+      await this.mount(repo, root, target, commit);
+      return true;
+    } catch (err) {
+      this.unavailable.add(root);
+      onUnavailable(root, err instanceof Error ? err.message : String(err));
+      return false;
+    }
+  }
+
   /**
    * Turns the just-registered worktree at `target` (its `.git` file only) into
    * a layered one at `commit`: base made if needed, layer, index, overlay.

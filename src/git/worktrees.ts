@@ -79,8 +79,6 @@ export class WorktreeManager {
   /** Trash directories this manager is deleting, so a later remove does not start on them again. */
   private readonly discarding = new Set<string>();
   private readonly layers: LayeredWorktrees | null;
-  /** Managed roots where an overlay could not be mounted: their worktrees are full checkouts. */
-  private readonly unlayered = new Set<string>();
   private readonly onLayeredUnavailable: (root: string, reason: string) => void;
 
   constructor(options: WorktreeManagerOptions = {}) {
@@ -172,7 +170,7 @@ export class WorktreeManager {
       }
       try {
         // The repository's filter drivers are the new worktree's too (it has no config of its own yet).
-        const layered = !plain && await this.mountLayered(repo, root, target, baseCommit);
+        const layered = !plain && this.layers !== null && await this.layers.tryMount(repo, root, target, baseCommit, this.onLayeredUnavailable);
         if (!layered) await this.checkout(target, filters?.cwd === repo ? { cwd: target, overrides: filters.overrides } : undefined);
         if (this.owner !== undefined) writeWorktreeOwner(target, this.owner);
       } catch (err) {
@@ -194,19 +192,6 @@ export class WorktreeManager {
   private async checkout(target: string, filters: WorktreeFilters | undefined): Promise<void> {
     await runGit(target, ['-c', 'checkout.workers=0', 'reset', '--hard', '--quiet', '--no-recurse-submodules'],
       { timeoutMs: this.addTimeoutMs, ...(filters ? { filters } : {}) });
-  }
-
-  /** Makes the registered worktree a layered one (layered.ts); false where that cannot be (it needs a checkout then). */
-  private async mountLayered(repo: string, root: string, target: string, commit: string): Promise<boolean> {
-    if (this.layers === null || this.unlayered.has(root)) return false;
-    try {
-      await this.layers.mount(repo, root, target, commit);
-      return true;
-    } catch (err) {
-      this.unlayered.add(root);
-      this.onLayeredUnavailable(root, err instanceof Error ? err.message : String(err));
-      return false;
-    }
   }
 
   /**

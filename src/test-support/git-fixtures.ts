@@ -4,10 +4,10 @@
  * commit signing is off so a developer's global config cannot break tests.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { unmountUnder } from './mounts.js';
+import { removeMounted } from './mounts.js';
 
 export interface TempDir {
   path: string;
@@ -39,14 +39,7 @@ export function git(cwd: string, ...args: string[]): string {
 
 export function makeTempDir(prefix = 'mosaic-test-'): TempDir {
   const path = mkdtempSync(join(tmpdir(), prefix));
-  return {
-    path,
-    cleanup: () => {
-      // Layered worktrees a server made here are overlay mounts: unmounted first, or the directory cannot go.
-      unmountUnder(path);
-      rmSync(path, { recursive: true, force: true });
-    },
-  };
+  return { path, cleanup: () => removeMounted(path) };
 }
 
 /** A repository with local identity, one commit (README.md, .gitignore, `files`) on `main`. */

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 
 /** A mount point as /proc/self/mountinfo writes it: space, tab, newline and backslash as octal escapes. */
 const unescapeMountPath = (raw: string): string => raw.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8)));
@@ -25,4 +25,10 @@ export function unmountUnder(dir: string): void {
       // already gone
     }
   }
+}
+
+/** Deletes a test's directory, unmounting first what a server mounted in it (layered worktrees; else EBUSY). */
+export function removeMounted(dir: string): void {
+  unmountUnder(dir);
+  rmSync(dir, { recursive: true, force: true });
 }

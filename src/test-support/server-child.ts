@@ -1,12 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { freshBuiltCli } from './build.js';
 import { freePort } from './federation.js';
-import { unmountUnder } from './mounts.js';
+import { removeMounted } from './mounts.js';
 import { waitFor } from './wait.js';
 
 const MAIN = fileURLToPath(new URL('../cli/main.ts', import.meta.url));
@@ -66,7 +66,7 @@ export async function startServerChild(opts: ServerChildOptions = {}): Promise<S
     }, { timeoutMs: 45_000, intervalMs: 100, what: 'the server child' });
   } catch (err) {
     child.kill('SIGKILL');
-    if (ownsHome) removeHome(home);
+    if (ownsHome) removeMounted(home);
     throw err;
   }
   const adminToken = readFileSync(join(home, 'admin-token'), 'utf8').trim();
@@ -115,13 +115,7 @@ export async function startServerChild(opts: ServerChildOptions = {}): Promise<S
         await exited;
         clearTimeout(killer);
       }
-      if (ownsHome) removeHome(home);
+      if (ownsHome) removeMounted(home);
     },
   };
-}
-
-/** Deletes a server's home; the layered worktrees of repositories shared by URL (cloned into it) are unmounted first. */
-function removeHome(home: string): void {
-  unmountUnder(home);
-  rmSync(home, { recursive: true, force: true });
 }

@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, realpathSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { unmountUnder } from './mounts.js';
+import { removeMounted } from './mounts.js';
 
 /**
  * Real throw-away repositories for the git module's tests and benchmarks.
@@ -47,9 +47,5 @@ export function makeTestRepo(opts: { name?: string; commit?: boolean } = {}): Te
     write('.gitignore', 'ignored.txt\nnode_modules/\n');
     commitAll('initial');
   }
-  return { dir, path, git, write, commitAll, cleanup: () => {
-    // Layered worktrees a server made here are overlay mounts: unmounted first, or the directory cannot go.
-    unmountUnder(dir);
-    rmSync(dir, { recursive: true, force: true });
-  } };
+  return { dir, path, git, write, commitAll, cleanup: () => removeMounted(dir) };
 }

@@ -67,6 +67,20 @@ async function timed(task: () => Promise<unknown>): Promise<number> {
   return performance.now() - start;
 }
 
+/** One cold spawn (an agent running `true`) and one raw `worktree add` of the same repository, in the order asked. */
+async function coldBesideAdd(repo: TestRepo, t: ServerChild, task: string, mosaicFirst: boolean): Promise<{ addMs: number; cold: Timed }> {
+  let addMs = 0;
+  let cold: Timed | undefined;
+  const a = async (): Promise<void> => {
+    await trashEmptied(repo);
+    addMs = await timed(() => rawAdd(repo.path, `raw-${task}`));
+    await rawRemove(repo.path, `raw-${task}`);
+  };
+  const m = async (): Promise<void> => { await trashEmptied(repo); cold = await waitEnded(t, (await spawnScript(t, task, 'true')).id); };
+  if (mosaicFirst) { await m(); await a(); } else { await a(); await m(); }
+  return { addMs, cold: cold as Timed };
+}
+
 /** (a) and (b), interleaved round by round in one instance. */
 async function coldAndLifecycle(repo: TestRepo, rounds: number): Promise<BenchResult[]> {
   const t = await instanceOn(repo, 4);
@@ -77,13 +91,9 @@ async function coldAndLifecycle(repo: TestRepo, rounds: number): Promise<BenchRe
   try {
     for (let i = 0; i < rounds; i++) {
       const mosaicFirst = i % 2 === 1;
-      const a = async (): Promise<void> => {
-        await trashEmptied(repo);
-        add.push(await timed(() => rawAdd(repo.path, `raw-${i}`)));
-        await rawRemove(repo.path, `raw-${i}`);
-      };
-      const m = async (): Promise<void> => { await trashEmptied(repo); cold.push(await waitEnded(t, (await spawnScript(t, `cold-${i}`, 'true')).id)); };
-      if (mosaicFirst) { await m(); await a(); } else { await a(); await m(); }
+      const pair = await coldBesideAdd(repo, t, `cold-${i}`, mosaicFirst);
+      add.push(pair.addMs);
+      cold.push(pair.cold);
       const h = async (): Promise<void> => { await trashEmptied(repo); hand.push(await timed(() => byHand(repo.path, `hand-${i}`, LINE))); };
       const l = async (): Promise<void> => { await trashEmptied(repo); life.push(await waitEnded(t, (await spawnScript(t, `life-${i}`, LINE)).id)); };
       if (mosaicFirst) { await l(); await h(); } else { await h(); await l(); }
@@ -118,13 +128,9 @@ async function coldAtNewBase(repo: TestRepo, rounds: number): Promise<BenchResul
     for (let i = 0; i < rounds; i++) {
       repo.write('src/moved.ts', `export const round = ${i};\n`);
       repo.commitAll(`base moves (${i})`);
-      const a = async (): Promise<void> => {
-        await trashEmptied(repo);
-        add.push(await timed(() => rawAdd(repo.path, `rawb-${i}`)));
-        await rawRemove(repo.path, `rawb-${i}`);
-      };
-      const m = async (): Promise<void> => { await trashEmptied(repo); cold.push(await waitEnded(t, (await spawnScript(t, `newbase-${i}`, 'true')).id)); };
-      if (i % 2 === 1) { await m(); await a(); } else { await a(); await m(); }
+      const pair = await coldBesideAdd(repo, t, `newbase-${i}`, i % 2 === 1);
+      add.push(pair.addMs);
+      cold.push(pair.cold);
     }
   } finally {
     await t.stop();

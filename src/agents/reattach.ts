@@ -13,6 +13,17 @@ const SUPERVISOR_REPORT_MS = 10_000;
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
+ * Mounts again the layered worktrees a reboot unmounted (git/layered.ts),
+ * before anything reads a worktree: until then each is an empty directory.
+ */
+export async function remountWorktrees(ctx: AgentContext): Promise<void> {
+  for (const repo of await ctx.store.repos.list()) {
+    const failed = await ctx.git.remountLayered(repo.path).catch(() => []);
+    if (failed.length > 0) ctx.logger.warn({ repo: repo.name, worktrees: failed }, 'layered worktrees could not be mounted again');
+  }
+}
+
+/**
  * At start-up, agents left `spawning` were mid-launch when the previous
  * server stopped. One whose supervisor did start is running: record it so
  * the monitor follows it. One whose agent never started is queued again

@@ -25,7 +25,7 @@ import { AgentMonitor } from './monitor.js';
 import { requestKill } from './supervisor/index.js';
 import { WarmPool } from './pool/index.js';
 import { Reconciler, type ReconcileReport, type WorktreeView } from './reconciler.js';
-import { reattachSpawning } from './reattach.js';
+import { reattachSpawning, remountWorktrees } from './reattach.js';
 import { AgentRecorder, type TimingsListener } from './recorder.js';
 import type { NodePlacement } from './placement.js';
 import { Scheduler } from './scheduler.js';
@@ -144,11 +144,7 @@ export class AgentService {
 
   /** Re-attaches to agents a previous server left behind, cleans orphans, starts the queue. */
   async start(): Promise<void> {
-    // Before anything reads a worktree: layered ones a reboot unmounted are mounted again.
-    for (const repo of await this.ctx.store.repos.list()) {
-      const failed = await this.ctx.git.remountLayered(repo.path).catch(() => []);
-      if (failed.length > 0) this.ctx.logger.warn({ repo: repo.name, worktrees: failed }, 'layered worktrees could not be mounted again');
-    }
+    await remountWorktrees(this.ctx);
     await reattachSpawning(this.ctx, this.finisher);
     await this.monitor.tick();
     await this.reconciler.reconcile();

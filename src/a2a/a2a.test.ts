@@ -1,7 +1,7 @@
 import { TaskState, type StreamResponse, type Task } from '@a2a-js/sdk';
 import { ClientFactory, JsonRpcTransportFactory, type Client } from '@a2a-js/sdk/client';
 import { parseLegacyAgentCard } from '@a2a-js/sdk/compat/v0_3/client';
-import { sql } from 'kysely';
+import { sql } from '../store/kysely.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PublicAgent } from '../agents/index.js';
 import { a2aClient, bearerFetch, rpcFailure, sendRequest, userMessage } from '../test-support/a2a.js';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { sql } from 'kysely';
+import { sql } from '../store/kysely.js';
 import type { SqlContext } from '../store/index.js';
 import { DB_NOW_MS } from './nodes.js';
 import type { ClusterTables } from './schema.js';

@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { sql } from '../store/kysely.js';
 import type { AgentRecord, AgentState } from '../core/agent-model.js';
 import { MosaicError } from '../core/errors.js';
 import { atomic, SqlAgentStore, type SqlContext, type SqlStore } from '../store/index.js';

@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, createPrivateKey, generateKeyPairSync, randomBytes } from 'node:crypto';
-import { sql } from 'kysely';
+import { sql } from '../store/kysely.js';
 import { MosaicError } from '../core/errors.js';
 import { identityFrom, type Identity } from '../federation/identity/index.js';
 import type { SqlContext } from '../store/index.js';

@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { sql } from '../store/kysely.js';
 import type { AgentService } from '../agents/index.js';
 import type { NodePlacement, PlacementHolds, RemoteAgentReads, TakenWork } from '../agents/placement.js';
 import type { AgentRecord } from '../core/agent-model.js';

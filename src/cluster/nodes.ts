@@ -1,4 +1,4 @@
-import { sql, type Selectable } from 'kysely';
+import { sql, type Selectable } from '../store/kysely.js';
 import { conflict, notFound } from '../core/errors.js';
 import type { SqlContext } from '../store/index.js';
 import { parseCapabilities, type NodeCapabilities } from './capabilities.js';

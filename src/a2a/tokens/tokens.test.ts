@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { sql } from '../../store/kysely.js';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FEDERATION_MIGRATIONS } from '../../federation/index.js';
 import { registeredMigrations, type SqlStore } from '../../store/index.js';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { sql } from 'kysely';
+import { sql } from '../../store/kysely.js';
 import { conflict } from '../../core/errors.js';
 import { isUniqueViolation, type SqlContext } from '../../store/index.js';
 import { INSTANCE_ID_RE, type ConnectionState, type Grants } from '../protocol/index.js';

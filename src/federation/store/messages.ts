@@ -1,4 +1,4 @@
-import { sql, type Selectable } from 'kysely';
+import { sql, type Selectable } from '../../store/kysely.js';
 import type { SqlContext } from '../../store/index.js';
 import type { MessageKind } from '../protocol/index.js';
 import type { FederationTables } from './schema.js';

@@ -1,5 +1,5 @@
 import type { Selectable } from 'kysely';
-import { sql } from 'kysely';
+import { sql } from '../../store/kysely.js';
 import type { SqlContext } from '../../store/index.js';
 import type { FederationTables } from './schema.js';
 import type { OutboxRow } from './types.js';

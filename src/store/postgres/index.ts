@@ -1,4 +1,4 @@
-import { Kysely, PostgresDialect } from 'kysely';
+import { Kysely, PostgresDialect } from '../kysely.js';
 import pg from 'pg';
 import { MosaicError, messageOf } from '../../core/errors.js';
 import type { Migration } from '../migrations/migration.js';

@@ -1,4 +1,4 @@
-import { sql, type Selectable } from 'kysely';
+import { sql, type Selectable } from '../kysely.js';
 import type { AgentEvent, AgentRecord } from '../../core/agent-model.js';
 import type { EventStore } from '../types.js';
 import { eventView } from './agent-row.js';

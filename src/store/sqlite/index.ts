@@ -1,4 +1,4 @@
-import { Kysely } from 'kysely';
+import { Kysely } from '../kysely.js';
 import type { Migration } from '../migrations/migration.js';
 import { registeredMigrations } from '../migrations/registry.js';
 import type { CoreTables } from '../sql/schema.js';
